@@ -1,0 +1,45 @@
+# Phonghop: the two commands from the README.
+#   make run   — build everything and run a demo box on ./data (https://localhost:8443/)
+#   make test  — install what the tests need, then run every check and test
+SHELL := /bin/bash
+DATA ?= ./data
+ROOM ?= Phòng họp UBND xã Tân Phú (demo)
+HTTPS_PORT ?= 8443
+HTTP_PORT ?= 8080
+
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench clean
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+release: web
+	cargo build --release --locked
+
+run: release
+	./target/release/phonghop serve --data "$(DATA)" --https-port $(HTTPS_PORT) --http-port $(HTTP_PORT) \
+		--mdns lo --demo --room "$(ROOM)"
+
+test-deps:
+	bash tests/setup.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+rust-test: web
+	cargo test --locked
+
+browser-test: web
+	cargo build --locked --bin phonghop
+	cd tests/browser && npm ci --no-audit --no-fund
+	node --test --test-concurrency=1 tests/browser/
+
+test: test-deps web lint rust-test browser-test
+
+clean:
+	cargo clean
+	rm -rf web/dist web/node_modules tests/browser/node_modules

@@ -1,0 +1,446 @@
+//! The command line: `serve`, `init`, `admin`, `verify`, `discover`. Plain words in `--help`,
+//! one exit code per kind of failure, and every error said in a sentence an operator can act on.
+
+use crate::config::{Config, LogFormat, Overrides};
+use crate::domain::{Actor, EventBody, NoticeText, Password, Role, RoomName};
+use crate::server::{self, Application, StartError};
+use crate::service::{staff, ServiceError};
+use crate::store::{NodeRole, Store, StoreError, DB_FILE};
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const ABOUT: &str = "Phonghop: phòng họp không giấy (paperless meeting room).\n\
+One box in the meeting room serves the agenda, documents, attendance and votes to tablets over \
+the room's Wi-Fi, with its own certificate authority, and keeps working without internet.";
+
+#[derive(Debug, Parser)]
+#[command(name = "phonghop", version, about = ABOUT, long_about = None)]
+pub struct Cli {
+    /// How to write logs: text for a terminal, json for journald.
+    #[arg(long, global = true, env = "PHONGHOP_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the meeting-room box: HTTPS for the app, plain HTTP for onboarding tablets.
+    /// On an empty data directory it first sets the box up (like `init`).
+    Serve(ServeArgs),
+    /// Set up a new data directory: the store, the first IT admin account.
+    Init(InitArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check the event log's hash chain and report the first broken link, if any.
+    Verify(DataArg),
+    /// List Phonghop boxes announced on the local network (mDNS).
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DataArg {
+    /// The box's data directory.
+    #[arg(long, env = "PHONGHOP_DATA", default_value = "/var/lib/phonghop")]
+    pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// HTTPS port for the app (default 443; 0 picks a free port).
+    #[arg(long, env = "PHONGHOP_HTTPS_PORT")]
+    pub https_port: Option<u16>,
+    /// Plain-HTTP port for onboarding and redirects (default 80; 0 picks a free port).
+    #[arg(long, env = "PHONGHOP_HTTP_PORT")]
+    pub http_port: Option<u16>,
+    /// Listen on this address only (default: every address).
+    #[arg(long, env = "PHONGHOP_BIND")]
+    pub bind: Option<IpAddr>,
+    /// Interfaces to announce on with mDNS: all (every LAN interface), lo, off, or names
+    /// separated by commas (e.g. wlan0,eth0).
+    #[arg(long, env = "PHONGHOP_MDNS")]
+    pub mdns: Option<String>,
+    /// The room's name, used only when the box sets itself up on first start.
+    #[arg(long, env = "PHONGHOP_ROOM")]
+    pub room: Option<String>,
+    /// Add the demo data (staff accounts with known passwords and a notice). For trying the
+    /// box out, never for a real room.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The room's name as tablets show it, e.g. "Phòng họp UBND xã Tân Phú".
+    #[arg(long)]
+    pub room: String,
+    /// Set up a central-office hub instead of a room box.
+    #[arg(long)]
+    pub hub: bool,
+    /// User name of the first IT admin.
+    #[arg(long, default_value = "admin")]
+    pub admin_user: String,
+    /// Password of the first IT admin (at least 8 characters). If not given, a random one is
+    /// made and printed once.
+    #[arg(long, env = "PHONGHOP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff account (the box must be stopped).
+    Create(AdminCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminCreateArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Sign-in name: a-z, 0-9, '.', '_' and '-'.
+    #[arg(long)]
+    pub username: String,
+    /// Full name as shown to others, e.g. "Nguyễn Thị Lan".
+    #[arg(long)]
+    pub name: String,
+    /// Role(s): it-admin, secretary, chair. Repeat for several.
+    #[arg(long = "role", value_enum, required = true)]
+    pub roles: Vec<StaffRole>,
+    /// Password (at least 8 characters). If not given, a random one is made and printed once.
+    #[arg(long, env = "PHONGHOP_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StaffRole {
+    ItAdmin,
+    Secretary,
+    Chair,
+}
+
+impl From<StaffRole> for Role {
+    fn from(r: StaffRole) -> Role {
+        match r {
+            StaffRole::ItAdmin => Role::ItAdmin,
+            StaffRole::Secretary => Role::Secretary,
+            StaffRole::Chair => Role::Chair,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Interfaces to browse on: all, lo, or names separated by commas.
+    #[arg(long, default_value = "all")]
+    pub mdns: String,
+    /// How long to listen, in seconds.
+    #[arg(long, default_value_t = 3)]
+    pub timeout: u64,
+}
+
+/// A failure to report: a sentence and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::new(server::store_exit_code(&e), e.to_string())
+    }
+}
+
+impl From<StartError> for Failure {
+    fn from(e: StartError) -> Self {
+        Failure::new(e.exit_code(), e.to_string())
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Store(s) => s.into(),
+            other => Failure::new(65, other.to_string()),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(args, cli.log_format),
+        Command::Init(args) => init(args).map(|_| ()),
+        Command::Admin(AdminCommand::Create(args)) => admin_create(args),
+        Command::Verify(args) => verify(&args.data),
+        Command::Discover(args) => discover(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("phonghop: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn random_password() -> String {
+    use rand::Rng;
+    // No look-alike characters (0/O, 1/l/I): it is read off a screen and typed by hand.
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|i| {
+            let c = ALPHABET[rng.gen_range(0..ALPHABET.len())] as char;
+            if i > 0 && i % 4 == 0 {
+                format!("-{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn parse_password(raw: Option<String>) -> Result<(Password, bool), Failure> {
+    match raw {
+        Some(p) => Password::parse(&p)
+            .map(|p| (p, false))
+            .map_err(|e| Failure::new(64, format!("the password is not acceptable: {e}"))),
+        None => Password::parse(&random_password())
+            .map(|p| (p, true))
+            .map_err(|e| Failure::new(70, e.to_string())),
+    }
+}
+
+/// Writes a generated password next to the store, readable by the owner only, so that it is
+/// not lost when the terminal scrolls away. The operator deletes it after first sign-in.
+fn keep_password_file(dir: &Path, user: &str, password: &Password) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("initial-admin-password.txt");
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{user} {}", password.expose()));
+    if let Err(e) = written {
+        eprintln!("phonghop: could not save {}: {e}", path.display());
+    }
+}
+
+fn init(args: InitArgs) -> Result<Store, Failure> {
+    let room = RoomName::parse(&args.room)
+        .map_err(|e| Failure::new(64, format!("the room name is not acceptable: {e}")))?;
+    let (password, generated) = parse_password(args.admin_password)?;
+    let role = if args.hub { NodeRole::Hub } else { NodeRole::Room };
+    let store = Store::init(&args.data.data, &room, role)?;
+    staff::create_account(
+        &store,
+        Actor::Console,
+        &args.admin_user,
+        "Quản trị CNTT",
+        vec![Role::ItAdmin],
+        &password,
+    )?;
+    println!(
+        "Đã tạo phòng họp \"{}\" tại {} / Initialised \"{}\" in {}",
+        room.as_str(),
+        args.data.data.display(),
+        room.as_str(),
+        args.data.data.display()
+    );
+    if generated {
+        keep_password_file(&args.data.data, &args.admin_user, &password);
+        println!(
+            "Tài khoản quản trị / IT admin account: {}  mật khẩu / password: {}\n(also saved in {}; delete it after signing in)",
+            args.admin_user,
+            password.expose(),
+            args.data.data.join("initial-admin-password.txt").display()
+        );
+    }
+    Ok(store)
+}
+
+/// Opens the store, setting the box up first when the data directory is new or empty.
+fn open_or_init(args: &ServeArgs) -> Result<Store, Failure> {
+    let dir = &args.data.data;
+    if dir.join(DB_FILE).exists() {
+        return Ok(Store::open(dir)?);
+    }
+    init(InitArgs {
+        data: DataArg { data: dir.clone() },
+        room: args.room.clone().unwrap_or_else(|| "Phòng họp".to_owned()),
+        hub: false,
+        admin_user: "admin".into(),
+        admin_password: std::env::var("PHONGHOP_ADMIN_PASSWORD").ok(),
+    })
+}
+
+/// Known demo accounts, so that anyone trying the box can sign in as each role.
+const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 2] = [
+    ("thuky", "Trần Thị Thu (thư ký)", Role::Secretary, "thuky-demo"),
+    ("chutri", "Nguyễn Văn Minh (chủ trì)", Role::Chair, "chutri-demo"),
+];
+
+fn seed_demo(store: &Store) -> Result<(), Failure> {
+    for (user, name, role, pw) in DEMO_ACCOUNTS {
+        let password = Password::parse(pw).map_err(|e| Failure::new(70, e.to_string()))?;
+        match staff::create_account(store, Actor::Console, user, name, vec![role], &password) {
+            Ok(_) | Err(ServiceError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if store.room()?.notice.is_none() {
+        let text = NoticeText::parse("Chào mừng đến phòng họp không giấy. Cuộc họp sẽ bắt đầu lúc 8 giờ 00.")
+            .map_err(|e| Failure::new(70, e.to_string()))?;
+        store.append(Actor::Console, vec![EventBody::NoticePosted { text }])?;
+    }
+    Ok(())
+}
+
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,mdns_sd=warn,hyper=warn,rustls=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> Result<(), Failure> {
+    let dir = args.data.data.clone();
+    let config_dir_ok = !dir.exists() || dir.is_dir();
+    if !config_dir_ok {
+        return Err(Failure::new(66, format!("{} is not a directory", dir.display())));
+    }
+    let config = Config::resolve(
+        &dir,
+        Overrides {
+            https_port: args.https_port,
+            http_port: args.http_port,
+            bind: args.bind,
+            mdns: args.mdns.clone(),
+            log_format,
+        },
+    )
+    .map_err(|e| Failure::new(78, e.to_string()))?;
+    init_tracing(config.log_format);
+    let store = open_or_init(&args)?;
+    if args.demo {
+        seed_demo(&store)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(71, format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let app = Application::build(config, store).await?;
+        print_banner(app.serving(), args.demo);
+        app.run_until_stopped(shutdown_signal())
+            .await
+            .map_err(|e| Failure::new(70, format!("{e:#}")))
+    })
+}
+
+fn print_banner(s: &server::Serving, demo: bool) {
+    println!("\nPhonghop đang chạy / is running");
+    println!("  Mở trên máy tính bảng / open on a tablet:  {}", s.https_url);
+    println!("  Lần đầu, cài chứng thư / first time, trust the CA:  {}", s.http_url);
+    println!("  Tên mạng / mDNS name:  https://{}:{}/", s.local_name, s.https_port);
+    if let Some(qr) = crate::qr::terminal(&s.https_url) {
+        println!("{qr}");
+    }
+    if demo {
+        println!("  Demo: thuky / thuky-demo (thư ký), chutri / chutri-demo (chủ trì)");
+    }
+    println!("  Dừng / stop: Ctrl+C\n");
+}
+
+/// Resolves on SIGTERM (systemd) or Ctrl+C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
+    let store = Store::open(&args.data.data)?;
+    let (password, generated) = parse_password(args.password)?;
+    let roles = args.roles.into_iter().map(Role::from).collect();
+    let account = staff::create_account(&store, Actor::Console, &args.username, &args.name, roles, &password)?;
+    println!("Đã tạo tài khoản / created account: {}", account.username);
+    if generated {
+        println!("Mật khẩu / password: {}", password.expose());
+    }
+    Ok(())
+}
+
+fn verify(dir: &Path) -> Result<(), Failure> {
+    let store = Store::open(dir)?;
+    let report = store.verify()?;
+    match report.broken {
+        None => {
+            println!(
+                "OK: {} events, chain intact, head {}",
+                report.events,
+                report.head.map(|h| h.to_hex()).unwrap_or_else(|| "-".into())
+            );
+            Ok(())
+        }
+        Some(b) => Err(Failure::new(
+            65,
+            format!(
+                "chain broken at event {}: {} ({} events before it are intact)",
+                b.seq, b.reason, report.events
+            ),
+        )),
+    }
+}
+
+fn discover(args: DiscoverArgs) -> Result<(), Failure> {
+    let ifaces = args
+        .mdns
+        .parse()
+        .map_err(|e| Failure::new(64, format!("bad --mdns value: {e}")))?;
+    let found = crate::discovery::browse(&ifaces, std::time::Duration::from_secs(args.timeout))
+        .map_err(|e| Failure::new(69, e.to_string()))?;
+    if found.is_empty() {
+        println!("Không thấy phòng họp nào / no boxes found");
+    }
+    for b in found {
+        let addrs: Vec<String> = b.addrs.iter().map(ToString::to_string).collect();
+        println!("{}\thttps://{}:{}/\t{}", b.instance, b.host.trim_end_matches('.'), b.port, addrs.join(","));
+    }
+    Ok(())
+}

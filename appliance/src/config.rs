@@ -1,0 +1,133 @@
+//! Settings for `serve`: defaults, then `DATA/phonghop.toml`, then environment variables and
+//! command-line flags (clap merges those two, the flag winning).
+
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The config file inside the data directory.
+pub const CONFIG_FILE: &str = "phonghop.toml";
+
+/// How logs are written: text for a terminal, JSON for journald and log shippers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The file's shape. Unknown keys are an error, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub https_port: Option<u16>,
+    pub http_port: Option<u16>,
+    pub bind: Option<IpAddr>,
+    pub mdns: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub max_upload_mb: Option<u64>,
+    pub renew_check_minutes: Option<u64>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub https_port: u16,
+    pub http_port: u16,
+    /// `None` listens on every address (IPv6 and IPv4 where the box has both).
+    pub bind: Option<IpAddr>,
+    /// Which interfaces mDNS announces on: `all`, `lo`, `off` or a comma list of names.
+    pub mdns: String,
+    pub log_format: LogFormat,
+    pub max_upload_bytes: u64,
+    pub renew_check: std::time::Duration,
+}
+
+/// The values given on the command line or in the environment; `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub https_port: Option<u16>,
+    pub http_port: Option<u16>,
+    pub bind: Option<IpAddr>,
+    pub mdns: Option<String>,
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl FileConfig {
+    /// Reads the file if it exists; a missing file is the defaults.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path,
+                message: e.message().to_owned(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+}
+
+impl Config {
+    pub fn resolve(data_dir: &Path, o: Overrides) -> Result<Self, ConfigError> {
+        let f = FileConfig::load(data_dir)?;
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            https_port: o.https_port.or(f.https_port).unwrap_or(443),
+            http_port: o.http_port.or(f.http_port).unwrap_or(80),
+            bind: o.bind.or(f.bind),
+            mdns: o.mdns.or(f.mdns).unwrap_or_else(|| "all".to_owned()),
+            log_format: o.log_format.or(f.log_format).unwrap_or(LogFormat::Text),
+            max_upload_bytes: f.max_upload_mb.unwrap_or(200).saturating_mul(1024 * 1024),
+            renew_check: std::time::Duration::from_secs(
+                f.renew_check_minutes.unwrap_or(60).max(1) * 60,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "https_port = 8443\nhttp_port = 8080\nmdns = \"lo\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(
+            dir.path(),
+            Overrides {
+                http_port: Some(9090),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((c.https_port, c.http_port), (8443, 9090));
+        assert_eq!(c.mdns, "lo");
+        assert_eq!(c.max_upload_bytes, 200 * 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "htps_port = 1\n").unwrap();
+        let err = Config::resolve(dir.path(), Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("htps_port"), "{err}");
+    }
+}

@@ -1,0 +1,221 @@
+//! The events of a node's log. Every accepted change is one or more of these, chained by hash
+//! so that the record is tamper-evident, and numbered per origin so that sync can resume.
+//!
+//! The encoding is versioned (`v`): a reader keeps the exact stored bytes, and the hash is
+//! taken over those bytes, so an event written by a newer version still verifies here even if
+//! this version cannot decode its body.
+
+use super::role::{Actor, Role};
+use super::text::{NoticeText, RoomName, Username};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// The envelope version this build writes.
+pub const ENVELOPE_VERSION: u16 = 1;
+
+/// A node (room box or hub), named by a random id made at `init`. It never changes, so a
+/// node's log can be told apart from every other's when they meet at the hub.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(String);
+
+impl NodeId {
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+    /// Ids are 32 lower-case hex digits; anything else is not ours.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .then(|| Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// A short form for host names and display, e.g. `phonghop-3f9a1c.local`.
+    pub fn short(&self) -> &str {
+        self.0.get(..6).unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A SHA-256 digest, written as lower-case hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The `prev` of a log's first event.
+    pub const GENESIS: Hash = Hash([0; 32]);
+
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Self(out))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", self.to_hex())
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Hash::from_hex(&s).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
+    }
+}
+
+/// Who may see an event on a live feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everyone on the room's network, signed in or not: the room's name and notices.
+    Public,
+    /// Staff of this node only.
+    Staff,
+}
+
+/// What happened. The `kind` strings are part of the sync protocol: never rename one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body")]
+pub enum EventBody {
+    /// The first event of every log.
+    #[serde(rename = "node.initialised")]
+    NodeInitialised { room_name: RoomName, role: String },
+    #[serde(rename = "room.renamed")]
+    RoomRenamed { name: RoomName },
+    /// A notice shown large on every tablet until cleared or replaced.
+    #[serde(rename = "notice.posted")]
+    NoticePosted { text: NoticeText },
+    #[serde(rename = "notice.cleared")]
+    NoticeCleared {},
+    /// A staff account was made. The password hash is node-local and never enters the log.
+    #[serde(rename = "account.created")]
+    AccountCreated {
+        username: Username,
+        display_name: String,
+        roles: Vec<Role>,
+    },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::NodeInitialised { .. } => "node.initialised",
+            EventBody::RoomRenamed { .. } => "room.renamed",
+            EventBody::NoticePosted { .. } => "notice.posted",
+            EventBody::NoticeCleared {} => "notice.cleared",
+            EventBody::AccountCreated { .. } => "account.created",
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            EventBody::NodeInitialised { .. }
+            | EventBody::RoomRenamed { .. }
+            | EventBody::NoticePosted { .. }
+            | EventBody::NoticeCleared {} => Visibility::Public,
+            EventBody::AccountCreated { .. } => Visibility::Staff,
+        }
+    }
+}
+
+/// One event as stored and as synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub v: u16,
+    pub origin: NodeId,
+    /// Gap-free, starting at 1, per origin.
+    pub seq: u64,
+    /// Hash of the stored bytes of the origin's previous event.
+    pub prev: Hash,
+    /// The node's wall clock when it accepted the event. Informational only: a box may have no
+    /// battery clock, so order always comes from `seq`, never from this.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+impl EventEnvelope {
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// The fields every reader needs even when it cannot decode the body (a newer kind).
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnvelopeHeader {
+    pub v: u16,
+    pub origin: NodeId,
+    pub seq: u64,
+    pub prev: Hash,
+    pub kind: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_and_keeps_kind_strings() {
+        let e = EventEnvelope {
+            v: ENVELOPE_VERSION,
+            origin: NodeId::random(),
+            seq: 7,
+            prev: Hash::of(b"x"),
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor: Actor::Node,
+            body: EventBody::NoticePosted {
+                text: NoticeText::parse("Họp lúc 8 giờ").unwrap(),
+            },
+        };
+        let bytes = e.encode().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(json["kind"], "notice.posted");
+        assert_eq!(json["body"]["text"], "Họp lúc 8 giờ");
+        assert_eq!(EventEnvelope::decode(&bytes).unwrap(), e);
+        let h: EnvelopeHeader = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(h.seq, 7);
+    }
+
+    #[test]
+    fn decoding_refuses_invalid_text_inside_events() {
+        let bad = r#"{"v":1,"origin":"00000000000000000000000000000000","seq":1,
+            "prev":"0000000000000000000000000000000000000000000000000000000000000000",
+            "at":"2026-01-01T00:00:00Z","actor":{"type":"node"},
+            "kind":"room.renamed","body":{"name":"   "}}"#;
+        assert!(EventEnvelope::decode(bad.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn node_id_parse() {
+        let id = NodeId::random();
+        assert_eq!(NodeId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(NodeId::parse("XYZ"), None);
+        assert_eq!(id.short().len(), 6);
+    }
+}

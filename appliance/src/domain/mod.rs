@@ -1,0 +1,11 @@
+//! The meeting's rules as plain types: parsing user input into values that are valid by
+//! construction, the events of the log, and who may do what. Nothing here does I/O, so the
+//! rules can be tested without a store or a server.
+
+pub mod event;
+pub mod role;
+pub mod text;
+
+pub use event::{EventBody, EventEnvelope, Hash, NodeId, Visibility};
+pub use role::{Actor, Role};
+pub use text::{NoticeText, Password, RoomName, TextError, Username};

@@ -1,0 +1,153 @@
+//! The live feed: Server-Sent Events of the node's log, resumable with `Last-Event-ID` (or
+//! `?since=`). A reconnecting tablet gets exactly the events it missed, then live ones, with no
+//! gap and no duplicate. A client that cannot keep up is cut off and resumes; nothing is
+//! buffered for it without bound.
+
+use super::api::event_json;
+use super::{ApiError, AppState, HEARTBEAT};
+use crate::domain::{EventEnvelope, Visibility};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
+
+/// Events queued for one client before it counts as slow.
+const CLIENT_QUEUE: usize = 64;
+/// How long a full queue may stay full before the client is cut off.
+const SLOW_CLIENT_GRACE: Duration = Duration::from_secs(20);
+/// Events read from the store per batch while catching a client up.
+const REPLAY_BATCH: usize = 256;
+
+#[derive(Deserialize)]
+pub struct Since {
+    since: Option<u64>,
+}
+
+fn resume_point(headers: &HeaderMap, q: &Since) -> Option<u64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .or(q.since)
+}
+
+fn sse_event(e: &EventEnvelope) -> Event {
+    Event::default()
+        .id(e.seq.to_string())
+        .event(e.body.kind())
+        .data(event_json(e).to_string())
+}
+
+/// `GET /api/room/events`: the room's public events. Without a resume point it starts at the
+/// current head (the client has just read `/api/room`).
+pub async fn room_events(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Since>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Subscribe before reading the head, so nothing committed in between is missed.
+    let live = st.store.subscribe();
+    let after = match resume_point(&headers, &q) {
+        Some(n) => n,
+        None => st.store.head_seq()?,
+    };
+    let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
+    tokio::spawn(feed(st, live, after, tx, |e| {
+        e.body.visibility() == Visibility::Public
+    }));
+    let hello = Event::default().retry(Duration::from_secs(2)).comment("phonghop");
+    let stream = tokio_stream::once(hello)
+        .chain(ReceiverStream::new(rx))
+        .map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+}
+
+/// Sends one event, or reports that the client is gone or too slow.
+async fn push(tx: &mpsc::Sender<Event>, e: &EventEnvelope) -> bool {
+    matches!(
+        tokio::time::timeout(SLOW_CLIENT_GRACE, tx.send(sse_event(e))).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Replays `(after, upto]` from the store (all of it when `upto` is `None`); returns the last
+/// sequence number handled, or `None` if the client went away.
+async fn replay(
+    st: &AppState,
+    tx: &mpsc::Sender<Event>,
+    mut after: u64,
+    upto: Option<u64>,
+    visible: fn(&EventEnvelope) -> bool,
+) -> Option<u64> {
+    loop {
+        let store = st.store.clone();
+        let batch = tokio::task::spawn_blocking(move || store.events_after(after, REPLAY_BATCH))
+            .await
+            .ok()?
+            .ok()?;
+        if batch.is_empty() {
+            return Some(after);
+        }
+        for e in batch {
+            if upto.is_some_and(|u| e.seq > u) {
+                return Some(after);
+            }
+            if visible(&e) && !push(tx, &e).await {
+                return None;
+            }
+            after = e.seq;
+        }
+    }
+}
+
+async fn feed(
+    st: AppState,
+    mut live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
+    after: u64,
+    tx: mpsc::Sender<Event>,
+    visible: fn(&EventEnvelope) -> bool,
+) {
+    let _counted = st.metrics.live_client();
+    let mut shutdown = st.shutdown.clone();
+    if *shutdown.borrow() {
+        return;
+    }
+    let Some(mut last) = replay(&st, &tx, after, None, visible).await else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = tx.closed() => break,
+            msg = live.recv() => match msg {
+                Ok(e) => {
+                    if e.seq <= last {
+                        continue; // Already sent during replay.
+                    }
+                    if e.seq > last + 1 {
+                        // Fill any hole from the store so the client sees every event once.
+                        if replay(&st, &tx, last, Some(e.seq - 1), visible).await.is_none() {
+                            break;
+                        }
+                    }
+                    if visible(&e) && !push(&tx, &e).await {
+                        tracing::info!(seq = e.seq, "live client too slow or gone; cut off");
+                        break;
+                    }
+                    last = e.seq;
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::info!(missed = n, "live client fell behind; cut off, it will resume");
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+        }
+    }
+}

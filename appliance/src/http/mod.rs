@@ -1,0 +1,289 @@
+//! HTTP: the HTTPS router (the web app and its API) and the plain-HTTP router (onboarding
+//! only). Handlers are thin: extract, call one service function, shape the response.
+
+mod api;
+mod assets;
+pub mod error;
+mod live;
+mod onboarding;
+mod probes;
+
+use crate::auth::{Limiter, SESSION_COOKIE};
+use crate::metrics::Metrics;
+use crate::service::staff;
+use crate::store::{Account, Store};
+use crate::tls::CertAuthority;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+pub use error::ApiError;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub store: Store,
+    pub metrics: Metrics,
+    pub ca: Arc<CertAuthority>,
+    pub site: Site,
+    /// Failed sign-ins per user name and per client address.
+    pub sign_in_limiter: Limiter,
+    /// Flips to `true` when the server starts to shut down; live feeds end on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// How the box is reached, for redirects, QR codes and the onboarding page.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub https_port: u16,
+    pub http_port: u16,
+    /// The box's mDNS name, e.g. `phonghop-3f9a1c.local`.
+    pub local_name: String,
+    /// Every DNS name the certificate covers; a `Host` outside these (and IP literals) is not
+    /// trusted for building redirect URLs.
+    pub dns_names: Vec<String>,
+}
+
+impl Site {
+    /// The HTTPS base URL for a host the client used, falling back to the `.local` name for a
+    /// host we do not answer to.
+    pub fn https_url(&self, host_header: Option<&str>) -> String {
+        let host = host_header
+            .map(strip_port)
+            .filter(|h| self.is_own_host(h))
+            .unwrap_or(&self.local_name);
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        if self.https_port == 443 {
+            format!("https://{host}")
+        } else {
+            format!("https://{host}:{}", self.https_port)
+        }
+    }
+
+    fn is_own_host(&self, host: &str) -> bool {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>().is_ok()
+            || self.dns_names.iter().any(|n| n.eq_ignore_ascii_case(bare))
+    }
+}
+
+/// `host:port` → `host`, keeping IPv6 literals in brackets whole.
+fn strip_port(h: &str) -> &str {
+    if h.starts_with('[') {
+        return h.find(']').map(|i| &h[..=i]).unwrap_or(h);
+    }
+    match h.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => h,
+    }
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The HTTPS side: the web app, its API, probes and the CA for convenience.
+pub fn https_router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .route("/api/room/events", get(live::room_events))
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(probes::metrics))
+        .route("/ca.pem", get(onboarding::ca_pem))
+        .route("/ca.crt", get(onboarding::ca_der))
+        .fallback(assets::serve)
+        .layer(middleware::from_fn(check_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The plain-HTTP side: onboarding, the CA, and a redirect for everything else.
+pub fn http_router(state: AppState) -> Router {
+    onboarding::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// One span per request, carrying the matched route, and the request metrics.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "static".to_owned());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", route = %route, method = %method, status = tracing::field::Empty, ms = tracing::field::Empty);
+    let started = Instant::now();
+    let resp = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    span.record("status", status);
+    span.record("ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::debug!("handled"));
+    state.metrics.record(&route, method.as_str(), status, elapsed);
+    resp
+}
+
+/// Refuses state-changing requests that do not come from a page of this same box: the
+/// `Origin` must be present and name the host the request was sent to. SameSite=Strict
+/// cookies already stop most cross-site requests; this closes the rest.
+async fn check_origin(req: Request, next: Next) -> Result<Response, ApiError> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !origin_matches(req.headers(), req.uri()) {
+        tracing::warn!(origin = ?req.headers().get(header::ORIGIN), "refused a request from another origin");
+        return Err(ApiError::BadOrigin);
+    }
+    Ok(next.run(req).await)
+}
+
+fn origin_matches(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    match (origin.strip_prefix("https://"), host) {
+        (Some(o), Some(h)) => o.eq_ignore_ascii_case(&h) || o.eq_ignore_ascii_case(h.trim_end_matches(":443")),
+        _ => false,
+    }
+}
+
+/// The client's address as the accept loop saw it.
+pub fn client_addr(parts_or_ext: &axum::http::Extensions) -> String {
+    parts_or_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A signed-in staff member. Extracting it fails with 401 when there is no valid session.
+pub struct Staff(pub Account);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
+        staff::session_account(&state.store, token)?
+            .map(Staff)
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// Like [`Staff`], but absent rather than an error.
+pub struct MaybeStaff(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybeStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Staff::from_request_parts(parts, state).await {
+            Ok(Staff(a)) => Ok(MaybeStaff(Some(a))),
+            Err(ApiError::Unauthenticated) => Ok(MaybeStaff(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Runs blocking store work (fsync) off the async workers.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("task failed: {e}")))?
+}
+
+/// How long a live-feed heartbeat waits; short enough that Wi-Fi gear keeps the link open.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        Site {
+            https_port: 8443,
+            http_port: 8080,
+            local_name: "phonghop-abc123.local".into(),
+            dns_names: vec!["phonghop-abc123.local".into(), "localhost".into()],
+        }
+    }
+
+    #[test]
+    fn https_url_keeps_known_hosts_only() {
+        let s = site();
+        assert_eq!(s.https_url(Some("localhost:8080")), "https://localhost:8443");
+        assert_eq!(s.https_url(Some("192.168.1.5:80")), "https://192.168.1.5:8443");
+        assert_eq!(s.https_url(Some("[::1]:8080")), "https://[::1]:8443");
+        assert_eq!(s.https_url(Some("evil.example")), "https://phonghop-abc123.local:8443");
+        assert_eq!(s.https_url(None), "https://phonghop-abc123.local:8443");
+    }
+
+    #[test]
+    fn origin_must_match_host() {
+        let mut h = HeaderMap::new();
+        let uri: axum::http::Uri = "/api/x".parse().unwrap();
+        h.insert(header::HOST, "localhost:8443".parse().unwrap());
+        assert!(!origin_matches(&h, &uri));
+        h.insert(header::ORIGIN, "https://localhost:8443".parse().unwrap());
+        assert!(origin_matches(&h, &uri));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!origin_matches(&h, &uri));
+        h.insert(header::ORIGIN, "http://localhost:8443".parse().unwrap());
+        assert!(!origin_matches(&h, &uri));
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; phonghop_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie_value(&h, "phonghop_session"), Some("tok"));
+        assert_eq!(cookie_value(&h, "c"), None);
+    }
+}

@@ -1,0 +1,110 @@
+//! Plain HTTP serves only onboarding: the page that helps a tablet trust the box's CA, the CA
+//! itself in the forms each platform wants, and a redirect to HTTPS for everything else.
+
+use super::AppState;
+use crate::qr;
+use crate::tls;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/ca.pem", get(ca_pem))
+        .route("/ca.crt", get(ca_der))
+        .route("/ca.mobileconfig", get(ca_mobileconfig))
+        .route("/qr.svg", get(qr_svg))
+        .route("/healthz", get(super::probes::healthz))
+        .fallback(redirect)
+}
+
+fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|v| v.to_str().ok())
+}
+
+/// Everything that is not onboarding goes to the same path over HTTPS.
+async fn redirect(State(st): State<AppState>, headers: HeaderMap, uri: Uri) -> Redirect {
+    let base = st.site.https_url(host(&headers));
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    Redirect::permanent(&format!("{base}{pq}"))
+}
+
+pub async fn ca_pem(State(st): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-pem-file"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop-ca.pem\""),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        st.ca.root_pem(),
+    )
+        .into_response()
+}
+
+pub async fn ca_der(State(st): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop-ca.crt\""),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        st.ca.root_der(),
+    )
+        .into_response()
+}
+
+async fn ca_mobileconfig(State(st): State<AppState>) -> Response {
+    let room = st.store.room().map(|r| r.name.as_str().to_owned()).unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-apple-aspen-config"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop.mobileconfig\""),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        tls::mobileconfig(&st.ca.root_der(), &room, st.store.node_id().as_str()),
+    )
+        .into_response()
+}
+
+async fn qr_svg(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    match qr::svg(&format!("{}/", st.site.https_url(host(&headers)))) {
+        Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+pub(crate) fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The onboarding page, Vietnamese first with English below.
+async fn page(State(st): State<AppState>, headers: HeaderMap) -> Html<String> {
+    let url = format!("{}/", st.site.https_url(host(&headers)));
+    let room = st
+        .store
+        .room()
+        .map(|r| r.name.as_str().to_owned())
+        .unwrap_or_else(|_| "Phonghop".to_owned());
+    let qr = qr::svg(&url).unwrap_or_default();
+    let qr = qr.split_once("?>").map(|(_, s)| s).unwrap_or(&qr);
+    Html(format!(
+        include_str!("onboarding.html"),
+        room = html_escape(&room),
+        url = html_escape(&url),
+        qr = qr,
+    ))
+}

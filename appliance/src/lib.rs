@@ -1,0 +1,25 @@
+//! Phonghop: a paperless meeting room that keeps working when the internet does not.
+//!
+//! One binary runs a room box (`serve`) and the central office (`hub`). The modules follow the
+//! layout fixed in `shared/DESIGN.md` and mapped in `docs/architecture.md`:
+//! - [`domain`]: the meeting's rules as pure types, with no I/O;
+//! - [`store`]: the redb file, the node's event log and read models, and the blob store;
+//! - [`tls`]: the box's own certificate authority and the hot-reloaded server certificate;
+//! - [`http`]: the axum routers for HTTPS (the app and its API) and plain HTTP (onboarding);
+//! - [`discovery`]: the mDNS announcement on the room's LAN;
+//! - [`server`]: start-up and shutdown, which tie the rest together.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod discovery;
+pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod qr;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod tls;

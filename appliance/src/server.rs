@@ -1,0 +1,372 @@
+//! Start-up and shutdown. [`Application::build`] opens everything that can fail (the store,
+//! the CA, both ports) so that errors surface before anything is announced;
+//! [`Application::run_until_stopped`] serves until the shutdown future resolves, then drains.
+
+use crate::auth::Limiter;
+use crate::config::Config;
+use crate::discovery::{self, Announcement, Interfaces};
+use crate::http::{self, AppState, Shared, Site};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+use crate::tls::{self, BoxNames, CertAuthority};
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// The file, in the data directory, that says where a running box listens. Tests and
+/// `phonghop doctor` read it; it is removed on a clean stop.
+pub const SERVING_FILE: &str = "serving.json";
+/// How long a TLS handshake may take before the connection is dropped (slow-loris guard).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the box could not start, each with its own exit code for systemd and scripts.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("port {port} is already in use: another Phonghop or web server is running. Stop it, or choose another port with --{flag}")]
+    PortInUse { port: u16, flag: &'static str },
+    #[error("no permission to listen on port {port}: ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it), or use --{flag} with a port above 1024")]
+    PortPermission { port: u16, flag: &'static str },
+    #[error("cannot listen on port {port}: {source}")]
+    Bind {
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("certificate authority: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("mDNS: {0}")]
+    Discovery(String),
+}
+
+impl StartError {
+    /// sysexits-style codes: 65 bad data directory, 69 port busy, 73 cannot create,
+    /// 74 I/O (disk full), 77 permission.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::PortInUse { .. } => 69,
+            StartError::PortPermission { .. } => 77,
+            StartError::Bind { .. } => 71,
+            StartError::Store(s) => store_exit_code(s),
+            StartError::Tls(_) => 65,
+            StartError::Discovery(_) => 69,
+        }
+    }
+}
+
+pub fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::Corrupt { .. } | StoreError::NewerSchema { .. } => 65,
+        StoreError::InUse { .. } => 69,
+        StoreError::NotEmpty { .. } | StoreError::AlreadyInitialised { .. } => 73,
+        StoreError::NotInitialised { .. } => 66,
+        StoreError::DiskFull | StoreError::Io { .. } => 74,
+        StoreError::Db(_) | StoreError::Encode(_) => 70,
+    }
+}
+
+/// Where the box listens, written to [`SERVING_FILE`].
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Serving {
+    pub https_port: u16,
+    pub http_port: u16,
+    pub https_url: String,
+    pub http_url: String,
+    pub local_name: String,
+    pub pid: u32,
+}
+
+pub struct Application {
+    config: Config,
+    store: Store,
+    ca: Arc<CertAuthority>,
+    https: TcpListener,
+    http: TcpListener,
+    site: Site,
+    serving: Serving,
+}
+
+fn bind(bind: Option<IpAddr>, port: u16, flag: &'static str) -> Result<TcpListener, StartError> {
+    let classify = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::AddrInUse => StartError::PortInUse { port, flag },
+        std::io::ErrorKind::PermissionDenied => StartError::PortPermission { port, flag },
+        _ => StartError::Bind { port, source },
+    };
+    let listener = match bind {
+        Some(ip) => std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(classify)?,
+        // Dual-stack where the box has IPv6; plain IPv4 where IPv6 is switched off.
+        None => match std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)) {
+            Ok(l) => l,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied) => {
+                return Err(classify(e))
+            }
+            Err(_) => std::net::TcpListener::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))
+                .map_err(classify)?,
+        },
+    };
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| StartError::Bind { port, source })?;
+    TcpListener::from_std(listener).map_err(|source| StartError::Bind { port, source })
+}
+
+/// The `.local` name the box announces and puts in its certificate.
+pub fn local_name(store: &Store) -> String {
+    format!("phonghop-{}.local", store.node_id().short())
+}
+
+/// A LAN address to show people, for devices that do not resolve `.local` names.
+pub fn lan_ipv4() -> Option<Ipv4Addr> {
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .filter(|i| !i.is_loopback())
+        .find_map(|i| match i.ip() {
+            IpAddr::V4(v4) if !v4.is_link_local() => Some(v4),
+            _ => None,
+        })
+}
+
+impl Application {
+    /// Opens the CA and binds both ports. Fails fast, with nothing announced.
+    pub async fn build(config: Config, store: Store) -> Result<Self, StartError> {
+        let local = local_name(&store);
+        let names = BoxNames::detect(&local)?;
+        let room = store.room()?;
+        let tls_dir = config.data_dir.join("tls");
+        let ca = {
+            let room_name = room.name.as_str().to_owned();
+            let tls_dir = tls_dir.clone();
+            let names = names.clone();
+            tokio::task::spawn_blocking(move || CertAuthority::load_or_create(&tls_dir, &room_name, &names))
+                .await
+                .map_err(|e| StoreError::Db(format!("CA task failed: {e}")))??
+        };
+        let https = bind(config.bind, config.https_port, "https-port")?;
+        let http = bind(config.bind, config.http_port, "http-port")?;
+        let https_port = https.local_addr().map(|a| a.port()).unwrap_or(config.https_port);
+        let http_port = http.local_addr().map(|a| a.port()).unwrap_or(config.http_port);
+        let site = Site {
+            https_port,
+            http_port,
+            local_name: local.clone(),
+            dns_names: names.dns.clone(),
+        };
+        let shown_host = lan_ipv4().map(|ip| ip.to_string()).unwrap_or_else(|| local.clone());
+        let serving = Serving {
+            https_port,
+            http_port,
+            https_url: format!("{}/", site.https_url(Some(&shown_host))),
+            http_url: if http_port == 80 {
+                format!("http://{shown_host}/")
+            } else {
+                format!("http://{shown_host}:{http_port}/")
+            },
+            local_name: local,
+            pid: std::process::id(),
+        };
+        Ok(Self {
+            config,
+            store,
+            ca: Arc::new(ca),
+            https,
+            http,
+            site,
+            serving,
+        })
+    }
+
+    pub fn serving(&self) -> &Serving {
+        &self.serving
+    }
+
+    fn serving_path(&self) -> PathBuf {
+        self.config.data_dir.join(SERVING_FILE)
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, ends live feeds, says goodbye
+    /// on mDNS and waits (bounded) for in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let state = AppState::new(Shared {
+            store: self.store.clone(),
+            metrics: Metrics::default(),
+            ca: self.ca.clone(),
+            site: self.site.clone(),
+            sign_in_limiter: Limiter::new(5, Duration::from_secs(15 * 60), Duration::from_secs(5 * 60)),
+            shutdown: stop_rx.clone(),
+        });
+        let announcer = self.announce();
+        let serving_path = self.serving_path();
+        let graceful = Arc::new(GracefulShutdown::new());
+        let tls_config = self.ca.server_config();
+        let https = tokio::spawn(accept_loop(
+            self.https,
+            Some(TlsAcceptor::from(tls_config)),
+            http::https_router(state.clone()),
+            graceful.clone(),
+            stop_rx.clone(),
+            state.clone(),
+        ));
+        let plain = tokio::spawn(accept_loop(
+            self.http,
+            None,
+            http::http_router(state.clone()),
+            graceful.clone(),
+            stop_rx.clone(),
+            state.clone(),
+        ));
+        let renew = tokio::spawn(tls::renewal_loop(self.ca.clone(), self.config.renew_check, {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await.map(|_| ());
+            }
+        }));
+        write_serving(&serving_path, &self.serving);
+        tracing::info!(https = %self.serving.https_url, http = %self.serving.http_url, "serving");
+
+        shutdown.await;
+        tracing::info!("shutting down: draining requests and closing live feeds");
+        let _ = stop_tx.send(true);
+        if let Some(a) = announcer {
+            if let Err(e) = a.shutdown() {
+                tracing::warn!("mDNS goodbye failed: {e}");
+            }
+        }
+        let _ = https.await;
+        let _ = plain.await;
+        let _ = renew.await;
+        // The accept loops are done, so this is the last handle.
+        if let Ok(graceful) = Arc::try_unwrap(graceful) {
+            if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+                tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}");
+            }
+        }
+        let _ = std::fs::remove_file(&serving_path);
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    fn announce(&self) -> Option<discovery::Announcer> {
+        let ifaces: Interfaces = match self.config.mdns.parse() {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!(mdns = %self.config.mdns, "bad mDNS interface setting: {e}");
+                return None;
+            }
+        };
+        let room = self.store.room().ok()?;
+        let a = Announcement {
+            instance: room.name.as_str().to_owned(),
+            host: format!("{}.", self.site.local_name),
+            port: self.site.https_port,
+            txt: vec![
+                ("path".into(), "/".into()),
+                ("node".into(), self.store.node_id().to_string()),
+                ("role".into(), self.store.role().as_str().into()),
+                ("ver".into(), env!("CARGO_PKG_VERSION").into()),
+            ],
+        };
+        match discovery::announce(&ifaces, &a) {
+            Ok(announcer) => announcer,
+            Err(e) => {
+                // The room still works by IP address; say so and carry on.
+                tracing::warn!("mDNS announcement failed: {e}");
+                None
+            }
+        }
+    }
+}
+
+fn write_serving(path: &std::path::Path, s: &Serving) {
+    let tmp = path.with_extension("json.tmp");
+    let ok = serde_json::to_vec_pretty(s)
+        .ok()
+        .and_then(|b| std::fs::write(&tmp, b).ok())
+        .and_then(|()| std::fs::rename(&tmp, path).ok());
+    if ok.is_none() {
+        tracing::warn!(path = %path.display(), "could not write the serving file");
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    graceful: Arc<GracefulShutdown>,
+    mut stop: watch::Receiver<bool>,
+    state: AppState,
+) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let router = router.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = TowerToHyperService::new(router.map_request(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                },
+            ));
+            let builder = ConnBuilder::new(TokioExecutor::new());
+            let result = match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(e)) => {
+                            state.metrics.tls_handshake_failed();
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            state.metrics.tls_handshake_failed();
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+                None => {
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
+                    watcher.watch(conn.into_owned()).await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, "connection ended with an error: {e}");
+            }
+        });
+    }
+}

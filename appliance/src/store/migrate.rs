@@ -1,0 +1,101 @@
+//! The schema version and the forward migrations between versions. A migration runs inside
+//! one write transaction together with the version bump, so it either happens whole or not.
+
+use super::tables::{ACCOUNTS, BLOBS, CREDENTIALS, LOG, META, ROOM, SESSIONS};
+use super::{NodeRole, StoreError};
+use crate::domain::NodeId;
+use redb::{Database, ReadableDatabase, WriteTransaction};
+use std::path::Path;
+
+/// The schema this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`. Empty until the first change of schema.
+type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
+const MIGRATIONS: &[Migration] = &[];
+
+/// Creates every table and the node's facts in a new database.
+pub(super) fn create_schema(
+    txn: &WriteTransaction,
+    node_id: &NodeId,
+    role: NodeRole,
+) -> Result<(), StoreError> {
+    {
+        let mut meta = txn.open_table(META)?;
+        meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+        meta.insert("node_id", node_id.as_str())?;
+        meta.insert("role", role.as_str())?;
+        let created = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        meta.insert("created_at", created.as_str())?;
+    }
+    txn.open_table(LOG)?;
+    txn.open_table(ROOM)?;
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(CREDENTIALS)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(BLOBS)?;
+    Ok(())
+}
+
+/// Reads the node's facts, refusing a foreign or newer database, and brings an older one
+/// forward.
+pub(super) fn check_and_migrate(
+    db: &Database,
+    path: &Path,
+) -> Result<(NodeId, NodeRole), StoreError> {
+    let corrupt = |detail: &str| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.to_owned(),
+    };
+    let (version, node_id, role) = {
+        let txn = db.begin_read()?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                return Err(corrupt("it has no meta table, so it is not a Phonghop store"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let get = |k: &str| -> Result<Option<String>, StoreError> {
+            Ok(meta.get(k)?.map(|v| v.value().to_owned()))
+        };
+        let version: u32 = get("schema_version")?
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| corrupt("its schema version is missing or unreadable"))?;
+        let node_id = get("node_id")?
+            .and_then(|v| NodeId::parse(&v))
+            .ok_or_else(|| corrupt("its node id is missing or unreadable"))?;
+        let role = match get("role")?.as_deref() {
+            Some("room") => NodeRole::Room,
+            Some("hub") => NodeRole::Hub,
+            _ => return Err(corrupt("its node role is missing or unknown")),
+        };
+        (version, node_id, role)
+    };
+    if version == 0 {
+        return Err(corrupt("schema version 0 does not exist"));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for from in version..SCHEMA_VERSION {
+        let migration = MIGRATIONS
+            .get((from - 1) as usize)
+            .ok_or_else(|| StoreError::Db(format!("no migration from schema {from}")))?;
+        let txn = db.begin_write()?;
+        migration(&txn)?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert("schema_version", (from + 1).to_string().as_str())?;
+        }
+        txn.commit()?;
+        tracing::info!(from, to = from + 1, "migrated the store");
+    }
+    Ok((node_id, role))
+}

@@ -1,0 +1,303 @@
+// Browser-test helpers: the REAL phonghop binary on a fresh data dir, and a real Chromium that
+// trusts the box's own root CA through an NSS db in a temp HOME (no ignoreHTTPSErrors, ever).
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+export const REPO = path.resolve(import.meta.dirname, '..', '..');
+export const BIN = process.env.PHONGHOP_BIN ?? path.join(REPO, 'target', 'debug', 'phonghop');
+export const CHROMIUM = process.env.PHONGHOP_CHROMIUM ?? '/usr/bin/chromium';
+/** Set to a directory to keep one screenshot per state and viewport there. */
+export const SHOTS_DIR = process.env.PHONGHOP_SCREENSHOTS || null;
+const KEEP_TMP = Boolean(process.env.PHONGHOP_KEEP_TMP);
+
+/** Tablet landscape, tablet portrait, phone. */
+export const VIEWPORTS = [
+  { width: 1024, height: 768 },
+  { width: 768, height: 1024 },
+  { width: 390, height: 844 },
+];
+
+// Whatever happens (failed assertion, crash), no server is left running.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function tempDir(prefix) {
+  return fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+async function removeDir(dir) {
+  if (!KEEP_TMP) await fsp.rm(dir, { recursive: true, force: true });
+}
+
+/** One box: a data dir and, while started, a `phonghop serve` process on it. */
+export class Box {
+  /** @type {import('node:child_process').ChildProcess | null} */
+  #child = null;
+  #log = [];
+
+  constructor(dataDir, room, adminPassword) {
+    this.dataDir = dataDir;
+    this.room = room;
+    this.adminPassword = adminPassword;
+    /** @type {{https_port: number, http_port: number, https_url: string, pid: number} | null} */
+    this.serving = null;
+    /** @type {string | null} */
+    this.caPem = null;
+  }
+
+  /** `phonghop init` on a fresh data dir (so the admin password is known), then `serve`. */
+  static async create({ room, adminPassword = 'mat-khau-thu-nghiem-1' }) {
+    if (!fs.existsSync(BIN)) {
+      throw new Error(`phonghop binary not found at ${BIN} (build it with \`cargo build\`, or set PHONGHOP_BIN)`);
+    }
+    const dataDir = await tempDir('phonghop-data-');
+    const box = new Box(dataDir, room, adminPassword);
+    try {
+      execFileSync(BIN, ['init', '--data', dataDir, '--room', room, '--admin-password', adminPassword], {
+        stdio: 'pipe',
+        timeout: 60_000,
+      });
+    } catch (e) {
+      await removeDir(dataDir);
+      throw new Error(`phonghop init failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`);
+    }
+    await box.start();
+    return box;
+  }
+
+  get port() {
+    if (!this.serving) throw new Error('box is not serving');
+    return this.serving.https_port;
+  }
+
+  /** The origin the browser and API calls use: the box's CA must vouch for "localhost". */
+  get origin() {
+    return `https://localhost:${this.port}`;
+  }
+
+  /** Starts `phonghop serve` and waits for `<data>/serving.json`. */
+  async start({ httpsPort = 0 } = {}) {
+    if (this.#child) throw new Error('box already started');
+    const servingPath = path.join(this.dataDir, 'serving.json');
+    await fsp.rm(servingPath, { force: true }); // a stale one from the previous run must not count
+    const args = ['serve', '--data', this.dataDir, '--https-port', String(httpsPort), '--http-port', '0', '--mdns', 'off', '--room', this.room];
+    const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_BACKTRACE: '1' } });
+    children.add(child);
+    this.#child = child;
+    const keep = (chunk) => {
+      this.#log.push(chunk.toString());
+      if (this.#log.length > 400) this.#log.splice(0, 200);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.exitPromise = exited;
+    exited.then(() => children.delete(child));
+
+    const deadline = Date.now() + 30_000;
+    let early = null;
+    exited.then((r) => (early = r));
+    while (Date.now() < deadline) {
+      if (early) {
+        this.#child = null;
+        throw new Error(`phonghop serve exited early (${JSON.stringify(early)}):\n${this.logTail()}`);
+      }
+      try {
+        const serving = JSON.parse(await fsp.readFile(servingPath, 'utf8'));
+        if (serving.https_port) {
+          this.serving = serving;
+          break;
+        }
+      } catch {
+        // not written yet, or half written
+      }
+      await sleep(100);
+    }
+    if (!this.serving) {
+      await this.stop();
+      throw new Error(`no ${servingPath} after 30 s:\n${this.logTail()}`);
+    }
+    if (httpsPort && this.serving.https_port !== httpsPort) {
+      throw new Error(`asked for https port ${httpsPort}, serving.json says ${this.serving.https_port}`);
+    }
+    this.caPem = await fsp.readFile(path.join(this.dataDir, 'tls', 'root.pem'), 'utf8');
+  }
+
+  /** SIGTERM, and SIGKILL if the box has not stopped after 10 s. Returns the exit status. */
+  async stop() {
+    const child = this.#child;
+    if (!child) return null;
+    this.#child = null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitPromise;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const result = await child.exitPromise;
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Stops the box and removes its data dir. */
+  async destroy() {
+    await this.stop();
+    await removeDir(this.dataDir);
+  }
+
+  logTail(lines = 40) {
+    return this.#log.join('').split('\n').slice(-lines).join('\n');
+  }
+
+  /** An HTTPS request from Node, trusting only the box's CA. */
+  request(method, pathname, { json, headers = {} } = {}) {
+    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${this.origin}${pathname}`,
+        {
+          method,
+          ca: this.caPem,
+          headers: {
+            Accept: 'application/json',
+            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}),
+            ...headers,
+          },
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed = null;
+            try {
+              parsed = text ? JSON.parse(text) : null;
+            } catch {
+              // not JSON
+            }
+            resolve({ status: res.statusCode, headers: res.headers, text, json: parsed });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Logs in as admin; returns the `phonghop_session=…` cookie pair. */
+  async loginAdmin() {
+    const res = await this.request('POST', '/api/session', {
+      json: { username: 'admin', password: this.adminPassword },
+      headers: { Origin: this.origin },
+    });
+    if (res.status < 200 || res.status >= 300) {
+      throw new Error(`POST /api/session → ${res.status} ${res.text}`);
+    }
+    const cookies = [].concat(res.headers['set-cookie'] ?? []);
+    const pair = cookies.map((c) => c.split(';')[0].trim()).find((c) => c.startsWith('phonghop_session='));
+    if (!pair) throw new Error(`POST /api/session set no phonghop_session cookie: ${JSON.stringify(cookies)}`);
+    return pair;
+  }
+
+  /** The secretary's notice to the whole room, as admin. */
+  async postNotice(text, cookie) {
+    const session = cookie ?? (await this.loginAdmin());
+    const res = await this.request('POST', '/api/room/notices', {
+      json: { text },
+      headers: { Cookie: session, Origin: this.origin },
+    });
+    if (res.status < 200 || res.status >= 300) {
+      throw new Error(`POST /api/room/notices → ${res.status} ${res.text}`);
+    }
+    return res;
+  }
+}
+
+/**
+ * A temp HOME whose NSS db trusts `caPem` as a root, as a tablet that installed the box's CA.
+ * With `caPem` null the db trusts nothing: a tablet that skipped that step.
+ */
+export async function homeTrusting(caPem) {
+  const home = await tempDir('phonghop-home-');
+  const nssdb = path.join(home, '.pki', 'nssdb');
+  await fsp.mkdir(nssdb, { recursive: true });
+  execFileSync('certutil', ['-d', `sql:${nssdb}`, '-N', '--empty-password'], { stdio: 'pipe' });
+  if (caPem !== null) {
+    const caFile = path.join(home, 'phonghop-root.pem');
+    await fsp.writeFile(caFile, caPem);
+    execFileSync('certutil', ['-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', 'phonghop-root', '-i', caFile], { stdio: 'pipe' });
+  }
+  return home;
+}
+
+/** Debian's Chromium with HOME pointing at an NSS db that trusts the box's root (or, with null, nothing). */
+export async function launchChromium(caPem) {
+  const home = await homeTrusting(caPem);
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      env: { ...process.env, HOME: home },
+    });
+  } catch (e) {
+    await removeDir(home);
+    throw e;
+  }
+  return {
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+      await removeDir(home);
+    },
+  };
+}
+
+/** A fresh tablet-sized context (its own localStorage), in Vietnam's time zone. */
+export async function newTablet(browser) {
+  return browser.newContext({
+    viewport: VIEWPORTS[0],
+    locale: 'vi-VN',
+    timezoneId: 'Asia/Ho_Chi_Minh',
+  });
+}
+
+/** Waits until the locator's visible text equals (or matches) `expected`. */
+export async function waitForText(locator, expected, { timeout = 10_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last = '(not found)';
+  while (Date.now() < deadline) {
+    if (await locator.isVisible().catch(() => false)) {
+      last = (await locator.innerText().catch(() => '')).trim();
+      if (expected instanceof RegExp ? expected.test(last) : last === expected) return last;
+    }
+    await sleep(100);
+  }
+  throw new Error(`expected ${locator} to read ${JSON.stringify(String(expected))} within ${timeout} ms; it read ${JSON.stringify(last)}`);
+}
+
+/** When PHONGHOP_SCREENSHOTS is set: one PNG of the page per viewport, named after the state. */
+export async function screenshots(page, state) {
+  if (!SHOTS_DIR) return;
+  await fsp.mkdir(SHOTS_DIR, { recursive: true });
+  const original = page.viewportSize();
+  for (const vp of VIEWPORTS) {
+    await page.setViewportSize(vp);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: path.join(SHOTS_DIR, `${state}-${vp.width}x${vp.height}.png`), fullPage: true, animations: 'disabled' });
+  }
+  if (original) await page.setViewportSize(original);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine with the Rust toolchain:
+# Node.js and npm, Debian's Chromium (driven by playwright-core), NSS tools to make Chromium
+# trust the box's CA, and openssl, iproute2 and util-linux (unshare) for the TLS and mDNS tests.
+set -euo pipefail
+need=()
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v certutil >/dev/null || need+=(libnss3-tools)
+command -v openssl >/dev/null || need+=(openssl)
+command -v ip >/dev/null || need+=(iproute2)
+command -v unshare >/dev/null || need+=(util-linux)
+fc-list 2>/dev/null | grep -qi noto || need+=(fonts-noto-core)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "tests/setup.sh: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
