@@ -1,1 +1,10 @@
+//! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
+mod access;
+mod data_dir;
+mod durability;
+mod helpers;
+mod lifecycle;
+mod live_feed;
+mod onboarding;
+mod tls_chain;

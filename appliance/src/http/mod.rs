@@ -184,7 +184,7 @@ fn origin_matches(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
 pub fn client_addr(parts_or_ext: &axum::http::Extensions) -> String {
     parts_or_ext
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| c.0.ip().to_canonical().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
 

@@ -61,7 +61,7 @@ pub async fn metrics(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     MaybeStaff(who): MaybeStaff,
 ) -> Result<Response, ApiError> {
-    let local = peer.ip().is_loopback();
+    let local = peer.ip().to_canonical().is_loopback();
     let it_staff = who.is_some_and(|a| a.has(Role::may_read_metrics));
     if !local && !it_staff {
         return Err(ApiError::Forbidden);

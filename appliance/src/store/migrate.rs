@@ -39,18 +39,42 @@ pub(super) fn create_schema(
     Ok(())
 }
 
-/// Reads the node's facts, refusing a foreign or newer database, and brings an older one
-/// forward.
-pub(super) fn check_and_migrate(
-    db: &Database,
+/// Checks a database without writing to it: a foreign or newer file must be refused before it
+/// is opened for writing, since opening for writing already changes the file's header.
+/// `Ok(false)` means it could not be checked read-only (it needs recovery after a crash), and
+/// the caller goes on to the normal open, which recovers it.
+pub(super) fn precheck(path: &Path) -> Result<bool, StoreError> {
+    match redb::ReadOnlyDatabase::open(path) {
+        Ok(db) => read_facts(&db, path).map(|_| true),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(StoreError::InUse {
+            path: path.to_path_buf(),
+        }),
+        Err(redb::DatabaseError::Storage(redb::StorageError::Io(io)))
+            if io.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: io.to_string(),
+            })
+        }
+        Err(e) => {
+            tracing::info!("store needs recovery before it can be checked: {e}");
+            Ok(false)
+        }
+    }
+}
+
+/// The node's facts, checked: schema version (not newer than this build), id and role.
+fn read_facts(
+    db: &impl ReadableDatabase,
     path: &Path,
-) -> Result<(NodeId, NodeRole), StoreError> {
+) -> Result<(u32, NodeId, NodeRole), StoreError> {
     let corrupt = |detail: &str| StoreError::Corrupt {
         path: path.to_path_buf(),
         detail: detail.to_owned(),
     };
     let (version, node_id, role) = {
-        let txn = db.begin_read()?;
+        let txn = db.begin_read().map_err(StoreError::from)?;
         let meta = match txn.open_table(META) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => {
@@ -74,6 +98,10 @@ pub(super) fn check_and_migrate(
         };
         (version, node_id, role)
     };
+    let corrupt = |detail: &str| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.to_owned(),
+    };
     if version == 0 {
         return Err(corrupt("schema version 0 does not exist"));
     }
@@ -84,6 +112,16 @@ pub(super) fn check_and_migrate(
             supported: SCHEMA_VERSION,
         });
     }
+    Ok((version, node_id, role))
+}
+
+/// Reads the node's facts, refusing a foreign or newer database, and brings an older one
+/// forward.
+pub(super) fn check_and_migrate(
+    db: &Database,
+    path: &Path,
+) -> Result<(NodeId, NodeRole), StoreError> {
+    let (version, node_id, role) = read_facts(db, path)?;
     for from in version..SCHEMA_VERSION {
         let migration = MIGRATIONS
             .get((from - 1) as usize)

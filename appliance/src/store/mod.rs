@@ -119,6 +119,7 @@ impl Store {
                 path: dir.to_path_buf(),
             });
         }
+        migrate::precheck(&path)?;
         let db = Database::open(&path).map_err(|e| open_error(&path, e))?;
         let (node_id, role) = migrate::check_and_migrate(&db, &path)?;
         let blobs = BlobStore::open(&dir.join("blobs"))?;
