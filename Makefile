@@ -43,3 +43,6 @@ test: test-deps web lint rust-test browser-test
 clean:
 	cargo clean
 	rm -rf web/dist web/node_modules tests/browser/node_modules
+
+bench: release
+	bash benches/skeleton.sh

@@ -92,7 +92,9 @@ impl Limiter {
         let mut state = self.state.lock().ok()?;
         if state.len() > 10_000 {
             // Bounded memory under a flood of made-up keys: forget stale entries.
-            state.retain(|_, a| now.duration_since(a.first) < self.window || a.locked_until.is_some_and(|u| u > now));
+            state.retain(|_, a| {
+                now.duration_since(a.first) < self.window || a.locked_until.is_some_and(|u| u > now)
+            });
         }
         let a = state.entry(key.to_owned()).or_insert(Attempts {
             failures: 0,
@@ -130,7 +132,10 @@ mod tests {
         let h = hash_password(&p).unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password(&h, &p));
-        assert!(!verify_password(&h, &Password::parse("sai mật khẩu").unwrap()));
+        assert!(!verify_password(
+            &h,
+            &Password::parse("sai mật khẩu").unwrap()
+        ));
         assert!(!verify_password(dummy_hash(), &p));
         assert!(!verify_password("not a hash", &p));
     }

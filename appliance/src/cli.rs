@@ -248,7 +248,11 @@ fn init(args: InitArgs) -> Result<Store, Failure> {
     let room = RoomName::parse(&args.room)
         .map_err(|e| Failure::new(64, format!("the room name is not acceptable: {e}")))?;
     let (password, generated) = parse_password(args.admin_password)?;
-    let role = if args.hub { NodeRole::Hub } else { NodeRole::Room };
+    let role = if args.hub {
+        NodeRole::Hub
+    } else {
+        NodeRole::Room
+    };
     let store = Store::init(&args.data.data, &room, role)?;
     staff::create_account(
         &store,
@@ -294,8 +298,18 @@ fn open_or_init(args: &ServeArgs) -> Result<Store, Failure> {
 
 /// Known demo accounts, so that anyone trying the box can sign in as each role.
 const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 2] = [
-    ("thuky", "Trần Thị Thu (thư ký)", Role::Secretary, "thuky-demo"),
-    ("chutri", "Nguyễn Văn Minh (chủ trì)", Role::Chair, "chutri-demo"),
+    (
+        "thuky",
+        "Trần Thị Thu (thư ký)",
+        Role::Secretary,
+        "thuky-demo",
+    ),
+    (
+        "chutri",
+        "Nguyễn Văn Minh (chủ trì)",
+        Role::Chair,
+        "chutri-demo",
+    ),
 ];
 
 fn seed_demo(store: &Store) -> Result<(), Failure> {
@@ -307,8 +321,10 @@ fn seed_demo(store: &Store) -> Result<(), Failure> {
         }
     }
     if store.room()?.notice.is_none() {
-        let text = NoticeText::parse("Chào mừng đến phòng họp không giấy. Cuộc họp sẽ bắt đầu lúc 8 giờ 00.")
-            .map_err(|e| Failure::new(70, e.to_string()))?;
+        let text = NoticeText::parse(
+            "Chào mừng đến phòng họp không giấy. Cuộc họp sẽ bắt đầu lúc 8 giờ 00.",
+        )
+        .map_err(|e| Failure::new(70, e.to_string()))?;
         store.append(Actor::Console, vec![EventBody::NoticePosted { text }])?;
     }
     Ok(())
@@ -318,7 +334,9 @@ pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,mdns_sd=warn,hyper=warn,rustls=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().with_current_span(true).init(),
         LogFormat::Text => builder.init(),
@@ -329,7 +347,10 @@ fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> Result<(), Failure> 
     let dir = args.data.data.clone();
     let config_dir_ok = !dir.exists() || dir.is_dir();
     if !config_dir_ok {
-        return Err(Failure::new(66, format!("{} is not a directory", dir.display())));
+        return Err(Failure::new(
+            66,
+            format!("{} is not a directory", dir.display()),
+        ));
     }
     let config = Config::resolve(
         &dir,
@@ -362,9 +383,18 @@ fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> Result<(), Failure> 
 
 fn print_banner(s: &server::Serving, demo: bool) {
     println!("\nPhonghop đang chạy / is running");
-    println!("  Mở trên máy tính bảng / open on a tablet:  {}", s.https_url);
-    println!("  Lần đầu, cài chứng thư / first time, trust the CA:  {}", s.http_url);
-    println!("  Tên mạng / mDNS name:  https://{}:{}/", s.local_name, s.https_port);
+    println!(
+        "  Mở trên máy tính bảng / open on a tablet:  {}",
+        s.https_url
+    );
+    println!(
+        "  Lần đầu, cài chứng thư / first time, trust the CA:  {}",
+        s.http_url
+    );
+    println!(
+        "  Tên mạng / mDNS name:  https://{}:{}/",
+        s.local_name, s.https_port
+    );
     if let Some(qr) = crate::qr::terminal(&s.https_url) {
         println!("{qr}");
     }
@@ -398,7 +428,14 @@ fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
     let store = Store::open(&args.data.data)?;
     let (password, generated) = parse_password(args.password)?;
     let roles = args.roles.into_iter().map(Role::from).collect();
-    let account = staff::create_account(&store, Actor::Console, &args.username, &args.name, roles, &password)?;
+    let account = staff::create_account(
+        &store,
+        Actor::Console,
+        &args.username,
+        &args.name,
+        roles,
+        &password,
+    )?;
     println!("Đã tạo tài khoản / created account: {}", account.username);
     if generated {
         println!("Mật khẩu / password: {}", password.expose());
@@ -414,7 +451,10 @@ fn verify(dir: &Path) -> Result<(), Failure> {
             println!(
                 "OK: {} events, chain intact, head {}",
                 report.events,
-                report.head.map(|h| h.to_hex()).unwrap_or_else(|| "-".into())
+                report
+                    .head
+                    .map(|h| h.to_hex())
+                    .unwrap_or_else(|| "-".into())
             );
             Ok(())
         }
@@ -440,7 +480,13 @@ fn discover(args: DiscoverArgs) -> Result<(), Failure> {
     }
     for b in found {
         let addrs: Vec<String> = b.addrs.iter().map(ToString::to_string).collect();
-        println!("{}\thttps://{}:{}/\t{}", b.instance, b.host.trim_end_matches('.'), b.port, addrs.join(","));
+        println!(
+            "{}\thttps://{}:{}/\t{}",
+            b.instance,
+            b.host.trim_end_matches('.'),
+            b.port,
+            addrs.join(",")
+        );
     }
     Ok(())
 }

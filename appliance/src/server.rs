@@ -41,10 +41,7 @@ pub enum StartError {
     #[error("no permission to listen on port {port}: ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it), or use --{flag} with a port above 1024")]
     PortPermission { port: u16, flag: &'static str },
     #[error("cannot listen on port {port}: {source}")]
-    Bind {
-        port: u16,
-        source: std::io::Error,
-    },
+    Bind { port: u16, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("certificate authority: {0}")]
@@ -109,14 +106,23 @@ fn bind(bind: Option<IpAddr>, port: u16, flag: &'static str) -> Result<TcpListen
     let listener = match bind {
         Some(ip) => std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(classify)?,
         // Dual-stack where the box has IPv6; plain IPv4 where IPv6 is switched off.
-        None => match std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)) {
-            Ok(l) => l,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied) => {
-                return Err(classify(e))
+        None => {
+            match std::net::TcpListener::bind(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)) {
+                Ok(l) => l,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    return Err(classify(e))
+                }
+                Err(_) => {
+                    std::net::TcpListener::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))
+                        .map_err(classify)?
+                }
             }
-            Err(_) => std::net::TcpListener::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))
-                .map_err(classify)?,
-        },
+        }
     };
     listener
         .set_nonblocking(true)
@@ -152,21 +158,31 @@ impl Application {
             let room_name = room.name.as_str().to_owned();
             let tls_dir = tls_dir.clone();
             let names = names.clone();
-            tokio::task::spawn_blocking(move || CertAuthority::load_or_create(&tls_dir, &room_name, &names))
-                .await
-                .map_err(|e| StoreError::Db(format!("CA task failed: {e}")))??
+            tokio::task::spawn_blocking(move || {
+                CertAuthority::load_or_create(&tls_dir, &room_name, &names)
+            })
+            .await
+            .map_err(|e| StoreError::Db(format!("CA task failed: {e}")))??
         };
         let https = bind(config.bind, config.https_port, "https-port")?;
         let http = bind(config.bind, config.http_port, "http-port")?;
-        let https_port = https.local_addr().map(|a| a.port()).unwrap_or(config.https_port);
-        let http_port = http.local_addr().map(|a| a.port()).unwrap_or(config.http_port);
+        let https_port = https
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(config.https_port);
+        let http_port = http
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(config.http_port);
         let site = Site {
             https_port,
             http_port,
             local_name: local.clone(),
             dns_names: names.dns.clone(),
         };
-        let shown_host = lan_ipv4().map(|ip| ip.to_string()).unwrap_or_else(|| local.clone());
+        let shown_host = lan_ipv4()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| local.clone());
         let serving = Serving {
             https_port,
             http_port,
@@ -210,10 +226,22 @@ impl Application {
             metrics: Metrics::default(),
             ca: self.ca.clone(),
             site: self.site.clone(),
-            sign_in_limiter: Limiter::new(5, Duration::from_secs(15 * 60), Duration::from_secs(5 * 60)),
+            sign_in_limiter: Limiter::new(
+                5,
+                Duration::from_secs(15 * 60),
+                Duration::from_secs(5 * 60),
+            ),
             shutdown: stop_rx.clone(),
         });
-        let announcer = self.announce();
+        let announcer = {
+            let (config, store, site) =
+                (self.config.clone(), self.store.clone(), self.site.clone());
+            // mdns-sd's calls block briefly while its daemon thread answers.
+            tokio::task::spawn_blocking(move || announce(&config, &store, &site))
+                .await
+                .ok()
+                .flatten()
+        };
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -233,12 +261,16 @@ impl Application {
             stop_rx.clone(),
             state.clone(),
         ));
-        let renew = tokio::spawn(tls::renewal_loop(self.ca.clone(), self.config.renew_check, {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await.map(|_| ());
-            }
-        }));
+        let renew = tokio::spawn(tls::renewal_loop(
+            self.ca.clone(),
+            self.config.renew_check,
+            {
+                let mut rx = stop_rx.clone();
+                async move {
+                    let _ = rx.wait_for(|s| *s).await.map(|_| ());
+                }
+            },
+        ));
         write_serving(&serving_path, &self.serving);
         tracing::info!(https = %self.serving.https_url, http = %self.serving.http_url, "serving");
 
@@ -246,7 +278,8 @@ impl Application {
         tracing::info!("shutting down: draining requests and closing live feeds");
         let _ = stop_tx.send(true);
         if let Some(a) = announcer {
-            if let Err(e) = a.shutdown() {
+            let said = tokio::task::spawn_blocking(move || a.shutdown()).await;
+            if let Ok(Err(e)) = said {
                 tracing::warn!("mDNS goodbye failed: {e}");
             }
         }
@@ -255,7 +288,10 @@ impl Application {
         let _ = renew.await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
-            if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+            if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+                .await
+                .is_err()
+            {
                 tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}");
             }
         }
@@ -263,34 +299,35 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
 
-    fn announce(&self) -> Option<discovery::Announcer> {
-        let ifaces: Interfaces = match self.config.mdns.parse() {
-            Ok(i) => i,
-            Err(e) => {
-                tracing::error!(mdns = %self.config.mdns, "bad mDNS interface setting: {e}");
-                return None;
-            }
-        };
-        let room = self.store.room().ok()?;
-        let a = Announcement {
-            instance: room.name.as_str().to_owned(),
-            host: format!("{}.", self.site.local_name),
-            port: self.site.https_port,
-            txt: vec![
-                ("path".into(), "/".into()),
-                ("node".into(), self.store.node_id().to_string()),
-                ("role".into(), self.store.role().as_str().into()),
-                ("ver".into(), env!("CARGO_PKG_VERSION").into()),
-            ],
-        };
-        match discovery::announce(&ifaces, &a) {
-            Ok(announcer) => announcer,
-            Err(e) => {
-                // The room still works by IP address; say so and carry on.
-                tracing::warn!("mDNS announcement failed: {e}");
-                None
-            }
+/// Announces the box on the configured interfaces. A failure is logged, not fatal: the room
+/// still works by IP address and by the QR code.
+fn announce(config: &Config, store: &Store, site: &Site) -> Option<discovery::Announcer> {
+    let ifaces: Interfaces = match config.mdns.parse() {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!(mdns = %config.mdns, "bad mDNS interface setting: {e}");
+            return None;
+        }
+    };
+    let room = store.room().ok()?;
+    let a = Announcement {
+        instance: room.name.as_str().to_owned(),
+        host: format!("{}.", site.local_name),
+        port: site.https_port,
+        txt: vec![
+            ("path".into(), "/".into()),
+            ("node".into(), store.node_id().to_string()),
+            ("role".into(), store.role().as_str().into()),
+            ("ver".into(), env!("CARGO_PKG_VERSION").into()),
+        ],
+    };
+    match discovery::announce(&ifaces, &a) {
+        Ok(announcer) => announcer,
+        Err(e) => {
+            tracing::warn!("mDNS announcement failed: {e}");
+            None
         }
     }
 }
@@ -344,7 +381,8 @@ async fn accept_loop(
                 Some(acceptor) => {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                            let conn =
+                                builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
                             watcher.watch(conn.into_owned()).await
                         }
                         Ok(Err(e)) => {

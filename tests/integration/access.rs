@@ -16,10 +16,24 @@ async fn box_with_staff() -> (TestBox, tempfile::TempDir) {
         ("chutri", "Nguyễn Văn Minh", "chair", CHAIR_PW),
     ] {
         let out = phonghop(&[
-            "admin", "create", "--data", dir.to_str().unwrap(), "--username", user, "--name", name,
-            "--role", role, "--password", pw,
+            "admin",
+            "create",
+            "--data",
+            dir.to_str().unwrap(),
+            "--username",
+            user,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password",
+            pw,
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     (TestBox::attach(dir, &[]).await, tmp)
 }
@@ -47,9 +61,24 @@ const ALL: [Caller; 6] = [
 fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 6])> {
     vec![
         (Method::GET, "/api/room", None, [200; 6]),
-        (Method::PUT, "/api/room", Some(json!({"name": "Phòng họp mới"})), [401, 401, 401, 200, 403, 403]),
-        (Method::POST, "/api/room/notices", Some(json!({"text": "Nghỉ giải lao 15 phút"})), [401, 401, 401, 201, 201, 201]),
-        (Method::DELETE, "/api/room/notices", None, [401, 401, 401, 204, 204, 204]),
+        (
+            Method::PUT,
+            "/api/room",
+            Some(json!({"name": "Phòng họp mới"})),
+            [401, 401, 401, 200, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/room/notices",
+            Some(json!({"text": "Nghỉ giải lao 15 phút"})),
+            [401, 401, 401, 201, 201, 201],
+        ),
+        (
+            Method::DELETE,
+            "/api/room/notices",
+            None,
+            [401, 401, 401, 204, 204, 204],
+        ),
         (Method::GET, "/api/session", None, [200; 6]),
         (Method::DELETE, "/api/session", None, [204; 6]),
         (Method::GET, "/healthz", None, [200; 6]),
@@ -65,20 +94,32 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 6])> {
 async fn role_by_route_matrix() {
     let (b, _tmp) = box_with_staff().await;
     let signed_out = b.admin().await;
-    let r = b.client.delete(b.url("/api/session")).header("origin", b.origin()).header("cookie", &signed_out).send().await.unwrap();
+    let r = b
+        .client
+        .delete(b.url("/api/session"))
+        .header("origin", b.origin())
+        .header("cookie", &signed_out)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     for (method, path, body, expected) in matrix() {
         for (caller, want) in ALL.iter().zip(expected) {
             // Fresh sessions per request: DELETE /api/session signs the caller out.
             let cookie = match caller {
                 Caller::Anonymous => None,
-                Caller::ForgedCookie => Some("phonghop_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned()),
+                Caller::ForgedCookie => {
+                    Some("phonghop_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned())
+                }
                 Caller::SignedOut => Some(signed_out.clone()),
                 Caller::ItAdmin => Some(b.admin().await),
                 Caller::Secretary => Some(b.sign_in("thuky", SECRETARY_PW).await),
                 Caller::Chair => Some(b.sign_in("chutri", CHAIR_PW).await),
             };
-            let mut req = b.client.request(method.clone(), b.url(path)).header("origin", b.origin());
+            let mut req = b
+                .client
+                .request(method.clone(), b.url(path))
+                .header("origin", b.origin());
             if let Some(c) = &cookie {
                 req = req.header("cookie", c);
             }
@@ -90,8 +131,14 @@ async fn role_by_route_matrix() {
             let text = r.text().await.unwrap();
             assert_eq!(status, want, "{method} {path} as {caller:?}: {text}");
             if status >= 400 {
-                let err: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: error is not JSON: {text}"));
-                assert!(err["code"].is_string() && err["message"].is_string() && err["message_en"].is_string(), "{text}");
+                let err: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|_| panic!("{method} {path}: error is not JSON: {text}"));
+                assert!(
+                    err["code"].is_string()
+                        && err["message"].is_string()
+                        && err["message_en"].is_string(),
+                    "{text}"
+                );
             }
         }
     }
@@ -101,14 +148,25 @@ async fn role_by_route_matrix() {
 async fn writes_need_this_box_as_origin() {
     let b = TestBox::start().await;
     let admin = b.admin().await;
-    for origin in [None, Some("https://evil.example"), Some(&*format!("http://127.0.0.1:{}", b.https_port))] {
-        let mut req = b.client.post(b.url("/api/room/notices")).header("cookie", &admin).json(&json!({"text": "x"}));
+    for origin in [
+        None,
+        Some("https://evil.example"),
+        Some(&*format!("http://127.0.0.1:{}", b.https_port)),
+    ] {
+        let mut req = b
+            .client
+            .post(b.url("/api/room/notices"))
+            .header("cookie", &admin)
+            .json(&json!({"text": "x"}));
         if let Some(o) = origin {
             req = req.header("origin", o);
         }
         let r = req.send().await.unwrap();
         assert_eq!(r.status(), 403, "origin {origin:?}");
-        assert_eq!(r.json::<Value>().await.unwrap()["code"], "request.bad_origin");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "request.bad_origin"
+        );
     }
     // Nothing was written.
     assert!(b.get_json("/api/room").await["notice"].is_null());
@@ -120,37 +178,88 @@ async fn bad_input_gets_a_code_and_a_vietnamese_message() {
     let admin = b.admin().await;
     let head = b.get_json("/api/room").await["head_seq"].clone();
     let cases: Vec<(&str, Value, u16, &str)> = vec![
-        ("/api/room/notices", json!({"text": "   "}), 422, "input.empty"),
-        ("/api/room/notices", json!({"text": "a".repeat(501)}), 422, "input.too_long"),
-        ("/api/room/notices", json!({"text": "chuông\u{7}"}), 422, "input.control_char"),
-        ("/api/room/notices", json!({"txt": "typo"}), 400, "input.bad_json"),
-        ("/api/room/notices", json!("just a string"), 400, "input.bad_json"),
+        (
+            "/api/room/notices",
+            json!({"text": "   "}),
+            422,
+            "input.empty",
+        ),
+        (
+            "/api/room/notices",
+            json!({"text": "a".repeat(501)}),
+            422,
+            "input.too_long",
+        ),
+        (
+            "/api/room/notices",
+            json!({"text": "chuông\u{7}"}),
+            422,
+            "input.control_char",
+        ),
+        (
+            "/api/room/notices",
+            json!({"txt": "typo"}),
+            400,
+            "input.bad_json",
+        ),
+        (
+            "/api/room/notices",
+            json!("just a string"),
+            400,
+            "input.bad_json",
+        ),
     ];
     for (path, body, status, code) in cases {
-        let r = b.client.post(b.url(path)).header("origin", b.origin()).header("cookie", &admin).json(&body).send().await.unwrap();
+        let r = b
+            .client
+            .post(b.url(path))
+            .header("origin", b.origin())
+            .header("cookie", &admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), status, "{body}");
         let e: Value = r.json().await.unwrap();
         assert_eq!(e["code"], code, "{body}");
         assert!(!e["message"].as_str().unwrap().is_empty());
     }
-    let r = b.client.post(b.url("/api/room/notices")).header("origin", b.origin()).header("cookie", &admin)
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = b
+        .client
+        .post(b.url("/api/room/notices"))
+        .header("origin", b.origin())
+        .header("cookie", &admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(b.get_json("/api/room").await["head_seq"], head, "bad input wrote nothing");
+    assert_eq!(
+        b.get_json("/api/room").await["head_seq"],
+        head,
+        "bad input wrote nothing"
+    );
 }
 
 #[tokio::test]
 async fn wrong_passwords_lock_the_account_out() {
     let b = TestBox::start().await;
     let try_sign_in = |pw: &'static str| {
-        let req = b.client.post(b.url("/api/session")).header("origin", b.origin())
+        let req = b
+            .client
+            .post(b.url("/api/session"))
+            .header("origin", b.origin())
             .json(&json!({"username": "admin", "password": pw}));
         async move { req.send().await.unwrap() }
     };
     for _ in 0..4 {
         let r = try_sign_in("sai-mat-khau").await;
         assert_eq!(r.status(), 401);
-        assert_eq!(r.json::<Value>().await.unwrap()["code"], "auth.bad_credentials");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "auth.bad_credentials"
+        );
     }
     let r = try_sign_in("sai-mat-khau").await;
     assert_eq!(r.status(), 429);
@@ -166,8 +275,17 @@ async fn wrong_passwords_lock_the_account_out() {
 #[tokio::test]
 async fn an_unknown_user_looks_like_a_wrong_password() {
     let b = TestBox::start().await;
-    let r = b.client.post(b.url("/api/session")).header("origin", b.origin())
-        .json(&json!({"username": "khong-co", "password": "whatever-123"})).send().await.unwrap();
+    let r = b
+        .client
+        .post(b.url("/api/session"))
+        .header("origin", b.origin())
+        .json(&json!({"username": "khong-co", "password": "whatever-123"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(r.json::<Value>().await.unwrap()["code"], "auth.bad_credentials");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "auth.bad_credentials"
+    );
 }

@@ -16,7 +16,12 @@ fn serve_once(dir: &std::path::Path) -> (Option<i32>, String) {
 fn snapshot(dir: &std::path::Path) -> Vec<(String, String)> {
     let mut files: Vec<_> = walk(dir)
         .into_iter()
-        .map(|p| (p.strip_prefix(dir).unwrap().display().to_string(), sha256_file(&p)))
+        .map(|p| {
+            (
+                p.strip_prefix(dir).unwrap().display().to_string(),
+                sha256_file(&p),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -47,7 +52,11 @@ fn a_corrupt_store_is_refused_and_left_alone() {
     assert_eq!(code, Some(65), "{err}");
     assert!(err.contains("is not a Phonghop data directory"), "{err}");
     assert!(err.contains("Nothing was changed"), "{err}");
-    assert_eq!(snapshot(&dir), before, "serve must not touch a corrupt directory");
+    assert_eq!(
+        snapshot(&dir),
+        before,
+        "serve must not touch a corrupt directory"
+    );
 
     let out = phonghop(&["verify", "--data", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
@@ -62,7 +71,10 @@ fn a_store_from_a_newer_version_is_refused() {
         let db = redb::Database::open(dir.join("phonghop.redb")).unwrap();
         let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
         let txn = db.begin_write().unwrap();
-        txn.open_table(meta).unwrap().insert("schema_version", "99").unwrap();
+        txn.open_table(meta)
+            .unwrap()
+            .insert("schema_version", "99")
+            .unwrap();
         txn.commit().unwrap();
     }
     let before = snapshot(&dir);
@@ -89,7 +101,10 @@ async fn serve_on_an_empty_directory_sets_the_box_up() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("new");
     let b = TestBox::attach(dir.clone(), &["--room", "Phòng họp HĐND xã Đông Hưng"]).await;
-    assert_eq!(b.get_json("/api/room").await["name"], "Phòng họp HĐND xã Đông Hưng");
+    assert_eq!(
+        b.get_json("/api/room").await["name"],
+        "Phòng họp HĐND xã Đông Hưng"
+    );
     let saved = std::fs::read_to_string(dir.join("initial-admin-password.txt")).unwrap();
     let (user, password) = saved.trim().split_once(' ').unwrap();
     assert_eq!(user, "admin");
@@ -108,5 +123,8 @@ fn a_bad_config_file_is_reported_with_its_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("phonghop.toml") && err.contains("https_prot"), "{err}");
+    assert!(
+        err.contains("phonghop.toml") && err.contains("https_prot"),
+        "{err}"
+    );
 }

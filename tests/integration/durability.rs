@@ -40,7 +40,11 @@ async fn acknowledged_events_survive_kill_9_with_an_intact_chain() {
     b.kill_hard();
     let out = phonghop(&["verify", "--data", b.dir.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "verify after kill -9: {text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "verify after kill -9: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("chain intact"), "{text}");
 
     b.restart().await;

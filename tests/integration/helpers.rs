@@ -33,7 +33,11 @@ pub fn init_dir(dir: &Path) {
         "--admin-password",
         ADMIN_PASSWORD,
     ]);
-    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A running box.
@@ -58,17 +62,11 @@ struct Serving {
 /// Starts `serve` on `dir` and waits until it has written where it listens.
 pub fn spawn_serve(dir: &Path, extra: &[&str]) -> Child {
     let _ = std::fs::remove_file(dir.join("serving.json"));
-    let mut args = vec![
-        "serve",
-        "--data",
-        dir.to_str().unwrap(),
-        "--mdns",
-        "off",
-    ];
-    if !extra.iter().any(|a| *a == "--https-port") {
+    let mut args = vec!["serve", "--data", dir.to_str().unwrap(), "--mdns", "off"];
+    if !extra.contains(&"--https-port") {
         args.extend(["--https-port", "0"]);
     }
-    if !extra.iter().any(|a| *a == "--http-port") {
+    if !extra.contains(&"--http-port") {
         args.extend(["--http-port", "0"]);
     }
     args.extend(extra);
@@ -216,7 +214,10 @@ pub fn wait_exit(c: &mut Child, limit: Duration) -> std::process::ExitStatus {
         if let Some(s) = c.try_wait().unwrap() {
             return s;
         }
-        assert!(start.elapsed() < limit, "process did not exit within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "process did not exit within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -239,7 +240,10 @@ async fn wait_serving(dir: &Path, child: &mut Child) -> Serving {
                 }
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "serve did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "serve did not start"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

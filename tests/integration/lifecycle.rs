@@ -16,7 +16,10 @@ async fn a_port_in_use_is_a_clear_error() {
     use std::io::Read;
     c.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert_eq!(status.code(), Some(69), "{err}");
-    assert!(err.contains(&format!("port {port} is already in use")), "{err}");
+    assert!(
+        err.contains(&format!("port {port} is already in use")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -35,8 +38,21 @@ async fn probes_and_metrics() {
     assert_eq!(ready["status"], "ready");
     let _feed = SseReader::open(&b.client, &b.url("/api/room/events"), None).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let text = b.client.get(b.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("phonghop_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"), "{text}");
+    let text = b
+        .client
+        .get(b.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "phonghop_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
     assert!(text.contains("phonghop_http_request_duration_seconds_count{route=\"/readyz\"}"));
     assert!(text.contains("phonghop_live_clients 1"), "{text}");
     assert!(text.contains("phonghop_store_bytes{part=\"db\"}"));
@@ -50,8 +66,15 @@ async fn sigterm_closes_live_feeds_and_exits_cleanly() {
     let started = Instant::now();
     let status = b.terminate();
     assert!(status.success(), "exit status {status}");
-    assert!(started.elapsed() < Duration::from_secs(10), "shutdown took {:?}", started.elapsed());
-    assert!(feed.ends_within(Duration::from_secs(2)).await, "the feed was not closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        feed.ends_within(Duration::from_secs(2)).await,
+        "the feed was not closed"
+    );
     assert!(!b.dir.join("serving.json").exists());
 }
 
@@ -64,5 +87,8 @@ fn help_speaks_plainly() {
     }
     let out = phonghop(&["serve", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("--https-port") && text.contains("PHONGHOP_HTTPS_PORT"), "{text}");
+    assert!(
+        text.contains("--https-port") && text.contains("PHONGHOP_HTTPS_PORT"),
+        "{text}"
+    );
 }

@@ -19,7 +19,12 @@ async fn a_dropped_feed_resumes_with_exactly_the_missed_events() {
     let admin = b.admin().await;
     let head = b.get_json("/api/room").await["head_seq"].as_u64().unwrap();
 
-    let mut feed = SseReader::open(&b.client, &b.url(&format!("/api/room/events?since={head}")), None).await;
+    let mut feed = SseReader::open(
+        &b.client,
+        &b.url(&format!("/api/room/events?since={head}")),
+        None,
+    )
+    .await;
     let mut acked = Vec::new();
     for i in 0..3 {
         acked.push(b.post_notice(&admin, &format!("Thông báo {i}")).await);
@@ -46,17 +51,28 @@ async fn a_dropped_feed_resumes_with_exactly_the_missed_events() {
     for _ in 0..missed.len() {
         let e = feed.next(WAIT).await.expect("replayed event");
         let data: Value = serde_json::from_str(&e.data).unwrap();
-        assert!(data["body"]["text"].as_str().unwrap().starts_with("Thông báo"));
+        assert!(data["body"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thông báo"));
         replayed.push(seq(&e));
     }
     assert_eq!(replayed, missed, "replay must be exact");
     let live = b.post_notice(&admin, "Sau khi kết nối lại").await;
     let e = feed.next(WAIT).await.expect("live after replay");
     assert_eq!(seq(&e), live);
-    assert!(feed.next(Duration::from_millis(500)).await.is_none(), "no duplicates");
+    assert!(
+        feed.next(Duration::from_millis(500)).await.is_none(),
+        "no duplicates"
+    );
 
     // ?since= works the same for clients that cannot set headers.
-    let mut feed = SseReader::open(&b.client, &b.url(&format!("/api/room/events?since={}", missed[2])), None).await;
+    let mut feed = SseReader::open(
+        &b.client,
+        &b.url(&format!("/api/room/events?since={}", missed[2])),
+        None,
+    )
+    .await;
     let e = feed.next(WAIT).await.unwrap();
     assert_eq!(seq(&e), missed[3]);
 }
@@ -83,7 +99,14 @@ async fn many_feeds_see_the_same_events_in_order() {
     let head = b.get_json("/api/room").await["head_seq"].as_u64().unwrap();
     let mut feeds = Vec::new();
     for _ in 0..20 {
-        feeds.push(SseReader::open(&b.client, &b.url(&format!("/api/room/events?since={head}")), None).await);
+        feeds.push(
+            SseReader::open(
+                &b.client,
+                &b.url(&format!("/api/room/events?since={head}")),
+                None,
+            )
+            .await,
+        );
     }
     let mut acked = Vec::new();
     for i in 0..10 {

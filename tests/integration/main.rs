@@ -2,6 +2,7 @@
 
 mod access;
 mod data_dir;
+mod discovery;
 mod durability;
 mod helpers;
 mod lifecycle;

@@ -53,7 +53,14 @@ async fn openssl_accepts_the_chain_and_rejects_names_outside_the_constraints() {
 
     // The served chain is the same leaf the box keeps on disk.
     let served = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{}", b.https_port), "-servername", "localhost", "-CAfile"])
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{}", b.https_port),
+            "-servername",
+            "localhost",
+            "-CAfile",
+        ])
         .arg(tls.join("root.pem"))
         .arg("-verify_return_error")
         .stdin(std::process::Stdio::null())
@@ -66,11 +73,19 @@ async fn openssl_accepts_the_chain_and_rejects_names_outside_the_constraints() {
     );
 
     // Someone who stole the intermediate key issues certificates for other names.
-    let key = KeyPair::from_pem(&std::fs::read_to_string(tls.join("intermediate.key")).unwrap()).unwrap();
-    let issuer = Issuer::from_ca_cert_pem(&std::fs::read_to_string(tls.join("intermediate.pem")).unwrap(), key).unwrap();
+    let key =
+        KeyPair::from_pem(&std::fs::read_to_string(tls.join("intermediate.key")).unwrap()).unwrap();
+    let issuer = Issuer::from_ca_cert_pem(
+        &std::fs::read_to_string(tls.join("intermediate.pem")).unwrap(),
+        key,
+    )
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     for (label, san) in [
-        ("dns", SanType::DnsName("evil.example.com".try_into().unwrap())),
+        (
+            "dns",
+            SanType::DnsName("evil.example.com".try_into().unwrap()),
+        ),
         ("ip", SanType::IpAddress("8.8.8.8".parse().unwrap())),
     ] {
         let mut params = CertificateParams::default();
@@ -81,7 +96,10 @@ async fn openssl_accepts_the_chain_and_rejects_names_outside_the_constraints() {
         let path = tmp.path().join(format!("{label}.pem"));
         std::fs::write(&path, cert.pem()).unwrap();
         let (ok, text) = openssl_verify(&tls, &path);
-        assert!(!ok, "a {label} name outside the constraints must be rejected: {text}");
+        assert!(
+            !ok,
+            "a {label} name outside the constraints must be rejected: {text}"
+        );
         assert!(
             text.to_lowercase().contains("name constraint") || text.contains("permitted subtree"),
             "rejected for the wrong reason: {text}"
@@ -99,7 +117,10 @@ fn keys_are_private_to_the_owner() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let b = rt.block_on(TestBox::attach(dir.clone(), &[]));
     for key in ["root.key", "intermediate.key", "leaf.key"] {
-        let mode = std::fs::metadata(dir.join("tls").join(key)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("tls").join(key))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{key} has mode {mode:o}");
     }
     drop(b);

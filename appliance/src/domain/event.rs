@@ -27,8 +27,10 @@ impl NodeId {
     }
     /// Ids are 32 lower-case hex digits; anything else is not ours.
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Self(s.to_owned()))
+        (s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Self(s.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0

@@ -33,12 +33,7 @@ impl TextError {
 
 /// Trims, refuses control characters (newlines included unless `multiline`), and bounds the
 /// length in characters, not bytes, since Vietnamese letters take two or three bytes each.
-fn clean(
-    field: &'static str,
-    raw: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, TextError> {
+fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<String, TextError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty { field });
@@ -191,7 +186,10 @@ mod tests {
             RoomName::parse(&"a".repeat(121)),
             Err(TextError::TooLong { .. })
         ));
-        assert_eq!(RoomName::parse("  Phòng họp  ").unwrap().as_str(), "Phòng họp");
+        assert_eq!(
+            RoomName::parse("  Phòng họp  ").unwrap().as_str(),
+            "Phòng họp"
+        );
     }
 
     #[test]

@@ -103,7 +103,9 @@ fn account_json(a: &Account) -> Value {
 
 async fn get_session(MaybeStaff(who): MaybeStaff) -> Result<Json<Value>, ApiError> {
     match who {
-        Some(a) => Ok(Json(json!({"signed_in": true, "account": account_json(&a)}))),
+        Some(a) => Ok(Json(
+            json!({"signed_in": true, "account": account_json(&a)}),
+        )),
         None => Ok(Json(json!({"signed_in": false}))),
     }
 }
@@ -136,7 +138,8 @@ async fn post_session(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
         SESSION_HOURS * 3600
     );
-    let mut resp = Json(json!({"signed_in": true, "account": account_json(&account)})).into_response();
+    let mut resp =
+        Json(json!({"signed_in": true, "account": account_json(&account)})).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -144,7 +147,10 @@ async fn post_session(
     Ok(resp)
 }
 
-async fn delete_session(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn delete_session(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = cookie_value(&headers, SESSION_COOKIE).map(str::to_owned) {
         let store = st.store.clone();
         blocking(move || Ok(staff::sign_out(&store, &token)?)).await?;
@@ -152,7 +158,9 @@ async fn delete_session(State(st): State<AppState>, headers: HeaderMap) -> Resul
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("phonghop_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(
+            "phonghop_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        ),
     );
     Ok(resp)
 }

@@ -11,6 +11,10 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Assets;
 
+/// The app's Content-Security-Policy: only the box, no inline scripts, no framing. pdf.js runs
+/// its worker from a same-origin module and renders to canvas, which 'self' and blob: cover.
+const CSP: &str = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Phonghop</title><p>Giao diện web chưa được build. Chạy <code>make run</code>.</p><p lang=en>The web app is not built. Run <code>make run</code>.</p>";
 
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -48,8 +52,13 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mime = mime_guess::from_path(name).first_or_octet_stream();
+        let mime = if mime.type_() == "text" || mime.subtype() == "javascript" {
+            format!("{mime}; charset=utf-8")
+        } else {
+            mime.to_string()
+        };
         let mut r = file.data.into_owned().into_response();
-        if let Ok(v) = HeaderValue::from_str(mime.as_ref()) {
+        if let Ok(v) = HeaderValue::from_str(&mime) {
             r.headers_mut().insert(header::CONTENT_TYPE, v);
         }
         r
@@ -63,5 +72,17 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if name == "index.html" {
+        // Everything the app needs comes from the box itself; nothing may load from outside.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     Ok(resp)
 }

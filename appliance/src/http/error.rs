@@ -75,11 +75,26 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(t) => {
                 let f = t.field();
                 let (vi, en) = match t {
-                    TextError::Empty { .. } => (format!("{} không được để trống.", field_vi(f)), format!("The {f} must not be empty.")),
-                    TextError::TooLong { max, .. } => (format!("{} dài quá {max} ký tự.", field_vi(f)), format!("The {f} is longer than {max} characters.")),
-                    TextError::TooShort { min, .. } => (format!("{} phải có ít nhất {min} ký tự.", field_vi(f)), format!("The {f} must have at least {min} characters.")),
-                    TextError::ControlChar { .. } => (format!("{} chứa ký tự không hợp lệ.", field_vi(f)), format!("The {f} contains a control character.")),
-                    TextError::BadChars { .. } => (format!("{} chỉ được dùng chữ a-z, số 0-9 và . _ -", field_vi(f)), format!("The {f} may only use a-z, 0-9 and . _ -")),
+                    TextError::Empty { .. } => (
+                        format!("{} không được để trống.", field_vi(f)),
+                        format!("The {f} must not be empty."),
+                    ),
+                    TextError::TooLong { max, .. } => (
+                        format!("{} dài quá {max} ký tự.", field_vi(f)),
+                        format!("The {f} is longer than {max} characters."),
+                    ),
+                    TextError::TooShort { min, .. } => (
+                        format!("{} phải có ít nhất {min} ký tự.", field_vi(f)),
+                        format!("The {f} must have at least {min} characters."),
+                    ),
+                    TextError::ControlChar { .. } => (
+                        format!("{} chứa ký tự không hợp lệ.", field_vi(f)),
+                        format!("The {f} contains a control character."),
+                    ),
+                    TextError::BadChars { .. } => (
+                        format!("{} chỉ được dùng chữ a-z, số 0-9 và . _ -", field_vi(f)),
+                        format!("The {f} may only use a-z, 0-9 and . _ -"),
+                    ),
                 };
                 let code = match t {
                     TextError::Empty { .. } => "input.empty",

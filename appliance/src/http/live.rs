@@ -6,6 +6,7 @@
 use super::api::event_json;
 use super::{ApiError, AppState, HEARTBEAT};
 use crate::domain::{EventEnvelope, Visibility};
+use crate::store::Store;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -13,14 +14,24 @@ use futures_util::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-/// Events queued for one client before it counts as slow.
-const CLIENT_QUEUE: usize = 64;
-/// How long a full queue may stay full before the client is cut off.
-const SLOW_CLIENT_GRACE: Duration = Duration::from_secs(20);
+/// How much one client may hold up: together with the shared live channel, these bound the
+/// memory a live feed can use, however slow the client.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Events queued for one client before it counts as slow.
+    queue: usize,
+    /// How long a full queue may stay full before the client is cut off.
+    grace: Duration,
+}
+
+const LIMITS: Limits = Limits {
+    queue: 64,
+    grace: Duration::from_secs(20),
+};
 /// Events read from the store per batch while catching a client up.
 const REPLAY_BATCH: usize = 256;
 
@@ -57,11 +68,19 @@ pub async fn room_events(
         Some(n) => n,
         None => st.store.head_seq()?,
     };
-    let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
-    tokio::spawn(feed(st, live, after, tx, |e| {
-        e.body.visibility() == Visibility::Public
-    }));
-    let hello = Event::default().retry(Duration::from_secs(2)).comment("phonghop");
+    let (tx, rx) = mpsc::channel(LIMITS.queue);
+    let store = st.store.clone();
+    let shutdown = st.shutdown.clone();
+    tokio::spawn(async move {
+        let _counted = st.metrics.live_client();
+        feed(store, live, after, tx, shutdown, LIMITS, |e| {
+            e.body.visibility() == Visibility::Public
+        })
+        .await;
+    });
+    let hello = Event::default()
+        .retry(Duration::from_secs(2))
+        .comment("phonghop");
     let stream = tokio_stream::once(hello)
         .chain(ReceiverStream::new(rx))
         .map(Ok::<_, Infallible>);
@@ -69,9 +88,9 @@ pub async fn room_events(
 }
 
 /// Sends one event, or reports that the client is gone or too slow.
-async fn push(tx: &mpsc::Sender<Event>, e: &EventEnvelope) -> bool {
+async fn push(tx: &mpsc::Sender<Event>, e: &EventEnvelope, limits: Limits) -> bool {
     matches!(
-        tokio::time::timeout(SLOW_CLIENT_GRACE, tx.send(sse_event(e))).await,
+        tokio::time::timeout(limits.grace, tx.send(sse_event(e))).await,
         Ok(Ok(()))
     )
 }
@@ -79,14 +98,15 @@ async fn push(tx: &mpsc::Sender<Event>, e: &EventEnvelope) -> bool {
 /// Replays `(after, upto]` from the store (all of it when `upto` is `None`); returns the last
 /// sequence number handled, or `None` if the client went away.
 async fn replay(
-    st: &AppState,
+    store: &Store,
     tx: &mpsc::Sender<Event>,
     mut after: u64,
     upto: Option<u64>,
+    limits: Limits,
     visible: fn(&EventEnvelope) -> bool,
 ) -> Option<u64> {
     loop {
-        let store = st.store.clone();
+        let store = store.clone();
         let batch = tokio::task::spawn_blocking(move || store.events_after(after, REPLAY_BATCH))
             .await
             .ok()?
@@ -98,7 +118,7 @@ async fn replay(
             if upto.is_some_and(|u| e.seq > u) {
                 return Some(after);
             }
-            if visible(&e) && !push(tx, &e).await {
+            if visible(&e) && !push(tx, &e, limits).await {
                 return None;
             }
             after = e.seq;
@@ -107,18 +127,18 @@ async fn replay(
 }
 
 async fn feed(
-    st: AppState,
+    store: Store,
     mut live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
     after: u64,
     tx: mpsc::Sender<Event>,
+    mut shutdown: watch::Receiver<bool>,
+    limits: Limits,
     visible: fn(&EventEnvelope) -> bool,
 ) {
-    let _counted = st.metrics.live_client();
-    let mut shutdown = st.shutdown.clone();
     if *shutdown.borrow() {
         return;
     }
-    let Some(mut last) = replay(&st, &tx, after, None, visible).await else {
+    let Some(mut last) = replay(&store, &tx, after, None, limits, visible).await else {
         return;
     };
     loop {
@@ -132,11 +152,11 @@ async fn feed(
                     }
                     if e.seq > last + 1 {
                         // Fill any hole from the store so the client sees every event once.
-                        if replay(&st, &tx, last, Some(e.seq - 1), visible).await.is_none() {
+                        if replay(&store, &tx, last, Some(e.seq - 1), limits, visible).await.is_none() {
                             break;
                         }
                     }
-                    if visible(&e) && !push(&tx, &e).await {
+                    if visible(&e) && !push(&tx, &e, limits).await {
                         tracing::info!(seq = e.seq, "live client too slow or gone; cut off");
                         break;
                     }
@@ -149,5 +169,80 @@ async fn feed(
                 Err(broadcast::error::RecvError::Closed) => break,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, EventBody, NoticeText, RoomName};
+    use crate::store::NodeRole;
+
+    fn notices(n: usize) -> Vec<EventBody> {
+        (0..n)
+            .map(|i| EventBody::NoticePosted {
+                text: NoticeText::parse(&format!("n{i}")).unwrap(),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_cut_off_with_bounded_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::init(dir.path(), &RoomName::parse("P").unwrap(), NodeRole::Room).unwrap();
+        let (_stop_tx, stop_rx) = watch::channel(false);
+        let limits = Limits {
+            queue: 4,
+            grace: Duration::from_millis(200),
+        };
+        let (tx, mut rx) = mpsc::channel(limits.queue);
+        let head = store.head_seq().unwrap();
+        let task = tokio::spawn(feed(
+            store.clone(),
+            store.subscribe(),
+            head,
+            tx,
+            stop_rx,
+            limits,
+            |_| true,
+        ));
+        // More than the live channel holds, in one burst, to a client that reads nothing.
+        store.append(Actor::Node, notices(1500)).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the feed must give up on a client that does not read")
+            .unwrap();
+        // Only the client's own small queue was ever held for it.
+        let mut queued = 0;
+        while rx.recv().await.is_some() {
+            queued += 1;
+        }
+        assert_eq!(queued, limits.queue);
+    }
+
+    #[tokio::test]
+    async fn a_feed_ends_on_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::init(dir.path(), &RoomName::parse("P").unwrap(), NodeRole::Room).unwrap();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (tx, mut rx) = mpsc::channel(8);
+        let task = tokio::spawn(feed(
+            store.clone(),
+            store.subscribe(),
+            0,
+            tx,
+            stop_rx,
+            LIMITS,
+            |_| true,
+        ));
+        assert!(rx.recv().await.is_some(), "replays the first event");
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(rx.recv().await.is_none());
     }
 }

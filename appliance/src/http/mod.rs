@@ -145,7 +145,9 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     span.record("status", status);
     span.record("ms", elapsed.as_secs_f64() * 1000.0);
     span.in_scope(|| tracing::debug!("handled"));
-    state.metrics.record(&route, method.as_str(), status, elapsed);
+    state
+        .metrics
+        .record(&route, method.as_str(), status, elapsed);
     resp
 }
 
@@ -165,17 +167,16 @@ fn origin_matches(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
+    let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
     match (origin.strip_prefix("https://"), host) {
-        (Some(o), Some(h)) => o.eq_ignore_ascii_case(&h) || o.eq_ignore_ascii_case(h.trim_end_matches(":443")),
+        (Some(o), Some(h)) => {
+            o.eq_ignore_ascii_case(&h) || o.eq_ignore_ascii_case(h.trim_end_matches(":443"))
+        }
         _ => false,
     }
 }
@@ -206,7 +207,8 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
+        let token =
+            cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
         staff::session_account(&state.store, token)?
             .map(Staff)
             .ok_or(ApiError::Unauthenticated)
@@ -258,10 +260,19 @@ mod tests {
     #[test]
     fn https_url_keeps_known_hosts_only() {
         let s = site();
-        assert_eq!(s.https_url(Some("localhost:8080")), "https://localhost:8443");
-        assert_eq!(s.https_url(Some("192.168.1.5:80")), "https://192.168.1.5:8443");
+        assert_eq!(
+            s.https_url(Some("localhost:8080")),
+            "https://localhost:8443"
+        );
+        assert_eq!(
+            s.https_url(Some("192.168.1.5:80")),
+            "https://192.168.1.5:8443"
+        );
         assert_eq!(s.https_url(Some("[::1]:8080")), "https://[::1]:8443");
-        assert_eq!(s.https_url(Some("evil.example")), "https://phonghop-abc123.local:8443");
+        assert_eq!(
+            s.https_url(Some("evil.example")),
+            "https://phonghop-abc123.local:8443"
+        );
         assert_eq!(s.https_url(None), "https://phonghop-abc123.local:8443");
     }
 
@@ -282,7 +293,10 @@ mod tests {
     #[test]
     fn cookie_parsing() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; phonghop_session=tok; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; phonghop_session=tok; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie_value(&h, "phonghop_session"), Some("tok"));
         assert_eq!(cookie_value(&h, "c"), None);
     }

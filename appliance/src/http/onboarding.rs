@@ -36,7 +36,10 @@ pub async fn ca_pem(State(st): State<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/x-pem-file"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop-ca.pem\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"phonghop-ca.pem\"",
+            ),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         st.ca.root_pem(),
@@ -48,7 +51,10 @@ pub async fn ca_der(State(st): State<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop-ca.crt\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"phonghop-ca.crt\"",
+            ),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         st.ca.root_der(),
@@ -57,11 +63,18 @@ pub async fn ca_der(State(st): State<AppState>) -> Response {
 }
 
 async fn ca_mobileconfig(State(st): State<AppState>) -> Response {
-    let room = st.store.room().map(|r| r.name.as_str().to_owned()).unwrap_or_default();
+    let room = st
+        .store
+        .room()
+        .map(|r| r.name.as_str().to_owned())
+        .unwrap_or_default();
     (
         [
             (header::CONTENT_TYPE, "application/x-apple-aspen-config"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"phonghop.mobileconfig\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"phonghop.mobileconfig\"",
+            ),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         tls::mobileconfig(&st.ca.root_der(), &room, st.store.node_id().as_str()),

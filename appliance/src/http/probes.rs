@@ -21,7 +21,11 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// The box can serve a meeting: the store answers and the disk has room.
 pub async fn readyz(State(st): State<AppState>) -> Response {
     if *st.shutdown.borrow() {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "shutting_down"}))).into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "shutting_down"})),
+        )
+            .into_response();
     }
     let store = st.store.clone();
     let checked = blocking(move || {
@@ -40,7 +44,11 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
             .into_response(),
         Err(e) => {
             tracing::error!(?e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "store_error"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "store_error"})),
+            )
+                .into_response()
         }
     }
 }
@@ -76,7 +84,10 @@ pub async fn metrics(
     })
     .await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         st.metrics.render(&figures),
     )
         .into_response())

@@ -19,11 +19,7 @@ fn actor(account: &Account) -> Actor {
     }
 }
 
-pub fn rename(
-    store: &Store,
-    by: &Account,
-    name: &str,
-) -> Result<Arc<EventEnvelope>, ServiceError> {
+pub fn rename(store: &Store, by: &Account, name: &str) -> Result<Arc<EventEnvelope>, ServiceError> {
     require(by, Role::may_configure_room)?;
     let name = RoomName::parse(name)?;
     let (events, ()) = store.write(actor(by), |tx| {

@@ -24,7 +24,9 @@ pub fn create_account(
         .into());
     }
     if roles.is_empty() {
-        return Err(ServiceError::Conflict("an account needs at least one role".into()));
+        return Err(ServiceError::Conflict(
+            "an account needs at least one role".into(),
+        ));
     }
     // Hash outside the transaction: argon2 is deliberately slow.
     let phc = auth::hash_password(password).map_err(ServiceError::Internal)?;

@@ -97,7 +97,10 @@ pub fn account(txn: &ReadTransaction, username: &Username) -> Result<Option<Acco
         .transpose()
 }
 
-pub fn credential(txn: &ReadTransaction, username: &Username) -> Result<Option<String>, StoreError> {
+pub fn credential(
+    txn: &ReadTransaction,
+    username: &Username,
+) -> Result<Option<String>, StoreError> {
     let t = txn.open_table(CREDENTIALS)?;
     let v = t.get(username.as_str())?;
     Ok(v.map(|s| s.value().to_owned()))

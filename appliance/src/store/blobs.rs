@@ -52,7 +52,9 @@ pub(crate) fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl BlobStore {
@@ -181,13 +183,19 @@ mod tests {
     async fn stores_by_hash_and_dedups() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
-        let a = store.put(chunks(&[b"%PDF-1.7 ", b"abc"]), 100).await.unwrap();
+        let a = store
+            .put(chunks(&[b"%PDF-1.7 ", b"abc"]), 100)
+            .await
+            .unwrap();
         let b = store.put(chunks(&[b"%PDF-1.7 abc"]), 100).await.unwrap();
         assert_eq!(a, b);
         assert_eq!(a.size, 12);
         let p = store.path(&a.sha256).unwrap();
         assert_eq!(std::fs::read(p).unwrap(), b"%PDF-1.7 abc");
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[tokio::test]
@@ -198,13 +206,22 @@ mod tests {
             store.put(chunks(&[b"0123456789", b"x"]), 10).await,
             Err(BlobError::TooLarge { limit: 10 })
         ));
-        assert!(matches!(store.put(chunks(&[]), 10).await, Err(BlobError::Empty)));
-        let broken = stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err("reset".to_string())]);
+        assert!(matches!(
+            store.put(chunks(&[]), 10).await,
+            Err(BlobError::Empty)
+        ));
+        let broken = stream::iter(vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err("reset".to_string()),
+        ]);
         assert!(matches!(
             store.put(broken, 10).await,
             Err(BlobError::Interrupted(_))
         ));
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
         assert_eq!(store.total_bytes(), 0);
     }
 

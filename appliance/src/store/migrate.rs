@@ -78,7 +78,9 @@ fn read_facts(
         let meta = match txn.open_table(META) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => {
-                return Err(corrupt("it has no meta table, so it is not a Phonghop store"))
+                return Err(corrupt(
+                    "it has no meta table, so it is not a Phonghop store",
+                ))
             }
             Err(e) => return Err(e.into()),
         };

@@ -136,6 +136,12 @@ impl Store {
             });
         }
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        // The store holds password hashes and session digests: owner only.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| StoreError::io(dir, e))?;
+        }
         let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::io(dir, e))?;
@@ -302,9 +308,8 @@ impl Store {
         let txn = self.inner.db.begin_read()?;
         let log = txn.open_table(LOG)?;
         let mut prev = Hash::GENESIS;
-        let mut expected = 1u64;
         let mut count = 0u64;
-        for row in log.iter()? {
+        for (expected, row) in (1u64..).zip(log.iter()?) {
             let (key, bytes) = row?;
             let seq = key.value();
             let bytes = bytes.value();
@@ -321,7 +326,10 @@ impl Store {
                 Err(e) => return Ok(broken(format!("unreadable envelope: {e}"))),
             };
             if header.seq != seq {
-                return Ok(broken(format!("stored under {seq} but says {}", header.seq)));
+                return Ok(broken(format!(
+                    "stored under {seq} but says {}",
+                    header.seq
+                )));
             }
             if header.origin != self.inner.node_id {
                 return Ok(broken(format!("origin {} is not this node", header.origin)));
@@ -335,7 +343,6 @@ impl Store {
                 )));
             }
             prev = Hash::of(bytes);
-            expected += 1;
             count += 1;
         }
         Ok(VerifyReport {
@@ -355,7 +362,10 @@ impl Store {
     }
 
     /// Runs a read-only query against a consistent snapshot.
-    pub fn read<T>(&self, f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let txn = self.inner.db.begin_read()?;
         f(&txn)
     }
