@@ -11,7 +11,8 @@ BIN=${BIN:-target/release/phonghop}
 [ -x "$BIN" ] || cargo build --release --locked
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 TMP=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+PID=""
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 DATA=$TMP/data
 "$BIN" init --data "$DATA" --room "Phòng họp đo hiệu năng" --admin-password bench-password >/dev/null
 
@@ -24,12 +25,12 @@ start_box() {
   until [ -s "$DATA/serving.json" ]; do sleep 0.002; done
   PORT=$(sed -n 's/.*"https_port": \([0-9]*\).*/\1/p' "$DATA/serving.json")
   until curl -sf --cacert "$DATA/tls/root.pem" "https://localhost:$PORT/healthz" >/dev/null; do sleep 0.002; done
-  echo $(( $(now_ms) - t0 ))
+  ELAPSED=$(( $(now_ms) - t0 ))
 }
 
-first=$(start_box)
+start_box; first=$ELAPSED
 kill -TERM $PID; wait $PID || true
-warm=$(start_box)
+start_box; warm=$ELAPSED
 sleep 3
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
 size=$(stat -c %s "$BIN")
