@@ -3,6 +3,7 @@
 //! rules can be tested without a store or a server.
 
 pub mod event;
+pub mod quorum;
 pub mod role;
 pub mod text;
 
