@@ -44,7 +44,11 @@ impl Threshold {
         comparison: Comparison::MoreThan,
     };
 
-    pub fn new(numerator: u32, denominator: u32, comparison: Comparison) -> Result<Self, ThresholdError> {
+    pub fn new(
+        numerator: u32,
+        denominator: u32,
+        comparison: Comparison,
+    ) -> Result<Self, ThresholdError> {
         if denominator == 0 || numerator > denominator {
             return Err(ThresholdError::OutOfRange(numerator, denominator));
         }
