@@ -3,6 +3,7 @@
 mod access;
 mod data_dir;
 mod discovery;
+mod disk_full;
 mod durability;
 mod helpers;
 mod lifecycle;

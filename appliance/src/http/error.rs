@@ -44,6 +44,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::DiskFull => ApiError::DiskFull,
+            StoreError::Unavailable => ApiError::Unavailable,
             other => ApiError::Internal(other.to_string()),
         }
     }

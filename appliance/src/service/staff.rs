@@ -30,24 +30,20 @@ pub fn create_account(
     }
     // Hash outside the transaction: argon2 is deliberately slow.
     let phc = auth::hash_password(password).map_err(ServiceError::Internal)?;
-    let ((), ()) = store
-        .write(actor, |tx| {
-            if tx.account(&username)?.is_some() {
-                return Err(ServiceError::Conflict(format!(
-                    "the user name {username} is taken"
-                )));
-            }
-            tx.set_credential(&username, &phc)?;
-            Ok((
-                vec![EventBody::AccountCreated {
-                    username: username.clone(),
-                    display_name: display_name.clone(),
-                    roles: roles.clone(),
-                }],
-                (),
-            ))
-        })
-        .map(|(_, v)| ((), v))?;
+    store.write(actor, |tx| {
+        if tx.account(&username)?.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "the user name {username} is taken"
+            )));
+        }
+        tx.set_credential(&username, &phc)?;
+        let created = EventBody::AccountCreated {
+            username: username.clone(),
+            display_name: display_name.clone(),
+            roles: roles.clone(),
+        };
+        Ok((vec![created], ()))
+    })?;
     store
         .read(|txn| accounts::account(txn, &username))?
         .ok_or_else(|| ServiceError::Internal("account vanished".into()))

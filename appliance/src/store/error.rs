@@ -32,6 +32,9 @@ pub enum StoreError {
     #[error("storage error: {0}")]
     Db(String),
 
+    #[error("the store is being reopened after an I/O error; try again in a moment")]
+    Unavailable,
+
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

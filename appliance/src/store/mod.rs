@@ -19,7 +19,8 @@ use crate::domain::{Actor, EventBody, EventEnvelope, Hash, NodeId, NoticeText, R
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use tables::{LOG, ROOM};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -84,7 +85,11 @@ pub struct Store {
 }
 
 struct Inner {
-    db: Database,
+    /// `None` only while the file is being reopened after an I/O error, or if that failed.
+    db: RwLock<Option<Arc<Database>>>,
+    /// Set when a write failed on I/O (a full disk, a failing card): redb then refuses every
+    /// operation until the file is closed and opened again, which the next caller does.
+    poisoned: AtomicBool,
     dir: PathBuf,
     node_id: NodeId,
     role: NodeRole,
@@ -189,7 +194,8 @@ impl Store {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         Store {
             inner: Arc::new(Inner {
-                db,
+                db: RwLock::new(Some(Arc::new(db))),
+                poisoned: AtomicBool::new(false),
                 dir: dir.to_path_buf(),
                 node_id,
                 role,
@@ -230,13 +236,17 @@ impl Store {
             .publish
             .lock()
             .map_err(|_| StoreError::Db("store lock poisoned".into()))?;
-        let txn = self.inner.db.begin_write().map_err(StoreError::from)?;
+        let db = self.db_locked()?;
+        let txn = db
+            .begin_write()
+            .map_err(|e| self.poison(StoreError::from(e)))?;
         let (bodies, value) = {
             let mut tx = Tx { txn: &txn };
             check(&mut tx)?
         };
-        let events = append_in(&txn, &self.inner.node_id, actor, bodies)?;
-        txn.commit().map_err(StoreError::from)?;
+        let events =
+            append_in(&txn, &self.inner.node_id, actor, bodies).map_err(|e| self.poison(e))?;
+        txn.commit().map_err(|e| self.poison(StoreError::from(e)))?;
         let events: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
         for e in &events {
             // No receiver is not an error: nobody is watching right now.
@@ -244,6 +254,83 @@ impl Store {
         }
         drop(guard);
         Ok((events, value))
+    }
+
+    /// The database, reopening it first if an earlier write left it refusing operations.
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        if self.inner.poisoned.load(Ordering::Acquire) {
+            let _writers = self
+                .inner
+                .publish
+                .lock()
+                .map_err(|_| StoreError::Db("store lock poisoned".into()))?;
+            return self.db_locked();
+        }
+        self.current_db()
+    }
+
+    fn current_db(&self) -> Result<Arc<Database>, StoreError> {
+        self.inner
+            .db
+            .read()
+            .map_err(|_| StoreError::Db("store lock poisoned".into()))?
+            .clone()
+            .ok_or(StoreError::Unavailable)
+    }
+
+    /// Like [`Self::db`], for a caller that already holds the writers' lock.
+    fn db_locked(&self) -> Result<Arc<Database>, StoreError> {
+        if self.inner.poisoned.load(Ordering::Acquire) {
+            self.reopen();
+        }
+        self.current_db()
+    }
+
+    /// Marks the database for reopening after an I/O failure; returns the error unchanged.
+    fn poison(&self, e: StoreError) -> StoreError {
+        if !matches!(e, StoreError::Encode(_)) {
+            tracing::warn!("write failed, the store will be reopened: {e}");
+            self.inner.poisoned.store(true, Ordering::Release);
+        }
+        e
+    }
+
+    /// Closes and reopens the database file. Called with the writers' lock held; waits briefly
+    /// for readers to let go of the old handle, since redb allows one open per file.
+    fn reopen(&self) {
+        let Ok(mut slot) = self.inner.db.write() else {
+            return;
+        };
+        if let Some(mut old) = slot.take() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            loop {
+                match Arc::try_unwrap(old) {
+                    Ok(db) => {
+                        if let Err(e) = db.close() {
+                            tracing::warn!("closing the store after an I/O error: {e}");
+                        }
+                        break;
+                    }
+                    Err(still_shared) if std::time::Instant::now() < deadline => {
+                        old = still_shared;
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    Err(still_shared) => {
+                        tracing::error!("readers still hold the store; reopening later");
+                        *slot = Some(still_shared);
+                        return;
+                    }
+                }
+            }
+        }
+        match Database::open(db_path(&self.inner.dir)) {
+            Ok(db) => {
+                *slot = Some(Arc::new(db));
+                self.inner.poisoned.store(false, Ordering::Release);
+                tracing::info!("store reopened after an I/O error");
+            }
+            Err(e) => tracing::error!("could not reopen the store: {e}"),
+        }
     }
 
     /// Appends events with no check, for start-up and console commands.
@@ -263,7 +350,7 @@ impl Store {
 
     /// Events with `seq > after`, oldest first, at most `limit`.
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.db()?.begin_read()?;
         let log = txn.open_table(LOG)?;
         let mut out = Vec::new();
         for row in log.range(after.saturating_add(1)..)?.take(limit) {
@@ -281,14 +368,14 @@ impl Store {
 
     /// The sequence number of the last event (0 for an empty log).
     pub fn head_seq(&self) -> Result<u64, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.db()?.begin_read()?;
         let log = txn.open_table(LOG)?;
         let last = log.last()?.map(|(k, _)| k.value()).unwrap_or(0);
         Ok(last)
     }
 
     pub fn room(&self) -> Result<RoomState, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.db()?.begin_read()?;
         let table = txn.open_table(ROOM)?;
         let bytes = table
             .get("state")?
@@ -305,7 +392,7 @@ impl Store {
 
     /// Re-walks the whole hash chain of the node's own log.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.db()?.begin_read()?;
         let log = txn.open_table(LOG)?;
         let mut prev = Hash::GENESIS;
         let mut count = 0u64;
@@ -366,7 +453,7 @@ impl Store {
         &self,
         f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.db()?.begin_read()?;
         f(&txn)
     }
 }
