@@ -92,3 +92,41 @@ fn help_speaks_plainly() {
         "{text}"
     );
 }
+
+#[test]
+fn a_privileged_port_without_permission_is_a_clear_error() {
+    // Run as `nobody`, which may not bind ports below 1024.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            bin(),
+        ])
+        .args([
+            "serve",
+            "--data",
+            dir.to_str().unwrap(),
+            "--https-port",
+            "443",
+            "--http-port",
+            "0",
+            "--mdns",
+            "off",
+        ])
+        .env("PHONGHOP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .expect("setpriv (util-linux)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(77), "{err}");
+    assert!(err.contains("no permission to listen on port 443"), "{err}");
+    assert!(err.contains("CAP_NET_BIND_SERVICE"), "{err}");
+}

@@ -140,9 +140,11 @@ impl Store {
                 path: dir.to_path_buf(),
             });
         }
+        let made_here = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        // The store holds password hashes and session digests: owner only.
-        {
+        // The store holds password hashes and session digests: owner only. A directory someone
+        // prepared (e.g. systemd's StateDirectory) keeps the mode they gave it.
+        if made_here {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(|e| StoreError::io(dir, e))?;
