@@ -231,6 +231,7 @@ impl Application {
                 Duration::from_secs(15 * 60),
                 Duration::from_secs(5 * 60),
             ),
+            pairing_guard: crate::service::devices::PairingGuard::default(),
             shutdown: stop_rx.clone(),
         });
         let announcer = {

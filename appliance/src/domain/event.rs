@@ -5,6 +5,7 @@
 //! taken over those bytes, so an event written by a newer version still verifies here even if
 //! this version cannot decode its body.
 
+use super::records::{Assignments, AttendanceStatus, Body, Device, Id, Layout, Meeting, Person};
 use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,47 @@ pub enum EventBody {
         display_name: String,
         roles: Vec<Role>,
     },
+    #[serde(rename = "person.added")]
+    PersonAdded { person: Person },
+    #[serde(rename = "body.created")]
+    BodyCreated { body: Body },
+    #[serde(rename = "body.members_set")]
+    BodyMembersSet { body_id: Id, members: Vec<Id> },
+    #[serde(rename = "meeting.created")]
+    MeetingCreated { meeting: Meeting },
+    /// A pairing code was handed out. The code itself stays node-local (only its hash).
+    #[serde(rename = "pairing.code_issued")]
+    PairingCodeIssued {
+        person_id: Id,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    #[serde(rename = "device.paired")]
+    DevicePaired { device: Device },
+    #[serde(rename = "device.revoked")]
+    DeviceRevoked { device_id: Id },
+    /// A person's PIN was set at their first pairing; its hash stays node-local.
+    #[serde(rename = "pin.set")]
+    PinSet { person_id: Id },
+    /// The secretary cleared a forgotten PIN; the next pairing sets a new one.
+    #[serde(rename = "pin.reset")]
+    PinReset { person_id: Id },
+    #[serde(rename = "attendance.marked")]
+    AttendanceMarked {
+        meeting_id: Id,
+        person_id: Id,
+        status: AttendanceStatus,
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        at: Option<OffsetDateTime>,
+        reason: Option<String>,
+    },
+    #[serde(rename = "seating.layout_saved")]
+    LayoutSaved { layout: Layout },
+    #[serde(rename = "seating.assigned")]
+    SeatsAssigned {
+        meeting_id: Id,
+        assignments: Assignments,
+    },
 }
 
 impl EventBody {
@@ -127,6 +169,28 @@ impl EventBody {
             EventBody::NoticePosted { .. } => "notice.posted",
             EventBody::NoticeCleared {} => "notice.cleared",
             EventBody::AccountCreated { .. } => "account.created",
+            EventBody::PersonAdded { .. } => "person.added",
+            EventBody::BodyCreated { .. } => "body.created",
+            EventBody::BodyMembersSet { .. } => "body.members_set",
+            EventBody::MeetingCreated { .. } => "meeting.created",
+            EventBody::PairingCodeIssued { .. } => "pairing.code_issued",
+            EventBody::DevicePaired { .. } => "device.paired",
+            EventBody::DeviceRevoked { .. } => "device.revoked",
+            EventBody::PinSet { .. } => "pin.set",
+            EventBody::PinReset { .. } => "pin.reset",
+            EventBody::AttendanceMarked { .. } => "attendance.marked",
+            EventBody::LayoutSaved { .. } => "seating.layout_saved",
+            EventBody::SeatsAssigned { .. } => "seating.assigned",
+        }
+    }
+
+    /// The meeting an event belongs to, for that meeting's live feed.
+    pub fn meeting_id(&self) -> Option<&Id> {
+        match self {
+            EventBody::MeetingCreated { meeting } => Some(&meeting.id),
+            EventBody::AttendanceMarked { meeting_id, .. }
+            | EventBody::SeatsAssigned { meeting_id, .. } => Some(meeting_id),
+            _ => None,
         }
     }
 
@@ -136,7 +200,7 @@ impl EventBody {
             | EventBody::RoomRenamed { .. }
             | EventBody::NoticePosted { .. }
             | EventBody::NoticeCleared {} => Visibility::Public,
-            EventBody::AccountCreated { .. } => Visibility::Staff,
+            _ => Visibility::Staff,
         }
     }
 }

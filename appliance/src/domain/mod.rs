@@ -4,7 +4,9 @@
 
 pub mod device;
 pub mod event;
+pub mod person;
 pub mod quorum;
+pub mod records;
 pub mod role;
 pub mod text;
 

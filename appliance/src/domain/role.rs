@@ -34,6 +34,26 @@ impl Role {
     pub fn may_read_metrics(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
+    /// People, bodies, meetings, attendance and seating are the secretary's to keep.
+    pub fn may_manage_meetings(self) -> bool {
+        matches!(self, Role::Secretary)
+    }
+    /// The list of people: the secretary keeps it, the chair and IT staff read it.
+    pub fn may_read_people(self) -> bool {
+        matches!(self, Role::Secretary | Role::Chair | Role::ItAdmin)
+    }
+    /// Pairing codes are handed out at the secretary's desk.
+    pub fn may_pair_devices(self) -> bool {
+        matches!(self, Role::Secretary)
+    }
+    /// A lost or stolen tablet is revoked by the secretary or IT staff.
+    pub fn may_revoke_devices(self) -> bool {
+        matches!(self, Role::Secretary | Role::ItAdmin)
+    }
+    /// Staff who see every meeting: the secretary who keeps them and the chair who runs them.
+    pub fn may_read_meetings(self) -> bool {
+        matches!(self, Role::Secretary | Role::Chair)
+    }
 }
 
 /// Who caused an event, as recorded in the log.
@@ -46,4 +66,9 @@ pub enum Actor {
     Staff { username: String },
     /// An operator at the box's console, through a subcommand.
     Console,
+    /// A paired device, acting for its person.
+    Device {
+        device_id: String,
+        person_id: String,
+    },
 }

@@ -2,8 +2,11 @@
 //! `{"code": "...", "message": "<Vietnamese>", "message_en": "<English>"}`; the web app shows
 //! its own text for the code and falls back to the message. Internal detail goes to the log.
 
+use crate::domain::device::DeviceError;
+use crate::domain::person::PersonError;
+use crate::domain::records::LayoutError;
 use crate::domain::TextError;
-use crate::service::ServiceError;
+use crate::service::{Refusal, ServiceError};
 use crate::store::{BlobError, StoreError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +25,7 @@ pub enum ApiError {
     Conflict(String),
     DiskFull,
     Unavailable,
+    Refused(Refusal),
     Internal(String),
 }
 
@@ -34,6 +38,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::BadCredentials => ApiError::BadCredentials,
             ServiceError::LockedOut(d) => ApiError::LockedOut(d),
             ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Refused(r) => ApiError::Refused(r),
+            ServiceError::NotFound => ApiError::NotFound,
             ServiceError::Store(s) => s.into(),
             ServiceError::Internal(m) => ApiError::Internal(m),
         }
@@ -70,9 +76,106 @@ fn field_vi(field: &str) -> &'static str {
     }
 }
 
+/// The field name in Vietnamese, for messages about people.
+fn person_field_vi(field: &str) -> &'static str {
+    match field {
+        "name" => "Họ và tên",
+        "position" => "Chức vụ",
+        "unit" => "Đơn vị",
+        "phone" => "Số điện thoại",
+        "notes" => "Ghi chú",
+        "role" => "Vai trò",
+        _ => "Giá trị",
+    }
+}
+
+/// Status, code and both messages for a person's invalid field.
+pub fn person_error(e: &PersonError) -> (&'static str, String, String) {
+    let f = e.field();
+    let fv = person_field_vi(f);
+    match e {
+        PersonError::Empty { .. } => (
+            "input.empty",
+            format!("{fv} không được để trống."),
+            format!("The {f} must not be empty."),
+        ),
+        PersonError::TooLong { max, .. } => (
+            "input.too_long",
+            format!("{fv} dài quá {max} ký tự."),
+            format!("The {f} is longer than {max} characters."),
+        ),
+        PersonError::ControlChar { .. } => (
+            "input.control_char",
+            format!("{fv} chứa ký tự không hợp lệ."),
+            format!("The {f} contains a control character."),
+        ),
+        PersonError::NoLetter { .. } => (
+            "input.no_letter",
+            format!("{fv} phải có chữ cái."),
+            format!("The {f} must contain a letter."),
+        ),
+        PersonError::BadPhone { problem, .. } => (
+            "input.bad_phone",
+            format!("{fv} không phải số điện thoại Việt Nam hợp lệ."),
+            format!("The {f} is not a valid Vietnamese phone number: {problem}."),
+        ),
+        PersonError::UnknownKind { value, .. } => (
+            "input.bad_role",
+            format!("Vai trò \"{value}\" không rõ: ghi \"Thành viên\" hoặc \"Khách mời\"."),
+            format!("Unknown role {value:?}: use member or guest."),
+        ),
+    }
+}
+
+fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
+    use StatusCode as S;
+    match r {
+        Refusal::PersonInvalid(e) => {
+            let (code, vi, en) = person_error(e);
+            (S::UNPROCESSABLE_ENTITY, code, vi, en)
+        }
+        Refusal::PersonDuplicate => (S::CONFLICT, "person.duplicate", "Người này đã có trong danh sách (trùng họ tên và số điện thoại).".into(), "This person is already on the list (same name and phone).".into()),
+        Refusal::ImportUnsupported(what) => (S::UNSUPPORTED_MEDIA_TYPE, "import.unsupported_format", "Tệp không phải CSV hoặc Excel (.xlsx). Hãy lưu lại dưới dạng .xlsx hoặc .csv.".into(), format!("The file is not CSV or XLSX ({what}).")),
+        Refusal::ImportNoNameColumn(found) => (S::UNPROCESSABLE_ENTITY, "import.no_name_column", format!("Không tìm thấy cột \"Họ và tên\". Các cột có trong tệp: {}.", found.join(", ")), format!("No name column found. Columns in the file: {}.", found.join(", "))),
+        Refusal::ImportTooLarge => (S::PAYLOAD_TOO_LARGE, "import.too_large", "Tệp quá lớn (tối đa 5 MB, 5.000 dòng).".into(), "The file is too large (at most 5 MB, 5,000 rows).".into()),
+        Refusal::ImportEmpty => (S::UNPROCESSABLE_ENTITY, "import.empty", "Tệp không có dòng nào để nhập.".into(), "The file has no rows to import.".into()),
+        Refusal::ImportHasErrors { invalid } => (S::UNPROCESSABLE_ENTITY, "import.has_errors", format!("Còn {invalid} dòng lỗi. Sửa tệp, hoặc chọn bỏ qua các dòng lỗi. Chưa nhập ai."), format!("{invalid} rows have errors. Fix the file or choose to skip them. Nobody was imported.")),
+        Refusal::ImportPreviewExpired => (S::GONE, "import.preview_expired", "Bản xem trước đã hết hạn. Vui lòng chọn lại tệp.".into(), "The preview has expired. Choose the file again.".into()),
+        Refusal::PairCodeInvalid => (S::BAD_REQUEST, "pair.code_invalid", "Mã ghép nối không đúng, đã hết hạn hoặc đã được dùng. Xin thư ký cấp mã mới.".into(), "The pairing code is wrong, expired or already used. Ask the secretary for a new one.".into()),
+        Refusal::PairPinWrong => (S::UNAUTHORIZED, "pair.pin_wrong", "Mã PIN không đúng.".into(), "Wrong PIN.".into()),
+        Refusal::PairLockedOut(wait) => {
+            let mins = wait.as_secs().div_ceil(60).max(1);
+            (S::TOO_MANY_REQUESTS, "pair.locked_out", format!("Nhập sai quá nhiều lần. Vui lòng thử lại sau {mins} phút hoặc gặp thư ký."), format!("Too many failed attempts. Try again in {mins} minutes or see the secretary."))
+        }
+        Refusal::Device(e) => match e {
+            DeviceError::BadCode => (S::BAD_REQUEST, "pair.code_invalid", "Mã ghép nối gồm 6 chữ số.".into(), "The pairing code has 6 digits.".into()),
+            DeviceError::BadPin => (S::UNPROCESSABLE_ENTITY, "input.bad_pin", "Mã PIN gồm 4 đến 8 chữ số.".into(), "The PIN has 4 to 8 digits.".into()),
+            DeviceError::WeakPin => (S::UNPROCESSABLE_ENTITY, "input.weak_pin", "Mã PIN quá dễ đoán (như 1111 hoặc 1234). Hãy chọn mã khác.".into(), "The PIN is too easy to guess (like 1111 or 1234). Choose another.".into()),
+            DeviceError::BadKey => (S::UNPROCESSABLE_ENTITY, "pair.key_invalid", "Trình duyệt gửi khóa không hợp lệ. Hãy dùng Safari, Chrome hoặc Edge mới.".into(), "The browser sent an invalid key. Use a recent Safari, Chrome or Edge.".into()),
+            DeviceError::BadSignature => (S::UNPROCESSABLE_ENTITY, "pair.signature_invalid", "Chữ ký của máy không hợp lệ. Hãy thử lại.".into(), "The device's signature is invalid. Try again.".into()),
+        },
+        Refusal::DeviceRevoked => (S::UNAUTHORIZED, "device.revoked", "Máy này đã bị thu hồi. Vui lòng liên hệ thư ký.".into(), "This device has been revoked. Please see the secretary.".into()),
+        Refusal::AttendanceDeviceOnly => (S::FORBIDDEN, "attendance.device_only", "Đại biểu tự điểm danh trên máy tính bảng của mình.".into(), "Delegates check in on their own paired tablet.".into()),
+        Refusal::AttendanceAlreadyPresent => (S::CONFLICT, "attendance.already_present", "Bạn đã điểm danh có mặt, không thể báo vắng.".into(), "You have already checked in; you cannot send a leave of absence.".into()),
+        Refusal::LayoutInvalid(e) => {
+            let vi = match e {
+                LayoutError::TooManySeats(n) => format!("Phòng họp có tối đa {n} chỗ ngồi."),
+                LayoutError::BadSeatId(id) => format!("Mã chỗ ngồi \"{id}\" không hợp lệ."),
+                LayoutError::DuplicateSeat(id) => format!("Mã chỗ ngồi \"{id}\" bị trùng."),
+                LayoutError::BadLabel(id) => format!("Tên chỗ ngồi {id} trống hoặc quá dài."),
+                LayoutError::OutOfRoom(id) => format!("Chỗ ngồi {id} nằm ngoài phòng."),
+            };
+            (S::UNPROCESSABLE_ENTITY, "seating.invalid", vi, e.to_string())
+        }
+        Refusal::SeatInUse(seat) => (S::CONFLICT, "seating.seat_in_use", format!("Chỗ ngồi {seat} đang được xếp cho một cuộc họp, không thể xóa."), format!("Seat {seat} is assigned in a meeting and cannot be removed.")),
+        Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, vi, en): (StatusCode, &str, String, String) = match &self {
+            ApiError::Refused(r) => refusal(r),
             ApiError::Invalid(t) => {
                 let f = t.field();
                 let (vi, en) = match t {
@@ -183,8 +286,15 @@ impl IntoResponse for ApiError {
         if let ApiError::Invalid(t) = &self {
             body["field"] = t.field().into();
         }
+        if let ApiError::Refused(Refusal::PersonInvalid(e)) = &self {
+            body["field"] = e.field().into();
+        }
         let mut resp = (status, Json(body)).into_response();
-        if let ApiError::LockedOut(wait) = &self {
+        let wait = match &self {
+            ApiError::LockedOut(w) | ApiError::Refused(Refusal::PairLockedOut(w)) => Some(w),
+            _ => None,
+        };
+        if let Some(wait) = wait {
             if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }

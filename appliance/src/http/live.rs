@@ -18,6 +18,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
+/// Which events a feed passes on.
+pub type Visible = dyn Fn(&EventEnvelope) -> bool + Send + Sync;
+
 /// How much one client may hold up: together with the shared live channel, these bound the
 /// memory a live feed can use, however slow the client.
 #[derive(Debug, Clone, Copy)]
@@ -64,19 +67,25 @@ pub async fn room_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Subscribe before reading the head, so nothing committed in between is missed.
     let live = st.store.subscribe();
-    let after = match resume_point(&headers, &q) {
-        Some(n) => n,
-        None => st.store.head_seq()?,
-    };
+    let after = start_point(&st, &headers, &q)?;
+    Ok(stream_from(st, live, after, |e| {
+        e.body.visibility() == Visibility::Public
+    }))
+}
+
+/// Starts a feed task and wraps its output as an SSE response.
+pub fn stream_from(
+    st: AppState,
+    live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
+    after: u64,
+    visible: impl Fn(&EventEnvelope) -> bool + Send + Sync + 'static,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::channel(LIMITS.queue);
     let store = st.store.clone();
     let shutdown = st.shutdown.clone();
     tokio::spawn(async move {
         let _counted = st.metrics.live_client();
-        feed(store, live, after, tx, shutdown, LIMITS, |e| {
-            e.body.visibility() == Visibility::Public
-        })
-        .await;
+        feed(store, live, after, tx, shutdown, LIMITS, &visible).await;
     });
     let hello = Event::default()
         .retry(Duration::from_secs(2))
@@ -84,7 +93,15 @@ pub async fn room_events(
     let stream = tokio_stream::once(hello)
         .chain(ReceiverStream::new(rx))
         .map(Ok::<_, Infallible>);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+}
+
+/// Where a feed starts: the client's resume point, or the current head.
+pub fn start_point(st: &AppState, headers: &HeaderMap, q: &Since) -> Result<u64, ApiError> {
+    match resume_point(headers, q) {
+        Some(n) => Ok(n),
+        None => Ok(st.store.head_seq()?),
+    }
 }
 
 /// Sends one event, or reports that the client is gone or too slow.
@@ -103,7 +120,7 @@ async fn replay(
     mut after: u64,
     upto: Option<u64>,
     limits: Limits,
-    visible: fn(&EventEnvelope) -> bool,
+    visible: &Visible,
 ) -> Option<u64> {
     loop {
         let store = store.clone();
@@ -133,7 +150,7 @@ async fn feed(
     tx: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
     limits: Limits,
-    visible: fn(&EventEnvelope) -> bool,
+    visible: &Visible,
 ) {
     if *shutdown.borrow() {
         return;
@@ -178,6 +195,10 @@ mod tests {
     use crate::domain::{Actor, EventBody, NoticeText, RoomName};
     use crate::store::NodeRole;
 
+    fn every(_: &EventEnvelope) -> bool {
+        true
+    }
+
     fn notices(n: usize) -> Vec<EventBody> {
         (0..n)
             .map(|i| EventBody::NoticePosted {
@@ -205,7 +226,7 @@ mod tests {
             tx,
             stop_rx,
             limits,
-            |_| true,
+            &every,
         ));
         // More than the live channel holds, in one burst, to a client that reads nothing.
         store.append(Actor::Node, notices(1500)).unwrap();
@@ -235,7 +256,7 @@ mod tests {
             tx,
             stop_rx,
             LIMITS,
-            |_| true,
+            &every,
         ));
         assert!(rx.recv().await.is_some(), "replays the first event");
         stop_tx.send(true).unwrap();

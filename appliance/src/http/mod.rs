@@ -5,12 +5,15 @@ mod api;
 mod assets;
 pub mod error;
 mod live;
+mod meetings;
 mod onboarding;
+mod people;
 mod probes;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
-use crate::service::staff;
+use crate::service::devices::{self, PairingGuard, DEVICE_COOKIE};
+use crate::service::{staff, Caller, Refusal, ServiceError};
 use crate::store::{Account, Store};
 use crate::tls::CertAuthority;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
@@ -37,6 +40,8 @@ pub struct Shared {
     pub site: Site,
     /// Failed sign-ins per user name and per client address.
     pub sign_in_limiter: Limiter,
+    /// Failed pairings per person (wrong PIN) and per client address.
+    pub pairing_guard: PairingGuard,
     /// Flips to `true` when the server starts to shut down; live feeds end on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -110,6 +115,8 @@ impl std::ops::Deref for AppState {
 pub fn https_router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(people::routes())
+        .merge(meetings::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
@@ -212,6 +219,31 @@ impl FromRequestParts<AppState> for Staff {
         staff::session_account(&state.store, token)?
             .map(Staff)
             .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// Who is asking: staff by session, a tablet by device cookie, or nobody. A revoked device's
+/// cookie is an error (401 `device.revoked`), so the tablet can tell its user.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
+            if let Some(a) = staff::session_account(&state.store, token)? {
+                return Ok(Caller::Staff(a));
+            }
+        }
+        if let Some(token) = cookie_value(&parts.headers, DEVICE_COOKIE) {
+            return match devices::device_session(&state.store, token) {
+                Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
+                Ok(None) => Ok(Caller::Anonymous),
+                Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
+                    Err(ApiError::Refused(Refusal::DeviceRevoked))
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        Ok(Caller::Anonymous)
     }
 }
 

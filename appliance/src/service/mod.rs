@@ -1,12 +1,101 @@
 //! Commands: each checks who is asking and what is asked against the current state, then
 //! hands the resulting events to the store. Handlers call exactly one of these.
 
+pub mod attendance;
+pub mod bodies;
+pub mod devices;
+pub mod meetings;
+pub mod people;
 pub mod room;
+pub mod seating;
 pub mod staff;
 
-use crate::domain::TextError;
-use crate::store::StoreError;
+use crate::domain::device::DeviceError;
+use crate::domain::person::PersonError;
+use crate::domain::records::{Device, Id, LayoutError, Person};
+use crate::domain::{Actor, Role, TextError};
+use crate::store::{Account, StoreError};
 use std::time::Duration;
+
+/// Who is asking, as the HTTP layer established it from a cookie.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    /// Staff signed in with a password.
+    Staff(Account),
+    /// A tablet paired to a person.
+    Device {
+        device: Device,
+        person: Person,
+    },
+}
+
+impl Caller {
+    /// A staff member holding a role that passes `may`.
+    pub fn staff_may(&self, may: fn(Role) -> bool) -> bool {
+        matches!(self, Caller::Staff(a) if a.has(may))
+    }
+
+    /// Refuses unless `may` holds: 401 for nobody, 403 for someone else.
+    pub fn require(&self, may: fn(Role) -> bool) -> Result<(), ServiceError> {
+        match self {
+            Caller::Anonymous => Err(ServiceError::Unauthenticated),
+            _ if self.staff_may(may) => Ok(()),
+            _ => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// The person a paired device acts for.
+    pub fn person_id(&self) -> Option<&Id> {
+        match self {
+            Caller::Device { person, .. } => Some(&person.id),
+            _ => None,
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Caller::Anonymous => Actor::Node,
+            Caller::Staff(a) => Actor::Staff {
+                username: a.username.to_string(),
+            },
+            Caller::Device { device, person } => Actor::Device {
+                device_id: device.id.to_string(),
+                person_id: person.id.to_string(),
+            },
+        }
+    }
+}
+
+/// A command refused by a rule of the meeting, each with its own API code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    PersonInvalid(PersonError),
+    PersonDuplicate,
+    ImportUnsupported(String),
+    ImportNoNameColumn(Vec<String>),
+    ImportTooLarge,
+    ImportEmpty,
+    ImportHasErrors {
+        invalid: usize,
+    },
+    ImportPreviewExpired,
+    PairCodeInvalid,
+    PairPinWrong,
+    PairLockedOut(Duration),
+    /// A bad PIN, key or signature from the tablet.
+    Device(DeviceError),
+    DeviceRevoked,
+    AttendanceDeviceOnly,
+    AttendanceAlreadyPresent,
+    LayoutInvalid(LayoutError),
+    SeatInUse(String),
+    /// A request that names something wrong: an unknown seat, a person not invited, …
+    Invalid {
+        code: &'static str,
+        detail: String,
+    },
+}
 
 /// Why a command was refused. The HTTP layer maps each variant to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +112,24 @@ pub enum ServiceError {
     LockedOut(Duration),
     #[error("already exists: {0}")]
     Conflict(String),
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    #[error("not found")]
+    NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(r: Refusal) -> Self {
+        ServiceError::Refused(r)
+    }
+}
+
+impl From<PersonError> for ServiceError {
+    fn from(e: PersonError) -> Self {
+        ServiceError::Refused(Refusal::PersonInvalid(e))
+    }
 }

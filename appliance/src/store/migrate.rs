@@ -1,18 +1,39 @@
 //! The schema version and the forward migrations between versions. A migration runs inside
 //! one write transaction together with the version bump, so it either happens whole or not.
 
-use super::tables::{ACCOUNTS, BLOBS, CREDENTIALS, LOG, META, ROOM, SESSIONS};
+use super::tables::{
+    ACCOUNTS, ATTENDANCE, BLOBS, BODIES, CREDENTIALS, DEVICES, DEVICE_TOKENS, LOG, MEETINGS, META,
+    PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING, SESSIONS,
+};
 use super::{NodeRole, StoreError};
 use crate::domain::NodeId;
 use redb::{Database, ReadableDatabase, WriteTransaction};
 use std::path::Path;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`. Empty until the first change of schema.
+/// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[v1_to_v2_people_and_tablets];
+
+/// Schema 2 adds people, bodies, meetings, attendance, devices and seating.
+fn v1_to_v2_people_and_tablets(txn: &WriteTransaction) -> Result<(), StoreError> {
+    create_people_tables(txn)
+}
+
+fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(PEOPLE)?;
+    txn.open_table(BODIES)?;
+    txn.open_table(MEETINGS)?;
+    txn.open_table(ATTENDANCE)?;
+    txn.open_table(DEVICES)?;
+    txn.open_table(DEVICE_TOKENS)?;
+    txn.open_table(PAIRING_CODES)?;
+    txn.open_table(PINS)?;
+    txn.open_table(SEATING)?;
+    Ok(())
+}
 
 /// Creates every table and the node's facts in a new database.
 pub(super) fn create_schema(
@@ -36,7 +57,7 @@ pub(super) fn create_schema(
     txn.open_table(CREDENTIALS)?;
     txn.open_table(SESSIONS)?;
     txn.open_table(BLOBS)?;
-    Ok(())
+    create_people_tables(txn)
 }
 
 /// Checks a database without writing to it: a foreign or newer file must be refused before it

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod blobs;
 mod error;
 mod migrate;
+pub mod records;
 mod tables;
 
 pub use accounts::{Account, Session};
@@ -104,6 +105,7 @@ struct Inner {
 /// command, and may write node-local records that are not events (credentials, sessions).
 pub struct Tx<'a> {
     txn: &'a WriteTransaction,
+    db: &'a Database,
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -243,7 +245,7 @@ impl Store {
             .begin_write()
             .map_err(|e| self.poison(StoreError::from(e)))?;
         let (bodies, value) = {
-            let mut tx = Tx { txn: &txn };
+            let mut tx = Tx { txn: &txn, db: &db };
             check(&mut tx)?
         };
         let events =
@@ -461,16 +463,30 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Reads the last committed state. Writers take turns, so inside a command this is exactly
+    /// the state the command's own transaction started from.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = self.db.begin_read()?;
+        f(&txn)
+    }
+
     pub fn room(&self) -> Result<RoomState, StoreError> {
-        let table = self.txn.open_table(ROOM)?;
-        let bytes = table
-            .get("state")?
-            .ok_or_else(|| StoreError::Db("room state missing".into()))?;
-        Ok(serde_json::from_slice(bytes.value())?)
+        room_in(self.txn)
     }
     pub(crate) fn txn(&self) -> &WriteTransaction {
         self.txn
     }
+}
+
+fn room_in(txn: &WriteTransaction) -> Result<RoomState, StoreError> {
+    let table = txn.open_table(ROOM)?;
+    let bytes = table
+        .get("state")?
+        .ok_or_else(|| StoreError::Db("room state missing".into()))?;
+    Ok(serde_json::from_slice(bytes.value())?)
 }
 
 /// Maps redb's open errors to what an operator can act on.
@@ -547,7 +563,7 @@ fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
         t.insert("state", serde_json::to_vec(state)?.as_slice())?;
         Ok(())
     };
-    let room = || -> Result<RoomState, StoreError> { Tx { txn }.room() };
+    let room = || room_in(txn);
     match &e.body {
         EventBody::NodeInitialised { room_name, .. } => put_room(&RoomState {
             name: room_name.clone(),
@@ -577,5 +593,6 @@ fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
             display_name,
             roles,
         } => accounts::apply_created(txn, username, display_name, roles, e.at),
+        _ => records::apply(txn, e),
     }
 }

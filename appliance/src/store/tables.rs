@@ -24,3 +24,31 @@ pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("session
 
 /// Blobs the node holds: SHA-256 (hex) → JSON [`super::blobs::BlobInfo`].
 pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
+
+/// Read model of people: person id → JSON [`crate::domain::records::Person`].
+pub const PEOPLE: TableDefinition<&str, &[u8]> = TableDefinition::new("people");
+
+/// Read model of bodies: body id → JSON [`crate::domain::records::Body`].
+pub const BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("bodies");
+
+/// Read model of meetings: meeting id → JSON [`crate::domain::records::Meeting`].
+pub const MEETINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("meetings");
+
+/// Read model of attendance: `<meeting id>/<person id>` → JSON
+/// [`crate::domain::records::AttendanceRecord`]; a prefix scan lists one meeting.
+pub const ATTENDANCE: TableDefinition<&str, &[u8]> = TableDefinition::new("attendance");
+
+/// Read model of paired devices: device id → JSON [`crate::domain::records::Device`].
+pub const DEVICES: TableDefinition<&str, &[u8]> = TableDefinition::new("devices");
+
+/// Node-local: SHA-256 of a device cookie (hex) → device id.
+pub const DEVICE_TOKENS: TableDefinition<&str, &str> = TableDefinition::new("device_tokens");
+
+/// Node-local: SHA-256 of node id and pairing code (hex) → JSON [`super::records::CodeEntry`].
+pub const PAIRING_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("pairing_codes");
+
+/// Node-local: person id → argon2id PHC string of their PIN.
+pub const PINS: TableDefinition<&str, &str> = TableDefinition::new("pins");
+
+/// Read model of seating: `layout` → the room's layout; `meeting/<id>` → its assignments.
+pub const SEATING: TableDefinition<&str, &[u8]> = TableDefinition::new("seating");

@@ -1,0 +1,265 @@
+//! Meetings, attendance with the live quorum, and the seating map.
+
+use super::error::ApiJson;
+use super::live::{self, Since};
+use super::people::{id, person_json};
+use super::{blocking, ApiError, AppState};
+use crate::domain::records::{Assignments, Layout, Meeting};
+use crate::service::attendance::{self, Mark, Row, Sheet};
+use crate::service::meetings::{self, MeetingRole, NewMeeting};
+use crate::service::{seating, Caller};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/meetings", get(list).post(create))
+        .route("/api/meetings/{id}", get(one))
+        .route("/api/meetings/{id}/events", get(events))
+        .route("/api/meetings/{id}/attendance", get(sheet))
+        .route("/api/meetings/{id}/attendance.csv", get(csv))
+        .route("/api/meetings/{id}/check-in", post(check_in))
+        .route("/api/meetings/{id}/absence", post(absence))
+        .route("/api/meetings/{id}/attendance/{person}", put(mark))
+        .route("/api/meetings/{id}/seats", get(seats).put(assign))
+        .route("/api/room/layout", get(layout).put(save_layout))
+}
+
+fn meeting_json(m: &Meeting, role: MeetingRole) -> Value {
+    json!({
+        "id": m.id,
+        "body_id": m.body_id,
+        "title": m.title,
+        "starts_at": m.starts_at.format(&Rfc3339).unwrap_or_default(),
+        "chair_id": m.chair_id,
+        "members": m.members,
+        "guests": m.guests,
+        "my_role": role,
+    })
+}
+
+fn row_json(r: &Row) -> Value {
+    json!({
+        "person": person_json(&r.person),
+        "kind": r.kind,
+        "status": r.record.status,
+        "at": r.record.at.and_then(|t| t.format(&Rfc3339).ok()),
+        "reason": r.record.reason,
+        "seat": r.seat,
+    })
+}
+
+fn sheet_json(s: &Sheet) -> Value {
+    json!({"quorum": s.quorum, "rows": s.rows.iter().map(row_json).collect::<Vec<_>>()})
+}
+
+async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let store = st.store.clone();
+    let list = blocking(move || Ok(meetings::list(&store, &caller)?)).await?;
+    Ok(Json(
+        json!({"meetings": list.iter().map(|(m, r)| meeting_json(m, *r)).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<NewMeeting>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let store = st.store.clone();
+    let m = blocking(move || Ok(meetings::create(&store, &caller, input)?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(meeting_json(&m, MeetingRole::Secretary)),
+    ))
+}
+
+async fn one(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let (m, role, mine) = blocking(move || {
+        let (m, role) = meetings::visible(&store, &caller, &mid)?;
+        let mine = match caller.person_id() {
+            Some(p) => attendance::sheet(&store, &caller, &mid)?
+                .rows
+                .into_iter()
+                .find(|r| &r.person.id == p),
+            None => None,
+        };
+        Ok((m, role, mine))
+    })
+    .await?;
+    let mut v = meeting_json(&m, role);
+    v["my_attendance"] = mine.as_ref().map(row_json).unwrap_or(Value::Null);
+    v["my_seat"] = mine
+        .and_then(|r| r.seat)
+        .map(Value::from)
+        .unwrap_or(Value::Null);
+    Ok(Json(v))
+}
+
+/// The meeting's live feed, for the people who may see the meeting.
+async fn events(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(mid): Path<String>,
+    Query(q): Query<Since>,
+) -> Result<Response, ApiError> {
+    let mid = id(&mid)?;
+    let live_rx = st.store.subscribe();
+    let store = st.store.clone();
+    let check = mid.clone();
+    blocking(move || Ok(meetings::visible(&store, &caller, &check)?)).await?;
+    let after = live::start_point(&st, &headers, &q)?;
+    Ok(live::stream_from(st, live_rx, after, move |e| {
+        e.body.meeting_id() == Some(&mid)
+    })
+    .into_response())
+}
+
+async fn sheet(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let s = blocking(move || Ok(attendance::sheet(&store, &caller, &mid)?)).await?;
+    Ok(Json(sheet_json(&s)))
+}
+
+async fn csv(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+) -> Result<Response, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let (title, body) = blocking(move || Ok(attendance::csv(&store, &caller, &mid)?)).await?;
+    let ascii: String = title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let encoded: String = format!("diem-danh-{title}.csv")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition =
+        format!("attachment; filename=\"diem-danh-{ascii}.csv\"; filename*=UTF-8''{encoded}");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn check_in(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let r = blocking(move || Ok(attendance::check_in(&store, &caller, &mid)?)).await?;
+    Ok(Json(row_json(&r)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Absence {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn absence(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+    ApiJson(a): ApiJson<Absence>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let r = blocking(move || Ok(attendance::absence(&store, &caller, &mid, &a.reason)?)).await?;
+    Ok(Json(row_json(&r)))
+}
+
+async fn mark(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((mid, pid)): Path<(String, String)>,
+    ApiJson(m): ApiJson<Mark>,
+) -> Result<Json<Value>, ApiError> {
+    let (mid, pid) = (id(&mid)?, id(&pid)?);
+    let store = st.store.clone();
+    let r = blocking(move || Ok(attendance::mark(&store, &caller, &mid, &pid, m)?)).await?;
+    Ok(Json(row_json(&r)))
+}
+
+async fn layout(State(st): State<AppState>, caller: Caller) -> Result<Json<Layout>, ApiError> {
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || Ok(seating::layout(&store, &caller)?)).await?,
+    ))
+}
+
+async fn save_layout(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(l): ApiJson<Layout>,
+) -> Result<Json<Layout>, ApiError> {
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || Ok(seating::save_layout(&store, &caller, l)?)).await?,
+    ))
+}
+
+async fn seats(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let (layout, assignments) =
+        blocking(move || Ok(seating::seats(&store, &caller, &mid)?)).await?;
+    Ok(Json(json!({"layout": layout, "assignments": assignments})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Assign {
+    assignments: Assignments,
+}
+
+async fn assign(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+    ApiJson(a): ApiJson<Assign>,
+) -> Result<Json<Value>, ApiError> {
+    let mid = id(&mid)?;
+    let store = st.store.clone();
+    let assignments =
+        blocking(move || Ok(seating::assign(&store, &caller, &mid, a.assignments)?)).await?;
+    Ok(Json(json!({"assignments": assignments})))
+}

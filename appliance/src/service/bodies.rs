@@ -1,0 +1,94 @@
+//! Bodies that meet (UBND, HĐND, party committees), their members and rules.
+
+use super::{Caller, Refusal, ServiceError};
+use crate::domain::records::{Body, BodyKind, Id};
+use crate::domain::{EventBody, Role};
+use crate::store::{records, Store};
+
+pub fn list(store: &Store, caller: &Caller) -> Result<Vec<Body>, ServiceError> {
+    caller.require(Role::may_read_people)?;
+    let mut bodies = store.read(records::bodies)?;
+    bodies.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(bodies)
+}
+
+fn parse_name(raw: &str) -> Result<String, ServiceError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(Refusal::Invalid {
+            code: "body.bad_name",
+            detail: "a body's name is 1 to 120 characters".into(),
+        }
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
+pub fn create(
+    store: &Store,
+    caller: &Caller,
+    name: &str,
+    kind: BodyKind,
+) -> Result<Body, ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let (quorum, pass) = kind.default_rules();
+    let body = Body {
+        id: Id::random(),
+        name: parse_name(name)?,
+        kind,
+        quorum,
+        pass,
+        members: Vec::new(),
+    };
+    store.write(caller.actor(), |_| -> Result<_, ServiceError> {
+        Ok::<_, ServiceError>((vec![EventBody::BodyCreated { body: body.clone() }], ()))
+    })?;
+    Ok(body)
+}
+
+/// Checks that every id names a known person, and drops repeats.
+pub fn known_people(store: &Store, ids: &[Id]) -> Result<Vec<Id>, ServiceError> {
+    let mut out: Vec<Id> = Vec::with_capacity(ids.len());
+    store
+        .read(|txn| {
+            for id in ids {
+                if records::person(txn, id)?.is_none() {
+                    return Ok(Err(id.clone()));
+                }
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+            Ok(Ok(()))
+        })?
+        .map_err(|id| Refusal::Invalid {
+            code: "person.unknown",
+            detail: format!("no person {id}"),
+        })?;
+    Ok(out)
+}
+
+pub fn set_members(
+    store: &Store,
+    caller: &Caller,
+    body_id: &Id,
+    members: &[Id],
+) -> Result<Body, ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let members = known_people(store, members)?;
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        if tx.read(|t| records::body(t, body_id))?.is_none() {
+            return Err(ServiceError::NotFound);
+        }
+        Ok((
+            vec![EventBody::BodyMembersSet {
+                body_id: body_id.clone(),
+                members: members.clone(),
+            }],
+            (),
+        ))
+    })?;
+    store
+        .read(|t| records::body(t, body_id))?
+        .ok_or(ServiceError::NotFound)
+}
