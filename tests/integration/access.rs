@@ -1,42 +1,9 @@
 //! Who may do what: one table, a row for every route and every kind of caller.
 
 use crate::helpers::*;
+use crate::tablets::{box_with_staff, CHAIR_PW, SECRETARY_PW};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const SECRETARY_PW: &str = "thu-ky-mat-khau";
-const CHAIR_PW: &str = "chu-tri-mat-khau";
-
-async fn box_with_staff() -> (TestBox, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    init_dir(&dir);
-    for (user, name, role, pw) in [
-        ("thuky", "Trần Thị Thu", "secretary", SECRETARY_PW),
-        ("chutri", "Nguyễn Văn Minh", "chair", CHAIR_PW),
-    ] {
-        let out = phonghop(&[
-            "admin",
-            "create",
-            "--data",
-            dir.to_str().unwrap(),
-            "--username",
-            user,
-            "--name",
-            name,
-            "--role",
-            role,
-            "--password",
-            pw,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    (TestBox::attach(dir, &[]).await, tmp)
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Caller {
@@ -46,64 +13,252 @@ enum Caller {
     ItAdmin,
     Secretary,
     Chair,
+    /// A tablet paired to a person invited to the meeting.
+    Delegate,
+    /// A tablet paired to a person who is not invited.
+    Outsider,
+    /// A tablet that was revoked.
+    Revoked,
 }
 
-const ALL: [Caller; 6] = [
+const ALL: [Caller; 9] = [
     Caller::Anonymous,
     Caller::ForgedCookie,
     Caller::SignedOut,
     Caller::ItAdmin,
     Caller::Secretary,
     Caller::Chair,
+    Caller::Delegate,
+    Caller::Outsider,
+    Caller::Revoked,
 ];
 
-/// (method, path, body, expected status for each caller in `ALL` order)
-fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 6])> {
+/// One row per route: (method, path, body, expected status for each caller in `ALL` order).
+/// `{p}` is the delegate's person, `{b}` a body, `{m}` a meeting, `{d}` an unknown device.
+fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
+    const ANY: [u16; 9] = [200; 9];
     vec![
-        (Method::GET, "/api/room", None, [200; 6]),
+        (Method::GET, "/api/room", None, ANY),
         (
             Method::PUT,
             "/api/room",
             Some(json!({"name": "Phòng họp mới"})),
-            [401, 401, 401, 200, 403, 403],
+            [401, 401, 401, 200, 403, 403, 403, 403, 401],
         ),
         (
             Method::POST,
             "/api/room/notices",
             Some(json!({"text": "Nghỉ giải lao 15 phút"})),
-            [401, 401, 401, 201, 201, 201],
+            [401, 401, 401, 201, 201, 201, 403, 403, 401],
         ),
         (
             Method::DELETE,
             "/api/room/notices",
             None,
-            [401, 401, 401, 204, 204, 204],
+            [401, 401, 401, 204, 204, 204, 403, 403, 401],
         ),
-        (Method::GET, "/api/session", None, [200; 6]),
-        (Method::DELETE, "/api/session", None, [204; 6]),
-        (Method::GET, "/healthz", None, [200; 6]),
-        (Method::GET, "/readyz", None, [200; 6]),
+        (
+            Method::GET,
+            "/api/room/layout",
+            None,
+            [401, 401, 401, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/room/layout",
+            Some(
+                json!({"shape": "rows", "seats": [{"id": "A1", "label": "Ghế 1", "x": 10, "y": 10}]}),
+            ),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "/api/session",
+            None,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::GET,
+            "/api/me",
+            None,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::GET,
+            "/api/people",
+            None,
+            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/people",
+            Some(json!({"name": "Người Mới Thêm"})),
+            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/people/{p}/pairing-code",
+            None,
+            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "/api/people/{p}/devices",
+            None,
+            [401, 401, 401, 200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            "/api/people/{p}/pin",
+            None,
+            [401, 401, 401, 403, 204, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            "/api/devices/{d}",
+            None,
+            [401, 401, 401, 404, 404, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/devices/pair",
+            Some(json!({"code": "x", "pin": "2580", "public_key": "", "signature": ""})),
+            [400; 9],
+        ),
+        (
+            Method::GET,
+            "/api/bodies",
+            None,
+            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/bodies",
+            Some(json!({"name": "HĐND xã", "kind": "hdnd"})),
+            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/bodies/{b}/members",
+            Some(json!({"members": ["{p}"]})),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings",
+            Some(json!({"body_id": "{b}", "title": "Họp", "starts_at": "2026-12-01T01:00:00Z"})),
+            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/events",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/attendance",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/attendance.csv",
+            None,
+            [401, 401, 401, 403, 200, 200, 403, 404, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/absence",
+            Some(json!({"reason": "Ốm"})),
+            [401, 401, 401, 403, 403, 403, 200, 404, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/check-in",
+            None,
+            [401, 401, 401, 403, 403, 403, 200, 404, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/attendance/{p}",
+            Some(json!({"status": "late"})),
+            [401, 401, 401, 403, 200, 403, 403, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/seats",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/seats",
+            Some(json!({"assignments": {"A1": "{p}"}})),
+            [401, 401, 401, 403, 200, 403, 403, 404, 401],
+        ),
+        (Method::GET, "/healthz", None, ANY),
+        (Method::GET, "/readyz", None, ANY),
         // The test client is on loopback, which may always read metrics (a local scraper).
-        (Method::GET, "/metrics", None, [200; 6]),
-        (Method::GET, "/ca.pem", None, [200; 6]),
-        (Method::GET, "/api/nothing-here", None, [404; 6]),
+        (
+            Method::GET,
+            "/metrics",
+            None,
+            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (Method::GET, "/ca.pem", None, ANY),
+        (Method::GET, "/api/nothing-here", None, [404; 9]),
+        (Method::DELETE, "/api/session", None, [204; 9]),
     ]
 }
 
 #[tokio::test]
 async fn role_by_route_matrix() {
     let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let p = b.add_person(&sec, "Lê Văn An", "").await;
+    let o = b.add_person(&sec, "Bùi Thị Lan", "").await;
+    let meeting = b.meeting_with(&sec, std::slice::from_ref(&p), &[]).await;
+    let (_, bodies) = b.call(Method::GET, "/api/bodies", Some(&sec), None).await;
+    let body = bodies["bodies"][0]["id"].as_str().unwrap().to_owned();
+    let delegate = b.pair_tablet(&sec, &p, "2580").await;
+    let outsider = b.pair_tablet(&sec, &o, "3691").await;
+    let revoked = b.pair_tablet(&sec, &p, "2580").await;
+    let (s, _) = b
+        .call(
+            Method::DELETE,
+            &format!("/api/devices/{}", revoked.device_id),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
     let signed_out = b.admin().await;
-    let r = b
-        .client
-        .delete(b.url("/api/session"))
-        .header("origin", b.origin())
-        .header("cookie", &signed_out)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    let (s, _) = b
+        .call(Method::DELETE, "/api/session", Some(&signed_out), None)
+        .await;
+    assert_eq!(s, 204);
+    let fill = |t: &str| {
+        t.replace("{p}", &p)
+            .replace("{b}", &body)
+            .replace("{m}", &meeting)
+            .replace("{d}", "0123456789abcdef0123456789abcdef")
+    };
     for (method, path, body, expected) in matrix() {
+        let path = fill(path);
+        let body = body.map(|v| serde_json::from_str::<Value>(&fill(&v.to_string())).unwrap());
         for (caller, want) in ALL.iter().zip(expected) {
             // Fresh sessions per request: DELETE /api/session signs the caller out.
             let cookie = match caller {
@@ -115,10 +270,13 @@ async fn role_by_route_matrix() {
                 Caller::ItAdmin => Some(b.admin().await),
                 Caller::Secretary => Some(b.sign_in("thuky", SECRETARY_PW).await),
                 Caller::Chair => Some(b.sign_in("chutri", CHAIR_PW).await),
+                Caller::Delegate => Some(delegate.cookie.clone()),
+                Caller::Outsider => Some(outsider.cookie.clone()),
+                Caller::Revoked => Some(revoked.cookie.clone()),
             };
             let mut req = b
                 .client
-                .request(method.clone(), b.url(path))
+                .request(method.clone(), b.url(&path))
                 .header("origin", b.origin());
             if let Some(c) = &cookie {
                 req = req.header("cookie", c);
@@ -128,7 +286,12 @@ async fn role_by_route_matrix() {
             }
             let r = req.send().await.unwrap();
             let status = r.status().as_u16();
-            let text = r.text().await.unwrap();
+            // A live feed never ends by itself: its status is all this row needs.
+            let text = if path.ends_with("/events") && status == 200 {
+                String::new()
+            } else {
+                r.text().await.unwrap()
+            };
             assert_eq!(status, want, "{method} {path} as {caller:?}: {text}");
             if status >= 400 {
                 let err: Value = serde_json::from_str(&text)
@@ -139,6 +302,9 @@ async fn role_by_route_matrix() {
                         && err["message_en"].is_string(),
                     "{text}"
                 );
+                if matches!(caller, Caller::Revoked) && status == 401 {
+                    assert_eq!(err["code"], "device.revoked", "{method} {path}");
+                }
             }
         }
     }

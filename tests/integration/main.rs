@@ -9,4 +9,5 @@ mod helpers;
 mod lifecycle;
 mod live_feed;
 mod onboarding;
+mod tablets;
 mod tls_chain;

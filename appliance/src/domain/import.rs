@@ -115,8 +115,13 @@ impl fmt::Display for FileKind {
 /// How the file was read, shown in the preview so a wrong guess is visible.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportFormat {
-    Xlsx { sheet: String },
-    Csv { encoding: TextEncoding, separator: char },
+    Xlsx {
+        sheet: String,
+    },
+    Csv {
+        encoding: TextEncoding,
+        separator: char,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,15 +293,21 @@ fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Other(FileKind::Image);
     }
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        (String::from_utf8_lossy(rest).into_owned(), TextEncoding::Utf8Bom)
+        (
+            String::from_utf8_lossy(rest).into_owned(),
+            TextEncoding::Utf8Bom,
+        )
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(rest);
         (text.into_owned(), TextEncoding::Utf16Le)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(rest);
         (text.into_owned(), TextEncoding::Utf16Be)
-    } else if let Ok(text) = std::str::from_utf8(bytes) {
-        (text.to_owned(), TextEncoding::Utf8)
+    } else if mostly_utf8(bytes) {
+        (
+            String::from_utf8_lossy(bytes).into_owned(),
+            TextEncoding::Utf8,
+        )
     } else {
         // Not UTF-8: the only legacy encoding Vietnamese Windows offices save CSV in. Every
         // byte decodes, so garbage is caught below by its control characters instead.
@@ -304,6 +315,18 @@ fn sniff(bytes: &[u8]) -> Sniffed {
         (text.into_owned(), TextEncoding::Windows1258)
     };
     Sniffed::Text(text, encoding)
+}
+
+/// Valid UTF-8, or UTF-8 with a few damaged bytes (a file cut short, one bad paste): Windows-1258
+/// text almost never forms valid multi-byte UTF-8 sequences, so many of them with few errors
+/// means UTF-8. Reading a UTF-8 file as Windows-1258 would garble every accented letter.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    invalid == 0 || multibyte >= 10 * invalid
 }
 
 /// Text that is not a CSV after all: a web page or XML (often saved as ".xls"), or binary
@@ -799,7 +822,10 @@ fn classify_words(text: &str) -> Option<Header> {
 enum NameColumns {
     Full(usize),
     /// "Họ (và đệm)" and "Tên" in separate columns, joined with a space.
-    Split { family: usize, given: usize },
+    Split {
+        family: usize,
+        given: usize,
+    },
 }
 
 /// Which column holds what, once the header is found.
@@ -999,7 +1025,11 @@ fn read_person(
     let name_text = match columns.name {
         NameColumns::Full(i) => cell("name", Some(i)),
         NameColumns::Split { family, given } => {
-            format!("{} {}", cell("name", Some(family)), cell("name", Some(given)))
+            format!(
+                "{} {}",
+                cell("name", Some(family)),
+                cell("name", Some(given))
+            )
         }
     };
     let position_text = cell("position", columns.position);
@@ -1065,7 +1095,10 @@ mod tests {
     }
 
     fn valid(p: &ImportPreview) -> Vec<&PersonDraft> {
-        p.rows.iter().filter_map(|r| r.person.as_ref().ok()).collect()
+        p.rows
+            .iter()
+            .filter_map(|r| r.person.as_ref().ok())
+            .collect()
     }
 
     fn errors_of(p: &ImportPreview, line: usize) -> &[RowError] {
@@ -1092,7 +1125,10 @@ mod tests {
         assert_eq!(p.rows.len(), 7);
         let first = &valid(&p)[0];
         assert_eq!(first.name.as_str(), "Lò Văn Thành");
-        assert_eq!(first.position.as_ref().unwrap().as_str(), "Chủ tịch UBND xã");
+        assert_eq!(
+            first.position.as_ref().unwrap().as_str(),
+            "Chủ tịch UBND xã"
+        );
         assert_eq!(first.unit.as_ref().unwrap().as_str(), "UBND xã Mường Báng");
         assert_eq!(first.phone.as_ref().unwrap().as_str(), "0912000001");
         assert_eq!(first.kind, PersonKind::Member);
@@ -1132,13 +1168,22 @@ mod tests {
             }
         );
         let d = valid(&p)[0];
-        assert_eq!(d.position.as_ref().unwrap().as_str(), "Công chức, Địa chính");
+        assert_eq!(
+            d.position.as_ref().unwrap().as_str(),
+            "Công chức, Địa chính"
+        );
         assert_eq!(d.unit.as_ref().unwrap().as_str(), "UBND xã; Mường Báng");
         assert_eq!(d.phone.as_ref().unwrap().as_str(), "0912000007");
 
         let tsv = "Name\tPosition\nLò Văn Thành\tChủ tịch\n";
         let p = csv(tsv).unwrap();
-        assert!(matches!(p.format, ImportFormat::Csv { separator: '\t', .. }));
+        assert!(matches!(
+            p.format,
+            ImportFormat::Csv {
+                separator: '\t',
+                ..
+            }
+        ));
         assert_eq!(valid(&p).len(), 1);
     }
 
@@ -1160,9 +1205,8 @@ mod tests {
 
     #[test]
     fn csv_reader_edge_cases() {
-        let recs = |t: &str| -> Vec<Vec<String>> {
-            CsvRecords::new(t, ',').map(|(_, f)| f).collect()
-        };
+        let recs =
+            |t: &str| -> Vec<Vec<String>> { CsvRecords::new(t, ',').map(|(_, f)| f).collect() };
         assert_eq!(recs("a,b\r\nc"), [vec!["a", "b"], vec!["c"]]);
         assert_eq!(recs("a\rb\r\n"), [vec!["a"], vec!["b"]]);
         assert_eq!(recs("x\"y,\"z"), [vec!["x\"y", "z"]]);
@@ -1189,9 +1233,30 @@ mod tests {
         );
         let v = valid(&p);
         assert_eq!(v[0].name.as_str(), "Nguyễn Thị Ánh");
-        assert_eq!(v[0].position.as_ref().unwrap().as_str(), "Phó Chủ tịch UBND xã");
+        assert_eq!(
+            v[0].position.as_ref().unwrap().as_str(),
+            "Phó Chủ tịch UBND xã"
+        );
         assert_eq!(v[1].name.as_str(), "Đặng Hữu Ước");
         assert_eq!(v[1].name, PersonName::parse("Đặng Hữu Ước").unwrap());
+    }
+
+    #[test]
+    fn damaged_utf8_stays_utf8() {
+        let mut bytes = UBND_CSV.as_bytes().to_vec();
+        bytes.insert(40, 0xFF);
+        // Cut inside the last "ữ"-like sequence too.
+        bytes.extend_from_slice("Vũ Thị Ngữ".as_bytes());
+        bytes.pop();
+        let p = preview(&bytes, "ds.csv", None).unwrap();
+        assert!(matches!(
+            p.format,
+            ImportFormat::Csv {
+                encoding: TextEncoding::Utf8,
+                ..
+            }
+        ));
+        assert_eq!(valid(&p)[1].name.as_str(), "Cầm Thị Hoa");
     }
 
     #[test]
@@ -1305,10 +1370,7 @@ mod tests {
         // A header too far down is not found either.
         let mut text = "Tiêu đề\n".repeat(10);
         text.push_str("Họ và tên\nLan\n");
-        assert!(matches!(
-            csv(&text),
-            Err(ImportError::MissingColumn { .. })
-        ));
+        assert!(matches!(csv(&text), Err(ImportError::MissingColumn { .. })));
     }
 
     #[test]
@@ -1348,7 +1410,10 @@ mod tests {
             Err(ImportError::Unsupported { looks_like, named }) => (looks_like, named),
             other => panic!("{name}: {other:?}"),
         };
-        assert_eq!(kind(b"%PDF-1.7\n...", "giay-moi.pdf"), (FileKind::Pdf, None));
+        assert_eq!(
+            kind(b"%PDF-1.7\n...", "giay-moi.pdf"),
+            (FileKind::Pdf, None)
+        );
         assert_eq!(
             kind(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", "ds.xls"),
             (FileKind::OldOffice, Some(".xls".into()))
@@ -1359,7 +1424,10 @@ mod tests {
             kind(b"<html><table><tr><td>x</td></tr></table></html>", "ds.xls"),
             (FileKind::Html, Some(".xls".into()))
         );
-        assert_eq!(kind(b"<?xml version=\"1.0\"?><Workbook/>", "a").0, FileKind::Xml);
+        assert_eq!(
+            kind(b"<?xml version=\"1.0\"?><Workbook/>", "a").0,
+            FileKind::Xml
+        );
         assert_eq!(kind(b"\x00\x01\x02binary", "a.bin").0, FileKind::Binary);
         assert_eq!(kind(b"PK\x05\x06\0\0\0\0", "a.zip").0, FileKind::Zip);
         assert_eq!(preview(b"", "a.csv", None), Err(ImportError::Empty));
@@ -1402,36 +1470,216 @@ mod tests {
     const PEOPLE: [(&str, &str, &str, Phone30, &str); 30] = {
         use Phone30::*;
         [
-            ("Nguyễn Văn Hùng", "Chủ tịch UBND xã", "UBND xã Tân Phú", Num(912_345_601.0), "Thành viên"),
-            ("Trần Thị Mai", "Phó Chủ tịch UBND xã", "UBND xã Tân Phú", Num(912_345_602.0), "Thành viên"),
-            ("Lê Quang Vinh", "Phó Chủ tịch UBND xã", "UBND xã Tân Phú", Num(912_345_603.0), "Thành viên"),
-            ("Phạm Đức Thắng", "Ủy viên UBND xã - Trưởng Công an xã", "Công an xã Tân Phú", Num(983_110_204.0), "Thành viên"),
-            ("Lường Văn Khánh", "Ủy viên UBND xã - Chỉ huy trưởng Ban CHQS xã", "Ban Chỉ huy Quân sự xã", Num(976_220_305.0), "Thành viên"),
-            ("Đặng Thị Hồng Nhung", "Chánh Văn phòng HĐND và UBND xã", "Văn phòng HĐND và UBND xã", Text("0915 406 117"), "Thành viên"),
-            ("Vũ Minh Tuấn", "Trưởng phòng Kinh tế", "Phòng Kinh tế", Num(904_512_398.0), "Thành viên"),
-            ("Bùi Thị Thu Hà", "Trưởng phòng Văn hóa - Xã hội", "Phòng Văn hóa - Xã hội", Num(868_203_114.0), "Thành viên"),
-            ("Hoàng Ngọc Ánh", "Giám đốc Trung tâm Phục vụ hành chính công", "Trung tâm Phục vụ hành chính công xã", Text("0356.771.209"), "Thành viên"),
-            ("Ngô Thị Anh", "Phó Chánh Văn phòng HĐND và UBND xã", "Văn phòng HĐND và UBND xã", Num(389_145_620.0), "Thành viên"),
-            ("Đỗ Văn Bình", "Phó Trưởng phòng Kinh tế", "Phòng Kinh tế", Num(945_118_027.0), "Thành viên"),
-            ("Hà Thị Cúc", "Phó Trưởng phòng Văn hóa - Xã hội", "Phòng Văn hóa - Xã hội", Num(918_660_431.0), "Thành viên"),
-            ("Quàng Văn Đức", "Công chức Địa chính - Xây dựng", "Phòng Kinh tế", Num(397_052_846.0), "Thành viên"),
-            ("Cầm Thị Hoa", "Công chức Tài chính - Kế toán", "Phòng Kinh tế", Num(912_873_350.0), "Thành viên"),
-            ("Lò Văn Thành", "Công chức Tư pháp - Hộ tịch", "Văn phòng HĐND và UBND xã", Num(869_330_472.0), "Thành viên"),
-            ("Vi Thị Yến", "Công chức Văn phòng - Thống kê", "Văn phòng HĐND và UBND xã", Num(707_215_983.0), "Thành viên"),
-            ("Dương Minh Khoa", "Công chức Văn hóa - Xã hội", "Phòng Văn hóa - Xã hội", Num(934_402_561.0), "Thành viên"),
-            ("Mai Xuân Lộc", "Công chức Nông nghiệp - Môi trường", "Phòng Kinh tế", Num(977_640_118.0), "Thành viên"),
-            ("Trịnh Thị Phương", "Công chức Giáo dục - Y tế", "Phòng Văn hóa - Xã hội", Num(822_517_604.0), "Thành viên"),
-            ("Lý Văn Sơn", "Công chức Kinh tế - Hạ tầng", "Phòng Kinh tế", Num(396_284_735.0), "Thành viên"),
-            ("Tô Thị Thanh Tâm", "Chuyên viên Trung tâm Phục vụ hành chính công", "Trung tâm Phục vụ hành chính công xã", Num(911_028_466.0), "Thành viên"),
-            ("Đinh Công Trứ", "Phó Trưởng Công an xã", "Công an xã Tân Phú", Num(963_771_052.0), "Thành viên"),
-            ("Hồ Thị Uyên", "Công chức Lao động - Thương binh", "Phòng Văn hóa - Xã hội", Num(353_906_127.0), "Thành viên"),
-            ("Lâm Quốc Việt", "Phó Chỉ huy trưởng Ban CHQS xã", "Ban Chỉ huy Quân sự xã", Num(985_243_710.0), "Thành viên"),
-            ("Châu Thị Xuân", "Chuyên viên Văn phòng HĐND và UBND xã", "Văn phòng HĐND và UBND xã", Text("+84 913 552 804"), "Thành viên"),
-            ("Kiều Văn Ước", "Chuyên viên Phòng Kinh tế", "Phòng Kinh tế", Num(387_610_249.0), "Thành viên"),
-            ("Phan Văn Lợi", "Bí thư Đảng ủy xã", "Đảng ủy xã Tân Phú", Num(913_200_001.0), "Khách mời"),
-            ("Nguyễn Thị Ơn", "Chủ tịch Ủy ban MTTQ Việt Nam xã", "Ủy ban MTTQ Việt Nam xã", Num(914_300_002.0), "Khách mời"),
-            ("Triệu Văn Zẩu", "Trưởng thôn Nà Hán", "Thôn Nà Hán", Text(""), "Khách mời"),
-            ("Vàng A Dế", "Chủ tịch Hội Nông dân xã", "Hội Nông dân xã", Text("(0213) 387 6543"), "Khách mời"),
+            (
+                "Nguyễn Văn Hùng",
+                "Chủ tịch UBND xã",
+                "UBND xã Tân Phú",
+                Num(912_345_601.0),
+                "Thành viên",
+            ),
+            (
+                "Trần Thị Mai",
+                "Phó Chủ tịch UBND xã",
+                "UBND xã Tân Phú",
+                Num(912_345_602.0),
+                "Thành viên",
+            ),
+            (
+                "Lê Quang Vinh",
+                "Phó Chủ tịch UBND xã",
+                "UBND xã Tân Phú",
+                Num(912_345_603.0),
+                "Thành viên",
+            ),
+            (
+                "Phạm Đức Thắng",
+                "Ủy viên UBND xã - Trưởng Công an xã",
+                "Công an xã Tân Phú",
+                Num(983_110_204.0),
+                "Thành viên",
+            ),
+            (
+                "Lường Văn Khánh",
+                "Ủy viên UBND xã - Chỉ huy trưởng Ban CHQS xã",
+                "Ban Chỉ huy Quân sự xã",
+                Num(976_220_305.0),
+                "Thành viên",
+            ),
+            (
+                "Đặng Thị Hồng Nhung",
+                "Chánh Văn phòng HĐND và UBND xã",
+                "Văn phòng HĐND và UBND xã",
+                Text("0915 406 117"),
+                "Thành viên",
+            ),
+            (
+                "Vũ Minh Tuấn",
+                "Trưởng phòng Kinh tế",
+                "Phòng Kinh tế",
+                Num(904_512_398.0),
+                "Thành viên",
+            ),
+            (
+                "Bùi Thị Thu Hà",
+                "Trưởng phòng Văn hóa - Xã hội",
+                "Phòng Văn hóa - Xã hội",
+                Num(868_203_114.0),
+                "Thành viên",
+            ),
+            (
+                "Hoàng Ngọc Ánh",
+                "Giám đốc Trung tâm Phục vụ hành chính công",
+                "Trung tâm Phục vụ hành chính công xã",
+                Text("0356.771.209"),
+                "Thành viên",
+            ),
+            (
+                "Ngô Thị Anh",
+                "Phó Chánh Văn phòng HĐND và UBND xã",
+                "Văn phòng HĐND và UBND xã",
+                Num(389_145_620.0),
+                "Thành viên",
+            ),
+            (
+                "Đỗ Văn Bình",
+                "Phó Trưởng phòng Kinh tế",
+                "Phòng Kinh tế",
+                Num(945_118_027.0),
+                "Thành viên",
+            ),
+            (
+                "Hà Thị Cúc",
+                "Phó Trưởng phòng Văn hóa - Xã hội",
+                "Phòng Văn hóa - Xã hội",
+                Num(918_660_431.0),
+                "Thành viên",
+            ),
+            (
+                "Quàng Văn Đức",
+                "Công chức Địa chính - Xây dựng",
+                "Phòng Kinh tế",
+                Num(397_052_846.0),
+                "Thành viên",
+            ),
+            (
+                "Cầm Thị Hoa",
+                "Công chức Tài chính - Kế toán",
+                "Phòng Kinh tế",
+                Num(912_873_350.0),
+                "Thành viên",
+            ),
+            (
+                "Lò Văn Thành",
+                "Công chức Tư pháp - Hộ tịch",
+                "Văn phòng HĐND và UBND xã",
+                Num(869_330_472.0),
+                "Thành viên",
+            ),
+            (
+                "Vi Thị Yến",
+                "Công chức Văn phòng - Thống kê",
+                "Văn phòng HĐND và UBND xã",
+                Num(707_215_983.0),
+                "Thành viên",
+            ),
+            (
+                "Dương Minh Khoa",
+                "Công chức Văn hóa - Xã hội",
+                "Phòng Văn hóa - Xã hội",
+                Num(934_402_561.0),
+                "Thành viên",
+            ),
+            (
+                "Mai Xuân Lộc",
+                "Công chức Nông nghiệp - Môi trường",
+                "Phòng Kinh tế",
+                Num(977_640_118.0),
+                "Thành viên",
+            ),
+            (
+                "Trịnh Thị Phương",
+                "Công chức Giáo dục - Y tế",
+                "Phòng Văn hóa - Xã hội",
+                Num(822_517_604.0),
+                "Thành viên",
+            ),
+            (
+                "Lý Văn Sơn",
+                "Công chức Kinh tế - Hạ tầng",
+                "Phòng Kinh tế",
+                Num(396_284_735.0),
+                "Thành viên",
+            ),
+            (
+                "Tô Thị Thanh Tâm",
+                "Chuyên viên Trung tâm Phục vụ hành chính công",
+                "Trung tâm Phục vụ hành chính công xã",
+                Num(911_028_466.0),
+                "Thành viên",
+            ),
+            (
+                "Đinh Công Trứ",
+                "Phó Trưởng Công an xã",
+                "Công an xã Tân Phú",
+                Num(963_771_052.0),
+                "Thành viên",
+            ),
+            (
+                "Hồ Thị Uyên",
+                "Công chức Lao động - Thương binh",
+                "Phòng Văn hóa - Xã hội",
+                Num(353_906_127.0),
+                "Thành viên",
+            ),
+            (
+                "Lâm Quốc Việt",
+                "Phó Chỉ huy trưởng Ban CHQS xã",
+                "Ban Chỉ huy Quân sự xã",
+                Num(985_243_710.0),
+                "Thành viên",
+            ),
+            (
+                "Châu Thị Xuân",
+                "Chuyên viên Văn phòng HĐND và UBND xã",
+                "Văn phòng HĐND và UBND xã",
+                Text("+84 913 552 804"),
+                "Thành viên",
+            ),
+            (
+                "Kiều Văn Ước",
+                "Chuyên viên Phòng Kinh tế",
+                "Phòng Kinh tế",
+                Num(387_610_249.0),
+                "Thành viên",
+            ),
+            (
+                "Phan Văn Lợi",
+                "Bí thư Đảng ủy xã",
+                "Đảng ủy xã Tân Phú",
+                Num(913_200_001.0),
+                "Khách mời",
+            ),
+            (
+                "Nguyễn Thị Ơn",
+                "Chủ tịch Ủy ban MTTQ Việt Nam xã",
+                "Ủy ban MTTQ Việt Nam xã",
+                Num(914_300_002.0),
+                "Khách mời",
+            ),
+            (
+                "Triệu Văn Zẩu",
+                "Trưởng thôn Nà Hán",
+                "Thôn Nà Hán",
+                Text(""),
+                "Khách mời",
+            ),
+            (
+                "Vàng A Dế",
+                "Chủ tịch Hội Nông dân xã",
+                "Hội Nông dân xã",
+                Text("(0213) 387 6543"),
+                "Khách mời",
+            ),
         ]
     };
 
@@ -1463,11 +1711,25 @@ mod tests {
             &title,
         )
         .unwrap();
-        ws.merge_range(1, 0, 1, 5, "(Kèm theo Giấy mời số 45/GM-UBND ngày 20/11/2026)", &Format::new())
-            .unwrap();
-        for (c, h) in ["STT", "Họ và tên", "Chức vụ", "Đơn vị", "Số điện thoại", "Vai trò"]
-            .iter()
-            .enumerate()
+        ws.merge_range(
+            1,
+            0,
+            1,
+            5,
+            "(Kèm theo Giấy mời số 45/GM-UBND ngày 20/11/2026)",
+            &Format::new(),
+        )
+        .unwrap();
+        for (c, h) in [
+            "STT",
+            "Họ và tên",
+            "Chức vụ",
+            "Đơn vị",
+            "Số điện thoại",
+            "Vai trò",
+        ]
+        .iter()
+        .enumerate()
         {
             ws.write_string_with_format(3, c as u16, *h, &bold).unwrap();
         }
@@ -1552,7 +1814,13 @@ mod tests {
     #[test]
     fn xlsx_with_title_numbers_and_a_bad_row() {
         let bytes = build_xlsx(&[
-            ["Lò Thị Sai", "Ủy viên", "UBND xã Tân Phú", "0912 34", "Thành viên"],
+            [
+                "Lò Thị Sai",
+                "Ủy viên",
+                "UBND xã Tân Phú",
+                "0912 34",
+                "Thành viên",
+            ],
             ["", "", "", "", ""],
             ["Nguyễn Văn Hùng", "Chủ tịch UBND xã", "", "912345601", ""],
         ]);
@@ -1586,7 +1854,8 @@ mod tests {
         ws.merge_range(0, 4, 1, 4, "Đơn vị", &f).unwrap();
         ws.write_string(2, 1, "Lò Văn Thành").unwrap();
         ws.write_string(3, 1, "Cầm Thị Hoa").unwrap();
-        ws.merge_range(2, 4, 3, 4, "UBND xã Mường Báng", &f).unwrap();
+        ws.merge_range(2, 4, 3, 4, "UBND xã Mường Báng", &f)
+            .unwrap();
         let bytes = wb.save_to_buffer().unwrap();
         let p = preview(&bytes, "ds.xlsx", None).unwrap();
         assert_eq!(p.header_row, 2);
@@ -1612,7 +1881,10 @@ mod tests {
             Err(ImportError::Unsupported { looks_like, .. }) => looks_like,
             other => panic!("{other:?}"),
         };
-        assert_eq!(kind(&zip_with(&[("word/document.xml", b"<w/>")])), FileKind::WordDocument);
+        assert_eq!(
+            kind(&zip_with(&[("word/document.xml", b"<w/>")])),
+            FileKind::WordDocument
+        );
         assert_eq!(
             kind(&zip_with(&[("mimetype", b"x"), ("content.xml", b"<x/>")])),
             FileKind::OpenDocument
@@ -1660,7 +1932,9 @@ mod tests {
 
     /// A small deterministic generator, so failures reproduce.
     fn lcg(seed: &mut u64) -> u64 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         *seed >> 33
     }
 

@@ -213,12 +213,13 @@ pub struct Staff(pub Account);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
+    /// Staff only: nobody gets 401, a paired tablet 403 (it is someone, but not staff).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token =
-            cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
-        staff::session_account(&state.store, token)?
-            .map(Staff)
-            .ok_or(ApiError::Unauthenticated)
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Staff(a) => Ok(Staff(a)),
+            Caller::Device { .. } => Err(ApiError::Forbidden),
+            Caller::Anonymous => Err(ApiError::Unauthenticated),
+        }
     }
 }
 
@@ -254,10 +255,9 @@ impl FromRequestParts<AppState> for MaybeStaff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match Staff::from_request_parts(parts, state).await {
-            Ok(Staff(a)) => Ok(MaybeStaff(Some(a))),
-            Err(ApiError::Unauthenticated) => Ok(MaybeStaff(None)),
-            Err(e) => Err(e),
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Staff(a) => Ok(MaybeStaff(Some(a))),
+            _ => Ok(MaybeStaff(None)),
         }
     }
 }

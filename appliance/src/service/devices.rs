@@ -158,11 +158,12 @@ pub fn pair(
         ))
     })?;
     let person = person.ok_or(ServiceError::NotFound)?;
-    let pin = Pin::parse(&req.pin).map_err(Refusal::Device)?;
-    let secret = pin_secret(&pin)?;
+    // Strength rules apply when a PIN is chosen; an existing PIN is simply right or wrong.
     let new_pin_hash = match &pin_hash {
         Some(phc) => {
-            if !auth::verify_password(phc, &secret) {
+            let entered = Password::parse(&format!("pin:{}", req.pin.trim()))
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            if !auth::verify_password(phc, &entered) {
                 let _ = guard.per_client.fail(&client_key);
                 if let Some(wait) = guard.per_person.fail(&person_key) {
                     tracing::warn!(%client, person = %person.id, "pairing: PIN locked after repeated wrong PINs");
@@ -173,7 +174,10 @@ pub fn pair(
             }
             None
         }
-        None => Some(auth::hash_password(&secret).map_err(ServiceError::Internal)?),
+        None => {
+            let pin = Pin::parse(&req.pin).map_err(Refusal::Device)?;
+            Some(auth::hash_password(&pin_secret(&pin)?).map_err(ServiceError::Internal)?)
+        }
     };
 
     let (token, token_hash) = auth::new_token();

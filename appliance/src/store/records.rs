@@ -73,18 +73,7 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
                 .ok_or_else(|| StoreError::Db(format!("device {device_id} missing")))?;
             device.revoked_at = Some(e.at);
             put(txn, DEVICES, device_id.as_str(), &device)?;
-            // Its cookies stop working at once.
-            let mut tokens = txn.open_table(DEVICE_TOKENS)?;
-            let mut dead = Vec::new();
-            for row in tokens.iter()? {
-                let (k, v) = row?;
-                if v.value() == device_id.as_str() {
-                    dead.push(k.value().to_owned());
-                }
-            }
-            for k in dead {
-                tokens.remove(k.as_str())?;
-            }
+            // Its cookie stays known, so the tablet can be told it was revoked.
             Ok(())
         }
         EventBody::PinReset { person_id } => {
