@@ -128,3 +128,69 @@ fn a_bad_config_file_is_reported_with_its_path() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_from_the_previous_schema_is_migrated_forward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    init_dir(&dir);
+    // Make it a schema-1 store: without the tables that people and tablets added.
+    {
+        let db = redb::Database::open(dir.join("phonghop.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        for t in [
+            "people",
+            "bodies",
+            "meetings",
+            "attendance",
+            "devices",
+            "device_tokens",
+            "pairing_codes",
+            "pins",
+            "seating",
+        ] {
+            let def: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new(t);
+            let _ = txn.delete_table(def);
+            let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new(t);
+            let _ = txn.delete_table(def);
+        }
+        let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+        txn.open_table(meta)
+            .unwrap()
+            .insert("schema_version", "1")
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let mut b = TestBox::attach(dir.clone(), &[]).await;
+    let admin = b.admin().await;
+    let r = b
+        .client
+        .get(b.url("/api/people"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = b
+        .client
+        .get(b.url("/api/room/layout"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(b.terminate().success());
+    let db = redb::ReadOnlyDatabase::open(dir.join("phonghop.redb")).unwrap();
+    use redb::ReadableDatabase;
+    let txn = db.begin_read().unwrap();
+    let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+    let v = txn
+        .open_table(meta)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value()
+        .to_owned();
+    assert_eq!(v, "2");
+}
