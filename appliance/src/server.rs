@@ -232,6 +232,7 @@ impl Application {
                 Duration::from_secs(5 * 60),
             ),
             pairing_guard: crate::service::devices::PairingGuard::default(),
+            imports: crate::service::import::ImportStash::default(),
             shutdown: stop_rx.clone(),
         });
         let announcer = {

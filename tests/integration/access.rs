@@ -97,6 +97,18 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
         ),
         (
             Method::POST,
+            "/api/people/import/preview",
+            Some(json!({"not": "a member list"})),
+            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/people/import",
+            Some(json!({"preview_id": "0123456789abcdef0123456789abcdef"})),
+            [401, 401, 401, 403, 410, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
             "/api/people/{p}/pairing-code",
             None,
             [401, 401, 401, 403, 201, 403, 403, 403, 401],

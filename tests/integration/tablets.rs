@@ -791,3 +791,236 @@ async fn people_are_listed_in_vietnamese_order_and_bad_input_is_explained() {
         "refused input wrote nothing"
     );
 }
+
+async fn upload_preview(
+    b: &TestBox,
+    cookie: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let encoded: String = name
+        .bytes()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == b'.' {
+                (c as char).to_string()
+            } else {
+                format!("%{c:02X}")
+            }
+        })
+        .collect();
+    let r = b
+        .client
+        .post(b.url("/api/people/import/preview"))
+        .header("origin", b.origin())
+        .header("cookie", cookie)
+        .header("x-file-name", encoded)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap())
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_secretary_imports_thirty_people_from_excel_into_a_body() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let (s, body) = b
+        .call(
+            Method::POST,
+            "/api/bodies",
+            Some(&sec),
+            Some(json!({"name": "UBND xã Mường Báng", "kind": "ubnd"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, pv) = upload_preview(
+        &b,
+        &sec,
+        "Danh sách thành viên.xlsx",
+        fixture("thanh-vien-30.xlsx"),
+    )
+    .await;
+    assert_eq!(s, 200, "{pv}");
+    assert_eq!(pv["format"], "xlsx");
+    assert_eq!(
+        (pv["valid"].as_u64(), pv["invalid"].as_u64()),
+        (Some(30), Some(0)),
+        "{pv}"
+    );
+    // Nothing is stored by a preview.
+    let (_, list) = b.call(Method::GET, "/api/people", Some(&sec), None).await;
+    assert!(list["people"].as_array().unwrap().is_empty());
+    let (s, done) = b
+        .call(
+            Method::POST,
+            "/api/people/import",
+            Some(&sec),
+            Some(json!({"preview_id": pv["preview_id"], "body_id": body["id"]})),
+        )
+        .await;
+    assert_eq!(
+        (s, done["imported"].as_u64()),
+        (StatusCode::CREATED, Some(30)),
+        "{done}"
+    );
+    let (_, list) = b.call(Method::GET, "/api/people", Some(&sec), None).await;
+    assert_eq!(list["people"].as_array().unwrap().len(), 30);
+    let (_, bodies) = b.call(Method::GET, "/api/bodies", Some(&sec), None).await;
+    let guests = pv["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["person"]["kind"] == "guest")
+        .count();
+    assert_eq!(
+        bodies["bodies"][0]["members"].as_array().unwrap().len(),
+        30 - guests,
+        "guests are not members"
+    );
+    // The preview is used up, and importing the same file again finds everyone already there.
+    let (s, e) = b
+        .call(
+            Method::POST,
+            "/api/people/import",
+            Some(&sec),
+            Some(json!({"preview_id": pv["preview_id"]})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::GONE, Some("import.preview_expired"))
+    );
+    let (_, again) = upload_preview(&b, &sec, "x.xlsx", fixture("thanh-vien-30.xlsx")).await;
+    assert_eq!(again["invalid"].as_u64(), Some(30));
+    assert_eq!(again["rows"][0]["errors"][0]["code"], "row.exists");
+}
+
+#[tokio::test]
+async fn a_bad_member_list_imports_nobody_unless_the_bad_rows_are_skipped() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let csv = "DANH SÁCH THÀNH VIÊN UBND XÃ\n\nHọ và tên;Chức vụ;Số điện thoại\nLò Văn Thành;Chủ tịch;0912000001\n;Không tên;0912000009\nCầm Thị Hoa;Phó Chủ tịch;12345\nLò Văn Thành;Chủ tịch;0912000001\nQuàng Văn Đức;Ủy viên;0912000003\n";
+    let (s, pv) = upload_preview(&b, &sec, "ds.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(s, 200, "{pv}");
+    assert_eq!(
+        (pv["valid"].as_u64(), pv["invalid"].as_u64()),
+        (Some(2), Some(3)),
+        "{pv}"
+    );
+    let codes: Vec<&str> = pv["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["code"].as_str().unwrap())
+        })
+        .collect();
+    assert!(
+        codes.contains(&"input.bad_phone") && codes.contains(&"row.duplicate"),
+        "{codes:?}"
+    );
+    let bad_phone = pv["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            !r["errors"].as_array().unwrap().is_empty()
+                && r["errors"][0]["code"] == "input.bad_phone"
+        })
+        .unwrap();
+    assert_eq!(
+        bad_phone["line"], 6,
+        "the row number as the secretary sees it in the file"
+    );
+    let (s, e) = b
+        .call(
+            Method::POST,
+            "/api/people/import",
+            Some(&sec),
+            Some(json!({"preview_id": pv["preview_id"]})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("import.has_errors"))
+    );
+    let (_, list) = b.call(Method::GET, "/api/people", Some(&sec), None).await;
+    assert!(
+        list["people"].as_array().unwrap().is_empty(),
+        "nothing half-imported"
+    );
+    let (s, done) = b
+        .call(
+            Method::POST,
+            "/api/people/import",
+            Some(&sec),
+            Some(json!({"preview_id": pv["preview_id"], "skip_invalid": true})),
+        )
+        .await;
+    assert_eq!(
+        (s, done["imported"].as_u64(), done["skipped"].as_u64()),
+        (StatusCode::CREATED, Some(2), Some(3))
+    );
+
+    // Not a member list at all.
+    let (s, e) = upload_preview(&b, &sec, "to-trinh.pdf", b"%PDF-1.7 fake".to_vec()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("import.unsupported_format")
+        )
+    );
+    let (s, e) = upload_preview(
+        &b,
+        &sec,
+        "x.csv",
+        "STT,Chức vụ\n1,Ủy viên\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("import.no_name_column")
+        )
+    );
+    assert!(e["message"].as_str().unwrap().contains("Chức vụ"));
+    let (s, e) = upload_preview(&b, &sec, "x.csv", vec![]).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("import.empty"))
+    );
+    let (s, e) = upload_preview(&b, &sec, "big.csv", vec![b'a'; 6 * 1024 * 1024]).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("import.too_large"))
+    );
+    // A legacy Windows-1258 file from an old office computer.
+    // Windows-1258 writes tones as combining marks after the letter.
+    let decomposed = "Ho\u{323} va\u{300} tên,Chư\u{301}c vu\u{323}\nNguyê\u{303}n Thi\u{323} A\u{301}nh,U\u{309}y viên\n";
+    let (legacy, _, unmappable) = encoding_rs::WINDOWS_1258.encode(decomposed);
+    assert!(!unmappable);
+    let (s, pv) = upload_preview(&b, &sec, "cu.csv", legacy.to_vec()).await;
+    assert_eq!(s, 200, "{pv}");
+    assert_eq!(pv["rows"][0]["person"]["name"], "Nguyễn Thị Ánh");
+    // Only the secretary imports.
+    let chair = b.sign_in("chutri", CHAIR_PW).await;
+    let (s, _) = upload_preview(&b, &chair, "ds.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(s, 403);
+}

@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod event;
+pub mod import;
 pub mod person;
 pub mod quorum;
 pub mod records;

@@ -42,6 +42,8 @@ pub struct Shared {
     pub sign_in_limiter: Limiter,
     /// Failed pairings per person (wrong PIN) and per client address.
     pub pairing_guard: PairingGuard,
+    /// Import previews waiting for the secretary's confirmation.
+    pub imports: crate::service::import::ImportStash,
     /// Flips to `true` when the server starts to shut down; live feeds end on it.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -4,7 +4,8 @@ use super::error::ApiJson;
 use super::{blocking, client_addr, ApiError, AppState};
 use crate::domain::records::{Body, BodyKind, Device, Id, Person};
 use crate::service::devices::{self, PairRequest, DEVICE_COOKIE, DEVICE_DAYS};
-use crate::service::{bodies, people, Caller};
+use crate::service::import::{self as people_import, RowProblem};
+use crate::service::{bodies, people, Caller, Refusal};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +19,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/me", get(me))
         .route("/api/people", get(list_people).post(add_person))
+        .route("/api/people/import/preview", post(import_preview))
+        .route("/api/people/import", post(import_commit))
         .route("/api/people/{id}/pairing-code", post(pairing_code))
         .route("/api/people/{id}/devices", get(person_devices))
         .route("/api/people/{id}/pin", delete(reset_pin))
@@ -233,4 +236,149 @@ async fn set_members(
     let body =
         blocking(move || Ok(bodies::set_members(&store, &caller, &bid, &m.members)?)).await?;
     Ok(Json(body_json(&body)))
+}
+
+/// Percent-decodes the `X-File-Name` header (UTF-8 names travel encoded).
+fn decode_file_name(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn problem_json(p: &RowProblem) -> Value {
+    use crate::domain::import::RowError;
+    let (field, code, vi, en) = match p {
+        RowProblem::Exists => (
+            "name",
+            "row.exists",
+            "Người này đã có trong danh sách của phòng họp.".to_owned(),
+            "This person is already on the box.".to_owned(),
+        ),
+        RowProblem::Row(RowError::Field(e)) => {
+            let (code, vi, en) = super::error::person_error(e);
+            (e.field(), code, vi, en)
+        }
+        RowProblem::Row(RowError::Duplicate { first_line }) => (
+            "name",
+            "row.duplicate",
+            format!("Trùng với dòng {first_line}."),
+            format!("Same person as row {first_line}."),
+        ),
+        RowProblem::Row(RowError::SpreadsheetError { field, value }) => (
+            *field,
+            "row.spreadsheet_error",
+            format!("Ô có lỗi Excel {value}."),
+            format!("The cell shows the spreadsheet error {value}."),
+        ),
+    };
+    json!({"field": field, "code": code, "message": vi, "message_en": en})
+}
+
+async fn import_preview(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Json<Value>, ApiError> {
+    let limit = crate::domain::import::MAX_BYTES;
+    let bytes = axum::body::to_bytes(body, limit + 1)
+        .await
+        .map_err(|_| ApiError::Refused(Refusal::ImportTooLarge))?;
+    let name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(decode_file_name)
+        .unwrap_or_default();
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let st2 = st.clone();
+    let pv = blocking(move || {
+        Ok(people_import::preview(
+            &st2.store,
+            &st2.imports,
+            &caller,
+            &bytes,
+            &name,
+            ctype.as_deref(),
+        )?)
+    })
+    .await?;
+    let rows: Vec<Value> = pv
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "line": r.line,
+                "ok": r.problems.is_empty(),
+                "person": r.draft.as_ref().map(|d| json!({
+                    "name": d.name.as_str(),
+                    "position": d.position.as_ref().map(|v| v.as_str()),
+                    "unit": d.unit.as_ref().map(|v| v.as_str()),
+                    "phone": d.phone.as_ref().map(|v| v.as_str()),
+                    "kind": d.kind.to_string(),
+                })),
+                "errors": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let format = match &pv.format {
+        crate::domain::import::ImportFormat::Xlsx { .. } => "xlsx",
+        crate::domain::import::ImportFormat::Csv { .. } => "csv",
+    };
+    Ok(Json(json!({
+        "preview_id": pv.id,
+        "format": format,
+        "header_row": pv.header_row,
+        "rows": rows,
+        "valid": pv.valid(),
+        "invalid": pv.invalid(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportCommit {
+    preview_id: Id,
+    #[serde(default)]
+    skip_invalid: bool,
+    #[serde(default)]
+    body_id: Option<Id>,
+}
+
+async fn import_commit(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(c): ApiJson<ImportCommit>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let st2 = st.clone();
+    let done = blocking(move || {
+        Ok(people_import::commit(
+            &st2.store,
+            &st2.imports,
+            &caller,
+            &c.preview_id,
+            c.skip_invalid,
+            c.body_id.as_ref(),
+        )?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"imported": done.imported, "skipped": done.skipped})),
+    ))
 }

@@ -4,6 +4,7 @@
 pub mod attendance;
 pub mod bodies;
 pub mod devices;
+pub mod import;
 pub mod meetings;
 pub mod people;
 pub mod room;
