@@ -2,7 +2,7 @@
 //! one exit code per kind of failure, and every error said in a sentence an operator can act on.
 
 use crate::config::{Config, LogFormat, Overrides};
-use crate::domain::{Actor, EventBody, NoticeText, Password, Role, RoomName};
+use crate::domain::{Actor, Password, Role, RoomName};
 use crate::server::{self, Application, StartError};
 use crate::service::{staff, ServiceError};
 use crate::store::{NodeRole, Store, StoreError, DB_FILE};
@@ -296,38 +296,8 @@ fn open_or_init(args: &ServeArgs) -> Result<Store, Failure> {
     })
 }
 
-/// Known demo accounts, so that anyone trying the box can sign in as each role.
-const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 2] = [
-    (
-        "thuky",
-        "Trần Thị Thu (thư ký)",
-        Role::Secretary,
-        "thuky-demo",
-    ),
-    (
-        "chutri",
-        "Nguyễn Văn Minh (chủ trì)",
-        Role::Chair,
-        "chutri-demo",
-    ),
-];
-
 fn seed_demo(store: &Store) -> Result<(), Failure> {
-    for (user, name, role, pw) in DEMO_ACCOUNTS {
-        let password = Password::parse(pw).map_err(|e| Failure::new(70, e.to_string()))?;
-        match staff::create_account(store, Actor::Console, user, name, vec![role], &password) {
-            Ok(_) | Err(ServiceError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if store.room()?.notice.is_none() {
-        let text = NoticeText::parse(
-            "Chào mừng đến phòng họp không giấy. Cuộc họp sẽ bắt đầu lúc 8 giờ 00.",
-        )
-        .map_err(|e| Failure::new(70, e.to_string()))?;
-        store.append(Actor::Console, vec![EventBody::NoticePosted { text }])?;
-    }
-    Ok(())
+    crate::demo::seed(store).map_err(Failure::from)
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -399,7 +369,9 @@ fn print_banner(s: &server::Serving, demo: bool) {
         println!("{qr}");
     }
     if demo {
-        println!("  Demo: thuky / thuky-demo (thư ký), chutri / chutri-demo (chủ trì)");
+        for (user, name, _, pw) in crate::demo::ACCOUNTS {
+            println!("  Demo: {user} / {pw}  {name}");
+        }
     }
     println!("  Dừng / stop: Ctrl+C\n");
 }
