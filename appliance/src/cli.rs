@@ -176,7 +176,10 @@ impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Store(s) => s.into(),
-            other => Failure::new(65, other.to_string()),
+            ServiceError::Conflict(m) => Failure::new(73, m),
+            ServiceError::Internal(m) => Failure::new(70, m),
+            // Anything else is input the operator typed: a usage error.
+            other => Failure::new(64, other.to_string()),
         }
     }
 }

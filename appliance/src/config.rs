@@ -63,6 +63,8 @@ pub enum ConfigError {
     },
     #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("the mDNS setting {value:?} is not valid: {message}")]
+    Mdns { value: String, message: String },
 }
 
 impl FileConfig {
@@ -83,12 +85,19 @@ impl FileConfig {
 impl Config {
     pub fn resolve(data_dir: &Path, o: Overrides) -> Result<Self, ConfigError> {
         let f = FileConfig::load(data_dir)?;
+        let mdns = o.mdns.or(f.mdns).unwrap_or_else(|| "all".to_owned());
+        if let Err(e) = mdns.parse::<crate::discovery::Interfaces>() {
+            return Err(ConfigError::Mdns {
+                value: mdns,
+                message: e.to_string(),
+            });
+        }
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             https_port: o.https_port.or(f.https_port).unwrap_or(443),
             http_port: o.http_port.or(f.http_port).unwrap_or(80),
             bind: o.bind.or(f.bind),
-            mdns: o.mdns.or(f.mdns).unwrap_or_else(|| "all".to_owned()),
+            mdns,
             log_format: o.log_format.or(f.log_format).unwrap_or(LogFormat::Text),
             max_upload_bytes: f.max_upload_mb.unwrap_or(200).saturating_mul(1024 * 1024),
             renew_check: std::time::Duration::from_secs(

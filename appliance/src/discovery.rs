@@ -285,10 +285,10 @@ pub enum DiscoveryError {
     #[error("invalid mDNS announcement: {0}")]
     InvalidAnnouncement(String),
     #[error(
-        "mDNS on {selection:?} only, but mdns-sd 0.21 joins the mDNS multicast group on every \
-         interface at start-up (leaving it right after); refusing because of: {}. Use `off`, \
-         add them to the selection, or accept the transient IGMP/MLD join \
-         (StartupJoins::Tolerate)", interfaces.join(", ")
+        "mDNS was asked for {selection:?} only, but this machine also has {}, and the mDNS \
+         library briefly joins the multicast group on every interface when it starts; so mDNS \
+         stays off. Name those interfaces too (e.g. --mdns all), or use --mdns off; the room \
+         still works by address and QR code", interfaces.join(", ")
     )]
     UnselectedInterfaces {
         selection: String,

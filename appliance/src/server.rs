@@ -46,8 +46,6 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("certificate authority: {0}")]
     Tls(#[from] tls::TlsError),
-    #[error("mDNS: {0}")]
-    Discovery(String),
 }
 
 impl StartError {
@@ -59,8 +57,15 @@ impl StartError {
             StartError::PortPermission { .. } => 77,
             StartError::Bind { .. } => 71,
             StartError::Store(s) => store_exit_code(s),
+            // A clock that is not set yet comes right after a time sync: let systemd retry.
+            StartError::Tls(tls::TlsError::ClockNotSet { .. }) => 75,
+            StartError::Tls(tls::TlsError::Io { source, .. })
+                if source.raw_os_error() == Some(libc::ENOSPC) =>
+            {
+                74
+            }
+            StartError::Tls(tls::TlsError::Io { .. } | tls::TlsError::Interfaces(_)) => 74,
             StartError::Tls(_) => 65,
-            StartError::Discovery(_) => 69,
         }
     }
 }

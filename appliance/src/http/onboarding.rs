@@ -119,5 +119,6 @@ async fn page(State(st): State<AppState>, headers: HeaderMap) -> Html<String> {
         room = html_escape(&room),
         url = html_escape(&url),
         qr = qr,
+        fingerprint = html_escape(&st.ca.root_sha256_fingerprint()),
     ))
 }

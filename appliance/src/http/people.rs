@@ -293,6 +293,8 @@ async fn import_preview(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Json<Value>, ApiError> {
+    // Who is asking comes first: nobody else gets to make the box hold a 5 MB body.
+    caller.require(crate::domain::Role::may_manage_meetings)?;
     let limit = crate::domain::import::MAX_BYTES;
     let bytes = axum::body::to_bytes(body, limit + 1)
         .await

@@ -33,9 +33,18 @@ pub struct Sheet {
 }
 
 /// The attendance sheet of a meeting: everyone invited, in Vietnamese order, with the quorum.
+/// Delegates and guests see who is there, not others' phone numbers or reasons for absence.
 pub fn sheet(store: &Store, caller: &Caller, meeting_id: &Id) -> Result<Sheet, ServiceError> {
-    let (meeting, _) = visible(store, caller, meeting_id)?;
-    build_sheet(store, meeting)
+    let (meeting, role) = visible(store, caller, meeting_id)?;
+    let mut sheet = build_sheet(store, meeting)?;
+    if matches!(role, MeetingRole::Delegate | MeetingRole::Guest) {
+        let me = caller.person_id();
+        for row in sheet.rows.iter_mut().filter(|r| Some(&r.person.id) != me) {
+            row.person.phone = None;
+            row.record.reason = None;
+        }
+    }
+    Ok(sheet)
 }
 
 fn build_sheet(store: &Store, meeting: Meeting) -> Result<Sheet, ServiceError> {

@@ -243,6 +243,12 @@ pub fn device_session(
     })?;
     match found {
         Some((d, _)) if d.revoked_at.is_some() => Err(Refusal::DeviceRevoked.into()),
+        // The cookie's lifetime is enforced here too, not only by the browser.
+        Some((d, _))
+            if d.paired_at + time::Duration::days(DEVICE_DAYS) < OffsetDateTime::now_utc() =>
+        {
+            Ok(None)
+        }
         other => Ok(other),
     }
 }

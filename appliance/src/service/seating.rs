@@ -62,34 +62,39 @@ pub fn assign(
     if role != MeetingRole::Secretary {
         return Err(ServiceError::Forbidden);
     }
-    let layout = layout(store, caller)?;
-    let seat_ids: HashSet<&str> = layout.seats.iter().map(|s| s.id.as_str()).collect();
-    let mut people = HashSet::new();
-    for (seat, person) in &assignments {
-        if !seat_ids.contains(seat.as_str()) {
-            return Err(Refusal::Invalid {
-                code: "seating.unknown_seat",
-                detail: format!("no seat {seat} in the room's layout"),
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        // Checked against the layout as it is inside this write, so a seat removed a moment
+        // ago cannot be handed out.
+        let layout = tx.read(records::layout)?.unwrap_or(Layout {
+            shape: LayoutShape::Rows,
+            seats: Vec::new(),
+        });
+        let seat_ids: HashSet<&str> = layout.seats.iter().map(|s| s.id.as_str()).collect();
+        let mut people = HashSet::new();
+        for (seat, person) in &assignments {
+            if !seat_ids.contains(seat.as_str()) {
+                return Err(Refusal::Invalid {
+                    code: "seating.unknown_seat",
+                    detail: format!("no seat {seat} in the room's layout"),
+                }
+                .into());
             }
-            .into());
-        }
-        if !(meeting.members.contains(person) || meeting.guests.contains(person)) {
-            return Err(Refusal::Invalid {
-                code: "seating.not_invited",
-                detail: format!("{person} is not invited to this meeting"),
+            if !(meeting.members.contains(person) || meeting.guests.contains(person)) {
+                return Err(Refusal::Invalid {
+                    code: "seating.not_invited",
+                    detail: format!("{person} is not invited to this meeting"),
+                }
+                .into());
             }
-            .into());
-        }
-        if !people.insert(person) {
-            return Err(Refusal::Invalid {
-                code: "seating.two_seats",
-                detail: format!("{person} is given two seats"),
+            if !people.insert(person) {
+                return Err(Refusal::Invalid {
+                    code: "seating.two_seats",
+                    detail: format!("{person} is given two seats"),
+                }
+                .into());
             }
-            .into());
         }
-    }
-    store.write(caller.actor(), |_| -> Result<_, ServiceError> {
-        Ok::<_, ServiceError>((
+        Ok((
             vec![EventBody::SeatsAssigned {
                 meeting_id: meeting.id.clone(),
                 assignments: assignments.clone(),
