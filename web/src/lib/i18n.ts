@@ -1,11 +1,15 @@
 // The one message catalogue: every user-facing string, in Vietnamese (first) and English.
 // Vietnamese words follow docs/GLOSSARY: phòng họp (room), thư ký (secretary), đại biểu (delegate).
 import { derived, writable, type Readable } from 'svelte/store';
+import { delegateEn, delegateVi } from './messages/delegate';
+import { staffEn, staffVi } from './messages/staff';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
 
 const vi = {
+  ...delegateVi,
+  ...staffVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -40,6 +44,8 @@ const vi = {
 export type MessageKey = keyof typeof vi;
 
 const en: { readonly [K in MessageKey]: string } = {
+  ...delegateEn,
+  ...staffEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
