@@ -3,7 +3,9 @@
 //! and a notice. For trying the box out, never for a real room.
 
 use crate::domain::import;
-use crate::domain::records::{Body, BodyKind, Id, Layout, LayoutShape, Meeting, Person, Seat};
+use crate::domain::records::{
+    Body, BodyKind, Id, Layout, LayoutShape, Meeting, MeetingStatus, Person, Seat,
+};
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
 use crate::service::{staff, ServiceError};
 use crate::store::{records, Store};
@@ -101,6 +103,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
         quorum,
         pass,
         members: people.iter().map(|p| p.id.clone()).collect(),
+        publish_lead_days: 3,
     };
     // Tomorrow at 8:00, Vietnam time.
     let vn = UtcOffset::from_hms(7, 0, 0).map_err(internal)?;
@@ -116,6 +119,12 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
         chair_id: people.first().map(|p| p.id.clone()),
         members: body.members.clone(),
         guests: Vec::new(),
+        place: "Phòng họp UBND xã Mường Báng".into(),
+        status: MeetingStatus::Draft,
+        published_at: None,
+        review_comment: None,
+        agenda: Vec::new(),
+        documents: Vec::new(),
     };
     let layout = u_layout(people.len().max(8));
     let assignments = layout

@@ -238,6 +238,7 @@ impl Application {
             ),
             pairing_guard: crate::service::devices::PairingGuard::default(),
             imports: crate::service::import::ImportStash::default(),
+            max_upload: self.config.max_upload_bytes,
             shutdown: stop_rx.clone(),
         });
         let announcer = {

@@ -119,7 +119,29 @@ impl TestBox {
             "body_id": bid, "title": "Họp UBND thường kỳ tháng 12", "starts_at": "2026-12-01T01:00:00Z", "guests": guests,
         }))).await;
         assert_eq!(s, 201, "{m}");
-        m["id"].as_str().unwrap().to_owned()
+        let id = m["id"].as_str().unwrap().to_owned();
+        self.publish(sec, &id).await;
+        id
+    }
+
+    /// The review: the secretary submits, the chair approves, the secretary publishes.
+    pub async fn publish(&self, sec: &str, meeting: &str) {
+        let chair = self.sign_in("chutri", CHAIR_PW).await;
+        for (who, step) in [
+            (sec, "submit"),
+            (chair.as_str(), "approve"),
+            (sec, "publish"),
+        ] {
+            let (s, v) = self
+                .call(
+                    Method::POST,
+                    &format!("/api/meetings/{meeting}/{step}"),
+                    Some(who),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{step}: {v}");
+        }
     }
 
     pub async fn pairing_code(&self, sec: &str, person: &str) -> String {

@@ -5,7 +5,10 @@
 //! taken over those bytes, so an event written by a newer version still verifies here even if
 //! this version cannot decode its body.
 
-use super::records::{Assignments, AttendanceStatus, Body, Device, Id, Layout, Meeting, Person};
+use super::records::{
+    Assignments, AttendanceStatus, Body, Device, Document, Id, Item, Layout, Meeting, Person,
+    Version,
+};
 use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
 use serde::{Deserialize, Serialize};
@@ -159,6 +162,56 @@ pub enum EventBody {
         meeting_id: Id,
         assignments: Assignments,
     },
+    #[serde(rename = "meeting.details_set")]
+    MeetingDetailsSet {
+        meeting_id: Id,
+        title: String,
+        #[serde(with = "time::serde::rfc3339")]
+        starts_at: OffsetDateTime,
+        place: String,
+        chair_id: Option<Id>,
+    },
+    #[serde(rename = "agenda.item_added")]
+    ItemAdded { meeting_id: Id, item: Item },
+    #[serde(rename = "agenda.item_updated")]
+    ItemUpdated { meeting_id: Id, item: Item },
+    #[serde(rename = "agenda.item_removed")]
+    ItemRemoved { meeting_id: Id, item_id: Id },
+    #[serde(rename = "agenda.reordered")]
+    AgendaReordered { meeting_id: Id, order: Vec<Id> },
+    #[serde(rename = "document.added")]
+    DocumentAdded { meeting_id: Id, document: Document },
+    /// Document events carry who may see the document, so a live feed can filter them
+    /// without a lookup.
+    #[serde(rename = "document.version_added")]
+    DocumentVersionAdded {
+        meeting_id: Id,
+        document_id: Id,
+        version: Version,
+        restricted_to: Option<Vec<Id>>,
+    },
+    #[serde(rename = "document.updated")]
+    DocumentUpdated {
+        meeting_id: Id,
+        document_id: Id,
+        title: String,
+        number: Option<String>,
+        restricted_to: Option<Vec<Id>>,
+    },
+    #[serde(rename = "document.removed")]
+    DocumentRemoved {
+        meeting_id: Id,
+        document_id: Id,
+        restricted_to: Option<Vec<Id>>,
+    },
+    #[serde(rename = "meeting.submitted")]
+    MeetingSubmitted { meeting_id: Id },
+    #[serde(rename = "meeting.approved")]
+    MeetingApproved { meeting_id: Id },
+    #[serde(rename = "meeting.sent_back")]
+    MeetingSentBack { meeting_id: Id, comment: String },
+    #[serde(rename = "meeting.published")]
+    MeetingPublished { meeting_id: Id },
 }
 
 impl EventBody {
@@ -181,6 +234,40 @@ impl EventBody {
             EventBody::AttendanceMarked { .. } => "attendance.marked",
             EventBody::LayoutSaved { .. } => "seating.layout_saved",
             EventBody::SeatsAssigned { .. } => "seating.assigned",
+            EventBody::MeetingDetailsSet { .. } => "meeting.details_set",
+            EventBody::ItemAdded { .. } => "agenda.item_added",
+            EventBody::ItemUpdated { .. } => "agenda.item_updated",
+            EventBody::ItemRemoved { .. } => "agenda.item_removed",
+            EventBody::AgendaReordered { .. } => "agenda.reordered",
+            EventBody::DocumentAdded { .. } => "document.added",
+            EventBody::DocumentVersionAdded { .. } => "document.version_added",
+            EventBody::DocumentUpdated { .. } => "document.updated",
+            EventBody::DocumentRemoved { .. } => "document.removed",
+            EventBody::MeetingSubmitted { .. } => "meeting.submitted",
+            EventBody::MeetingApproved { .. } => "meeting.approved",
+            EventBody::MeetingSentBack { .. } => "meeting.sent_back",
+            EventBody::MeetingPublished { .. } => "meeting.published",
+        }
+    }
+
+    /// For a person's live feed: may they see this event of a meeting they are invited to?
+    /// Only what delegates need, and restricted documents only for the people named.
+    pub fn visible_to_invitee(&self, person: &Id) -> bool {
+        let named = |r: &Option<Vec<Id>>| r.as_ref().is_none_or(|names| names.contains(person));
+        match self {
+            EventBody::DocumentAdded { document, .. } => named(&document.restricted_to),
+            EventBody::DocumentVersionAdded { restricted_to, .. }
+            | EventBody::DocumentUpdated { restricted_to, .. }
+            | EventBody::DocumentRemoved { restricted_to, .. } => named(restricted_to),
+            EventBody::AttendanceMarked { .. }
+            | EventBody::SeatsAssigned { .. }
+            | EventBody::MeetingDetailsSet { .. }
+            | EventBody::ItemAdded { .. }
+            | EventBody::ItemUpdated { .. }
+            | EventBody::ItemRemoved { .. }
+            | EventBody::AgendaReordered { .. }
+            | EventBody::MeetingPublished { .. } => true,
+            _ => false,
         }
     }
 
@@ -189,7 +276,20 @@ impl EventBody {
         match self {
             EventBody::MeetingCreated { meeting } => Some(&meeting.id),
             EventBody::AttendanceMarked { meeting_id, .. }
-            | EventBody::SeatsAssigned { meeting_id, .. } => Some(meeting_id),
+            | EventBody::SeatsAssigned { meeting_id, .. }
+            | EventBody::MeetingDetailsSet { meeting_id, .. }
+            | EventBody::ItemAdded { meeting_id, .. }
+            | EventBody::ItemUpdated { meeting_id, .. }
+            | EventBody::ItemRemoved { meeting_id, .. }
+            | EventBody::AgendaReordered { meeting_id, .. }
+            | EventBody::DocumentAdded { meeting_id, .. }
+            | EventBody::DocumentVersionAdded { meeting_id, .. }
+            | EventBody::DocumentUpdated { meeting_id, .. }
+            | EventBody::DocumentRemoved { meeting_id, .. }
+            | EventBody::MeetingSubmitted { meeting_id }
+            | EventBody::MeetingApproved { meeting_id }
+            | EventBody::MeetingSentBack { meeting_id, .. }
+            | EventBody::MeetingPublished { meeting_id } => Some(meeting_id),
             _ => None,
         }
     }

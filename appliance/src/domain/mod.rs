@@ -3,6 +3,7 @@
 //! rules can be tested without a store or a server.
 
 pub mod device;
+pub mod document;
 pub mod event;
 pub mod import;
 pub mod person;

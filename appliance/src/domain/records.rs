@@ -83,6 +83,13 @@ pub struct Body {
     /// How many members must approve for a decision to pass (used by voting).
     pub pass: Threshold,
     pub members: Vec<Id>,
+    /// Working days before a meeting its documents should reach members.
+    #[serde(default = "default_lead_days")]
+    pub publish_lead_days: u32,
+}
+
+fn default_lead_days() -> u32 {
+    3
 }
 
 impl BodyKind {
@@ -105,6 +112,208 @@ pub struct Meeting {
     pub members: Vec<Id>,
     /// Invited without a vote (khách mời).
     pub guests: Vec<Id>,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub status: MeetingStatus,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    /// The chair's comment when sending the meeting back for changes.
+    #[serde(default)]
+    pub review_comment: Option<String>,
+    /// The agenda, in order.
+    #[serde(default)]
+    pub agenda: Vec<Item>,
+    #[serde(default)]
+    pub documents: Vec<Document>,
+}
+
+impl Meeting {
+    /// Applies one of the meeting's own events: the projection behind the meeting's read
+    /// model. Events of other kinds leave it unchanged.
+    pub fn apply(&mut self, body: &super::EventBody, at: OffsetDateTime) {
+        use super::EventBody as E;
+        match body {
+            E::MeetingDetailsSet {
+                title,
+                starts_at,
+                place,
+                chair_id,
+                ..
+            } => {
+                self.title = title.clone();
+                self.starts_at = *starts_at;
+                self.place = place.clone();
+                self.chair_id = chair_id.clone();
+            }
+            E::ItemAdded { item, .. } => self.agenda.push(item.clone()),
+            E::ItemUpdated { item, .. } => {
+                if let Some(i) = self.agenda.iter_mut().find(|i| i.id == item.id) {
+                    *i = item.clone();
+                }
+            }
+            E::ItemRemoved { item_id, .. } => self.agenda.retain(|i| &i.id != item_id),
+            E::AgendaReordered { order, .. } => {
+                let mut items = std::mem::take(&mut self.agenda);
+                for id in order {
+                    if let Some(pos) = items.iter().position(|i| &i.id == id) {
+                        self.agenda.push(items.remove(pos));
+                    }
+                }
+                // Anything the order did not name keeps its place at the end.
+                self.agenda.extend(items);
+            }
+            E::DocumentAdded { document, .. } => self.documents.push(document.clone()),
+            E::DocumentVersionAdded {
+                document_id,
+                version,
+                ..
+            } => {
+                if let Some(d) = self.documents.iter_mut().find(|d| &d.id == document_id) {
+                    d.versions.push(version.clone());
+                }
+            }
+            E::DocumentUpdated {
+                document_id,
+                title,
+                number,
+                restricted_to,
+                ..
+            } => {
+                if let Some(d) = self.documents.iter_mut().find(|d| &d.id == document_id) {
+                    d.title = title.clone();
+                    d.number = number.clone();
+                    d.restricted_to = restricted_to.clone();
+                }
+            }
+            E::DocumentRemoved { document_id, .. } => {
+                self.documents.retain(|d| &d.id != document_id)
+            }
+            E::MeetingSubmitted { .. } => {
+                self.status = MeetingStatus::Submitted;
+                self.review_comment = None;
+            }
+            E::MeetingApproved { .. } => self.status = MeetingStatus::Approved,
+            E::MeetingSentBack { comment, .. } => {
+                self.status = MeetingStatus::Draft;
+                self.review_comment = Some(comment.clone());
+            }
+            E::MeetingPublished { .. } => {
+                self.status = MeetingStatus::Published;
+                self.published_at = Some(at);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where a meeting is on its way to the delegates' tablets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingStatus {
+    /// Dự thảo: the secretary prepares it.
+    #[default]
+    Draft,
+    /// Trình duyệt: waiting for the chair.
+    Submitted,
+    /// Phê duyệt: the chair approved it.
+    Approved,
+    /// Phát hành: delegates have it.
+    Published,
+}
+
+/// A step of the review workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Submit,
+    Approve,
+    SendBack,
+    Publish,
+}
+
+impl MeetingStatus {
+    /// The status after `step`, or `None` if the step is not possible from here.
+    pub fn after(self, step: Step) -> Option<MeetingStatus> {
+        use MeetingStatus as S;
+        match (self, step) {
+            (S::Draft, Step::Submit) => Some(S::Submitted),
+            (S::Submitted, Step::Approve) => Some(S::Approved),
+            (S::Submitted | S::Approved, Step::SendBack) => Some(S::Draft),
+            (S::Approved, Step::Publish) => Some(S::Published),
+            _ => None,
+        }
+    }
+
+    /// The secretary edits a draft freely; a published meeting may still change (flagged to
+    /// delegates); while the chair reviews, it stays as submitted.
+    pub fn editable(self) -> bool {
+        matches!(self, MeetingStatus::Draft | MeetingStatus::Published)
+    }
+}
+
+/// An agenda item (mục, nội dung).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: Id,
+    pub title: String,
+    pub presenter: String,
+    pub duration_minutes: Option<u16>,
+    pub description: String,
+}
+
+/// A document of an agenda item, with every version kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: Id,
+    pub item_id: Id,
+    pub title: String,
+    /// Số, ký hiệu, e.g. "12/TTr-UBND".
+    pub number: Option<String>,
+    pub kind: DocumentKind,
+    /// `None`: every invitee; otherwise only these people (and the secretary and chair).
+    pub restricted_to: Option<Vec<Id>>,
+    pub versions: Vec<Version>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// Read in the app.
+    Pdf,
+    /// Downloaded (DOCX, XLSX, images).
+    Attachment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub n: u32,
+    pub sha256: String,
+    pub size: u64,
+    pub file_name: String,
+    pub content_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+}
+
+impl Document {
+    pub fn current(&self) -> Option<&Version> {
+        self.versions.last()
+    }
+
+    pub fn visible_to(&self, person: &Id) -> bool {
+        self.restricted_to
+            .as_ref()
+            .is_none_or(|names| names.contains(person))
+    }
+
+    /// Added or changed since the meeting was published: delegates see it marked
+    /// "đã cập nhật".
+    pub fn updated_after(&self, published_at: Option<OffsetDateTime>) -> bool {
+        match (published_at, self.current()) {
+            (Some(p), Some(cur)) => cur.uploaded_at > p,
+            _ => false,
+        }
+    }
 }
 
 /// A tablet (or phone, or laptop) paired to a person.

@@ -168,6 +168,28 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
             (S::UNPROCESSABLE_ENTITY, "seating.invalid", vi, e.to_string())
         }
         Refusal::SeatInUse(seat) => (S::CONFLICT, "seating.seat_in_use", format!("Chỗ ngồi {seat} đang được xếp cho một cuộc họp, không thể xóa."), format!("Seat {seat} is assigned in a meeting and cannot be removed.")),
+        Refusal::WrongStatus(st) => {
+            use crate::domain::records::MeetingStatus as M;
+            let vi = match st {
+                M::Draft => "Cuộc họp đang ở dạng dự thảo.",
+                M::Submitted => "Cuộc họp đang chờ chủ trì duyệt; chưa thể làm việc này.",
+                M::Approved => "Cuộc họp đã được duyệt, đang chờ phát hành; chưa thể làm việc này.",
+                M::Published => "Cuộc họp đã phát hành; không thể làm việc này.",
+            };
+            (S::CONFLICT, "meeting.wrong_status", vi.into(), format!("The meeting is {st:?}; this step is not possible now."))
+        }
+        Refusal::AgendaStale => (S::CONFLICT, "agenda.stale", "Chương trình họp vừa được người khác thay đổi. Đã tải lại; hãy sắp xếp lại.".into(), "The agenda was changed by someone else. Reload and reorder again.".into()),
+        Refusal::Upload(e) => {
+            use crate::domain::document::UploadError as U;
+            match e {
+                U::BadName => (S::UNPROCESSABLE_ENTITY, "document.bad_name", "Tên tệp không hợp lệ (trống, quá dài, hoặc có ký tự đặc biệt như / \\).".into(), e.to_string()),
+                U::UnsupportedType(t) => (S::UNSUPPORTED_MEDIA_TYPE, "document.unsupported_type", format!("Không nhận loại tệp \"{t}\". Nhận PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), ảnh PNG hoặc JPEG."), e.to_string()),
+                U::Disguised(what) => (S::UNSUPPORTED_MEDIA_TYPE, if *what == "PDF" { "document.not_pdf" } else { "document.disguised" }, format!("Nội dung tệp không phải {what} như tên tệp cho biết."), e.to_string()),
+            }
+        }
+        Refusal::DocumentDuplicateTitle => (S::CONFLICT, "document.duplicate_title", "Mục này đã có tài liệu cùng tên.".into(), "This agenda item already has a document with that title.".into()),
+        Refusal::DocumentTooLarge(limit) => (S::PAYLOAD_TOO_LARGE, "document.too_large", format!("Tệp lớn quá giới hạn {} MB.", limit / 1024 / 1024), format!("The file is larger than the limit of {} MB.", limit / 1024 / 1024)),
+        Refusal::DocumentEmpty => (S::UNPROCESSABLE_ENTITY, "document.empty", "Tệp rỗng (0 byte).".into(), "The file is empty.".into()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
 }

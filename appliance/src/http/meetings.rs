@@ -4,10 +4,10 @@ use super::error::ApiJson;
 use super::live::{self, Since};
 use super::people::{id, person_json};
 use super::{blocking, ApiError, AppState};
-use crate::domain::records::{Assignments, Layout, Meeting};
+use crate::domain::records::{Assignments, Document, Id, Layout, Meeting};
 use crate::service::attendance::{self, Mark, Row, Sheet};
 use crate::service::meetings::{self, MeetingRole, NewMeeting};
-use crate::service::{seating, Caller};
+use crate::service::{prepare, seating, Caller};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,10 @@ use time::format_description::well_known::Rfc3339;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/meetings", get(list).post(create))
-        .route("/api/meetings/{id}", get(one))
+        .route(
+            "/api/meetings/{id}",
+            get(one).put(super::prepare::set_details),
+        )
         .route("/api/meetings/{id}/events", get(events))
         .route("/api/meetings/{id}/attendance", get(sheet))
         .route("/api/meetings/{id}/attendance.csv", get(csv))
@@ -31,15 +34,57 @@ pub fn routes() -> Router<AppState> {
         .route("/api/room/layout", get(layout).put(save_layout))
 }
 
-fn meeting_json(m: &Meeting, role: MeetingRole) -> Value {
+fn rfc(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn document_json(m: &Meeting, d: &Document) -> Value {
+    json!({
+        "id": d.id,
+        "item_id": d.item_id,
+        "title": d.title,
+        "number": d.number,
+        "kind": d.kind,
+        "restricted_to": d.restricted_to,
+        "updated_after_publish": d.updated_after(m.published_at),
+        "versions": d.versions.iter().map(|v| json!({
+            "n": v.n,
+            "sha256": v.sha256,
+            "size": v.size,
+            "file_name": v.file_name,
+            "content_type": v.content_type,
+            "uploaded_at": rfc(v.uploaded_at),
+            "url": format!("/api/blobs/{}", v.sha256),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A meeting as `viewer` may see it: delegates and guests get only the documents meant for them.
+fn meeting_json(
+    m: &Meeting,
+    role: MeetingRole,
+    viewer: Option<&Id>,
+    warning: Option<(u32, u32)>,
+) -> Value {
+    let shown = |d: &&Document| match role {
+        MeetingRole::Secretary | MeetingRole::Chair => true,
+        MeetingRole::Delegate | MeetingRole::Guest => viewer.is_some_and(|p| d.visible_to(p)),
+    };
     json!({
         "id": m.id,
         "body_id": m.body_id,
         "title": m.title,
-        "starts_at": m.starts_at.format(&Rfc3339).unwrap_or_default(),
+        "starts_at": rfc(m.starts_at),
+        "place": m.place,
         "chair_id": m.chair_id,
         "members": m.members,
         "guests": m.guests,
+        "status": m.status,
+        "published_at": m.published_at.map(rfc),
+        "review_comment": m.review_comment,
+        "agenda": m.agenda,
+        "documents": m.documents.iter().filter(shown).map(|d| document_json(m, d)).collect::<Vec<_>>(),
+        "publish_warning": warning.map(|(days, rule)| json!({"days_before": days, "rule_days": rule})),
         "my_role": role,
     })
 }
@@ -61,10 +106,21 @@ fn sheet_json(s: &Sheet) -> Value {
 
 async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let store = st.store.clone();
-    let list = blocking(move || Ok(meetings::list(&store, &caller)?)).await?;
-    Ok(Json(
-        json!({"meetings": list.iter().map(|(m, r)| meeting_json(m, *r)).collect::<Vec<_>>()}),
-    ))
+    let viewer = caller.person_id().cloned();
+    let list = blocking(move || {
+        let mut out = Vec::new();
+        for (m, r) in meetings::list(&store, &caller)? {
+            let w = prepare::publish_warning(&store, &m)?;
+            out.push((m, r, w));
+        }
+        Ok(out)
+    })
+    .await?;
+    let list: Vec<Value> = list
+        .iter()
+        .map(|(m, r, w)| meeting_json(m, *r, viewer.as_ref(), *w))
+        .collect();
+    Ok(Json(json!({ "meetings": list })))
 }
 
 async fn create(
@@ -76,7 +132,7 @@ async fn create(
     let m = blocking(move || Ok(meetings::create(&store, &caller, input)?)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(meeting_json(&m, MeetingRole::Secretary)),
+        Json(meeting_json(&m, MeetingRole::Secretary, None, None)),
     ))
 }
 
@@ -87,8 +143,10 @@ async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
-    let (m, role, mine) = blocking(move || {
+    let viewer = caller.person_id().cloned();
+    let (m, role, mine, warning) = blocking(move || {
         let (m, role) = meetings::visible(&store, &caller, &mid)?;
+        let warning = prepare::publish_warning(&store, &m)?;
         let mine = match caller.person_id() {
             Some(p) => attendance::sheet(&store, &caller, &mid)?
                 .rows
@@ -96,10 +154,10 @@ async fn one(
                 .find(|r| &r.person.id == p),
             None => None,
         };
-        Ok((m, role, mine))
+        Ok((m, role, mine, warning))
     })
     .await?;
-    let mut v = meeting_json(&m, role);
+    let mut v = meeting_json(&m, role, viewer.as_ref(), warning);
     v["my_attendance"] = mine.as_ref().map(row_json).unwrap_or(Value::Null);
     v["my_seat"] = mine
         .and_then(|r| r.seat)

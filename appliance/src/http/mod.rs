@@ -8,6 +8,7 @@ mod live;
 mod meetings;
 mod onboarding;
 mod people;
+mod prepare;
 mod probes;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
@@ -42,6 +43,8 @@ pub struct Shared {
     pub sign_in_limiter: Limiter,
     /// Failed pairings per person (wrong PIN) and per client address.
     pub pairing_guard: PairingGuard,
+    /// The largest document upload accepted, in bytes.
+    pub max_upload: u64,
     /// Import previews waiting for the secretary's confirmation.
     pub imports: crate::service::import::ImportStash,
     /// Flips to `true` when the server starts to shut down; live feeds end on it.
@@ -119,6 +122,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(people::routes())
         .merge(meetings::routes())
+        .merge(prepare::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))

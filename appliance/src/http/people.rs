@@ -239,7 +239,7 @@ async fn set_members(
 }
 
 /// Percent-decodes the `X-File-Name` header (UTF-8 names travel encoded).
-fn decode_file_name(raw: &str) -> String {
+pub fn decode_file_name(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

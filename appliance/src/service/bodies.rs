@@ -39,6 +39,7 @@ pub fn create(
         quorum,
         pass,
         members: Vec::new(),
+        publish_lead_days: 3,
     };
     store.write(caller.actor(), |_| -> Result<_, ServiceError> {
         Ok::<_, ServiceError>((vec![EventBody::BodyCreated { body: body.clone() }], ()))

@@ -2,7 +2,7 @@
 
 use super::bodies::known_people;
 use super::{Caller, Refusal, ServiceError};
-use crate::domain::records::{Id, Meeting};
+use crate::domain::records::{Id, Meeting, MeetingStatus};
 use crate::domain::{EventBody, Role};
 use crate::store::{records, Store};
 use time::OffsetDateTime;
@@ -25,8 +25,15 @@ pub fn role_in(caller: &Caller, meeting: &Meeting) -> Option<MeetingRole> {
         Caller::Staff(a) if a.has(|r| r == Role::Chair) => Some(MeetingRole::Chair),
         Caller::Staff(_) => None,
         Caller::Device { person, .. } => {
-            if meeting.chair_id.as_ref() == Some(&person.id) {
+            // The chair sees the meeting from the time it is submitted for review; everyone
+            // else once it is published.
+            let published = meeting.status == MeetingStatus::Published;
+            if meeting.chair_id.as_ref() == Some(&person.id)
+                && meeting.status != MeetingStatus::Draft
+            {
                 Some(MeetingRole::Chair)
+            } else if !published {
+                None
             } else if meeting.members.contains(&person.id) {
                 Some(MeetingRole::Delegate)
             } else if meeting.guests.contains(&person.id) {
@@ -84,6 +91,8 @@ pub struct NewMeeting {
     pub chair_id: Option<Id>,
     #[serde(default)]
     pub guests: Vec<Id>,
+    #[serde(default)]
+    pub place: String,
 }
 
 pub fn create(store: &Store, caller: &Caller, input: NewMeeting) -> Result<Meeting, ServiceError> {
@@ -115,6 +124,12 @@ pub fn create(store: &Store, caller: &Caller, input: NewMeeting) -> Result<Meeti
         chair_id: input.chair_id,
         members: body.members.clone(),
         guests,
+        place: input.place.trim().chars().take(200).collect(),
+        status: MeetingStatus::Draft,
+        published_at: None,
+        review_comment: None,
+        agenda: Vec::new(),
+        documents: Vec::new(),
     };
     store.write(caller.actor(), |_| -> Result<_, ServiceError> {
         Ok::<_, ServiceError>((

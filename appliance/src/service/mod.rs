@@ -7,6 +7,7 @@ pub mod devices;
 pub mod import;
 pub mod meetings;
 pub mod people;
+pub mod prepare;
 pub mod room;
 pub mod seating;
 pub mod staff;
@@ -91,6 +92,13 @@ pub enum Refusal {
     AttendanceAlreadyPresent,
     LayoutInvalid(LayoutError),
     SeatInUse(String),
+    /// The meeting is not at a status that allows this (e.g. approving a published meeting).
+    WrongStatus(crate::domain::records::MeetingStatus),
+    AgendaStale,
+    Upload(crate::domain::document::UploadError),
+    DocumentDuplicateTitle,
+    DocumentTooLarge(u64),
+    DocumentEmpty,
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

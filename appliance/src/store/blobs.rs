@@ -25,6 +25,8 @@ pub enum BlobError {
     Empty,
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    #[error("the content was refused: {0}")]
+    Rejected(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -87,6 +89,25 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>>,
         E: std::fmt::Display,
     {
+        self.put_checked(body, limit, 0, |_| Ok(())).await
+    }
+
+    /// Like [`Self::put`], and `check` sees the first `prefix_len` bytes (fewer if the content
+    /// is shorter) before the upload goes on: a file whose content is not what it claims is
+    /// refused early, leaving nothing behind.
+    pub async fn put_checked<S, E>(
+        &self,
+        body: S,
+        limit: u64,
+        prefix_len: usize,
+        check: impl FnOnce(&[u8]) -> Result<(), String>,
+    ) -> Result<BlobInfo, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: std::fmt::Display,
+    {
+        let mut check = Some(check);
+        let mut prefix: Vec<u8> = Vec::with_capacity(prefix_len);
         let tmp_path = self
             .dir
             .join("tmp")
@@ -104,6 +125,15 @@ impl BlobStore {
             if size > limit {
                 return Err(BlobError::TooLarge { limit });
             }
+            if prefix.len() < prefix_len {
+                let take = (prefix_len - prefix.len()).min(chunk.len());
+                prefix.extend_from_slice(&chunk[..take]);
+            }
+            if prefix.len() >= prefix_len {
+                if let Some(c) = check.take() {
+                    c(&prefix).map_err(BlobError::Rejected)?;
+                }
+            }
             hasher.update(&chunk);
             file.write_all(&chunk)
                 .await
@@ -111,6 +141,9 @@ impl BlobStore {
         }
         if size == 0 {
             return Err(BlobError::Empty);
+        }
+        if let Some(c) = check.take() {
+            c(&prefix).map_err(BlobError::Rejected)?;
         }
         file.sync_all()
             .await
@@ -141,6 +174,46 @@ impl BlobStore {
         .map_err(|e| StoreError::Db(format!("blob task failed: {e}")))??;
         guard.0 = None;
         Ok(info)
+    }
+
+    /// Stores bytes already in memory (the demo's documents), the same way as an upload.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<BlobInfo, StoreError> {
+        use std::io::Write;
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let info = BlobInfo {
+            sha256: sha256.clone(),
+            size: bytes.len() as u64,
+        };
+        let path = self
+            .path(&sha256)
+            .ok_or_else(|| StoreError::Db("hash is not hex".into()))?;
+        if path.is_file() {
+            return Ok(info);
+        }
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(uuid::Uuid::new_v4().simple().to_string());
+        let mut guard = TempGuard(Some(tmp.clone()));
+        let mut f = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        let parent = path
+            .parent()
+            .ok_or_else(|| StoreError::Db("blob path has no parent".into()))?;
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
+        guard.0 = None;
+        fsync_dir(parent)?;
+        Ok(info)
+    }
+
+    /// Removes a blob nothing refers to (an upload refused after it was stored).
+    pub fn remove(&self, sha256: &str) {
+        if let Some(p) = self.path(sha256) {
+            let _ = std::fs::remove_file(p);
+        }
     }
 
     /// Total bytes held, for metrics and the disk check.
@@ -223,6 +296,38 @@ mod tests {
             0
         );
         assert_eq!(store.total_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn content_that_fails_its_check_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let check = |p: &[u8]| {
+            if p.starts_with(b"%PDF-") {
+                Ok(())
+            } else {
+                Err("not a PDF".to_string())
+            }
+        };
+        assert!(matches!(
+            store
+                .put_checked(chunks(&[b"<ht", b"ml>hello"]), 100, 5, check)
+                .await,
+            Err(BlobError::Rejected(_))
+        ));
+        assert!(matches!(
+            store.put_checked(chunks(&[b"%P"]), 100, 5, check).await,
+            Err(BlobError::Rejected(_))
+        ));
+        assert!(store
+            .put_checked(chunks(&[b"%PD", b"F-1.7"]), 100, 5, check)
+            .await
+            .is_ok());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+        assert_eq!(store.total_bytes(), 8);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! node-local secrets of pairing (codes, device cookies, PINs), which never enter the log.
 
 use super::tables::{
-    ATTENDANCE, BODIES, DEVICES, DEVICE_TOKENS, MEETINGS, PAIRING_CODES, PEOPLE, PINS, SEATING,
+    ATTENDANCE, BLOBS, BODIES, DEVICES, DEVICE_TOKENS, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
+    SEATING,
 };
 use super::{StoreError, Tx};
 use crate::domain::records::{
@@ -102,6 +103,42 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             assignments,
         } => put(txn, SEATING, &seats_key(meeting_id), assignments),
         EventBody::PairingCodeIssued { .. } | EventBody::PinSet { .. } => Ok(()),
+        EventBody::MeetingDetailsSet { meeting_id, .. }
+        | EventBody::ItemAdded { meeting_id, .. }
+        | EventBody::ItemUpdated { meeting_id, .. }
+        | EventBody::ItemRemoved { meeting_id, .. }
+        | EventBody::AgendaReordered { meeting_id, .. }
+        | EventBody::DocumentAdded { meeting_id, .. }
+        | EventBody::DocumentVersionAdded { meeting_id, .. }
+        | EventBody::DocumentUpdated { meeting_id, .. }
+        | EventBody::DocumentRemoved { meeting_id, .. }
+        | EventBody::MeetingSubmitted { meeting_id }
+        | EventBody::MeetingApproved { meeting_id }
+        | EventBody::MeetingSentBack { meeting_id, .. }
+        | EventBody::MeetingPublished { meeting_id } => {
+            let mut meeting: Meeting = get_w(txn, MEETINGS, meeting_id.as_str())?
+                .ok_or_else(|| StoreError::Db(format!("meeting {meeting_id} missing")))?;
+            meeting.apply(&e.body, e.at);
+            put(txn, MEETINGS, meeting_id.as_str(), &meeting)?;
+            // Blobs a document refers to are recorded, so they are kept and can be served.
+            let version = match &e.body {
+                EventBody::DocumentAdded { document, .. } => document.current(),
+                EventBody::DocumentVersionAdded { version, .. } => Some(version),
+                _ => None,
+            };
+            if let Some(v) = version {
+                put(
+                    txn,
+                    BLOBS,
+                    &v.sha256,
+                    &crate::store::BlobInfo {
+                        sha256: v.sha256.clone(),
+                        size: v.size,
+                    },
+                )?;
+            }
+            Ok(())
+        }
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
@@ -276,4 +313,11 @@ pub fn pairing_code(
     code_hash: &str,
 ) -> Result<Option<CodeEntry>, StoreError> {
     get(txn, PAIRING_CODES, code_hash)
+}
+
+/// Whether any document refers to this blob.
+pub fn blob_known(txn: &ReadTransaction, sha256: &str) -> Result<bool, StoreError> {
+    let t = txn.open_table(BLOBS)?;
+    let found = t.get(sha256)?.is_some();
+    Ok(found)
 }

@@ -1,0 +1,673 @@
+//! Preparing a meeting: details, the agenda, documents with versions, and the review workflow
+//! from draft to published. Only the secretary edits; only the chair approves or sends back.
+
+use super::bodies::known_people;
+use super::meetings::{visible, MeetingRole};
+use super::{Caller, Refusal, ServiceError};
+use crate::domain::document::{FileName, FileType, UploadError};
+use crate::domain::records::{Document, Id, Item, Meeting, MeetingStatus, Step, Version};
+use crate::domain::{EventBody, Role};
+use crate::store::{records, BlobInfo, Store, Tx};
+use time::{OffsetDateTime, UtcOffset, Weekday};
+
+fn invalid(code: &'static str, detail: impl Into<String>) -> ServiceError {
+    Refusal::Invalid {
+        code,
+        detail: detail.into(),
+    }
+    .into()
+}
+
+fn text(raw: &str, max: usize, code: &'static str, required: bool) -> Result<String, ServiceError> {
+    let t = raw.trim();
+    if (required && t.is_empty())
+        || t.chars().count() > max
+        || t.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(invalid(
+            code,
+            format!("1 to {max} characters, no control characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// The meeting as the secretary may change it: checked inside the write, so two secretaries
+/// cannot interleave a step and an edit.
+fn editable_meeting(tx: &Tx<'_>, id: &Id) -> Result<Meeting, ServiceError> {
+    let m = tx
+        .read(|t| records::meeting(t, id))?
+        .ok_or(ServiceError::NotFound)?;
+    if !m.status.editable() {
+        return Err(Refusal::WrongStatus(m.status).into());
+    }
+    Ok(m)
+}
+
+fn secretary(store: &Store, caller: &Caller, id: &Id) -> Result<(), ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    visible(store, caller, id)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    pub title: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub starts_at: Option<OffsetDateTime>,
+    pub place: Option<String>,
+    pub chair_id: Option<Id>,
+}
+
+pub fn set_details(
+    store: &Store,
+    caller: &Caller,
+    id: &Id,
+    d: Details,
+) -> Result<Meeting, ServiceError> {
+    secretary(store, caller, id)?;
+    if let Some(c) = &d.chair_id {
+        known_people(store, std::slice::from_ref(c))?;
+    }
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, id)?;
+        Ok((
+            vec![EventBody::MeetingDetailsSet {
+                meeting_id: id.clone(),
+                title: match &d.title {
+                    Some(t) => text(t, 300, "meeting.bad_title", true)?,
+                    None => m.title.clone(),
+                },
+                starts_at: d.starts_at.unwrap_or(m.starts_at),
+                place: match &d.place {
+                    Some(p) => text(p, 200, "meeting.bad_place", false)?,
+                    None => m.place.clone(),
+                },
+                chair_id: d.chair_id.clone().or(m.chair_id.clone()),
+            }],
+            (),
+        ))
+    })?;
+    Ok(visible(store, caller, id)?.0)
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    pub title: Option<String>,
+    pub presenter: Option<String>,
+    pub duration_minutes: Option<u16>,
+    pub description: Option<String>,
+}
+
+fn build_item(id: Id, old: Option<&Item>, i: &ItemInput) -> Result<Item, ServiceError> {
+    let title = match (&i.title, old) {
+        (Some(t), _) => text(t, 300, "item.bad_title", true)?,
+        (None, Some(o)) => o.title.clone(),
+        (None, None) => return Err(invalid("item.bad_title", "an agenda item needs a title")),
+    };
+    let presenter = match (&i.presenter, old) {
+        (Some(p), _) => text(p, 200, "item.bad_presenter", false)?,
+        (None, Some(o)) => o.presenter.clone(),
+        (None, None) => String::new(),
+    };
+    let description = match (&i.description, old) {
+        (Some(d), _) => text(d, 5000, "item.bad_description", false)?,
+        (None, Some(o)) => o.description.clone(),
+        (None, None) => String::new(),
+    };
+    let duration_minutes = i.duration_minutes.or(old.and_then(|o| o.duration_minutes));
+    if duration_minutes.is_some_and(|d| d == 0 || d > 600) {
+        return Err(invalid("item.bad_duration", "1 to 600 minutes"));
+    }
+    Ok(Item {
+        id,
+        title,
+        presenter,
+        duration_minutes,
+        description,
+    })
+}
+
+pub fn add_item(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    input: &ItemInput,
+) -> Result<Item, ServiceError> {
+    secretary(store, caller, meeting)?;
+    let item = build_item(Id::random(), None, input)?;
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        editable_meeting(tx, meeting)?;
+        Ok((
+            vec![EventBody::ItemAdded {
+                meeting_id: meeting.clone(),
+                item: item.clone(),
+            }],
+            (),
+        ))
+    })?;
+    Ok(item)
+}
+
+pub fn update_item(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    item_id: &Id,
+    input: &ItemInput,
+) -> Result<Item, ServiceError> {
+    secretary(store, caller, meeting)?;
+    let (_, item) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, meeting)?;
+        let old = m
+            .agenda
+            .iter()
+            .find(|i| &i.id == item_id)
+            .ok_or(ServiceError::NotFound)?;
+        let item = build_item(item_id.clone(), Some(old), input)?;
+        Ok((
+            vec![EventBody::ItemUpdated {
+                meeting_id: meeting.clone(),
+                item: item.clone(),
+            }],
+            item,
+        ))
+    })?;
+    Ok(item)
+}
+
+pub fn remove_item(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    item_id: &Id,
+) -> Result<(), ServiceError> {
+    secretary(store, caller, meeting)?;
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, meeting)?;
+        if m.status != MeetingStatus::Draft {
+            return Err(Refusal::WrongStatus(m.status).into());
+        }
+        if !m.agenda.iter().any(|i| &i.id == item_id) {
+            return Err(ServiceError::NotFound);
+        }
+        if m.documents.iter().any(|d| &d.item_id == item_id) {
+            return Err(invalid(
+                "item.has_documents",
+                "remove the item's documents first",
+            ));
+        }
+        Ok((
+            vec![EventBody::ItemRemoved {
+                meeting_id: meeting.clone(),
+                item_id: item_id.clone(),
+            }],
+            (),
+        ))
+    })?;
+    Ok(())
+}
+
+/// Reorders the agenda. `expected` is the order the client saw: if someone changed the agenda
+/// since, the reorder is refused rather than applied to a list the user did not see.
+pub fn reorder(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    order: &[Id],
+    expected: &[Id],
+) -> Result<Vec<Item>, ServiceError> {
+    secretary(store, caller, meeting)?;
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, meeting)?;
+        if m.status != MeetingStatus::Draft {
+            return Err(Refusal::WrongStatus(m.status).into());
+        }
+        let current: Vec<&Id> = m.agenda.iter().map(|i| &i.id).collect();
+        if current != expected.iter().collect::<Vec<_>>() {
+            return Err(Refusal::AgendaStale.into());
+        }
+        let mut sorted_new: Vec<&Id> = order.iter().collect();
+        let mut sorted_cur = current.clone();
+        sorted_new.sort();
+        sorted_cur.sort();
+        if sorted_new != sorted_cur {
+            return Err(invalid(
+                "agenda.bad_order",
+                "the order must name every item exactly once",
+            ));
+        }
+        Ok((
+            vec![EventBody::AgendaReordered {
+                meeting_id: meeting.clone(),
+                order: order.to_vec(),
+            }],
+            (),
+        ))
+    })?;
+    Ok(visible(store, caller, meeting)?.0.agenda)
+}
+
+/// An upload the secretary may make, checked before a byte of it is stored.
+#[derive(Debug, Clone)]
+pub struct UploadPlan {
+    pub meeting: Id,
+    pub item: Id,
+    /// `None` for a new document, else the document that gets a new version.
+    pub document: Option<Id>,
+    pub title: String,
+    pub number: Option<String>,
+    pub file_name: FileName,
+    pub file_type: FileType,
+}
+
+fn upload_error(e: UploadError) -> ServiceError {
+    Refusal::Upload(e).into()
+}
+
+fn check_title_free(
+    m: &Meeting,
+    item: &Id,
+    title: &str,
+    except: Option<&Id>,
+) -> Result<(), ServiceError> {
+    let taken = m.documents.iter().any(|d| {
+        &d.item_id == item
+            && Some(&d.id) != except
+            && d.title.to_lowercase() == title.to_lowercase()
+    });
+    if taken {
+        return Err(Refusal::DocumentDuplicateTitle.into());
+    }
+    Ok(())
+}
+
+/// Checks a new document before its upload is read.
+pub fn plan_document(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    item: &Id,
+    title: &str,
+    number: Option<&str>,
+    file_name: &str,
+) -> Result<UploadPlan, ServiceError> {
+    secretary(store, caller, meeting)?;
+    let file_name = FileName::parse(file_name).map_err(upload_error)?;
+    let file_type = FileType::of(&file_name).map_err(upload_error)?;
+    let title = text(title, 300, "document.bad_title", true)?;
+    let number = number
+        .map(|n| text(n, 60, "document.bad_number", false))
+        .transpose()?
+        .filter(|n| !n.is_empty());
+    let m = visible(store, caller, meeting)?.0;
+    if !m.status.editable() {
+        return Err(Refusal::WrongStatus(m.status).into());
+    }
+    if !m.agenda.iter().any(|i| &i.id == item) {
+        return Err(ServiceError::NotFound);
+    }
+    check_title_free(&m, item, &title, None)?;
+    Ok(UploadPlan {
+        meeting: meeting.clone(),
+        item: item.clone(),
+        document: None,
+        title,
+        number,
+        file_name,
+        file_type,
+    })
+}
+
+/// Checks a new version of a document before its upload is read.
+pub fn plan_version(
+    store: &Store,
+    caller: &Caller,
+    document: &Id,
+    file_name: &str,
+) -> Result<UploadPlan, ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let (m, d) = find_document(store, document)?;
+    let file_name = FileName::parse(file_name).map_err(upload_error)?;
+    let file_type = FileType::of(&file_name).map_err(upload_error)?;
+    if file_type.kind() != d.kind {
+        return Err(upload_error(UploadError::UnsupportedType(
+            "a different kind of file than the first version".into(),
+        )));
+    }
+    if !m.status.editable() {
+        return Err(Refusal::WrongStatus(m.status).into());
+    }
+    Ok(UploadPlan {
+        meeting: m.id,
+        item: d.item_id.clone(),
+        document: Some(d.id.clone()),
+        title: d.title.clone(),
+        number: d.number.clone(),
+        file_name,
+        file_type,
+    })
+}
+
+fn find_document(store: &Store, document: &Id) -> Result<(Meeting, Document), ServiceError> {
+    let meetings = store.read(records::meetings)?;
+    meetings
+        .into_iter()
+        .find_map(|m| {
+            m.documents
+                .iter()
+                .find(|d| &d.id == document)
+                .cloned()
+                .map(|d| (m, d))
+        })
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Records an upload whose bytes are stored. Re-checks everything inside the write.
+pub fn commit_upload(
+    store: &Store,
+    caller: &Caller,
+    plan: &UploadPlan,
+    blob: &BlobInfo,
+) -> Result<Document, ServiceError> {
+    let version_of = |n: u32| Version {
+        n,
+        sha256: blob.sha256.clone(),
+        size: blob.size,
+        file_name: plan.file_name.as_str().to_owned(),
+        content_type: plan.file_type.content_type().to_owned(),
+        uploaded_at: OffsetDateTime::now_utc(),
+    };
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, &plan.meeting)?;
+        match &plan.document {
+            None => {
+                if !m.agenda.iter().any(|i| i.id == plan.item) {
+                    return Err(ServiceError::NotFound);
+                }
+                check_title_free(&m, &plan.item, &plan.title, None)?;
+                let document = Document {
+                    id: Id::random(),
+                    item_id: plan.item.clone(),
+                    title: plan.title.clone(),
+                    number: plan.number.clone(),
+                    kind: plan.file_type.kind(),
+                    restricted_to: None,
+                    versions: vec![version_of(1)],
+                };
+                Ok((
+                    vec![EventBody::DocumentAdded {
+                        meeting_id: m.id.clone(),
+                        document,
+                    }],
+                    (),
+                ))
+            }
+            Some(doc_id) => {
+                let d = m
+                    .documents
+                    .iter()
+                    .find(|d| &d.id == doc_id)
+                    .ok_or(ServiceError::NotFound)?;
+                let n = d.versions.last().map(|v| v.n + 1).unwrap_or(1);
+                Ok((
+                    vec![EventBody::DocumentVersionAdded {
+                        meeting_id: m.id.clone(),
+                        document_id: doc_id.clone(),
+                        version: version_of(n),
+                        restricted_to: d.restricted_to.clone(),
+                    }],
+                    (),
+                ))
+            }
+        }
+    })?;
+    let m = store
+        .read(|t| records::meeting(t, &plan.meeting))?
+        .ok_or(ServiceError::NotFound)?;
+    m.documents
+        .into_iter()
+        .rfind(|d| d.item_id == plan.item && d.title == plan.title)
+        .ok_or(ServiceError::NotFound)
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInput {
+    pub title: Option<String>,
+    pub number: Option<String>,
+    /// `Some(None)` lifts the restriction; absent leaves it.
+    #[serde(default, with = "double_option")]
+    pub restricted_to: Option<Option<Vec<Id>>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+pub fn update_document(
+    store: &Store,
+    caller: &Caller,
+    document: &Id,
+    input: &DocumentInput,
+) -> Result<Document, ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let (m, _) = find_document(store, document)?;
+    if let Some(Some(names)) = &input.restricted_to {
+        known_people(store, names)?;
+    }
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, &m.id)?;
+        let d = m
+            .documents
+            .iter()
+            .find(|d| &d.id == document)
+            .ok_or(ServiceError::NotFound)?;
+        let title = match &input.title {
+            Some(t) => text(t, 300, "document.bad_title", true)?,
+            None => d.title.clone(),
+        };
+        check_title_free(&m, &d.item_id, &title, Some(&d.id))?;
+        let number = match &input.number {
+            Some(n) => Some(text(n, 60, "document.bad_number", false)?).filter(|n| !n.is_empty()),
+            None => d.number.clone(),
+        };
+        let restricted_to = match &input.restricted_to {
+            Some(r) => r.clone(),
+            None => d.restricted_to.clone(),
+        };
+        Ok((
+            vec![EventBody::DocumentUpdated {
+                meeting_id: m.id.clone(),
+                document_id: d.id.clone(),
+                title,
+                number,
+                restricted_to,
+            }],
+            (),
+        ))
+    })?;
+    Ok(find_document(store, document)?.1)
+}
+
+pub fn remove_document(store: &Store, caller: &Caller, document: &Id) -> Result<(), ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let (m, _) = find_document(store, document)?;
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = editable_meeting(tx, &m.id)?;
+        if m.status != MeetingStatus::Draft {
+            return Err(Refusal::WrongStatus(m.status).into());
+        }
+        let d = m
+            .documents
+            .iter()
+            .find(|d| &d.id == document)
+            .ok_or(ServiceError::NotFound)?;
+        Ok((
+            vec![EventBody::DocumentRemoved {
+                meeting_id: m.id.clone(),
+                document_id: d.id.clone(),
+                restricted_to: d.restricted_to.clone(),
+            }],
+            (),
+        ))
+    })?;
+    Ok(())
+}
+
+/// One step of the review: submit and publish are the secretary's, approve and send back the
+/// chair's (a chair account, or the person named chair of the meeting on their tablet).
+pub fn step(
+    store: &Store,
+    caller: &Caller,
+    meeting: &Id,
+    step: Step,
+    comment: Option<&str>,
+) -> Result<Meeting, ServiceError> {
+    let (_, role) = visible(store, caller, meeting)?;
+    let allowed = match step {
+        Step::Submit | Step::Publish => role == MeetingRole::Secretary,
+        Step::Approve | Step::SendBack => role == MeetingRole::Chair,
+    };
+    if !allowed {
+        return Err(ServiceError::Forbidden);
+    }
+    let comment = match step {
+        Step::SendBack => Some(text(
+            comment.unwrap_or(""),
+            2000,
+            "review.comment_required",
+            true,
+        )?),
+        _ => None,
+    };
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let m = tx
+            .read(|t| records::meeting(t, meeting))?
+            .ok_or(ServiceError::NotFound)?;
+        if m.status.after(step).is_none() {
+            return Err(Refusal::WrongStatus(m.status).into());
+        }
+        let id = m.id.clone();
+        let event = match step {
+            Step::Submit => EventBody::MeetingSubmitted { meeting_id: id },
+            Step::Approve => EventBody::MeetingApproved { meeting_id: id },
+            Step::SendBack => EventBody::MeetingSentBack {
+                meeting_id: id,
+                comment: comment.clone().unwrap_or_default(),
+            },
+            Step::Publish => EventBody::MeetingPublished { meeting_id: id },
+        };
+        Ok((vec![event], ()))
+    })?;
+    tracing::info!(meeting = %meeting, ?step, "meeting review step");
+    Ok(visible(store, caller, meeting)?.0)
+}
+
+/// Working days (Monday to Friday, Vietnam time) from `from` to the day before `to`.
+pub fn working_days_between(from: OffsetDateTime, to: OffsetDateTime) -> u32 {
+    let vn = UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC);
+    let (mut day, end) = (from.to_offset(vn).date(), to.to_offset(vn).date());
+    let mut n = 0;
+    while day < end {
+        if !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            n += 1;
+        }
+        match day.next_day() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    n
+}
+
+/// `(days_before, rule_days)` when a meeting was published later than its body's rule.
+pub fn publish_warning(store: &Store, m: &Meeting) -> Result<Option<(u32, u32)>, ServiceError> {
+    let Some(published) = m.published_at else {
+        return Ok(None);
+    };
+    let rule = store
+        .read(|t| records::body(t, &m.body_id))?
+        .map(|b| b.publish_lead_days)
+        .unwrap_or(3);
+    let days = working_days_between(published, m.starts_at);
+    Ok((days < rule).then_some((days, rule)))
+}
+
+/// The version behind a blob, if `caller` may read it: staff who see meetings may read any
+/// document; a delegate only documents of published meetings they are invited to and that are
+/// not restricted away from them (the chair of the meeting sees all of its documents).
+pub fn readable_blob(
+    store: &Store,
+    caller: &Caller,
+    sha256: &str,
+) -> Result<Option<Version>, ServiceError> {
+    if matches!(caller, Caller::Anonymous) {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let meetings = store.read(records::meetings)?;
+    for m in meetings {
+        let Some(role) = super::meetings::role_in(caller, &m) else {
+            continue;
+        };
+        let me = caller.person_id();
+        let sees = |d: &Document| match role {
+            MeetingRole::Secretary | MeetingRole::Chair => true,
+            MeetingRole::Delegate | MeetingRole::Guest => {
+                m.status == MeetingStatus::Published && me.is_some_and(|p| d.visible_to(p))
+            }
+        };
+        let found = m
+            .documents
+            .iter()
+            .filter(|d| sees(d))
+            .flat_map(|d| d.versions.iter())
+            .find(|v| v.sha256 == sha256);
+        if let Some(v) = found {
+            return Ok(Some(v.clone()));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn working_days_skip_weekends() {
+        // Published Friday morning for a Monday meeting: one working day (Friday).
+        assert_eq!(
+            working_days_between(
+                datetime!(2026-11-27 02:00 UTC),
+                datetime!(2026-11-30 01:00 UTC)
+            ),
+            1
+        );
+        // Published Monday for the next Monday: five.
+        assert_eq!(
+            working_days_between(
+                datetime!(2026-11-23 02:00 UTC),
+                datetime!(2026-11-30 01:00 UTC)
+            ),
+            5
+        );
+        assert_eq!(
+            working_days_between(
+                datetime!(2026-11-30 02:00 UTC),
+                datetime!(2026-11-30 01:00 UTC)
+            ),
+            0
+        );
+    }
+}
