@@ -221,6 +221,92 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             Some(json!({"assignments": {"A1": "{p}"}})),
             [401, 401, 401, 403, 200, 403, 403, 404, 401],
         ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}",
+            Some(json!({"place": "Hội trường"})),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/items",
+            Some(json!({"title": "Mục thêm"})),
+            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/items/{i}",
+            Some(json!({"presenter": "Phó Chủ tịch"})),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        // A published meeting keeps its items and their order.
+        (
+            Method::DELETE,
+            "/api/meetings/{m}/items/{d}",
+            None,
+            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/agenda",
+            Some(json!({"order": ["{i}"], "expected": ["{i}"]})),
+            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+        ),
+        // No file name: refused before a byte is stored.
+        (
+            Method::POST,
+            "/api/meetings/{m}/items/{i}/documents?title=x",
+            Some(json!({})),
+            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/documents/{doc}/versions",
+            Some(json!({})),
+            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/documents/{doc}",
+            Some(json!({"number": "01/TB-UBND"})),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            "/api/documents/{doc}",
+            None,
+            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/submit",
+            None,
+            [401, 401, 401, 403, 409, 403, 403, 404, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/approve",
+            None,
+            [401, 401, 401, 403, 403, 409, 403, 404, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/send-back",
+            Some(json!({"comment": "Sửa lại"})),
+            [401, 401, 401, 403, 403, 409, 403, 404, 401],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/publish",
+            None,
+            [401, 401, 401, 403, 409, 403, 403, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/blobs/{sha}",
+            None,
+            [401, 401, 401, 404, 200, 200, 200, 404, 401],
+        ),
         (Method::GET, "/healthz", None, ANY),
         (Method::GET, "/readyz", None, ANY),
         // The test client is on loopback, which may always read metrics (a local scraper).
@@ -243,6 +329,37 @@ async fn role_by_route_matrix() {
     let p = b.add_person(&sec, "Lê Văn An", "").await;
     let o = b.add_person(&sec, "Bùi Thị Lan", "").await;
     let meeting = b.meeting_with(&sec, std::slice::from_ref(&p), &[]).await;
+    let (_, item) = b
+        .call(
+            Method::POST,
+            &format!("/api/meetings/{meeting}/items"),
+            Some(&sec),
+            Some(json!({"title": "Mục 1"})),
+        )
+        .await;
+    let item = item["id"].as_str().unwrap().to_owned();
+    let pdf = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/giay-moi-hop.pdf"),
+    )
+    .unwrap();
+    let r = b
+        .client
+        .post(b.url(&format!(
+            "/api/meetings/{meeting}/items/{item}/documents?title=Gi%E1%BA%A5y%20m%E1%BB%9Di"
+        )))
+        .header("origin", b.origin())
+        .header("cookie", &sec)
+        .header("x-file-name", "giay-moi.pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let doc: Value = r.json().await.unwrap();
+    let (doc_id, sha) = (
+        doc["id"].as_str().unwrap().to_owned(),
+        doc["versions"][0]["sha256"].as_str().unwrap().to_owned(),
+    );
     let (_, bodies) = b.call(Method::GET, "/api/bodies", Some(&sec), None).await;
     let body = bodies["bodies"][0]["id"].as_str().unwrap().to_owned();
     let delegate = b.pair_tablet(&sec, &p, "2580").await;
@@ -267,6 +384,9 @@ async fn role_by_route_matrix() {
             .replace("{b}", &body)
             .replace("{m}", &meeting)
             .replace("{d}", "0123456789abcdef0123456789abcdef")
+            .replace("{i}", &item)
+            .replace("{doc}", &doc_id)
+            .replace("{sha}", &sha)
     };
     for (method, path, body, expected) in matrix() {
         let path = fill(path);

@@ -9,5 +9,6 @@ mod helpers;
 mod lifecycle;
 mod live_feed;
 mod onboarding;
+mod prepare;
 mod tablets;
 mod tls_chain;
