@@ -31,6 +31,9 @@ pub enum BlobError {
     Store(#[from] StoreError),
 }
 
+/// How long an upload may send nothing before it is given up.
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     dir: PathBuf,
@@ -119,7 +122,13 @@ impl BlobStore {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut body = std::pin::pin!(body);
-        while let Some(chunk) = body.next().await {
+        loop {
+            // A client that stops sending (a tablet that left the Wi-Fi) does not hold a
+            // temporary file for ever.
+            let next = tokio::time::timeout(UPLOAD_IDLE, body.next())
+                .await
+                .map_err(|_| BlobError::Interrupted("no data for 60 seconds".into()))?;
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
             size += chunk.len() as u64;
             if size > limit {
