@@ -4,7 +4,8 @@
 
 use crate::domain::import;
 use crate::domain::records::{
-    Body, BodyKind, Id, Layout, LayoutShape, Meeting, MeetingStatus, Person, Seat,
+    Body, BodyKind, Document, DocumentKind, Id, Item, Layout, LayoutShape, Meeting, MeetingStatus,
+    Person, Seat, Version,
 };
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
 use crate::service::{staff, ServiceError};
@@ -13,6 +14,37 @@ use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
 /// The member list shipped with the binary.
 const MEMBERS_CSV: &[u8] = include_bytes!("../demo/thanh-vien-ubnd.csv");
+
+/// The demo meeting's agenda: (item, presenter, minutes, document title, number, file).
+const AGENDA: [(&str, &str, u16, &str, &str, &str, &[u8]); 3] = [
+    (
+        "Khai mạc, thông qua chương trình",
+        "Chủ tịch UBND xã",
+        10,
+        "Giấy mời họp",
+        "35/GM-UBND",
+        "giay-moi-hop.pdf",
+        include_bytes!("../demo/giay-moi-hop.pdf"),
+    ),
+    (
+        "Báo cáo tình hình kinh tế - xã hội",
+        "Phó Chủ tịch UBND xã",
+        45,
+        "Báo cáo tình hình kinh tế - xã hội",
+        "120/BC-UBND",
+        "bao-cao-kinh-te-xa-hoi.pdf",
+        include_bytes!("../demo/bao-cao-kinh-te-xa-hoi.pdf"),
+    ),
+    (
+        "Tờ trình dự toán ngân sách",
+        "Công chức Tài chính - Kế toán",
+        30,
+        "Tờ trình dự toán ngân sách",
+        "12/TTr-UBND",
+        "to-trinh-du-toan.pdf",
+        include_bytes!("../demo/to-trinh-du-toan.pdf"),
+    ),
+];
 
 /// Staff accounts anyone trying the box can sign in with.
 pub const ACCOUNTS: [(&str, &str, Role, &str); 2] = [
@@ -134,6 +166,42 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
         .map(|(s, p)| (s.id.clone(), p.id.clone()))
         .collect();
     let meeting_id = meeting.id.clone();
+    let mut agenda_events = Vec::new();
+    let now = OffsetDateTime::now_utc();
+    for (title, presenter, minutes, doc_title, number, file, bytes) in AGENDA {
+        let item = Item {
+            id: Id::random(),
+            title: title.into(),
+            presenter: presenter.into(),
+            duration_minutes: Some(minutes),
+            description: String::new(),
+        };
+        let blob = store.blobs().put_bytes(bytes)?;
+        let document = Document {
+            id: Id::random(),
+            item_id: item.id.clone(),
+            title: doc_title.into(),
+            number: Some(number.into()),
+            kind: DocumentKind::Pdf,
+            restricted_to: None,
+            versions: vec![Version {
+                n: 1,
+                sha256: blob.sha256,
+                size: blob.size,
+                file_name: file.into(),
+                content_type: "application/pdf".into(),
+                uploaded_at: now,
+            }],
+        };
+        agenda_events.push(EventBody::ItemAdded {
+            meeting_id: meeting_id.clone(),
+            item,
+        });
+        agenda_events.push(EventBody::DocumentAdded {
+            meeting_id: meeting_id.clone(),
+            document,
+        });
+    }
     let mut events: Vec<EventBody> = people
         .into_iter()
         .map(|person| EventBody::PersonAdded { person })
@@ -143,9 +211,20 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
         EventBody::LayoutSaved { layout },
         EventBody::MeetingCreated { meeting },
         EventBody::SeatsAssigned {
-            meeting_id,
+            meeting_id: meeting_id.clone(),
             assignments,
         },
+    ]);
+    events.extend(agenda_events);
+    // Reviewed and published, so delegates' tablets have it at once.
+    events.extend([
+        EventBody::MeetingSubmitted {
+            meeting_id: meeting_id.clone(),
+        },
+        EventBody::MeetingApproved {
+            meeting_id: meeting_id.clone(),
+        },
+        EventBody::MeetingPublished { meeting_id },
     ]);
     store.append(Actor::Console, events)?;
     Ok(())
@@ -185,6 +264,12 @@ mod tests {
             .unwrap();
         assert_eq!(people.len(), 7);
         assert_eq!(meetings.len(), 1);
+        assert_eq!(meetings[0].status, MeetingStatus::Published);
+        assert_eq!(meetings[0].agenda.len(), 3);
+        assert_eq!(meetings[0].documents.len(), 3);
+        for d in &meetings[0].documents {
+            assert!(store.blobs().contains(&d.versions[0].sha256));
+        }
         let seats = store.read(|t| records::seats(t, &meetings[0].id)).unwrap();
         assert_eq!(seats.len(), 7);
         let layout = layout.unwrap();
