@@ -15,35 +15,46 @@ use time::{Duration, OffsetDateTime, Time, UtcOffset};
 /// The member list shipped with the binary.
 const MEMBERS_CSV: &[u8] = include_bytes!("../demo/thanh-vien-ubnd.csv");
 
-/// The demo meeting's agenda: (item, presenter, minutes, document title, number, file).
-const AGENDA: [(&str, &str, u16, &str, &str, &str, &[u8]); 3] = [
-    (
-        "Khai mạc, thông qua chương trình",
-        "Chủ tịch UBND xã",
-        10,
-        "Giấy mời họp",
-        "35/GM-UBND",
-        "giay-moi-hop.pdf",
-        include_bytes!("../demo/giay-moi-hop.pdf"),
-    ),
-    (
-        "Báo cáo tình hình kinh tế - xã hội",
-        "Phó Chủ tịch UBND xã",
-        45,
-        "Báo cáo tình hình kinh tế - xã hội",
-        "120/BC-UBND",
-        "bao-cao-kinh-te-xa-hoi.pdf",
-        include_bytes!("../demo/bao-cao-kinh-te-xa-hoi.pdf"),
-    ),
-    (
-        "Tờ trình dự toán ngân sách",
-        "Công chức Tài chính - Kế toán",
-        30,
-        "Tờ trình dự toán ngân sách",
-        "12/TTr-UBND",
-        "to-trinh-du-toan.pdf",
-        include_bytes!("../demo/to-trinh-du-toan.pdf"),
-    ),
+/// One agenda item of the demo meeting and its document.
+struct DemoItem {
+    title: &'static str,
+    presenter: &'static str,
+    minutes: u16,
+    document: &'static str,
+    number: &'static str,
+    file: &'static str,
+    bytes: &'static [u8],
+}
+
+/// The demo meeting's agenda.
+const AGENDA: [DemoItem; 3] = [
+    DemoItem {
+        title: "Khai mạc, thông qua chương trình",
+        presenter: "Chủ tịch UBND xã",
+        minutes: 10,
+        document: "Giấy mời họp",
+        number: "35/GM-UBND",
+        file: "giay-moi-hop.pdf",
+        bytes: include_bytes!("../demo/giay-moi-hop.pdf"),
+    },
+    DemoItem {
+        title: "Báo cáo tình hình kinh tế - xã hội",
+        presenter: "Phó Chủ tịch UBND xã",
+        minutes: 45,
+        document: "Báo cáo tình hình kinh tế - xã hội",
+        number: "120/BC-UBND",
+        file: "bao-cao-kinh-te-xa-hoi.pdf",
+        bytes: include_bytes!("../demo/bao-cao-kinh-te-xa-hoi.pdf"),
+    },
+    DemoItem {
+        title: "Tờ trình dự toán ngân sách",
+        presenter: "Công chức Tài chính - Kế toán",
+        minutes: 30,
+        document: "Tờ trình dự toán ngân sách",
+        number: "12/TTr-UBND",
+        file: "to-trinh-du-toan.pdf",
+        bytes: include_bytes!("../demo/to-trinh-du-toan.pdf"),
+    },
 ];
 
 /// Staff accounts anyone trying the box can sign in with.
@@ -168,7 +179,16 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     let meeting_id = meeting.id.clone();
     let mut agenda_events = Vec::new();
     let now = OffsetDateTime::now_utc();
-    for (title, presenter, minutes, doc_title, number, file, bytes) in AGENDA {
+    for DemoItem {
+        title,
+        presenter,
+        minutes,
+        document: doc_title,
+        number,
+        file,
+        bytes,
+    } in AGENDA
+    {
         let item = Item {
             id: Id::random(),
             title: title.into(),
