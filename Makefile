@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
@@ -46,3 +46,6 @@ clean:
 
 bench: release
 	bash benches/skeleton.sh
+
+bench-download: release
+	bash benches/download.sh

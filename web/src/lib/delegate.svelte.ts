@@ -10,6 +10,8 @@ export type { Attendance, AttendanceSheet, AttendanceStatus, Me, Meeting, Meetin
 
 /** `GET /api/meetings/{id}` as a device sees it. */
 export interface MyMeeting extends Meeting {
+  /** Where the meeting is held ("Hội trường UBND xã"), when the secretary gave it. */
+  place?: string | null;
   my_role: MeetingRole;
   my_attendance: Attendance | null;
   /** The seat id; tolerated as an object too, in case the box sends the seat itself. */

@@ -3,6 +3,7 @@
 import { derived, writable, type Readable } from 'svelte/store';
 import { delegateEn, delegateVi } from './messages/delegate';
 import { staffEn, staffVi } from './messages/staff';
+import { prepareEn, prepareVi } from './messages/prepare';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -10,6 +11,7 @@ export const LANGS: readonly Lang[] = ['vi', 'en'];
 const vi = {
   ...delegateVi,
   ...staffVi,
+  ...prepareVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -46,6 +48,7 @@ export type MessageKey = keyof typeof vi;
 const en: { readonly [K in MessageKey]: string } = {
   ...delegateEn,
   ...staffEn,
+  ...prepareEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 

@@ -188,6 +188,14 @@ export function uploadFile(url: string, file: File, onProgress: (sent: number, t
   return { done, abort: () => xhr.abort() };
 }
 
+/** "PDF", "DOCX", "XLSX", "JPG": what the file is, in the words people see on their computers. */
+export function fileLabel(doc: MeetingDocument): string {
+  if (doc.kind === 'pdf') return 'PDF';
+  const name = currentVersion(doc)?.file_name ?? '';
+  const ext = /\.([A-Za-z0-9]{1,5})$/.exec(name)?.[1];
+  return ext ? ext.toUpperCase() : 'FILE';
+}
+
 /** The current (last) version of a document. */
 export function currentVersion(doc: MeetingDocument): DocVersion | null {
   return doc.versions[doc.versions.length - 1] ?? null;

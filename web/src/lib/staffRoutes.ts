@@ -16,6 +16,7 @@ const ROUTES: readonly [string, Loader][] = [
   ['/desk/meetings', () => import('../screens/staff/Meetings.svelte')],
   ['/desk/meetings/:id/attendance', () => import('../screens/staff/Attendance.svelte')],
   ['/desk/meetings/:id/seats', () => import('../screens/staff/MeetingSeats.svelte')],
+  ['/desk/meetings/:id/prepare', () => import('../screens/prepare/Prepare.svelte')],
   ['/desk/seating', () => import('../screens/staff/RoomLayout.svelte')],
   ['/chair/meetings/:id', () => import('../screens/staff/ChairConsole.svelte')],
 ];
