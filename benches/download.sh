@@ -44,6 +44,8 @@ BLOB="$URL/api/blobs/$SHA"
 # nginx with the same certificate chain and file.
 mkdir -p "$TMP/nginx/www"
 cp "$FILE" "$TMP/nginx/www/doc.pdf"
+# nginx's workers drop root: let them reach the file.
+chmod 755 "$TMP" "$TMP/nginx" "$TMP/nginx/www"; chmod 644 "$TMP/nginx/www/doc.pdf"
 cat "$DATA/tls/leaf.pem" "$DATA/tls/intermediate.pem" > "$TMP/nginx/chain.pem"
 NPORT=$((PORT + 1))
 cat > "$TMP/nginx/nginx.conf" <<CONF
