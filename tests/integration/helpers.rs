@@ -278,7 +278,20 @@ pub struct SseReader {
 
 impl SseReader {
     pub async fn open(client: &Client, url: &str, last_event_id: Option<u64>) -> SseReader {
+        Self::open_as(client, url, last_event_id, None).await
+    }
+
+    /// Like [`Self::open`], with a session or device cookie.
+    pub async fn open_as(
+        client: &Client,
+        url: &str,
+        last_event_id: Option<u64>,
+        cookie: Option<&str>,
+    ) -> SseReader {
         let mut req = client.get(url).header("accept", "text/event-stream");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id.to_string());
         }

@@ -704,3 +704,76 @@ fn walkdir_names(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_tablets_live_feed_carries_only_its_documents_and_ends_when_revoked() {
+    use std::time::Duration;
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let lan = b.add_person(&sec, "Nguyễn Thị Lan", "").await;
+    let minh = b.add_person(&sec, "Trần Văn Minh", "").await;
+    let meeting = b
+        .draft_meeting(&sec, &[lan.clone(), minh.clone()], "2026-12-20T01:00:00Z")
+        .await;
+    let item = b.add_item(&sec, &meeting, "Mục 1").await;
+    b.publish(&sec, &meeting).await;
+    let lan_tab = b.pair_tablet(&sec, &lan, "2580").await;
+    let head = b.get_json("/api/room").await["head_seq"].as_u64().unwrap();
+    let mut feed = SseReader::open_as(
+        &b.client,
+        &b.url(&format!("/api/meetings/{meeting}/events")),
+        Some(head),
+        Some(&lan_tab.cookie),
+    )
+    .await;
+
+    // A document for Minh only, restricted from the moment it is uploaded, then one for all.
+    let path = format!(
+        "/api/meetings/{meeting}/items/{item}/documents?title={}&restricted_to={minh}",
+        encode("Riêng Minh")
+    );
+    let (s, private) = b
+        .upload(&sec, &path, "rieng.pdf", fixture("giay-moi-hop.pdf"))
+        .await;
+    assert_eq!(s, 201, "{private}");
+    assert_eq!(private["restricted_to"][0], minh.as_str());
+    b.upload_pdf(
+        &sec,
+        &meeting,
+        &item,
+        "Cho mọi người",
+        "to-trinh-du-toan.pdf",
+    )
+    .await;
+    let mut seen = Vec::new();
+    while let Some(e) = feed.next(Duration::from_secs(3)).await {
+        let d: Value = serde_json::from_str(&e.data).unwrap();
+        seen.push((e.event.clone().unwrap_or_default(), d["body"].to_string()));
+        if d["body"].to_string().contains("Cho mọi người") {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|(_, b)| b.contains("Cho mọi người")),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|(_, b)| b.contains("Riêng Minh")),
+        "Lan's feed must not carry Minh's document: {seen:?}"
+    );
+
+    // Revoking Lan's tablet ends its feed at once.
+    let (s, _) = b
+        .call(
+            Method::DELETE,
+            &format!("/api/devices/{}", lan_tab.device_id),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert!(
+        feed.ends_within(Duration::from_secs(3)).await,
+        "the revoked tablet's feed must end"
+    );
+}

@@ -68,24 +68,31 @@ pub async fn room_events(
     // Subscribe before reading the head, so nothing committed in between is missed.
     let live = st.store.subscribe();
     let after = start_point(&st, &headers, &q)?;
-    Ok(stream_from(st, live, after, |e| {
-        e.body.visibility() == Visibility::Public
-    }))
+    Ok(stream_from(
+        st,
+        live,
+        after,
+        |e| e.body.visibility() == Visibility::Public,
+        |_| false,
+    ))
 }
 
-/// Starts a feed task and wraps its output as an SSE response.
+/// Starts a feed task and wraps its output as an SSE response. The feed passes on the events
+/// `visible` accepts, and ends when a live event satisfies `stop` (the client's own device was
+/// revoked, say), so the client reconnects and learns why.
 pub fn stream_from(
     st: AppState,
     live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
     after: u64,
     visible: impl Fn(&EventEnvelope) -> bool + Send + Sync + 'static,
+    stop: impl Fn(&EventEnvelope) -> bool + Send + Sync + 'static,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::channel(LIMITS.queue);
     let store = st.store.clone();
     let shutdown = st.shutdown.clone();
     tokio::spawn(async move {
         let _counted = st.metrics.live_client();
-        feed(store, live, after, tx, shutdown, LIMITS, &visible).await;
+        feed(store, live, after, tx, shutdown, LIMITS, &visible, &stop).await;
     });
     let hello = Event::default()
         .retry(Duration::from_secs(2))
@@ -151,6 +158,7 @@ async fn feed(
     mut shutdown: watch::Receiver<bool>,
     limits: Limits,
     visible: &Visible,
+    stop: &Visible,
 ) {
     if *shutdown.borrow() {
         return;
@@ -164,6 +172,10 @@ async fn feed(
             _ = tx.closed() => break,
             msg = live.recv() => match msg {
                 Ok(e) => {
+                    if stop(&e) {
+                        tracing::info!(seq = e.seq, "live feed ended: its client may no longer see it");
+                        break;
+                    }
                     if e.seq <= last {
                         continue; // Already sent during replay.
                     }
@@ -199,6 +211,10 @@ mod tests {
         true
     }
 
+    fn none(_: &EventEnvelope) -> bool {
+        false
+    }
+
     fn notices(n: usize) -> Vec<EventBody> {
         (0..n)
             .map(|i| EventBody::NoticePosted {
@@ -227,6 +243,7 @@ mod tests {
             stop_rx,
             limits,
             &every,
+            &none,
         ));
         // More than the live channel holds, in one burst, to a client that reads nothing.
         store.append(Actor::Node, notices(1500)).unwrap();
@@ -257,6 +274,7 @@ mod tests {
             stop_rx,
             LIMITS,
             &every,
+            &none,
         ));
         assert!(rx.recv().await.is_some(), "replays the first event");
         stop_tx.send(true).unwrap();

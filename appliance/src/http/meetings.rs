@@ -5,6 +5,7 @@ use super::live::{self, Since};
 use super::people::{id, person_json};
 use super::{blocking, ApiError, AppState};
 use crate::domain::records::{Assignments, Document, Id, Layout, Meeting};
+use crate::domain::EventBody;
 use crate::service::attendance::{self, Mark, Row, Sheet};
 use crate::service::meetings::{self, MeetingRole, NewMeeting};
 use crate::service::{prepare, seating, Caller};
@@ -178,11 +179,28 @@ async fn events(
     let live_rx = st.store.subscribe();
     let store = st.store.clone();
     let check = mid.clone();
-    blocking(move || Ok(meetings::visible(&store, &caller, &check)?)).await?;
+    let viewer = caller.person_id().cloned();
+    let device = match &caller {
+        Caller::Device { device, .. } => Some(device.id.clone()),
+        _ => None,
+    };
+    let (_, role) = blocking(move || Ok(meetings::visible(&store, &caller, &check)?)).await?;
     let after = live::start_point(&st, &headers, &q)?;
-    Ok(live::stream_from(st, live_rx, after, move |e| {
-        e.body.meeting_id() == Some(&mid)
-    })
+    // Staff see every event of the meeting; a tablet only what is meant for its person.
+    let everything = matches!(role, MeetingRole::Secretary) || viewer.is_none();
+    Ok(live::stream_from(
+        st,
+        live_rx,
+        after,
+        move |e| {
+            e.body.meeting_id() == Some(&mid)
+                && (everything || viewer.as_ref().is_some_and(|p| e.body.visible_to_invitee(p)))
+        },
+        // A revoked tablet's feed ends at once; its reconnect is told `device.revoked`.
+        move |e| {
+            matches!(&e.body, EventBody::DeviceRevoked { device_id } if Some(device_id) == device.as_ref())
+        },
+    )
     .into_response())
 }
 

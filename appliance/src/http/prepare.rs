@@ -141,6 +141,8 @@ async fn reorder(
 struct UploadQuery {
     title: Option<String>,
     number: Option<String>,
+    /// Person ids, comma-separated: the document is restricted to them from the start.
+    restricted_to: Option<String>,
 }
 
 fn file_name(headers: &HeaderMap) -> String {
@@ -221,6 +223,18 @@ async fn upload_document(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (mid, iid) = (id(&mid)?, id(&iid)?);
     let name = file_name(&headers);
+    let restricted_to = match q.restricted_to.as_deref().filter(|r| !r.trim().is_empty()) {
+        None => None,
+        Some(list) => Some(
+            list.split(',')
+                .map(|p| Id::parse(p.trim()))
+                .collect::<Option<Vec<Id>>>()
+                .ok_or(ApiError::Refused(Refusal::Invalid {
+                    code: "person.unknown",
+                    detail: "restricted_to must list person ids".into(),
+                }))?,
+        ),
+    };
     let (store, c2) = (st.store.clone(), caller.clone());
     let plan = blocking(move || {
         Ok(prepare::plan_document(
@@ -231,6 +245,7 @@ async fn upload_document(
             q.title.as_deref().unwrap_or(""),
             q.number.as_deref(),
             &name,
+            restricted_to,
         )?)
     })
     .await?;

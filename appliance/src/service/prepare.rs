@@ -261,6 +261,9 @@ pub struct UploadPlan {
     pub number: Option<String>,
     pub file_name: FileName,
     pub file_type: FileType,
+    /// Who may see a new document from the start (a restriction set later would leave a moment
+    /// when everyone could see its title).
+    pub restricted_to: Option<Vec<Id>>,
 }
 
 fn upload_error(e: UploadError) -> ServiceError {
@@ -293,8 +296,12 @@ pub fn plan_document(
     title: &str,
     number: Option<&str>,
     file_name: &str,
+    restricted_to: Option<Vec<Id>>,
 ) -> Result<UploadPlan, ServiceError> {
     secretary(store, caller, meeting)?;
+    if let Some(names) = &restricted_to {
+        known_people(store, names)?;
+    }
     let file_name = FileName::parse(file_name).map_err(upload_error)?;
     let file_type = FileType::of(&file_name).map_err(upload_error)?;
     let title = text(title, 300, "document.bad_title", true)?;
@@ -318,6 +325,7 @@ pub fn plan_document(
         number,
         file_name,
         file_type,
+        restricted_to,
     })
 }
 
@@ -348,6 +356,7 @@ pub fn plan_version(
         number: d.number.clone(),
         file_name,
         file_type,
+        restricted_to: d.restricted_to.clone(),
     })
 }
 
@@ -394,7 +403,7 @@ pub fn commit_upload(
                     title: plan.title.clone(),
                     number: plan.number.clone(),
                     kind: plan.file_type.kind(),
-                    restricted_to: None,
+                    restricted_to: plan.restricted_to.clone(),
                     versions: vec![version_of(1)],
                 };
                 Ok((
