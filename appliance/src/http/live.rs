@@ -21,6 +21,12 @@ use tokio_stream::StreamExt;
 /// Which events a feed passes on.
 pub type Visible = dyn Fn(&EventEnvelope) -> bool + Send + Sync;
 
+/// What one client's feed shows, and what ends it.
+struct Rules<'a> {
+    visible: &'a Visible,
+    stop: &'a Visible,
+}
+
 /// How much one client may hold up: together with the shared live channel, these bound the
 /// memory a live feed can use, however slow the client.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +98,11 @@ pub fn stream_from(
     let shutdown = st.shutdown.clone();
     tokio::spawn(async move {
         let _counted = st.metrics.live_client();
-        feed(store, live, after, tx, shutdown, LIMITS, &visible, &stop).await;
+        let rules = Rules {
+            visible: &visible,
+            stop: &stop,
+        };
+        feed(store, live, after, tx, shutdown, LIMITS, rules).await;
     });
     let hello = Event::default()
         .retry(Duration::from_secs(2))
@@ -157,9 +167,9 @@ async fn feed(
     tx: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
     limits: Limits,
-    visible: &Visible,
-    stop: &Visible,
+    rules: Rules<'_>,
 ) {
+    let Rules { visible, stop } = rules;
     if *shutdown.borrow() {
         return;
     }
@@ -242,8 +252,10 @@ mod tests {
             tx,
             stop_rx,
             limits,
-            &every,
-            &none,
+            Rules {
+                visible: &every,
+                stop: &none,
+            },
         ));
         // More than the live channel holds, in one burst, to a client that reads nothing.
         store.append(Actor::Node, notices(1500)).unwrap();
@@ -273,8 +285,10 @@ mod tests {
             tx,
             stop_rx,
             LIMITS,
-            &every,
-            &none,
+            Rules {
+                visible: &every,
+                stop: &none,
+            },
         ));
         assert!(rx.recv().await.is_some(), "replays the first event");
         stop_tx.send(true).unwrap();

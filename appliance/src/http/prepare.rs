@@ -237,16 +237,13 @@ async fn upload_document(
     };
     let (store, c2) = (st.store.clone(), caller.clone());
     let plan = blocking(move || {
-        Ok(prepare::plan_document(
-            &store,
-            &c2,
-            &mid,
-            &iid,
-            q.title.as_deref().unwrap_or(""),
-            q.number.as_deref(),
-            &name,
+        let new = prepare::NewDocument {
+            title: q.title.unwrap_or_default(),
+            number: q.number,
+            file_name: name,
             restricted_to,
-        )?)
+        };
+        Ok(prepare::plan_document(&store, &c2, &mid, &iid, new)?)
     })
     .await?;
     let d = store_upload(st, caller, plan, body).await?;

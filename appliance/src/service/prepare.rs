@@ -287,25 +287,38 @@ fn check_title_free(
     Ok(())
 }
 
+/// What the secretary says about a new document, as typed.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub title: String,
+    pub number: Option<String>,
+    pub file_name: String,
+    pub restricted_to: Option<Vec<Id>>,
+}
+
 /// Checks a new document before its upload is read.
 pub fn plan_document(
     store: &Store,
     caller: &Caller,
     meeting: &Id,
     item: &Id,
-    title: &str,
-    number: Option<&str>,
-    file_name: &str,
-    restricted_to: Option<Vec<Id>>,
+    new: NewDocument,
 ) -> Result<UploadPlan, ServiceError> {
     secretary(store, caller, meeting)?;
+    let NewDocument {
+        title,
+        number,
+        file_name,
+        restricted_to,
+    } = new;
     if let Some(names) = &restricted_to {
         known_people(store, names)?;
     }
-    let file_name = FileName::parse(file_name).map_err(upload_error)?;
+    let file_name = FileName::parse(&file_name).map_err(upload_error)?;
     let file_type = FileType::of(&file_name).map_err(upload_error)?;
-    let title = text(title, 300, "document.bad_title", true)?;
+    let title = text(&title, 300, "document.bad_title", true)?;
     let number = number
+        .as_deref()
         .map(|n| text(n, 60, "document.bad_number", false))
         .transpose()?
         .filter(|n| !n.is_empty());
