@@ -359,7 +359,7 @@ pub fn disposition(kind: &str, name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' {
+            if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' && c != '%' {
                 c
             } else {
                 '_'
