@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     pub max_upload_mb: Option<u64>,
     pub renew_check_minutes: Option<u64>,
+    /// How long a tablet pairing code works (default 600 s, 1 to 3600).
+    pub pairing_code_seconds: Option<u64>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -42,6 +44,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub max_upload_bytes: u64,
     pub renew_check: std::time::Duration,
+    pub pairing_code_lifetime: std::time::Duration,
 }
 
 /// The values given on the command line or in the environment; `None` means "not given".
@@ -102,6 +105,9 @@ impl Config {
             max_upload_bytes: f.max_upload_mb.unwrap_or(200).saturating_mul(1024 * 1024),
             renew_check: std::time::Duration::from_secs(
                 f.renew_check_minutes.unwrap_or(60).max(1) * 60,
+            ),
+            pairing_code_lifetime: std::time::Duration::from_secs(
+                f.pairing_code_seconds.unwrap_or(600).clamp(1, 3600),
             ),
         })
     }

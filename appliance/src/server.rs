@@ -239,6 +239,7 @@ impl Application {
             pairing_guard: crate::service::devices::PairingGuard::default(),
             imports: crate::service::import::ImportStash::default(),
             max_upload: self.config.max_upload_bytes,
+            pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),
         });
         let announcer = {

@@ -1046,3 +1046,39 @@ async fn a_bad_member_list_imports_nobody_unless_the_bad_rows_are_skipped() {
     let (s, _) = upload_preview(&b, &chair, "ds.csv", csv.as_bytes().to_vec()).await;
     assert_eq!(s, 403);
 }
+
+#[tokio::test]
+async fn an_expired_pairing_code_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    init_dir(&dir);
+    // Codes that live one second, so the test need not wait ten minutes.
+    std::fs::write(dir.join("phonghop.toml"), "pairing_code_seconds = 1\n").unwrap();
+    let out = phonghop(&[
+        "admin",
+        "create",
+        "--data",
+        dir.to_str().unwrap(),
+        "--username",
+        "thuky",
+        "--name",
+        "Thư ký",
+        "--role",
+        "secretary",
+        "--password",
+        SECRETARY_PW,
+    ]);
+    assert!(out.status.success());
+    let b = TestBox::attach(dir, &[]).await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let person = b.add_person(&sec, "Tạ Văn Trễ", "").await;
+    let code = b.pairing_code(&sec, &person).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let key = SigningKey::random(&mut rand::rngs::OsRng);
+    let (s, e, cookie) = b.try_pair(&code, "2580", &key).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("pair.code_invalid"))
+    );
+    assert!(cookie.is_none());
+}

@@ -197,6 +197,9 @@ pub enum EventBody {
         title: String,
         number: Option<String>,
         restricted_to: Option<Vec<Id>>,
+        /// Who could see it before, so that people it is now hidden from hear of the change.
+        #[serde(default)]
+        was_restricted_to: Option<Vec<Id>>,
     },
     #[serde(rename = "document.removed")]
     DocumentRemoved {
@@ -256,8 +259,12 @@ impl EventBody {
         let named = |r: &Option<Vec<Id>>| r.as_ref().is_none_or(|names| names.contains(person));
         match self {
             EventBody::DocumentAdded { document, .. } => named(&document.restricted_to),
+            EventBody::DocumentUpdated {
+                restricted_to,
+                was_restricted_to,
+                ..
+            } => named(restricted_to) || named(was_restricted_to),
             EventBody::DocumentVersionAdded { restricted_to, .. }
-            | EventBody::DocumentUpdated { restricted_to, .. }
             | EventBody::DocumentRemoved { restricted_to, .. } => named(restricted_to),
             EventBody::AttendanceMarked { .. }
             | EventBody::SeatsAssigned { .. }

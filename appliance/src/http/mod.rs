@@ -43,6 +43,8 @@ pub struct Shared {
     pub sign_in_limiter: Limiter,
     /// Failed pairings per person (wrong PIN) and per client address.
     pub pairing_guard: PairingGuard,
+    /// How long a pairing code works.
+    pub pairing_code_lifetime: Duration,
     /// The largest document upload accepted, in bytes.
     pub max_upload: u64,
     /// Import previews waiting for the secretary's confirmation.

@@ -112,8 +112,9 @@ async fn pairing_code(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let pid = id(&pid)?;
     let store = st.store.clone();
+    let lifetime = st.pairing_code_lifetime;
     let (code, expires_at) =
-        blocking(move || Ok(devices::issue_code(&store, &caller, &pid)?)).await?;
+        blocking(move || Ok(devices::issue_code(&store, &caller, &pid, lifetime)?)).await?;
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let url = format!("{}/pair?code={}", st.site.https_url(host), code.expose());
     Ok((

@@ -13,8 +13,6 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// How long a pairing code works.
-pub const CODE_MINUTES: i64 = 10;
 /// How long a device cookie lasts: a school year of meetings; revocation ends it sooner.
 pub const DEVICE_DAYS: i64 = 180;
 /// The cookie that identifies a paired device.
@@ -49,10 +47,11 @@ pub fn issue_code(
     store: &Store,
     caller: &Caller,
     person_id: &Id,
+    lifetime: std::time::Duration,
 ) -> Result<(PairingCode, OffsetDateTime), ServiceError> {
     caller.require(Role::may_pair_devices)?;
     let code = PairingCode::random();
-    let expires_at = OffsetDateTime::now_utc() + time::Duration::minutes(CODE_MINUTES);
+    let expires_at = OffsetDateTime::now_utc() + lifetime;
     let hash = code_hash(store, &code);
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         if tx.read(|t| records::person(t, person_id))?.is_none() {

@@ -514,6 +514,7 @@ pub fn update_document(
                 title,
                 number,
                 restricted_to,
+                was_restricted_to: d.restricted_to.clone(),
             }],
             (),
         ))
