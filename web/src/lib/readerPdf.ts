@@ -21,14 +21,19 @@ export type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy, PageViewpo
 
 /**
  * Opens a PDF by URL. The box answers Range requests, so pdf.js fetches 64 kB pieces as pages
- * need them and page 1 shows before the whole file has arrived.
+ * need them and page 1 shows before the whole file has arrived
+ * (tests/browser/reader-range.test.mjs).
  */
 export function openPdf(url: string, onProgress?: (loaded: number, total: number) => void): PDFDocumentLoadingTask {
   const params: DocumentInitParameters & { isEvalSupported: boolean } = {
     url,
     rangeChunkSize: 65536,
+    // Only the pieces pages ask for: no fetching of the rest in the background…
     disableAutoFetch: true,
-    disableStream: false,
+    // …and no streaming of the whole file. With streaming on, pdf.js keeps its first plain GET
+    // running to the end alongside the Range requests, so a 50 MB file came down in full before
+    // page 1 was drawn. Off, that GET is dropped as soon as its headers say Range works.
+    disableStream: true,
     // No eval, no `new Function`: the CSP has no 'unsafe-eval'. (pdf.js 6 no longer compiles
     // fonts with eval at all; the option stays for any older build put in its place.)
     isEvalSupported: false,

@@ -199,6 +199,7 @@ export const staffVi = {
   'staff.meetings.empty': 'Chưa có cuộc họp nào.',
   'staff.meetings.chaired_by': 'Chủ trì: {name}',
   'staff.meetings.invitees': '{members} thành viên, {guests} khách mời',
+  'staff.meetings.prepare': 'Chuẩn bị',
   'staff.meetings.attendance': 'Điểm danh',
   'staff.meetings.seats': 'Xếp chỗ ngồi',
   'staff.meetings.chair_console': 'Màn hình chủ trì',
@@ -246,6 +247,7 @@ export const staffVi = {
   'staff.print.printed_at': 'In lúc {time} từ hệ thống phòng họp không giấy.',
 
   'seat.map': 'Sơ đồ chỗ ngồi',
+  'seat.highlight': 'Chỗ của bạn',
   'seat.table': 'Bàn chủ tọa',
   'seat.aria': 'Ghế {label}',
   'seat.empty': 'Trống',
@@ -508,6 +510,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.meetings.empty': 'No meetings yet.',
   'staff.meetings.chaired_by': 'Chair: {name}',
   'staff.meetings.invitees': '{members} members, {guests} guests',
+  'staff.meetings.prepare': 'Prepare',
   'staff.meetings.attendance': 'Check-in',
   'staff.meetings.seats': 'Seating',
   'staff.meetings.chair_console': "Chair's console",
@@ -555,6 +558,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.print.printed_at': 'Printed at {time} from the paperless meeting room.',
 
   'seat.map': 'Seating map',
+  'seat.highlight': 'Your seat',
   'seat.table': "Chair's table",
   'seat.aria': 'Seat {label}',
   'seat.empty': 'Empty',
