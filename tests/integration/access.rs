@@ -151,6 +151,12 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
         ),
         (
             Method::PUT,
+            "/api/bodies/{b}",
+            Some(json!({"publish_lead_days": 5})),
+            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
             "/api/bodies/{b}/members",
             Some(json!({"members": ["{p}"]})),
             [401, 401, 401, 403, 200, 403, 403, 403, 401],

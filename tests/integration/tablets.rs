@@ -1082,3 +1082,61 @@ async fn an_expired_pairing_code_is_refused() {
     );
     assert!(cookie.is_none());
 }
+
+#[tokio::test]
+async fn each_body_keeps_its_own_quorum_rule() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let mut ids = Vec::new();
+    for n in ["Một", "Hai", "Ba", "Bốn"] {
+        ids.push(b.add_person(&sec, &format!("Nguyễn Văn {n}"), "").await);
+    }
+    let meeting = b.meeting_with(&sec, &ids, &[]).await;
+    assert_eq!(
+        b.quorum(&sec, &meeting).await["required"],
+        3,
+        "the law's default: at least 2/3 of 4"
+    );
+    let (_, bodies) = b.call(Method::GET, "/api/bodies", Some(&sec), None).await;
+    let body = bodies["bodies"][0]["id"].as_str().unwrap().to_owned();
+    let (s, v) = b.call(Method::PUT, &format!("/api/bodies/{body}"), Some(&sec), Some(json!({
+        "quorum": {"numerator": 1, "denominator": 2, "comparison": "more_than"}, "publish_lead_days": 5,
+    }))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["publish_lead_days"], 5);
+    assert_eq!(
+        b.quorum(&sec, &meeting).await["required"],
+        3,
+        "more than half of 4"
+    );
+    let (s, v) = b
+        .call(
+            Method::PUT,
+            &format!("/api/bodies/{body}"),
+            Some(&sec),
+            Some(json!({
+                "quorum": {"numerator": 1, "denominator": 3, "comparison": "at_least"},
+            })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        b.quorum(&sec, &meeting).await["required"],
+        2,
+        "at least 1/3 of 4"
+    );
+    let (s, e) = b
+        .call(
+            Method::PUT,
+            &format!("/api/bodies/{body}"),
+            Some(&sec),
+            Some(json!({
+                "pass": {"numerator": 3, "denominator": 2, "comparison": "at_least"},
+            })),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("body.bad_rule"))
+    );
+}

@@ -127,6 +127,16 @@ pub enum EventBody {
     BodyCreated { body: Body },
     #[serde(rename = "body.members_set")]
     BodyMembersSet { body_id: Id, members: Vec<Id> },
+    /// A body's name and rules: quorum, passing threshold, how many working days ahead
+    /// documents should reach members.
+    #[serde(rename = "body.rules_set")]
+    BodyRulesSet {
+        body_id: Id,
+        name: String,
+        quorum: super::quorum::Threshold,
+        pass: super::quorum::Threshold,
+        publish_lead_days: u32,
+    },
     #[serde(rename = "meeting.created")]
     MeetingCreated { meeting: Meeting },
     /// A pairing code was handed out. The code itself stays node-local (only its hash).
@@ -228,6 +238,7 @@ impl EventBody {
             EventBody::PersonAdded { .. } => "person.added",
             EventBody::BodyCreated { .. } => "body.created",
             EventBody::BodyMembersSet { .. } => "body.members_set",
+            EventBody::BodyRulesSet { .. } => "body.rules_set",
             EventBody::MeetingCreated { .. } => "meeting.created",
             EventBody::PairingCodeIssued { .. } => "pairing.code_issued",
             EventBody::DevicePaired { .. } => "device.paired",

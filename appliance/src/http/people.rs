@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/devices/pair", post(pair))
         .route("/api/devices/{id}", delete(revoke))
         .route("/api/bodies", get(list_bodies).post(create_body))
+        .route("/api/bodies/{id}", put(set_rules))
         .route("/api/bodies/{id}/members", put(set_members))
 }
 
@@ -60,7 +61,20 @@ fn device_json(d: &Device) -> Value {
 }
 
 fn body_json(b: &Body) -> Value {
-    json!({"id": b.id, "name": b.name, "kind": b.kind, "quorum": b.quorum, "pass": b.pass, "members": b.members})
+    json!({"id": b.id, "name": b.name, "kind": b.kind, "quorum": b.quorum, "pass": b.pass,
+        "publish_lead_days": b.publish_lead_days, "members": b.members})
+}
+
+async fn set_rules(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(bid): Path<String>,
+    ApiJson(r): ApiJson<bodies::RulesInput>,
+) -> Result<Json<Value>, ApiError> {
+    let bid = id(&bid)?;
+    let store = st.store.clone();
+    let body = blocking(move || Ok(bodies::set_rules(&store, &caller, &bid, &r)?)).await?;
+    Ok(Json(body_json(&body)))
 }
 
 async fn me(caller: Caller) -> Json<Value> {

@@ -93,3 +93,56 @@ pub fn set_members(
         .read(|t| records::body(t, body_id))?
         .ok_or(ServiceError::NotFound)
 }
+
+/// A body's name and rules as the secretary changes them; absent fields stay as they are.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesInput {
+    pub name: Option<String>,
+    pub quorum: Option<crate::domain::quorum::Threshold>,
+    pub pass: Option<crate::domain::quorum::Threshold>,
+    pub publish_lead_days: Option<u32>,
+}
+
+pub fn set_rules(
+    store: &Store,
+    caller: &Caller,
+    body_id: &Id,
+    input: &RulesInput,
+) -> Result<Body, ServiceError> {
+    caller.require(Role::may_manage_meetings)?;
+    let name = input.name.as_deref().map(parse_name).transpose()?;
+    for t in [&input.quorum, &input.pass].into_iter().flatten() {
+        crate::domain::quorum::Threshold::new(t.numerator, t.denominator, t.comparison).map_err(
+            |e| Refusal::Invalid {
+                code: "body.bad_rule",
+                detail: e.to_string(),
+            },
+        )?;
+    }
+    if input.publish_lead_days.is_some_and(|d| d > 60) {
+        return Err(Refusal::Invalid {
+            code: "body.bad_rule",
+            detail: "at most 60 working days ahead".into(),
+        }
+        .into());
+    }
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let body = tx
+            .read(|t| records::body(t, body_id))?
+            .ok_or(ServiceError::NotFound)?;
+        Ok((
+            vec![EventBody::BodyRulesSet {
+                body_id: body_id.clone(),
+                name: name.clone().unwrap_or(body.name),
+                quorum: input.quorum.unwrap_or(body.quorum),
+                pass: input.pass.unwrap_or(body.pass),
+                publish_lead_days: input.publish_lead_days.unwrap_or(body.publish_lead_days),
+            }],
+            (),
+        ))
+    })?;
+    store
+        .read(|t| records::body(t, body_id))?
+        .ok_or(ServiceError::NotFound)
+}

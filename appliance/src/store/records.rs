@@ -67,6 +67,21 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             body.members = members.clone();
             put(txn, BODIES, body_id.as_str(), &body)
         }
+        EventBody::BodyRulesSet {
+            body_id,
+            name,
+            quorum,
+            pass,
+            publish_lead_days,
+        } => {
+            let mut body: Body = get_w(txn, BODIES, body_id.as_str())?
+                .ok_or_else(|| StoreError::Db(format!("body {body_id} missing")))?;
+            body.name = name.clone();
+            body.quorum = *quorum;
+            body.pass = *pass;
+            body.publish_lead_days = *publish_lead_days;
+            put(txn, BODIES, body_id.as_str(), &body)
+        }
         EventBody::MeetingCreated { meeting } => put(txn, MEETINGS, meeting.id.as_str(), meeting),
         EventBody::DevicePaired { device } => put(txn, DEVICES, device.id.as_str(), device),
         EventBody::DeviceRevoked { device_id } => {
