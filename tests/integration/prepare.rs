@@ -762,6 +762,28 @@ async fn a_tablets_live_feed_carries_only_its_documents_and_ends_when_revoked() 
         "Lan's feed must not carry Minh's document: {seen:?}"
     );
 
+    // Minh's reason for absence is his and the secretary's, not on Lan's tablet.
+    let minh_tab = b.pair_tablet(&sec, &minh, "3691").await;
+    let (s, _) = b
+        .call(
+            Method::POST,
+            &format!("/api/meetings/{meeting}/absence"),
+            Some(&minh_tab.cookie),
+            Some(json!({"reason": "Khám bệnh ở huyện"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    b.check_in(&lan_tab, &meeting).await;
+    let mut after = Vec::new();
+    while let Some(e) = feed.next(Duration::from_secs(2)).await {
+        after.push(e.data.clone());
+        if e.data.contains(&lan) && e.data.contains("present") {
+            break;
+        }
+    }
+    assert!(after.iter().any(|d| d.contains("present")), "{after:?}");
+    assert!(!after.iter().any(|d| d.contains("Khám bệnh")), "{after:?}");
+
     // Revoking Lan's tablet ends its feed at once.
     let (s, _) = b
         .call(

@@ -277,8 +277,11 @@ impl EventBody {
             } => named(restricted_to) || named(was_restricted_to),
             EventBody::DocumentVersionAdded { restricted_to, .. }
             | EventBody::DocumentRemoved { restricted_to, .. } => named(restricted_to),
-            EventBody::AttendanceMarked { .. }
-            | EventBody::SeatsAssigned { .. }
+            // Someone else's reason for absence stays with the secretary.
+            EventBody::AttendanceMarked {
+                person_id, reason, ..
+            } => person_id == person || reason.is_none(),
+            EventBody::SeatsAssigned { .. }
             | EventBody::MeetingDetailsSet { .. }
             | EventBody::ItemAdded { .. }
             | EventBody::ItemUpdated { .. }

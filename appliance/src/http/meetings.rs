@@ -187,7 +187,8 @@ async fn events(
     let (_, role) = blocking(move || Ok(meetings::visible(&store, &caller, &check)?)).await?;
     let after = live::start_point(&st, &headers, &q)?;
     // Staff see every event of the meeting; a tablet only what is meant for its person.
-    let everything = matches!(role, MeetingRole::Secretary) || viewer.is_none();
+    let everything =
+        matches!(role, MeetingRole::Secretary | MeetingRole::Chair) || viewer.is_none();
     Ok(live::stream_from(
         st,
         live_rx,

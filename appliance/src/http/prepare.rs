@@ -222,6 +222,8 @@ async fn upload_document(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (mid, iid) = (id(&mid)?, id(&iid)?);
+    // Who is asking comes before anything about the request.
+    caller.require(crate::domain::Role::may_manage_meetings)?;
     let name = file_name(&headers);
     let restricted_to = match q.restricted_to.as_deref().filter(|r| !r.trim().is_empty()) {
         None => None,
@@ -437,6 +439,7 @@ async fn blob(
         (header::ACCEPT_RANGES, "bytes".to_owned()),
         (header::CONTENT_TYPE, version.content_type.clone()),
         (header::CONTENT_DISPOSITION, disposition("inline", &name)),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     if headers
         .get(header::IF_NONE_MATCH)

@@ -161,6 +161,9 @@ pub fn absence(
 ) -> Result<Row, ServiceError> {
     let (meeting, role) = visible(store, caller, meeting_id)?;
     let person = device_person(caller, role)?;
+    if !is_invited(&meeting, &person) {
+        return Err(ServiceError::NotFound);
+    }
     let reason = parse_reason(reason)?;
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         let now = tx.read(|t| records::attendance_of(t, &meeting.id, &person))?;
