@@ -2,7 +2,7 @@
 //! documents with Range and ETag, and every kind of bad upload leaving nothing behind.
 
 use crate::helpers::*;
-use crate::tablets::{box_with_staff, CHAIR_PW, SECRETARY_PW};
+use crate::tablets::{box_with_staff, box_with_staff_and_config, CHAIR_PW, SECRETARY_PW};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -472,26 +472,11 @@ async fn a_meeting_goes_from_draft_to_the_delegates_tablets() {
 
 #[tokio::test]
 async fn bad_uploads_and_stale_edits_are_refused_and_leave_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    init_dir(&dir);
-    std::fs::write(dir.join("phonghop.toml"), "max_upload_mb = 1\n").unwrap();
-    let out = phonghop(&[
-        "admin",
-        "create",
-        "--data",
-        dir.to_str().unwrap(),
-        "--username",
-        "thuky",
-        "--name",
-        "Thư ký",
-        "--role",
-        "secretary",
-        "--password",
-        SECRETARY_PW,
-    ]);
-    assert!(out.status.success());
-    let b = TestBox::attach(dir, &[]).await;
+    let (b, _tmp) = box_with_staff_and_config(
+        "max_upload_mb = 1
+",
+    )
+    .await;
     let sec = b.sign_in("thuky", SECRETARY_PW).await;
     let p = b.add_person(&sec, "Hà Văn Một", "").await;
     let meeting = b.draft_meeting(&sec, &[p], "2026-12-20T01:00:00Z").await;

@@ -13,9 +13,15 @@ pub const CHAIR_PW: &str = "chu-tri-mat-khau";
 
 /// A box with a secretary (`thuky`) and a chair (`chutri`) account.
 pub async fn box_with_staff() -> (TestBox, tempfile::TempDir) {
+    box_with_staff_and_config("").await
+}
+
+/// Like [`box_with_staff`], with this `phonghop.toml`.
+pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     init_dir(&dir);
+    std::fs::write(dir.join("phonghop.toml"), config).unwrap();
     for (user, name, role, pw) in [
         ("thuky", "Trần Thị Thu", "secretary", SECRETARY_PW),
         ("chutri", "Nguyễn Văn Minh", "chair", CHAIR_PW),
@@ -1049,27 +1055,12 @@ async fn a_bad_member_list_imports_nobody_unless_the_bad_rows_are_skipped() {
 
 #[tokio::test]
 async fn an_expired_pairing_code_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    init_dir(&dir);
     // Codes that live one second, so the test need not wait ten minutes.
-    std::fs::write(dir.join("phonghop.toml"), "pairing_code_seconds = 1\n").unwrap();
-    let out = phonghop(&[
-        "admin",
-        "create",
-        "--data",
-        dir.to_str().unwrap(),
-        "--username",
-        "thuky",
-        "--name",
-        "Thư ký",
-        "--role",
-        "secretary",
-        "--password",
-        SECRETARY_PW,
-    ]);
-    assert!(out.status.success());
-    let b = TestBox::attach(dir, &[]).await;
+    let (b, _tmp) = box_with_staff_and_config(
+        "pairing_code_seconds = 1
+",
+    )
+    .await;
     let sec = b.sign_in("thuky", SECRETARY_PW).await;
     let person = b.add_person(&sec, "Tạ Văn Trễ", "").await;
     let code = b.pairing_code(&sec, &person).await;
