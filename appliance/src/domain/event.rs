@@ -27,14 +27,11 @@ pub struct NodeId(String);
 
 impl NodeId {
     pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
+        Self(super::records::random_hex32())
     }
     /// Ids are 32 lower-case hex digits; anything else is not ours.
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 32
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| Self(s.to_owned()))
+        super::records::is_lower_hex(s, 32).then(|| Self(s.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0

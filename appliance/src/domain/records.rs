@@ -15,15 +15,24 @@ use time::OffsetDateTime;
 #[serde(try_from = "String", into = "String")]
 pub struct Id(String);
 
+/// Whether `s` is exactly `len` lower-case hex digits: the shape of every id and hash here.
+pub fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// 32 random lower-case hex digits.
+pub fn random_hex32() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 impl Id {
     pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
+        Self(random_hex32())
     }
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 32
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| Self(s.to_owned()))
+        is_lower_hex(s, 32).then(|| Self(s.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
