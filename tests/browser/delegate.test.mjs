@@ -1,13 +1,17 @@
 // The delegate's tablet against the real box, in a real Chromium trusting the box's CA: pairing
 // with the secretary's code and a PIN (a non-extractable WebCrypto key kept in IndexedDB),
 // staying paired across reloads, one-tap check-in, a wrong PIN on a second tablet, leave of
-// absence, a guest's label, and the calm screen after the secretary revokes the tablet.
+// absence, a guest's label, my seat highlighted on the map, a document the secretary uploads
+// appearing on the open meeting page (one restricted to someone else never does), and the calm
+// screen after the secretary revokes the tablet.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import path from 'node:path';
+import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
+const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
 
@@ -53,6 +57,21 @@ class Desk {
     assert.ok(res.status >= 200 && res.status < 300, `${method} ${pathname} → ${res.status} ${res.text}`);
     return res.json;
   }
+}
+
+/** A browser context signed in as staff, through the same call the sign-in screen makes. */
+async function staffContext(browser, box, account) {
+  const context = await newTablet(browser);
+  const page = await context.newPage();
+  await page.goto(`${box.origin}/`);
+  const status = await page.evaluate(
+    async ({ username, password }) =>
+      (await fetch('/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) })).status,
+    { username: account.username, password: account.password },
+  );
+  assert.equal(status, 200, `sign in as ${account.username}`);
+  await page.close();
+  return context;
 }
 
 /** What IndexedDB holds for this device's key, as seen from the page. */
@@ -223,9 +242,19 @@ describe('delegate tablet', () => {
         await waitForText(page.getByTestId('my-role'), 'Đại biểu');
         await waitForText(page.getByTestId('meeting-place'), 'Hội trường UBND xã');
         await waitForText(page.getByTestId('my-seat-label'), 'Ghế A2');
-        // My seat stands out on the read-only live map.
-        await page.locator('[data-testid="seating-map"][data-mode="live"] [data-seat="A2"][data-mine]').waitFor();
-        assert.equal(await page.locator('[data-mine]').count(), 1);
+        // My seat stands out on the read-only live map: the map's `highlight` marks exactly one
+        // seat, mine, with a ring and the words "Chỗ của bạn" over it.
+        const map = page.locator('[data-testid="seating-map"][data-mode="live"]');
+        const mySeat = map.locator('[data-seat="A2"]');
+        await map.locator('[data-seat="A2"][data-mine]').waitFor();
+        assert.equal(await page.locator('[data-mine]').count(), 1, 'one seat is marked as mine');
+        assert.equal(await page.locator('[data-my-seat]').getAttribute('data-my-seat'), 'A2');
+        const ring = map.getByTestId('seat-highlight');
+        assert.equal(await ring.count(), 1, 'one highlight ring');
+        assert.equal((await ring.textContent()).trim(), 'Chỗ của bạn');
+        assert.equal(await ring.getAttribute('transform'), await mySeat.getAttribute('transform'), 'the ring is on my seat');
+        assert.match(await mySeat.getAttribute('aria-label'), /^Ghế A2 \(Chỗ của bạn\)/);
+        assert.equal(await map.locator('[data-seat][aria-label*="(Chỗ của bạn)"]').count(), 1, 'no other seat is called mine');
         const checkIn = page.getByTestId('checkin-button');
         await waitForText(checkIn, /ĐIỂM DANH\s+Tôi có mặt/);
         const big = await checkIn.boundingBox();
@@ -355,6 +384,82 @@ describe('delegate tablet', () => {
         await screenshots(page, 'delegate-11-guest');
       } finally {
         await guestContext.close();
+      }
+    }));
+
+  test('the open meeting page shows a document the secretary uploads, without reload; one restricted to others never shows', { timeout: 120_000 }, () =>
+    withBoxLog(box, async () => {
+      const item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Tờ trình phân bổ kinh phí', presenter: 'Công chức Tài chính - Kế toán' });
+      const tablet = await newTablet(chrome.browser);
+      const deskContext = await staffContext(chrome.browser, box, SECRETARY);
+      try {
+        // Trần Thị Bình's meeting page is open on her tablet.
+        const page = await tablet.newPage();
+        const problems = [];
+        page.on('pageerror', (e) => problems.push(String(e)));
+        await pairTablet(page, people.binh, '2580');
+        await page.waitForURL(`${box.origin}/meetings`);
+        await page.goto(`${box.origin}/meetings/${meeting.id}`);
+        await page.getByTestId('meeting-documents').waitFor();
+        await page.locator('[data-testid="delegate-item"]', { hasText: 'Tờ trình phân bổ kinh phí' }).waitFor();
+        // Every document title the page shows, even for a moment.
+        await page.evaluate(() => {
+          window.__samePage = true;
+          window.__seen = new Set();
+          const note = () => {
+            for (const el of document.querySelectorAll('[data-testid="delegate-doc"]')) window.__seen.add(el.textContent.replace(/\s+/g, ' ').trim());
+          };
+          new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+          note();
+        });
+
+        // The secretary, at her desk, uploads a document for Lê Văn Cường only, then one for all.
+        const deskPage = await deskContext.newPage();
+        const writes = [];
+        deskPage.on('request', (r) => {
+          if (r.method() !== 'GET' && r.url().includes('/api/')) writes.push(`${r.method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
+        });
+        await deskPage.goto(`${box.origin}/desk/meetings/${meeting.id}/prepare`);
+        await waitForText(deskPage.getByTestId('meeting-status'), /Đã phát hành/);
+        const row = deskPage.getByTestId('agenda-item').filter({ hasText: 'Tờ trình phân bổ kinh phí' });
+        await row.getByTestId('item-upload').click();
+        const form = deskPage.getByTestId('upload-form');
+        await form.getByTestId('upload-file').setInputFiles(path.join(FIXTURES, 'to-trinh-du-toan.pdf'));
+        await form.getByTestId('upload-title').fill('Tờ trình mật');
+        await form.getByTestId('upload-access-some').check();
+        await form.getByTestId('upload-submit').click();
+        await waitForText(form.getByTestId('upload-access-error'), 'Hãy chọn ít nhất một người.');
+        assert.deepEqual(writes, [], 'nothing is sent without anyone chosen');
+        await form.getByLabel(/Lê Văn Cường/).check();
+        await form.getByTestId('upload-submit').click();
+        await waitForText(deskPage.getByTestId('prep-notice'), 'Đã tải lên "Tờ trình mật".', { timeout: 30_000 });
+        await waitForText(row.getByTestId('doc-access').first(), 'Chỉ 1 người được xem');
+
+        await row.getByTestId('item-upload').click();
+        await form.getByTestId('upload-file').setInputFiles(path.join(FIXTURES, 'giay-moi-hop.pdf'));
+        await form.getByTestId('upload-title').fill('Giấy mời họp bổ sung');
+        await form.getByTestId('upload-submit').click();
+        await waitForText(deskPage.getByTestId('prep-notice'), 'Đã tải lên "Giấy mời họp bổ sung".', { timeout: 30_000 });
+
+        // One request each, the audience in the upload itself: no follow-up PUT.
+        assert.equal(writes.length, 2, writes.join('\n'));
+        assert.match(writes[0], new RegExp(`^POST /api/meetings/${meeting.id}/items/${item.id}/documents\\?.*restricted_to=${people.cuong.id}(&|$)`));
+        assert.doesNotMatch(writes[1], /restricted_to/);
+        const docs = (await desk.call('GET', `/api/meetings/${meeting.id}`)).documents;
+        assert.deepEqual(docs.find((d) => d.title === 'Tờ trình mật').restricted_to, [people.cuong.id]);
+        assert.equal(docs.find((d) => d.title === 'Giấy mời họp bổ sung').restricted_to, null);
+
+        // The tablet shows the new document without a reload, and never showed the other one.
+        await page.getByTestId('delegate-doc').filter({ hasText: 'Giấy mời họp bổ sung' }).waitFor({ timeout: 10_000 });
+        assert.equal(await page.evaluate(() => window.__samePage), true, 'no reload');
+        const seen = await page.evaluate(() => [...window.__seen]);
+        assert.ok(!seen.some((t) => t.includes('Tờ trình mật')), `the restricted document never showed: ${JSON.stringify(seen)}`);
+        assert.equal(await page.getByTestId('delegate-doc').filter({ hasText: 'Tờ trình mật' }).count(), 0);
+        await screenshots(page, 'delegate-12a-document-live');
+        assert.deepEqual(problems, []);
+      } finally {
+        await tablet.close();
+        await deskContext.close();
       }
     }));
 

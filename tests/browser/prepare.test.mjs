@@ -142,6 +142,9 @@ describe('preparing a meeting', () => {
 
   before(async () => {
     box = await Box.create({ room: ROOM });
+    // A box whose uploads stop at 1 MB (the default is 200): the desk must say the box's limit,
+    // not a number of its own. Every file this suite uploads is far smaller.
+    fs.writeFileSync(path.join(box.dataDir, 'phonghop.toml'), 'max_upload_mb = 1\n');
     await addStaff(box, [SECRETARY, CHAIR]);
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
@@ -280,6 +283,13 @@ describe('preparing a meeting', () => {
         await page.getByTestId('upload-submit').click();
         await waitForText(page.getByTestId('upload-error'), /không phải là PDF thật/);
         await screenshots(page, 'prepare-2-not-pdf');
+        // A PDF over the box's limit: the box's own words, with its limit (1 MB here), nothing stored.
+        const big = path.join(tmp, 'qua-lon.pdf');
+        fs.writeFileSync(big, Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(1_600_000, 0x20)]));
+        await page.getByTestId('upload-file').setInputFiles(big);
+        await page.getByTestId('upload-title').fill('Tệp quá lớn');
+        await page.getByTestId('upload-submit').click();
+        await waitForText(page.getByTestId('upload-error'), 'Tệp lớn quá giới hạn 1 MB.', { timeout: 30_000 });
         await page.getByTestId('upload-form').getByRole('button', { name: 'Hủy' }).click();
         assert.equal((await desk.call('GET', `/api/meetings/${meeting.id}`)).documents.length, 3);
 

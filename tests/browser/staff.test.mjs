@@ -1,5 +1,6 @@
 // The secretary's desk and the chair's console in a real Chromium that trusts the box's CA,
-// against the real box: sign-in, import, bodies, meetings, pairing codes, attendance, seating.
+// against the real box: sign-in, import, bodies, meetings (and their "Chuẩn bị" link), pairing
+// codes, attendance, seating; the IT admin offered only their part of the desk.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -148,6 +149,14 @@ describe('secretary desk and chair console', () => {
         await waitForText(page.getByTestId('meeting-created'), /Đã tạo cuộc họp “Họp UBND xã thường kỳ tháng 11”/);
         await waitForText(page.getByTestId('meetings-list'), /08:00, 28\/11\/2026/);
 
+        // "Chuẩn bị" on the list opens the meeting's preparation: agenda, documents, review.
+        const listed = page.getByTestId('meetings-list').locator('li', { hasText: 'Họp UBND xã thường kỳ tháng 11' });
+        await listed.getByRole('link', { name: 'Chuẩn bị', exact: true }).click();
+        await page.waitForURL(/\/desk\/meetings\/[0-9a-f]{32}\/prepare$/);
+        await waitForText(page.getByTestId('details-shown-title'), 'Họp UBND xã thường kỳ tháng 11');
+        await waitForText(page.getByTestId('meeting-status'), /Bản nháp/);
+        await page.getByTestId('agenda-add').waitFor();
+
         // A pairing code for one person, shown large with its QR code and countdown.
         await page.getByRole('link', { name: 'Người tham dự', exact: true }).click();
         await page.getByTestId('people-table').getByRole('link', { name: 'Cấp mã ghép nối' }).first().click();
@@ -288,6 +297,65 @@ describe('secretary desk and chair console', () => {
         await desk.emulateMedia({ media: 'screen' });
 
         assert.deepEqual([...errors, ...chairErrors], [], 'errors in the pages');
+      } finally {
+        await context.close();
+      }
+    }));
+
+  test('the IT admin is offered only their part of the desk; a meetings page by address says no', { timeout: 60_000 }, () =>
+    withBoxLog(box, async () => {
+      const context = await newTablet(chrome.browser);
+      try {
+        const page = await context.newPage();
+        const errors = watchErrors(page);
+        const answers = [];
+        page.on('response', (r) => {
+          const u = new URL(r.url());
+          if (u.pathname.startsWith('/api/')) answers.push(`${r.status()} ${r.request().method()} ${u.pathname}`);
+        });
+        await page.goto(`${box.origin}/desk`);
+        await page.waitForURL(/\/staff\/sign-in\?next=%2Fdesk$/);
+        await page.getByLabel('Tên đăng nhập').fill('admin');
+        await page.getByLabel('Mật khẩu').fill(box.adminPassword);
+        await page.getByRole('button', { name: 'Đăng nhập' }).click();
+        await page.waitForURL((u) => u.pathname === '/desk');
+        await waitForText(page.getByTestId('signed-in-as'), /Cán bộ CNTT/);
+
+        // The tabs and the desk's tiles offer people and bodies, not meetings or seating.
+        const tabs = page.getByTestId('staff-tabs').getByRole('link');
+        await tabs.first().waitFor();
+        assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan']);
+        const tiles = page.getByTestId('desk-tiles');
+        await tiles.getByRole('link', { name: /Người tham dự/ }).waitFor();
+        assert.equal(await tiles.getByRole('link', { name: /Cuộc họp/ }).count(), 0);
+        assert.equal(await tiles.getByRole('link', { name: /Sơ đồ phòng/ }).count(), 0);
+        assert.equal(await page.getByText('Cuộc họp sắp tới').count(), 0);
+        assert.equal(await page.getByTestId('metrics-link').getAttribute('href'), '/metrics');
+        assert.equal(await page.evaluate(() => fetch('/metrics').then((r) => r.status)), 200);
+        await screenshots(page, 'staff-7-it-admin-desk');
+
+        // People: read, no import or adding.
+        await tabs.filter({ hasText: 'Người tham dự' }).click();
+        await page.waitForURL((u) => u.pathname === '/desk/people');
+        await page.getByTestId('people-count').or(page.getByText('Chưa có ai')).first().waitFor();
+        assert.equal(await page.getByTestId('open-import').count(), 0);
+
+        // The meetings list by its address: a clear refusal with the way back, and no call to the box.
+        for (const address of ['/desk/meetings', `/desk/meetings/${'a'.repeat(32)}/prepare`, `/chair/meetings/${'a'.repeat(32)}`]) {
+          await page.goto(`${box.origin}${address}`);
+          await waitForText(page.getByTestId('not-allowed'), 'Bạn không có quyền xem trang này');
+        }
+        await page.goto(`${box.origin}/desk/meetings`);
+        await waitForText(page.getByTestId('not-allowed'), 'Bạn không có quyền xem trang này');
+        await screenshots(page, 'staff-8-it-admin-no-permission');
+        assert.equal(await page.getByTestId('staff-tabs').getByRole('link', { name: 'Cuộc họp' }).count(), 0);
+        await page.getByTestId('not-allowed-back').click();
+        await page.waitForURL((u) => u.pathname === '/desk');
+        await tiles.getByRole('link', { name: /Người tham dự/ }).waitFor();
+
+        assert.deepEqual(answers.filter((a) => /\/api\/meetings/.test(a)), [], 'no meeting call was made');
+        assert.deepEqual(answers.filter((a) => a.startsWith('403')), [], 'nothing was refused');
+        assert.deepEqual(errors, [], 'errors in the page');
       } finally {
         await context.close();
       }

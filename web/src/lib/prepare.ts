@@ -3,7 +3,7 @@
 // document list and the reader. Failures are ApiError with the box's code, like api.ts.
 import { ApiError, getJson, sendJson } from './api';
 import type { ApiErrorBody } from './i18n';
-import type { Meeting, MeetingRole } from './staffApi';
+import type { Meeting, MeetingRole, PersonRow } from './staffApi';
 
 export type MeetingStatus = 'draft' | 'submitted' | 'approved' | 'published';
 
@@ -95,20 +95,37 @@ export const prepareApi = {
   publish: (id: string) => sendJson<unknown>('POST', `${M(id)}/publish`),
 };
 
-/** Where a new document of an agenda item is uploaded. */
-export function newDocumentUrl(meetingId: string, itemId: string, title: string, number: string): string {
+/**
+ * Where a new document of an agenda item is uploaded. With `restrictedTo`, the document is
+ * restricted to those people from the start: no invitee outside the list ever sees it.
+ */
+export function newDocumentUrl(meetingId: string, itemId: string, title: string, number: string, restrictedTo: string[] | null = null): string {
   const q = new URLSearchParams({ title });
   if (number) q.set('number', number);
+  if (restrictedTo && restrictedTo.length > 0) q.set('restricted_to', restrictedTo.join(','));
   return `${M(meetingId)}/items/${seg(itemId)}/documents?${q.toString()}`;
+}
+
+/** Someone invited to the meeting, as the document access choice lists them. */
+export interface Invitee {
+  id: string;
+  name: string;
+  guest: boolean;
+}
+
+/** The meeting's members, then its guests, named from `people` (the id when unknown). */
+export function inviteesOf(meeting: Pick<Meeting, 'members' | 'guests'>, people: PersonRow[]): Invitee[] {
+  const byId = new Map(people.map((p) => [p.id, p]));
+  return [
+    ...meeting.members.map((id) => ({ id, name: byId.get(id)?.name ?? id, guest: false })),
+    ...meeting.guests.map((id) => ({ id, name: byId.get(id)?.name ?? id, guest: true })),
+  ];
 }
 
 /** Where a new version of a document is uploaded. */
 export function newVersionUrl(docId: string): string {
   return `/api/documents/${seg(docId)}/versions`;
 }
-
-/** The largest file the box takes by default (docs/api.md): checked here too, to fail early. */
-export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 
 /** What the file picker offers: PDF first, then the usual office attachments and images. */
 export const ACCEPT =

@@ -1,24 +1,35 @@
 // The staff screens' paths. Each screen is loaded on first use, so a delegate's tablet never
-// downloads the secretary's desk. `:id` matches one path segment.
+// downloads the secretary's desk. `:id` matches one path segment. `section` says who may open
+// the screen (staffAccess.ts); `device`: a paired tablet may open it too (the chair's own
+// tablet), the API deciding what it sees.
 import type { Component } from 'svelte';
 import type { RoomLive } from './room.svelte';
+import type { Section } from './staffAccess';
 
 export type StaffScreen = Component<{ room: RoomLive }>;
 type Loader = () => Promise<{ default: StaffScreen }>;
 
-const ROUTES: readonly [string, Loader][] = [
-  ['/staff/sign-in', () => import('../screens/staff/SignIn.svelte')],
-  ['/desk', () => import('../screens/staff/Desk.svelte')],
-  ['/desk/people', () => import('../screens/staff/People.svelte')],
-  ['/desk/people/:id', () => import('../screens/staff/PersonDetail.svelte')],
-  ['/desk/bodies', () => import('../screens/staff/Bodies.svelte')],
-  ['/desk/bodies/:id', () => import('../screens/staff/BodyMembers.svelte')],
-  ['/desk/meetings', () => import('../screens/staff/Meetings.svelte')],
-  ['/desk/meetings/:id/attendance', () => import('../screens/staff/Attendance.svelte')],
-  ['/desk/meetings/:id/seats', () => import('../screens/staff/MeetingSeats.svelte')],
-  ['/desk/meetings/:id/prepare', () => import('../screens/prepare/Prepare.svelte')],
-  ['/desk/seating', () => import('../screens/staff/RoomLayout.svelte')],
-  ['/chair/meetings/:id', () => import('../screens/staff/ChairConsole.svelte')],
+export interface StaffRouteInfo {
+  pattern: string;
+  load: Loader;
+  /** null: open to anyone (the sign-in screen). */
+  section: Section | null;
+  device: boolean;
+}
+
+const ROUTES: readonly [string, Section | null, Loader, { device?: boolean }?][] = [
+  ['/staff/sign-in', null, () => import('../screens/staff/SignIn.svelte')],
+  ['/desk', 'desk', () => import('../screens/staff/Desk.svelte')],
+  ['/desk/people', 'people', () => import('../screens/staff/People.svelte')],
+  ['/desk/people/:id', 'people', () => import('../screens/staff/PersonDetail.svelte')],
+  ['/desk/bodies', 'bodies', () => import('../screens/staff/Bodies.svelte')],
+  ['/desk/bodies/:id', 'bodies', () => import('../screens/staff/BodyMembers.svelte')],
+  ['/desk/meetings', 'meetings', () => import('../screens/staff/Meetings.svelte')],
+  ['/desk/meetings/:id/attendance', 'attendance', () => import('../screens/staff/Attendance.svelte')],
+  ['/desk/meetings/:id/seats', 'seats', () => import('../screens/staff/MeetingSeats.svelte')],
+  ['/desk/meetings/:id/prepare', 'prepare', () => import('../screens/prepare/Prepare.svelte'), { device: true }],
+  ['/desk/seating', 'seating', () => import('../screens/staff/RoomLayout.svelte')],
+  ['/chair/meetings/:id', 'chair', () => import('../screens/staff/ChairConsole.svelte'), { device: true }],
 ];
 
 function matches(pattern: string, path: string): boolean {
@@ -28,8 +39,11 @@ function matches(pattern: string, path: string): boolean {
   return want.every((w, i) => (w === ':id' ? /^[0-9a-zA-Z_-]+$/.test(got[i] ?? '') : w === got[i]));
 }
 
-/** The loader of the staff screen for `path`, or null when no staff screen has that path. */
-export function staffScreenFor(path: string): { pattern: string; load: Loader } | null {
+/** The staff screen for `path`, or null when no staff screen has that path. */
+export function staffScreenFor(path: string): StaffRouteInfo | null {
   const hit = ROUTES.find(([pattern]) => matches(pattern, path));
-  return hit ? { pattern: hit[0], load: hit[1] } : null;
+  return hit ? { pattern: hit[0], section: hit[1], load: hit[2], device: hit[3]?.device ?? false } : null;
 }
+
+/** The screen shown instead of one the signed-in account may not open. */
+export const loadNotAllowed: Loader = () => import('../screens/staff/NotAllowed.svelte');

@@ -1,6 +1,7 @@
 // Who is using the staff screens: a staff account signed in with a password, or (for the chair
 // console only) a tablet paired to the person who chairs the meeting. One instance per page.
 import { navigate } from './router';
+import { homeFor } from './staffAccess';
 import { errorBody, errorStatus, isAbort, staffApi, type Account, type Me, type Role, type StaffErrorBody } from './staffApi';
 
 export type SessionState = 'loading' | 'staff' | 'device' | 'anonymous' | 'error';
@@ -67,11 +68,6 @@ class StaffSession {
   has(role: Role): boolean {
     return this.account?.roles.includes(role) ?? false;
   }
-
-  /** Staff who keep the desk: the secretary; IT staff may look. */
-  get isDeskStaff(): boolean {
-    return this.has('secretary') || this.has('it_admin');
-  }
 }
 
 export const staffSession = new StaffSession();
@@ -82,11 +78,12 @@ export function goSignIn(): void {
   navigate(`${SIGN_IN_PATH}?next=${encodeURIComponent(here)}`);
 }
 
-/** Where to go after signing in: the `next` parameter when it is a path of this app, else the desk. */
+/**
+ * Where to go after signing in: the `next` parameter when it is a path of this app, else where
+ * the account's role starts (the desk; the chair's meeting list).
+ */
 export function afterSignIn(account: Account): string {
   const next = new URLSearchParams(location.search).get('next');
   if (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith(SIGN_IN_PATH)) return next;
-  const isDesk = account.roles.includes('secretary') || account.roles.includes('it_admin');
-  if (!isDesk && account.roles.includes('chair')) return '/desk/meetings';
-  return '/desk';
+  return homeFor(account.roles);
 }

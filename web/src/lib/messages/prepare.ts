@@ -190,7 +190,7 @@ export const prepareVi = {
   'error.document.not_pdf':
     'Tệp có đuôi .pdf nhưng không phải là PDF thật. Hãy lưu lại thành PDF (Word: Tệp → Lưu thành → PDF) rồi tải lên lại.',
   'error.document.empty': 'Tệp này trống (0 byte). Hãy chọn tệp khác.',
-  'error.document.too_large': 'Tệp quá lớn: tối đa 200 MB. Hãy nén hoặc chia nhỏ tệp.',
+  'error.document.too_large': 'Tệp lớn hơn mức máy chủ phòng họp cho phép. Hãy nén hoặc chia nhỏ tệp.',
   'error.document.bad_name': 'Tên tệp có ký tự không dùng được. Hãy đổi tên tệp rồi chọn lại.',
   'error.document.duplicate_title':
     'Nội dung này đã có tài liệu cùng tên. Hãy đặt tên khác, hoặc dùng "Tải bản mới" cho tài liệu đó.',
@@ -380,7 +380,7 @@ export const prepareEn: { readonly [K in PrepareMessageKey]: string } = {
   'error.agenda.stale': 'Someone else has just changed the agenda. The latest order is shown; check it and reorder again if needed.',
   'error.document.not_pdf': 'The file ends in .pdf but is not a real PDF. Save it again as PDF (Word: File → Save as → PDF) and upload it.',
   'error.document.empty': 'This file is empty (0 bytes). Choose another file.',
-  'error.document.too_large': 'The file is too large: at most 200 MB. Compress or split it.',
+  'error.document.too_large': 'The file is larger than the meeting room server allows. Compress or split it.',
   'error.document.bad_name': 'The file name has characters that cannot be used. Rename the file and choose it again.',
   'error.document.duplicate_title': 'This item already has a document with that title. Choose another title, or use "Upload a new version".',
   'error.meeting.wrong_status': 'The meeting has moved to another step (perhaps someone else just acted). The latest status is shown.',

@@ -12,7 +12,9 @@ export const staffVi = {
   'staff.close': 'Đóng',
   'staff.save': 'Lưu',
   'staff.unsaved': 'Có thay đổi chưa lưu.',
-  'staff.not_allowed': 'Tài khoản của bạn không có quyền dùng trang này.',
+  'staff.not_allowed': 'Bạn không có quyền xem trang này',
+  'staff.not_allowed_hint': 'Trang này dành cho người có vai trò khác. Nếu bạn cần dùng, hãy nhờ cán bộ quản trị cấp quyền.',
+  'staff.not_allowed_back': 'Về trang của bạn',
   'staff.col.no': 'STT',
 
   'staff.role.secretary': 'Thư ký',
@@ -23,7 +25,7 @@ export const staffVi = {
   'staff.bar.device_of': 'Máy tính bảng của',
   'staff.bar.sign_out': 'Đăng xuất',
 
-  'staff.nav.label': 'Bàn làm việc của thư ký',
+  'staff.nav.label': 'Các mục của bàn làm việc',
   'staff.nav.desk': 'Tổng quan',
   'staff.nav.people': 'Người tham dự',
   'staff.nav.bodies': 'Cơ quan',
@@ -46,6 +48,10 @@ export const staffVi = {
   'staff.desk.meetings_hint': 'Tạo cuộc họp, điểm danh, xếp chỗ',
   'staff.desk.seating_hint': 'Số ghế trong phòng họp',
   'staff.desk.upcoming': 'Cuộc họp sắp tới',
+  'staff.desk.title_other': 'Bàn làm việc',
+  'staff.desk.people_hint_it': 'Danh sách, máy tính bảng đã ghép nối và thu hồi máy',
+  'staff.desk.metrics': 'Số liệu vận hành',
+  'staff.desk.metrics_hint': 'Số liệu của máy chủ phòng họp (Prometheus), mở trong thẻ mới',
 
   'staff.person.title': 'Người tham dự',
   'staff.person.name': 'Họ và tên',
@@ -73,6 +79,7 @@ export const staffVi = {
   'staff.people.pin_unset': 'Chưa đặt',
   'staff.people.actions': 'Thao tác',
   'staff.people.pair': 'Cấp mã ghép nối',
+  'staff.people.see_devices': 'Xem máy tính bảng',
   'staff.people.back': 'Danh sách người tham dự',
 
   'staff.import.title': 'Nhập danh sách từ tệp',
@@ -102,7 +109,7 @@ export const staffVi = {
   'staff.import.done_body': ' Các thành viên đã được thêm vào {body}.',
 
   'staff.pairing.title': 'Ghép nối máy tính bảng',
-  'staff.pairing.explain': 'Cấp một mã gồm 6 chữ số để người này ghép máy tính bảng của họ. Mã dùng được một lần, trong 10 phút.',
+  'staff.pairing.explain': 'Cấp một mã gồm 6 chữ số để người này ghép máy tính bảng của họ. Mã chỉ dùng được một lần và có thời hạn: thời gian còn lại hiện ngay bên mã.',
   'staff.pairing.issue': 'Cấp mã ghép nối',
   'staff.pairing.for': 'Mã ghép nối cho {name}',
   'staff.pairing.code_aria': 'Mã ghép nối: {digits}',
@@ -323,7 +330,9 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.close': 'Close',
   'staff.save': 'Save',
   'staff.unsaved': 'There are unsaved changes.',
-  'staff.not_allowed': 'Your account may not use this page.',
+  'staff.not_allowed': 'You do not have permission to view this page',
+  'staff.not_allowed_hint': 'This page is for another role. If you need it, ask the administrator for access.',
+  'staff.not_allowed_back': 'Back to your page',
   'staff.col.no': 'No.',
 
   'staff.role.secretary': 'Secretary',
@@ -334,7 +343,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.bar.device_of': 'Tablet of',
   'staff.bar.sign_out': 'Sign out',
 
-  'staff.nav.label': "Secretary's desk",
+  'staff.nav.label': 'Desk sections',
   'staff.nav.desk': 'Overview',
   'staff.nav.people': 'People',
   'staff.nav.bodies': 'Bodies',
@@ -357,6 +366,10 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.desk.meetings_hint': 'Create meetings, check-in, seating',
   'staff.desk.seating_hint': 'Seats in the meeting room',
   'staff.desk.upcoming': 'Upcoming meetings',
+  'staff.desk.title_other': 'Desk',
+  'staff.desk.people_hint_it': 'List, paired tablets and revoking them',
+  'staff.desk.metrics': 'Metrics',
+  'staff.desk.metrics_hint': "The meeting room server's metrics (Prometheus), in a new tab",
 
   'staff.person.title': 'Person',
   'staff.person.name': 'Full name',
@@ -384,6 +397,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.people.pin_unset': 'Not set',
   'staff.people.actions': 'Actions',
   'staff.people.pair': 'Pairing code',
+  'staff.people.see_devices': 'See tablets',
   'staff.people.back': 'People',
 
   'staff.import.title': 'Import a list from a file',
@@ -413,7 +427,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.import.done_body': ' The members were added to {body}.',
 
   'staff.pairing.title': 'Pair a tablet',
-  'staff.pairing.explain': 'Issue a 6-digit code so this person can pair their tablet. The code works once, for 10 minutes.',
+  'staff.pairing.explain': 'Issue a 6-digit code so this person can pair their tablet. The code works once and for a limited time: the time left shows next to it.',
   'staff.pairing.issue': 'Issue a pairing code',
   'staff.pairing.for': 'Pairing code for {name}',
   'staff.pairing.code_aria': 'Pairing code: {digits}',
