@@ -10,6 +10,7 @@ HTTP_PORT ?= 8080
 .PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
+	bash tests/setup.sh build
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 

@@ -6,12 +6,15 @@ set -euo pipefail
 need=()
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# `tests/setup.sh build` installs only what building the web app needs (for `make run`).
+if [ "${1:-}" != build ]; then
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 fc-list 2>/dev/null | grep -qi noto || need+=(fonts-noto-core)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/setup.sh: installing ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
