@@ -15,7 +15,7 @@ async fn a_full_disk_refuses_writes_cleanly_and_recovers() {
     let mnt = tmp.path().join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
     let script = r#"mount -t tmpfs -o size=6m none "$1" && exec "$0" serve --data "$1/data" --https-port 0 --http-port 0 --mdns off --room "Phòng họp nhỏ""#;
-    let mut child = Command::new("unshare")
+    let child = Command::new("unshare")
         .args(["-rm", "sh", "-c", script, bin(), mnt.to_str().unwrap()])
         .env("PHONGHOP_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")
@@ -23,6 +23,15 @@ async fn a_full_disk_refuses_writes_cleanly_and_recovers() {
         .stderr(Stdio::null())
         .spawn()
         .expect("unshare (util-linux) is needed for the disk-full test");
+    // Stopped even when an assertion fails half-way.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = &mut KillOnDrop(child).0;
     let view: PathBuf = format!("/proc/{}/root{}/data", child.id(), mnt.display()).into();
     let start = Instant::now();
     let serving: Value = loop {
@@ -120,6 +129,4 @@ async fn a_full_disk_refuses_writes_cleanly_and_recovers() {
         }
     }
     assert_eq!(texts, acked);
-    let _ = child.kill();
-    let _ = child.wait();
 }
