@@ -224,22 +224,7 @@ async fn csv(
     let mid = id(&mid)?;
     let store = st.store.clone();
     let (title, body) = blocking(move || Ok(attendance::csv(&store, &caller, &mid)?)).await?;
-    let ascii: String = title
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let encoded: String = format!("diem-danh-{title}.csv")
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition =
-        format!("attachment; filename=\"diem-danh-{ascii}.csv\"; filename*=UTF-8''{encoded}");
+    let disposition = super::prepare::disposition("attachment", &format!("diem-danh-{title}.csv"));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
