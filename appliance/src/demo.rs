@@ -2,12 +2,12 @@
 //! a meeting tomorrow morning with a U-shaped seating plan, staff accounts with known passwords,
 //! and a notice. For trying the box out, never for a real room.
 
-use crate::domain::import;
 use crate::domain::records::{
     Body, BodyKind, Document, DocumentKind, Id, Item, Layout, LayoutShape, Meeting, MeetingStatus,
     Person, Seat, Version,
 };
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
+use crate::import;
 use crate::service::{staff, ServiceError};
 use crate::store::{records, Store};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
@@ -127,6 +127,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     }
     let preview = import::preview(MEMBERS_CSV, "thanh-vien-ubnd.csv", None).map_err(internal)?;
     let people: Vec<Person> = preview
+        .sheet
         .rows
         .into_iter()
         .filter_map(|r| r.person.ok())
