@@ -927,6 +927,17 @@ fn a_list_whose_letters_were_lost_to_question_marks_has_no_valid_row() {
 }
 
 #[test]
+fn an_excel_list_with_lost_letters_is_flagged_too() {
+    let bytes = build_xlsx(&[["V? Quang Uyên", "Ch? t?ch UBND x?", "", "", ""]]);
+    let p = preview(&bytes, "ds.xlsx", None).unwrap();
+    assert_eq!(p.sheet.damage, Some(LetterDamage::Lost));
+    assert_eq!(p.sheet.errors_count, 1);
+    let row = p.sheet.rows.last().unwrap();
+    assert_eq!(row.cells.name, "V? Quang Uyên");
+    assert!(row.person.is_err());
+}
+
+#[test]
 fn a_header_lost_to_question_marks_blames_the_encoding() {
     let text = "H? và tên,Ch?c v?\nV? Quang Uyên,Ch? t?ch UBND x?\n";
     for bytes in [text.as_bytes().to_vec(), utf16le(text)] {
