@@ -32,6 +32,8 @@ pub const SERVING_FILE: &str = "serving.json";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the integrity checkpoint is moved to the head while serving.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the box could not start, each with its own exit code for systemd and scripts.
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +267,29 @@ impl Application {
                 Err(e) => tracing::error!("could not verify the event log: {e}"),
             });
         }
+        // The checkpoint follows the head while the box serves, so the next start's quick
+        // check walks only the last interval's events, however long the box has run.
+        let checkpoints = {
+            let store = self.store.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => break,
+                        _ = tick.tick() => {}
+                    }
+                    let store = store.clone();
+                    let checked =
+                        tokio::task::spawn_blocking(move || store.check_from_checkpoint()).await;
+                    if let Ok(Err(e)) = checked {
+                        tracing::warn!("could not move the integrity checkpoint: {e}");
+                    }
+                }
+            })
+        };
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -309,6 +334,7 @@ impl Application {
         let _ = https.await;
         let _ = plain.await;
         let _ = renew.await;
+        let _ = checkpoints.await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())

@@ -299,8 +299,10 @@ impl Store {
 
     /// Start-up's check: the node's own chain from the last checkpoint to the head, which is
     /// quick however long the log. The checkpoint moves to the head when it holds; the full
-    /// walk ([`Self::verify_and_record`]) runs after start.
-    fn check_from_checkpoint(&self) -> Result<(), StoreError> {
+    /// walk ([`Self::verify_and_record`]) runs after start. `serve` also runs this every minute
+    /// while it serves, so the next start walks only the last minute's events however long the
+    /// box ran.
+    pub fn check_from_checkpoint(&self) -> Result<(), StoreError> {
         let own = self.inner.node_id.as_str().to_owned();
         let db = self.db()?;
         let outcome = {
@@ -327,16 +329,26 @@ impl Store {
             walk_origin(&events, &own, start)?
         };
         match outcome {
+            Walk::Intact { count: 0, head } => self.note_checked(head.seq),
             Walk::Intact { head, .. } => {
                 let txn = db.begin_write()?;
                 txn.open_table(CHECKPOINTS)?
                     .insert(own.as_str(), serde_json::to_vec(&head)?.as_slice())?;
                 txn.commit()?;
-                self.set_integrity(Integrity::CheckedFromCheckpoint { upto: head.seq });
+                self.note_checked(head.seq);
             }
             Walk::Broken(b) => self.set_integrity(Integrity::Broken(b)),
         }
         Ok(())
+    }
+
+    /// Records a quick check that held, unless a full walk has already said more.
+    fn note_checked(&self, upto: u64) {
+        if let Ok(mut slot) = self.inner.integrity.write() {
+            if matches!(*slot, Integrity::CheckedFromCheckpoint { .. }) {
+                *slot = Integrity::CheckedFromCheckpoint { upto };
+            }
+        }
     }
 
     /// Walks every chain from its first event, records the result for `/readyz`, and moves
@@ -345,9 +357,31 @@ impl Store {
         let report = self.verify()?;
         match &report.broken {
             Some(b) => self.set_integrity(Integrity::Broken(b.clone())),
-            None => self.set_integrity(Integrity::Intact {
-                events: report.events,
-            }),
+            None => {
+                // The own chain was walked from its first event: its head is a checkpoint.
+                let own = self.inner.node_id.as_str();
+                let seq = report.origins.iter().find(|(o, _)| o.as_str() == own);
+                if let (Some((_, seq)), Some(hash)) = (seq, report.head) {
+                    let head = Cursor { seq: *seq, hash };
+                    let db = self.db()?;
+                    let txn = db.begin_write()?;
+                    {
+                        let mut t = txn.open_table(CHECKPOINTS)?;
+                        let at = t
+                            .get(own)?
+                            .map(|v| serde_json::from_slice::<Cursor>(v.value()))
+                            .transpose()?
+                            .unwrap_or(Cursor::EMPTY);
+                        if at.seq < head.seq {
+                            t.insert(own, serde_json::to_vec(&head)?.as_slice())?;
+                        }
+                    }
+                    txn.commit()?;
+                }
+                self.set_integrity(Integrity::Intact {
+                    events: report.events,
+                })
+            }
         }
         Ok(report)
     }
@@ -1075,5 +1109,61 @@ mod tests {
         let r = store.verify().unwrap();
         let b = r.broken.unwrap();
         assert_eq!((b.origin.as_str(), b.seq), (other.as_str(), 3));
+    }
+
+    fn checkpoint(store: &Store) -> Cursor {
+        let txn = store.db().unwrap().begin_read().unwrap();
+        let t = txn.open_table(CHECKPOINTS).unwrap();
+        let v = t.get(store.node_id().as_str()).unwrap().unwrap();
+        serde_json::from_slice(v.value()).unwrap()
+    }
+
+    fn notices(n: usize) -> Vec<EventBody> {
+        (0..n)
+            .map(|i| EventBody::NoticePosted {
+                text: crate::domain::NoticeText::parse(&format!("Thông báo {i}")).unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_full_walk_moves_the_checkpoint_to_the_head_so_the_next_start_walks_nothing() {
+        let (_dir, store) = fresh();
+        store.append(Actor::Console, notices(50)).unwrap();
+        assert_eq!(checkpoint(&store).seq, 1, "set at init's open");
+        let r = store.verify_and_record().unwrap();
+        assert!(r.broken.is_none());
+        let head = store.cursor(store.node_id()).unwrap();
+        assert_eq!(checkpoint(&store), head);
+        assert_eq!(store.integrity(), Integrity::Intact { events: 51 });
+    }
+
+    #[test]
+    fn the_check_while_serving_moves_the_checkpoint_and_keeps_what_the_full_walk_said() {
+        let (_dir, store) = fresh();
+        store.verify_and_record().unwrap();
+        store.append(Actor::Console, notices(20)).unwrap();
+        store.check_from_checkpoint().unwrap();
+        assert_eq!(checkpoint(&store), store.cursor(store.node_id()).unwrap());
+        // Nothing new: still intact, nothing rewritten.
+        store.check_from_checkpoint().unwrap();
+        assert_eq!(store.integrity(), Integrity::Intact { events: 1 });
+        // An event written after the checkpoint and then damaged is found while serving.
+        store.append(Actor::Console, notices(3)).unwrap();
+        let own = store.node_id().as_str().to_owned();
+        {
+            let db = store.db().unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(EVENTS)
+                .unwrap()
+                .insert((own.as_str(), 23), b"{}".as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        store.check_from_checkpoint().unwrap();
+        match store.integrity() {
+            Integrity::Broken(b) => assert_eq!((b.origin.as_str(), b.seq), (own.as_str(), 23)),
+            other => panic!("not reported: {other:?}"),
+        }
     }
 }
