@@ -5,12 +5,15 @@
 # The two meetings live in the same box and are measured in alternating rounds, so load from
 # elsewhere on the machine falls on both alike.
 # Usage: make bench-writes   (or: bash benches/writes.sh [seconds-per-phase] [rounds] [clients])
+# Defaults: 1 s phases, 15 rounds, 8 clients. Short alternating phases spread other load on the
+# machine over both sizes; on a busy machine writes/s still wanders by 10-30% between runs, so
+# the box's CPU time per write is reported as well.
 # Env: ITEMS=10,5000  DATA_PARENT=<dir for the data directory> (default: a fresh dir under
 # target/, on the same disk as a real box would write; /tmp may be a RAM disk with free fsync).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_PHASE=${1:-5}
-ROUNDS=${2:-3}
+SECONDS_PER_PHASE=${1:-1}
+ROUNDS=${2:-15}
 CLIENTS=${3:-8}
 ITEMS=${ITEMS:-10,5000}
 TARGET=${CARGO_TARGET_DIR:-target}

@@ -8,11 +8,13 @@
 //!
 //! each for `--seconds` with `--concurrency` clients. A write counts once the box has answered
 //! 2xx, which it does only after the event is committed durably. Any other answer stops the run.
+//! With `--pid`, the box's CPU time per write (user + system, from /proc) is reported too: on a
+//! machine shared with other work it wanders much less than writes/s.
 //!
 //! Usage (see benches/writes.sh, which starts the box):
 //!   cargo run --release --example write_load -- --url https://localhost:PORT \
 //!       --ca DATA/tls/root.pem --user thuky --password PASS --items 10,5000 \
-//!       --seconds 5 --rounds 3 --concurrency 8
+//!       --seconds 1 --rounds 15 --concurrency 8 --pid BOX_PID
 
 use anyhow::{anyhow, bail, Context, Result};
 use reqwest::{Certificate, Client, StatusCode};
@@ -27,7 +29,7 @@ struct Args {
     user: String,
     password: String,
     items: Vec<usize>,
-    seconds: u64,
+    seconds: f64,
     rounds: u32,
     concurrency: usize,
     /// The box's process id, to charge it the CPU time each phase costs.
@@ -54,8 +56,8 @@ fn parse_args() -> Result<Args> {
         user: "thuky".into(),
         password: String::new(),
         items: vec![10, 5000],
-        seconds: 5,
-        rounds: 3,
+        seconds: 1.0,
+        rounds: 15,
         concurrency: 8,
         pid: None,
     };
@@ -195,13 +197,13 @@ async fn phase(
     meeting: &str,
     items: Arc<Vec<String>>,
     op: Op,
-    seconds: u64,
+    seconds: f64,
     concurrency: usize,
     pid: Option<u32>,
 ) -> Result<Phase> {
     let cpu0 = pid.and_then(cpu_seconds);
     let start = Instant::now();
-    let until = start + Duration::from_secs(seconds);
+    let until = start + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let (api, meeting, items) = (api.clone(), meeting.to_owned(), items.clone());

@@ -151,6 +151,16 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join(DB_FILE)
 }
 
+/// redb's page cache. Its default (1 GiB) would let one walk of a long log hold most of the
+/// file in the box's memory; the kernel's page cache still keeps the file warm.
+const DB_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+fn open_db(path: &Path) -> Result<Database, redb::DatabaseError> {
+    Database::builder()
+        .set_cache_size(DB_CACHE_BYTES)
+        .open(path)
+}
+
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
@@ -166,7 +176,7 @@ impl Store {
             });
         }
         migrate::precheck(&path)?;
-        let db = Database::open(&path).map_err(|e| open_error(&path, e))?;
+        let db = open_db(&path).map_err(|e| open_error(&path, e))?;
         let (node_id, role) = migrate::check_and_migrate(&db, &path)?;
         check_own_log(&db, &path, &node_id)?;
         if migrate::read_model_version(&db)? != Some(READ_MODEL_VERSION) {
@@ -503,7 +513,7 @@ impl Store {
                 }
             }
         }
-        match Database::open(db_path(&self.inner.dir)) {
+        match open_db(&db_path(&self.inner.dir)) {
             Ok(db) => {
                 *slot = Some(Arc::new(db));
                 self.inner.poisoned.store(false, Ordering::Release);
