@@ -35,8 +35,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Check the event log's hash chain and report the first broken link, if any.
-    Verify(DataArg),
+    /// Check the event log's hash chain and report the first broken link, if any; with
+    /// --blobs, also re-hash every stored document and name those whose bytes are damaged.
+    Verify(VerifyArgs),
     /// List Phonghop boxes announced on the local network (mDNS).
     Discover(DiscoverArgs),
 }
@@ -46,6 +47,15 @@ pub struct DataArg {
     /// The box's data directory.
     #[arg(long, env = "PHONGHOP_DATA", default_value = "/var/lib/phonghop")]
     pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Also re-hash every stored document file (slow on a full disk: it reads every byte).
+    #[arg(long)]
+    pub blobs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -189,7 +199,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args, cli.log_format),
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
-        Command::Verify(args) => verify(&args.data),
+        Command::Verify(args) => verify(&args.data.data, args.blobs),
         Command::Discover(args) => discover(args),
     };
     match result {
@@ -418,29 +428,48 @@ fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(dir: &Path) -> Result<(), Failure> {
+fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
     let store = Store::open(dir)?;
     let report = store.verify()?;
-    match report.broken {
-        None => {
-            println!(
-                "OK: {} events, chain intact, head {}",
-                report.events,
-                report
-                    .head
-                    .map(|h| h.to_hex())
-                    .unwrap_or_else(|| "-".into())
-            );
-            Ok(())
-        }
-        Some(b) => Err(Failure::new(
+    if let Some(b) = report.broken {
+        return Err(Failure::new(
             65,
             format!(
                 "chain broken at event {}: {} ({} events before it are intact)",
                 b.seq, b.reason, report.events
             ),
-        )),
+        ));
     }
+    println!(
+        "OK: {} events, chain intact, head {}",
+        report.events,
+        report
+            .head
+            .map(|h| h.to_hex())
+            .unwrap_or_else(|| "-".into())
+    );
+    if !blobs {
+        return Ok(());
+    }
+    let (checked, bad) = crate::store::blobs::verify_all(&dir.join("blobs"))?;
+    if bad.is_empty() {
+        println!("OK: {checked} document files, every one matches its hash");
+        return Ok(());
+    }
+    for b in &bad {
+        eprintln!(
+            "damaged: {} (its bytes hash to {})",
+            b.path.display(),
+            b.found
+        );
+    }
+    Err(Failure::new(
+        65,
+        format!(
+            "{} of {checked} document files are damaged (listed above): upload those documents again or restore them from a backup",
+            bad.len()
+        ),
+    ))
 }
 
 fn discover(args: DiscoverArgs) -> Result<(), Failure> {

@@ -313,6 +313,12 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             None,
             [401, 401, 401, 404, 200, 200, 200, 404, 401],
         ),
+        (
+            Method::GET,
+            "/api/integrity",
+            None,
+            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+        ),
         (Method::GET, "/healthz", None, ANY),
         (Method::GET, "/readyz", None, ANY),
         // The test client is on loopback, which may always read metrics (a local scraper).

@@ -4,6 +4,7 @@ mod access;
 mod data_dir;
 mod discovery;
 mod disk_full;
+mod downloads;
 mod durability;
 mod helpers;
 mod lifecycle;

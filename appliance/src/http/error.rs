@@ -25,6 +25,8 @@ pub enum ApiError {
     Conflict(String),
     DiskFull,
     Unavailable,
+    /// A stored document's bytes no longer match its hash: it is not served.
+    BlobDamaged,
     Refused(Refusal),
     Internal(String),
 }
@@ -293,6 +295,12 @@ impl IntoResponse for ApiError {
                 "unavailable",
                 "Thiết bị đang tắt hoặc khởi động lại.".into(),
                 "The box is shutting down or restarting.".into(),
+            ),
+            ApiError::BlobDamaged => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "document.damaged",
+                "Tệp tài liệu lưu trong thiết bị đã bị hỏng nên không mở được. Báo thư ký tải lên lại tệp này, hoặc báo cán bộ CNTT.".into(),
+                "The document's file on the box is damaged (its bytes no longer match its hash), so it is not served. Ask the secretary to upload the file again, or tell IT staff.".into(),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

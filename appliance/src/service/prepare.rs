@@ -662,6 +662,51 @@ pub fn readable_blob(
     Ok(None)
 }
 
+/// A document version whose stored file is damaged, for the staff's integrity report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DamagedDocument {
+    pub meeting_id: Id,
+    pub meeting_title: String,
+    pub document_id: Id,
+    pub title: String,
+    pub version: u32,
+    pub file_name: String,
+    pub sha256: String,
+}
+
+/// The documents that use the damaged blobs `shas`: the secretary and the chair see which
+/// documents to upload again; IT staff see only how many files are damaged.
+pub fn damaged_documents(
+    store: &Store,
+    caller: &Caller,
+    shas: &[String],
+) -> Result<Vec<DamagedDocument>, ServiceError> {
+    if caller.staff_may(Role::may_read_metrics) && !caller.staff_may(Role::may_read_meetings) {
+        return Ok(Vec::new());
+    }
+    caller.require(Role::may_read_meetings)?;
+    if shas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for m in store.read(records::meetings)? {
+        for d in &m.documents {
+            for v in d.versions.iter().filter(|v| shas.contains(&v.sha256)) {
+                out.push(DamagedDocument {
+                    meeting_id: m.id.clone(),
+                    meeting_title: m.title.clone(),
+                    document_id: d.id.clone(),
+                    title: d.title.clone(),
+                    version: v.n,
+                    file_name: v.file_name.clone(),
+                    sha256: v.sha256.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
