@@ -398,27 +398,26 @@ impl BlobStore {
         v
     }
 
-    /// The blob on disk was just written or found whole: it is no longer reported damaged.
-    fn repaired(&self, sha256: &str) {
-        if let Ok(mut m) = self.integrity.damaged.lock() {
-            m.remove(sha256);
-        }
-    }
-
     /// Mismatches found since the start (a counter for `/metrics`).
     pub fn mismatches(&self) -> u64 {
         self.integrity.mismatches.load(Ordering::Relaxed)
     }
 
-    /// Whether a blob already on disk under `final_path` holds exactly `sha256`. A damaged copy
-    /// is replaced by a new upload of the same content rather than kept.
-    fn holds(final_path: &Path, sha256: &str) -> bool {
-        std::fs::File::open(final_path)
-            .and_then(|f| {
-                let len = f.metadata()?.len();
-                hash_file(&f, len)
-            })
-            .is_ok_and(|h| h == sha256)
+    /// Whether a blob already on disk under `final_path` holds exactly `sha256`: its stamp if
+    /// so. A damaged copy is replaced by a new upload of the same content rather than kept.
+    fn holds(final_path: &Path, sha256: &str) -> Option<FileStamp> {
+        let f = std::fs::File::open(final_path).ok()?;
+        let meta = f.metadata().ok()?;
+        let found = hash_file(&f, meta.len()).ok()?;
+        (found == sha256).then(|| FileStamp::of(&meta))
+    }
+
+    /// Stamp of the file just written for `sha256`: its bytes were hashed on the way in, so a
+    /// reader does not need to hash it again.
+    fn written(&self, sha256: &str, path: &Path) {
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.record(sha256, FileStamp::of(&meta), true);
+        }
     }
 
     /// Where the blob with this hash lives, if the hash is well-formed.
@@ -514,21 +513,24 @@ impl BlobStore {
         let info = BlobInfo { sha256, size };
         let dir = self.dir.clone();
         let sha = info.sha256.clone();
+        let me = self.clone();
         tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
-            if final_path.is_file() && Self::holds(&final_path, &sha) {
+            if let Some(stamp) = Self::holds(&final_path, &sha) {
                 // Same content already stored: drop this copy.
                 let _ = std::fs::remove_file(&tmp_path);
+                me.record(&sha, stamp, true);
                 return Ok(());
             }
             std::fs::create_dir_all(&parent).map_err(|e| StoreError::io(&parent, e))?;
             std::fs::rename(&tmp_path, &final_path).map_err(|e| StoreError::io(&final_path, e))?;
             fsync_dir(&parent)?;
-            fsync_dir(&dir)
+            fsync_dir(&dir)?;
+            me.written(&sha, &final_path);
+            Ok(())
         })
         .await
         .map_err(|e| StoreError::Db(format!("blob task failed: {e}")))??;
         guard.0 = None;
-        self.repaired(&info.sha256);
         Ok(info)
     }
 
@@ -543,8 +545,8 @@ impl BlobStore {
         let path = self
             .path(&sha256)
             .ok_or_else(|| StoreError::Db("hash is not hex".into()))?;
-        if path.is_file() && Self::holds(&path, &sha256) {
-            self.repaired(&sha256);
+        if let Some(stamp) = Self::holds(&path, &sha256) {
+            self.record(&sha256, stamp, true);
             return Ok(info);
         }
         let tmp = self
@@ -563,7 +565,7 @@ impl BlobStore {
         std::fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
         guard.0 = None;
         fsync_dir(parent)?;
-        self.repaired(&sha256);
+        self.written(&sha256, &path);
         Ok(info)
     }
 
@@ -761,6 +763,13 @@ mod tests {
         let store = BlobStore::open(dir.path()).unwrap();
         let info = store.put_bytes(b"%PDF-1.7 some pages").unwrap();
         let blob = store.open_blob(&info.sha256).await.unwrap().unwrap();
+        assert_eq!(
+            store.checked(&info.sha256, blob.stamp),
+            Checked::Verified,
+            "hashed on the way in"
+        );
+        // After a restart nothing is remembered.
+        let store = BlobStore::open(dir.path()).unwrap();
         assert_eq!(store.checked(&info.sha256, blob.stamp), Checked::Unknown);
         let checks: Vec<_> = (0..8)
             .map(|_| {
