@@ -235,7 +235,14 @@ const send = async <T>(method: Method, path: string, json?: unknown): Promise<T>
 const seg = encodeURIComponent;
 
 /** The staff API, one function per call of docs/api.md. */
+/** Document files the box found damaged (`GET /api/integrity`); IT staff get the count only. */
+export interface Integrity {
+  damaged_blobs: number;
+  documents: { meeting_id: string; meeting_title: string; document_id: string; title: string; version: number; file_name: string }[];
+}
+
 export const staffApi = {
+  integrity: (signal?: AbortSignal) => get<Integrity>('/api/integrity', signal),
   session: (signal?: AbortSignal) => get<SessionInfo>('/api/session', signal),
   signIn: (username: string, password: string) => send<SessionInfo>('POST', '/api/session', { username, password }),
   signOut: () => send<null>('DELETE', '/api/session'),

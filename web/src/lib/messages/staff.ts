@@ -52,6 +52,9 @@ export const staffVi = {
   'staff.desk.people_hint_it': 'Danh sách, máy tính bảng đã ghép nối và thu hồi máy',
   'staff.desk.metrics': 'Số liệu vận hành',
   'staff.desk.metrics_hint': 'Số liệu của máy chủ phòng họp (Prometheus), mở trong thẻ mới',
+  'staff.desk.damaged_title': 'Có {count} tệp tài liệu bị hỏng trong thiết bị',
+  'staff.desk.damaged_hint': 'Các tệp này không còn khớp mã kiểm tra nên không được gửi tới máy tính bảng. Thư ký hãy tải lên lại đúng tệp đó ở trang chuẩn bị cuộc họp, hoặc nhờ cán bộ CNTT khôi phục từ bản sao lưu.',
+  'staff.desk.damaged_open': 'Chuẩn bị cuộc họp',
 
   'staff.person.title': 'Người tham dự',
   'staff.person.name': 'Họ và tên',
@@ -370,6 +373,9 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.desk.people_hint_it': 'List, paired tablets and revoking them',
   'staff.desk.metrics': 'Metrics',
   'staff.desk.metrics_hint': "The meeting room server's metrics (Prometheus), in a new tab",
+  'staff.desk.damaged_title': '{count} document files on the box are damaged',
+  'staff.desk.damaged_hint': 'These files no longer match their hash, so they are not sent to tablets. The secretary should upload the same file again on the meeting preparation page, or IT staff restore it from a backup.',
+  'staff.desk.damaged_open': 'Prepare meeting',
 
   'staff.person.title': 'Person',
   'staff.person.name': 'Full name',
