@@ -38,6 +38,9 @@ pub enum Command {
     /// Check the event log's hash chain and report the first broken link, if any; with
     /// --blobs, also re-hash every stored document and name those whose bytes are damaged.
     Verify(VerifyArgs),
+    /// Rebuild every read model from the event log (the box must be stopped). Sign-ins,
+    /// PINs and paired tablets are kept.
+    Rebuild(DataArg),
     /// List Phonghop boxes announced on the local network (mDNS).
     Discover(DiscoverArgs),
 }
@@ -200,6 +203,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
         Command::Verify(args) => verify(&args.data.data, args.blobs),
+        Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
     };
     match result {
@@ -435,8 +439,8 @@ fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
         return Err(Failure::new(
             65,
             format!(
-                "chain broken at event {}: {} ({} events before it are intact)",
-                b.seq, b.reason, report.events
+                "chain broken at event {} of origin {}: {} ({} events before it are intact)",
+                b.seq, b.origin, b.reason, report.events
             ),
         ));
     }
@@ -448,6 +452,14 @@ fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
             .map(|h| h.to_hex())
             .unwrap_or_else(|| "-".into())
     );
+    for (origin, n) in &report.origins {
+        let whose = if origin == store.node_id() {
+            " (this node)"
+        } else {
+            ""
+        };
+        println!("  origin {origin}{whose}: {n} events");
+    }
     if !blobs {
         return Ok(());
     }
@@ -470,6 +482,13 @@ fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
             bad.len()
         ),
     ))
+}
+
+fn rebuild(dir: &Path) -> Result<(), Failure> {
+    let store = Store::open(dir)?;
+    let n = store.rebuild()?;
+    println!("Đã dựng lại dữ liệu từ nhật ký / read models rebuilt from {n} events");
+    Ok(())
 }
 
 fn discover(args: DiscoverArgs) -> Result<(), Failure> {

@@ -7,6 +7,7 @@ mod disk_full;
 mod downloads;
 mod durability;
 mod helpers;
+mod integrity;
 mod lifecycle;
 mod live_feed;
 mod onboarding;

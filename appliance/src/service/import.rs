@@ -214,7 +214,7 @@ pub fn commit(
             }
             let mut events: Vec<EventBody> = people
                 .iter()
-                .map(|(p, _)| EventBody::PersonAdded { person: p.clone() })
+                .map(|(p, _)| EventBody::PersonAdded { person: p.into() })
                 .collect();
             if let Some(body) = body {
                 let mut members = body.members.clone();

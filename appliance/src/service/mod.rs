@@ -47,6 +47,16 @@ impl Caller {
         }
     }
 
+    /// The caller as the visibility policy sees them.
+    pub fn viewer(&self) -> crate::domain::visibility::Viewer<'_> {
+        use crate::domain::visibility::Viewer;
+        match self {
+            Caller::Anonymous => Viewer::Anonymous,
+            Caller::Staff(a) => Viewer::Staff(&a.roles),
+            Caller::Device { person, .. } => Viewer::Device(&person.id),
+        }
+    }
+
     /// The person a paired device acts for.
     pub fn person_id(&self) -> Option<&Id> {
         match self {
