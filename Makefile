@@ -48,6 +48,7 @@ clean:
 bench: release
 	bash benches/skeleton.sh
 	bash benches/web-bytes.sh
+	bash benches/blob-verify.sh
 
 bench-download: release
 	bash benches/download.sh
