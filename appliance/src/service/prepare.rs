@@ -665,7 +665,8 @@ pub struct DamagedDocument {
 }
 
 /// The documents that use the damaged blobs `shas`: the secretary and the chair see which
-/// documents to upload again; IT staff see only how many files are damaged.
+/// documents to upload again; IT staff may ask but get none (they see only how many files are
+/// damaged); anyone else is refused.
 pub fn damaged_documents(
     store: &Store,
     caller: &Caller,
