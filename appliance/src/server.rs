@@ -32,6 +32,9 @@ pub const SERVING_FILE: &str = "serving.json";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How fast the start-up check of document files may read: a fraction of an SD card's speed,
+/// so the meeting's own downloads keep the disk (2 GB of documents take about two minutes).
+const BLOB_SCRUB_BYTES_PER_SEC: u64 = 16 * 1024 * 1024;
 
 /// Why the box could not start, each with its own exit code for systemd and scripts.
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +266,19 @@ impl Application {
                     "event log verified"
                 ),
                 Err(e) => tracing::error!("could not verify the event log: {e}"),
+            });
+        }
+        // Every document file hashed once, slowly, so a damaged one is reported before a
+        // tablet asks for it.
+        {
+            let (blobs, stop) = (self.store.blobs().clone(), stop_rx.clone());
+            tokio::spawn(async move {
+                let (checked, damaged) = blobs.scrub(BLOB_SCRUB_BYTES_PER_SEC, stop).await;
+                tracing::info!(
+                    checked,
+                    damaged,
+                    "document files checked against their hash"
+                );
             });
         }
         let serving_path = self.serving_path();

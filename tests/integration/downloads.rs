@@ -363,6 +363,60 @@ async fn a_damaged_document_is_never_served() {
     assert!(out.status.success());
 }
 
+#[tokio::test]
+async fn damage_is_found_after_a_restart_before_anyone_asks() {
+    let (mut b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let (meeting, item) = draft_with_item(&b, &sec).await;
+    let d = upload(
+        &b,
+        &sec,
+        &meeting,
+        &item,
+        "Biên bản",
+        "bien-ban.pdf",
+        pdf(400_000, 3),
+    )
+    .await;
+    upload(
+        &b,
+        &sec,
+        &meeting,
+        &item,
+        "Phụ lục",
+        "phu-luc.pdf",
+        pdf(200_000, 4),
+    )
+    .await;
+    let sha = d["versions"][0]["sha256"].as_str().unwrap().to_owned();
+    assert!(b.terminate().success());
+    flip_byte(&blob_path(&b.dir, &sha), 123_456);
+    b.restart().await;
+    let start = std::time::Instant::now();
+    let ready = loop {
+        let ready = b.get_json("/readyz").await;
+        if ready["damaged_blobs"] == 1 || start.elapsed() > std::time::Duration::from_secs(15) {
+            break ready;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert_eq!(ready["damaged_blobs"], 1, "{ready}");
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let (_, v) = b
+        .call(Method::GET, "/api/integrity", Some(&sec), None)
+        .await;
+    assert_eq!(v["documents"][0]["title"], "Biên bản", "{v}");
+    let r = b
+        .client
+        .get(b.url(&format!("/api/blobs/{sha}")))
+        .header("cookie", &sec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500, "known damaged: refused before any byte");
+}
+
 /// The built web app's directory, and the name of one file in `assets/` starting with `prefix`.
 fn built_asset(prefix: &str) -> (PathBuf, String) {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist");
