@@ -3,8 +3,8 @@
 # on loopback, for one 50 MB PDF:
 #   - a whole download (hashed as it streams) against the same bytes as one `Range: bytes=0-`
 #     (a range of a blob already verified is not hashed again): the difference is the hashing;
-#   - after a restart (nothing remembered), the first 64 kB range, which waits for the whole file
-#     to be hashed once, and the next one, which does not.
+#   - after a restart (nothing remembered), the first 64 kB range, which waits until the whole
+#     file has been hashed once (by the start-up check or by this request), and the next one.
 # Usage: make bench   (or: bash benches/blob-verify.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +51,4 @@ kill "$BOX"; wait "$BOX" 2>/dev/null || true; BOX=""
 start
 BLOB="$URL/api/blobs/$SHA"
 FIRST=$(ms -H "Range: bytes=0-65535"); NEXT=$(ms -H "Range: bytes=65536-131071")
-echo "after a restart: first 64 kB range (hashes the whole file once): ${FIRST} ms; the next: ${NEXT} ms"
+echo "after a restart: first 64 kB range (waits for one whole-file hash): ${FIRST} ms; the next: ${NEXT} ms"

@@ -32,8 +32,9 @@ pub const SERVING_FILE: &str = "serving.json";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// How fast the start-up check of document files may read: a fraction of an SD card's speed,
-/// so the meeting's own downloads keep the disk (2 GB of documents take about two minutes).
+/// How fast, on average, the start-up check of document files may read (one file at full speed,
+/// then a pause in proportion): a fraction of an SD card's speed, so the meeting's own
+/// downloads keep the disk (2 GB of documents take about two minutes).
 const BLOB_SCRUB_BYTES_PER_SEC: u64 = 16 * 1024 * 1024;
 
 /// Why the box could not start, each with its own exit code for systemd and scripts.
