@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const ABOUT: &str = "Phonghop: phòng họp không giấy (paperless meeting room).\n\
-One box in the meeting room serves the agenda, documents, attendance and votes to tablets over \
+One box in the meeting room serves the agenda, documents and attendance to tablets over \
 the room's Wi-Fi, with its own certificate authority, and keeps working without internet.";
 
 #[derive(Debug, Parser)]

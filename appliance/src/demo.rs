@@ -5,12 +5,12 @@
 use crate::domain::event::{
     BodyEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry, PersonEntry,
 };
-use crate::domain::import;
 use crate::domain::records::{
     Body, BodyKind, Document, DocumentKind, Id, Item, Layout, LayoutShape, MeetingStatus, Person,
     Seat, Version,
 };
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
+use crate::import;
 use crate::service::{staff, ServiceError};
 use crate::store::{records, Store};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
@@ -130,6 +130,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     }
     let preview = import::preview(MEMBERS_CSV, "thanh-vien-ubnd.csv", None).map_err(internal)?;
     let people: Vec<Person> = preview
+        .sheet
         .rows
         .into_iter()
         .filter_map(|r| r.person.ok())

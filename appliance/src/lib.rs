@@ -18,6 +18,9 @@ pub mod demo;
 pub mod discovery;
 pub mod domain;
 pub mod http;
+pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod qr;
 pub mod server;

@@ -11,6 +11,7 @@ pub mod quorum;
 pub mod records;
 pub mod role;
 pub mod text;
+pub mod vietnamese;
 pub mod visibility;
 
 pub use event::{EventBody, EventEnvelope, Hash, NodeId};

@@ -84,8 +84,15 @@ impl Caller {
 pub enum Refusal {
     PersonInvalid(PersonError),
     PersonDuplicate,
-    ImportUnsupported(String),
-    ImportNoNameColumn(Vec<String>),
+    /// Not a CSV or XLSX file; what it looks like, so the message can say how to save it.
+    ImportUnsupported(crate::import::FileKind),
+    /// An XLSX file that could not be read.
+    ImportDamaged,
+    /// No header with a name column; whether the file's encoding is the likely cause.
+    ImportNoNameColumn {
+        found: Vec<String>,
+        encoding_likely: bool,
+    },
     ImportTooLarge,
     ImportEmpty,
     ImportHasErrors {
