@@ -1,27 +1,37 @@
 // Bytes a tablet pulls from the box for the web app, as sent on the wire (response bodies),
 // before and after precompressed assets: "before" asks without Accept-Encoding, which is what the
 // box sent to every browser until it chose an encoding; "after" asks as Chromium and Safari do.
-// Which files a step loads is read from the built app itself (web/dist): the first visit is
-// index.html and everything it loads statically; a first document open adds the reader's chunk
-// and styles, pdf.js and its worker (scanned-page decoders and fonts load only for such PDFs and
-// are left out).
+// Which files a step loads is read from what the box serves (its embedded build): the first
+// visit is index.html and everything it loads statically; a first document open adds the
+// reader's chunk and styles, pdf.js and its worker (scanned-page decoders and fonts load only for
+// such PDFs and are left out).
 // Usage: node benches/web-bytes.mjs https://localhost:PORT path/to/root.pem
 import fs from 'node:fs';
 import https from 'node:https';
-import path from 'node:path';
 
 const [base, caFile] = process.argv.slice(2);
 const ca = fs.readFileSync(caFile);
-const dist = path.resolve(import.meta.dirname, '..', 'web', 'dist');
-const assets = fs.readdirSync(path.join(dist, 'assets'));
-const one = (re) => {
-  const f = assets.find((n) => re.test(n));
-  if (!f) throw new Error(`no ${re} in web/dist/assets`);
-  return `/assets/${f}`;
+function get(url, acceptEncoding) {
+  return new Promise((resolve, reject) => {
+    const headers = acceptEncoding ? { 'Accept-Encoding': acceptEncoding } : {};
+    https
+      .get(new URL(url, base), { ca, headers }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: res.headers['content-encoding'] ?? 'identity' }));
+      })
+      .on('error', reject);
+  });
+}
+const text = async (url) => (await get(url, null)).body.toString('utf8');
+const bytes = async (url, acceptEncoding) => {
+  const r = await get(url, acceptEncoding);
+  return { n: r.body.length, encoding: r.encoding };
 };
 
-/** The file and every chunk it imports statically, recursively. */
-function closure(files) {
+/** The files and every chunk they import statically, recursively. */
+async function closure(files) {
   const seen = new Set();
   const todo = [...files];
   while (todo.length) {
@@ -29,33 +39,28 @@ function closure(files) {
     if (seen.has(f)) continue;
     seen.add(f);
     if (!f.endsWith('.js')) continue;
-    const text = fs.readFileSync(path.join(dist, f), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*["']\.\/([^"']+\.js)["']/g)) todo.push(`/assets/${m[1]}`);
+    for (const m of (await text(f)).matchAll(/(?:from|import)\s*["']\.\/([^"']+\.js)["']/g)) todo.push(`/assets/${m[1]}`);
   }
   return seen;
 }
 
-const index = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
+const index = await text('/');
 const shell = [...index.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
-const firstVisit = ['/', ...closure(shell)];
+const firstVisit = ['/', ...(await closure(shell))];
 const loaded = new Set(firstVisit);
-const reader = [...closure([one(/^Reader-.*\.js$/), one(/^Reader-.*\.css$/), one(/^readerPdf-.*\.js$/), one(/^readerWorker-.*\.js$/)])].filter(
-  (f) => !loaded.has(f),
-);
-
-function bytes(url, acceptEncoding) {
-  return new Promise((resolve, reject) => {
-    const headers = acceptEncoding ? { 'Accept-Encoding': acceptEncoding } : {};
-    https
-      .get(new URL(url, base), { ca, headers }, (res) => {
-        if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
-        let n = 0;
-        res.on('data', (c) => (n += c.length));
-        res.on('end', () => resolve({ n, encoding: res.headers['content-encoding'] ?? 'identity' }));
-      })
-      .on('error', reject);
-  });
-}
+// The reader, pdf.js and its worker, as the app's own chunks name them.
+const all = (await Promise.all([...loaded].filter((f) => f.endsWith('.js')).map(text))).join('\n');
+const find = (src, re) => {
+  const m = src.match(re);
+  if (!m) throw new Error(`not found: ${re}`);
+  return `/assets/${m[1]}`;
+};
+const readerJs = find(all, /["'`](?:\.\/|assets\/)(Reader-[\w-]+\.js)["'`]/);
+const readerCss = find(all, /["'`]assets\/(Reader-[\w-]+\.css)["'`]/);
+const readerSrc = await text(readerJs);
+const pdfJs = find(readerSrc, /["'`]\.\/(readerPdf-[\w-]+\.js)["'`]/);
+const worker = find(await text(pdfJs), /["'`]\/assets\/(readerWorker-[\w-]+\.js)["'`]/);
+const reader = [...(await closure([readerJs, readerCss, pdfJs, worker]))].filter((f) => !loaded.has(f));
 
 const kB = (n) => `${(n / 1024).toFixed(0)} kB`;
 async function step(name, files) {
@@ -75,7 +80,6 @@ async function step(name, files) {
 
 const v = await step('first visit', firstVisit);
 const d = await step('first document open', reader);
-const worker = one(/^readerWorker-.*\.js$/);
 const w0 = (await bytes(worker, null)).n;
 const w1 = await bytes(worker, 'gzip, deflate, br');
 console.log(`pdf.js worker          ${kB(w0)} → ${kB(w1.n)} (${w1.encoding})`);
