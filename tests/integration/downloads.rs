@@ -407,6 +407,8 @@ async fn damage_is_found_after_a_restart_before_anyone_asks() {
         .call(Method::GET, "/api/integrity", Some(&sec), None)
         .await;
     assert_eq!(v["documents"][0]["title"], "Biên bản", "{v}");
+    let (_, session) = b.call(Method::GET, "/api/session", Some(&sec), None).await;
+    assert_eq!(session["damaged_blobs"], 1, "{session}");
     let r = b
         .client
         .get(b.url(&format!("/api/blobs/{sha}")))
