@@ -378,7 +378,7 @@ async fn damage_is_found_after_a_restart_before_anyone_asks() {
         pdf(400_000, 3),
     )
     .await;
-    upload(
+    let other = upload(
         &b,
         &sec,
         &meeting,
@@ -417,6 +417,20 @@ async fn damage_is_found_after_a_restart_before_anyone_asks() {
         .await
         .unwrap();
     assert_eq!(r.status(), 500, "known damaged: refused before any byte");
+
+    // A file that is gone altogether is reported the same way.
+    let gone = other["versions"][0]["sha256"].as_str().unwrap();
+    std::fs::remove_file(blob_path(&b.dir, gone)).unwrap();
+    let r = b
+        .client
+        .get(b.url(&format!("/api/blobs/{gone}")))
+        .header("cookie", &sec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "document.damaged");
+    assert_eq!(b.get_json("/readyz").await["damaged_blobs"], 2);
 }
 
 /// The built web app's directory, and the name of one file in `assets/` starting with `prefix`.

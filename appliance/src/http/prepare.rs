@@ -488,10 +488,11 @@ async fn blob(
         return Ok(r);
     }
     let blobs = st.store.blobs();
-    let mut open = blobs
-        .open_blob(&sha)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("blob {sha} is missing from the disk")))?;
+    let Some(mut open) = blobs.open_blob(&sha).await? else {
+        // A document names it, yet its file is gone: as bad as damaged, and reported the same.
+        blobs.report_missing(&sha);
+        return Err(ApiError::BlobDamaged);
+    };
     let len = open.len;
     let range = if if_range_holds(&headers, &etag) {
         wanted_range(

@@ -52,6 +52,13 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
+    /// The stamp of a file that is not there: any file put back differs from it.
+    const MISSING: FileStamp = FileStamp {
+        size: 0,
+        mtime_ns: 0,
+        inode: 0,
+    };
+
     pub fn of(meta: &std::fs::Metadata) -> Self {
         Self {
             size: meta.len(),
@@ -261,11 +268,19 @@ impl BlobStore {
             .unwrap_or(true);
         if !good && new {
             self.integrity.mismatches.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(
-                sha256,
-                path = %self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256).display(),
-                "a stored document's bytes do not match its hash: it is not served; upload the file again or restore it from a backup"
-            );
+            let path = self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256);
+            if stamp == FileStamp::MISSING {
+                tracing::error!(sha256, path = %path.display(), "a stored document's file is missing: upload the file again or restore it from a backup");
+            } else {
+                tracing::error!(sha256, path = %path.display(), "a stored document's bytes do not match its hash: it is not served; upload the file again or restore it from a backup");
+            }
+        }
+    }
+
+    /// A document refers to this blob but its file is gone: reported like a damaged one.
+    pub fn report_missing(&self, sha256: &str) {
+        if is_sha256_hex(sha256) {
+            self.record(sha256, FileStamp::MISSING, false);
         }
     }
 
