@@ -47,6 +47,7 @@ clean:
 
 bench: release
 	bash benches/skeleton.sh
+	PHONGHOP_BIN=target/release/phonghop node benches/live-tablets.mjs 500
 
 bench-download: release
 	bash benches/download.sh
