@@ -224,4 +224,29 @@ describe('screens apply live events', () => {
       await chairTab.context.close();
     }
   });
+
+  test("the chair's own tablet, revoked while on the console, says so (one client reports it)", { timeout: 120_000 }, async () => {
+    const context = await newTablet(chrome.browser);
+    try {
+      const page = await context.newPage();
+      const { code } = await desk('POST', `/api/people/${people.an.id}/pairing-code`);
+      await page.goto(`${box.origin}/pair?code=${code}`);
+      await page.getByTestId('pin').fill('9753');
+      await page.getByTestId('pair-submit').click();
+      await page.getByTestId('confirm-pin').fill('9753');
+      await page.getByTestId('confirm-submit').click();
+      await page.waitForURL(`${box.origin}/meetings`);
+      await page.goto(`${box.origin}/chair/meetings/${meeting.id}`);
+      await page.getByTestId('chair-count-present').waitFor();
+      const { devices } = await desk('GET', `/api/people/${people.an.id}/devices`);
+      await desk('DELETE', `/api/devices/${devices[0].id}`);
+      // The console's feed ends; the screen learns why and says so, without a reload.
+      await page.getByTestId('device-revoked').waitFor({ timeout: 20_000 });
+      // Opened afresh, the staff screens' calls report it too.
+      await page.goto(`${box.origin}/chair/meetings/${meeting.id}`);
+      await page.getByTestId('device-revoked').waitFor({ timeout: 20_000 });
+    } finally {
+      await context.close();
+    }
+  });
 });

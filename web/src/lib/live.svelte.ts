@@ -117,6 +117,9 @@ export class MeetingFeed {
         source.close();
         this.#source = null;
         if (this.#stopped) return;
+        // The box refused the feed (EventSource does not say why): one plain request through
+        // the API client finds out, and a revoked tablet is told so on every screen.
+        void getJson<unknown>('/api/me').catch(() => undefined);
         this.#retry = setTimeout(() => this.#connect(), this.#delay);
         this.#delay = Math.min(this.#delay * 2, RETRY_MAX_MS);
       }
