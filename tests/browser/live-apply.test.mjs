@@ -5,9 +5,12 @@
 // /metrics). A kind the screen cannot apply, and a reconnect, are covered too.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, Box, launchChromium, newTablet, waitForText } from './helpers.mjs';
+import { BIN, Box, REPO, launchChromium, newTablet, waitForText } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
@@ -23,15 +26,39 @@ async function addStaff(box, accounts) {
   await box.start();
 }
 
+/** Uploads a fixture PDF the way the desk does (raw body). */
+function upload(box, cookie, pathname, fixture) {
+  const bytes = fs.readFileSync(path.join(REPO, 'tests', 'fixtures', fixture));
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${box.origin}${pathname}`,
+      { method: 'POST', ca: box.caPem, headers: { Accept: 'application/json', Origin: box.origin, Cookie: cookie, 'Content-Type': 'application/pdf', 'X-File-Name': fixture, 'Content-Length': bytes.length } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 201) reject(new Error(`upload → ${res.statusCode} ${text}`));
+          else resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
 async function signIn(box, { username, password }) {
   const res = await box.request('POST', '/api/session', { json: { username, password }, headers: { Origin: box.origin } });
   assert.equal(res.status, 200, `sign in as ${username}: ${res.text}`);
   const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_session='));
-  return async (method, pathname, json) => {
+  const call = async (method, pathname, json) => {
     const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
     assert.ok(r.status >= 200 && r.status < 300, `${method} ${pathname} → ${r.status} ${r.text}`);
     return r.json;
   };
+  call.cookie = cookie;
+  return call;
 }
 
 async function staffPage(browser, box, account, pathname) {
@@ -75,6 +102,7 @@ describe('screens apply live events', () => {
   let desk;
   const people = {};
   let meeting;
+  let firstItem;
 
   before(async () => {
     box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
@@ -107,7 +135,7 @@ describe('screens apply live events', () => {
       seats: ['CT', 'A1', 'A2', 'A3', 'A4'].map((id, i) => ({ id, label: id, x: 100 + i * 150, y: i === 0 ? 150 : 450 })),
     });
     await desk('PUT', `/api/meetings/${meeting.id}/seats`, { assignments: { CT: people.an.id, A1: people.binh.id, A2: people.cuong.id, A3: people.dung.id } });
-    await desk('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng' });
+    firstItem = await desk('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng' });
     const chair = await signIn(box, CHAIR);
     await desk('POST', `/api/meetings/${meeting.id}/submit`);
     await chair('POST', `/api/meetings/${meeting.id}/approve`);
@@ -191,6 +219,16 @@ describe('screens apply live events', () => {
       for (const t of tablets) await waitForText(t.page.getByTestId('meeting-title'), 'Phiên họp thường kỳ tháng 11 (dời giờ)');
       for (const t of tablets) {
         assert.equal(await t.page.locator('.when time').getAttribute('datetime'), later.toISOString().replace('.000Z', 'Z'));
+      }
+
+      // 6. A document for everyone, uploaded after publishing, then restricted to Cường only:
+      // it appears on every tablet, then leaves Bình's and Dung's, and stays on Cường's.
+      const doc = await upload(box, desk.cookie, `/api/meetings/${meeting.id}/items/${firstItem.id}/documents?title=${encodeURIComponent('Giấy mời họp bổ sung')}`, 'giay-moi-hop.pdf');
+      for (const t of tablets) await t.page.getByTestId('delegate-doc').filter({ hasText: 'Giấy mời họp bổ sung' }).waitFor();
+      await desk('PUT', `/api/documents/${doc.id}`, { title: 'Giấy mời họp (riêng)', restricted_to: [people.cuong.id] });
+      await tablets[1].page.getByTestId('delegate-doc').filter({ hasText: 'Giấy mời họp (riêng)' }).waitFor();
+      for (const t of [tablets[0], tablets[2]]) {
+        await t.page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="delegate-doc"]')].some((el) => el.textContent.includes('Giấy mời họp')));
       }
 
       await sleep(1_000); // anything late would show now
