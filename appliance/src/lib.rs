@@ -18,6 +18,7 @@ pub mod demo;
 pub mod discovery;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod qr;
 pub mod server;

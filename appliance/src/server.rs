@@ -251,6 +251,20 @@ impl Application {
                 .ok()
                 .flatten()
         };
+        // The full walk of every chain, after start-up's quick check from the checkpoint: a
+        // break found here turns /readyz and the staff screens red; serving goes on so that
+        // staff can see it and act.
+        {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || match store.verify_and_record() {
+                Ok(r) => tracing::info!(
+                    events = r.events,
+                    intact = r.broken.is_none(),
+                    "event log verified"
+                ),
+                Err(e) => tracing::error!("could not verify the event log: {e}"),
+            });
+        }
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();

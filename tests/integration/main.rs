@@ -6,6 +6,8 @@ mod discovery;
 mod disk_full;
 mod durability;
 mod helpers;
+mod import_lists;
+mod integrity;
 mod lifecycle;
 mod live_feed;
 mod onboarding;

@@ -543,6 +543,24 @@ async fn bad_uploads_and_stale_edits_are_refused_and_leave_nothing() {
             "{name}: {e}"
         );
     }
+    // A ".docx" that is not one: the Vietnamese message names it in Vietnamese.
+    let (s, e) = b
+        .upload(
+            &sec,
+            &path("Giấy mời"),
+            "giay-moi.docx",
+            b"<html></html>".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (415, Some("document.disguised"))
+    );
+    let vi = e["message"].as_str().unwrap();
+    assert!(
+        vi.contains("văn bản Word (.docx)") && !vi.contains("document"),
+        "{vi}"
+    );
     // Over the configured 1 MB, with a real PDF header.
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(1024 * 1024 + 10, b'x');

@@ -31,10 +31,12 @@ impl TextError {
     }
 }
 
-/// Trims, refuses control characters (newlines included unless `multiline`), and bounds the
-/// length in characters, not bytes, since Vietnamese letters take two or three bytes each.
+/// Trims, stores NFC (what most keyboards type; macOS sends NFD), refuses control characters
+/// (newlines included unless `multiline`), and bounds the length in characters, not bytes,
+/// since Vietnamese letters take two or three bytes each.
 fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<String, TextError> {
-    let trimmed = raw.trim();
+    let composed = super::vietnamese::nfc(raw);
+    let trimmed = composed.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty { field });
     }
@@ -190,6 +192,13 @@ mod tests {
             RoomName::parse("  Phòng họp  ").unwrap().as_str(),
             "Phòng họp"
         );
+    }
+
+    #[test]
+    fn decomposed_text_is_stored_composed() {
+        let nfd = "Pho\u{300}ng ho\u{323}p xa\u{303} \u{110}o\u{302}\u{301}i";
+        assert_eq!(RoomName::parse(nfd).unwrap().as_str(), "Phòng họp xã Đối");
+        assert_eq!(NoticeText::parse(nfd).unwrap().as_str(), "Phòng họp xã Đối");
     }
 
     #[test]

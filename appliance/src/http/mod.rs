@@ -237,23 +237,29 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
-            if let Some(a) = staff::session_account(&state.store, token)? {
-                return Ok(Caller::Staff(a));
-            }
-        }
-        if let Some(token) = cookie_value(&parts.headers, DEVICE_COOKIE) {
-            return match devices::device_session(&state.store, token) {
-                Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
-                Ok(None) => Ok(Caller::Anonymous),
-                Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
-                    Err(ApiError::Refused(Refusal::DeviceRevoked))
-                }
-                Err(e) => Err(e.into()),
-            };
-        }
-        Ok(Caller::Anonymous)
+        resolve_caller(&state.store, &parts.headers)
     }
+}
+
+/// Who the cookies in `headers` stand for, as the store says now. Live feeds call this again
+/// for every event, so a sign-out or a revocation reaches a feed that is already open.
+pub fn resolve_caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+        if let Some(a) = staff::session_account(store, token)? {
+            return Ok(Caller::Staff(a));
+        }
+    }
+    if let Some(token) = cookie_value(headers, DEVICE_COOKIE) {
+        return match devices::device_session(store, token) {
+            Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
+            Ok(None) => Ok(Caller::Anonymous),
+            Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
+                Err(ApiError::Refused(Refusal::DeviceRevoked))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    Ok(Caller::Anonymous)
 }
 
 /// Like [`Staff`], but absent rather than an error.

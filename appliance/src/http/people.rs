@@ -273,7 +273,7 @@ pub fn decode_file_name(raw: &str) -> String {
 }
 
 fn problem_json(p: &RowProblem) -> Value {
-    use crate::domain::import::RowError;
+    use crate::import::{LetterDamage, RowError};
     let (field, code, vi, en) = match p {
         RowProblem::Exists => (
             "name",
@@ -288,8 +288,31 @@ fn problem_json(p: &RowProblem) -> Value {
         RowProblem::Row(RowError::Duplicate { first_line }) => (
             "name",
             "row.duplicate",
-            format!("Trùng với dòng {first_line}."),
-            format!("Same person as row {first_line}."),
+            format!("Trùng người với dòng {first_line} (cùng họ tên, cùng số điện thoại)."),
+            format!("Same person as row {first_line} (same name and phone)."),
+        ),
+        RowProblem::Row(RowError::Repeated { first_line }) => (
+            "name",
+            "row.repeated",
+            format!("Dòng này lặp lại dòng {first_line}."),
+            format!("This row repeats row {first_line}."),
+        ),
+        RowProblem::Row(RowError::DamagedLetters { field, damage }) => (
+            *field,
+            match damage {
+                LetterDamage::Lost => "row.lost_letters",
+                LetterDamage::Misread => "row.misread_letters",
+            },
+            match damage {
+                LetterDamage::Lost => "Chữ có dấu đã mất, bị thay bằng “?”.".to_owned(),
+                LetterDamage::Misread => "Chữ có dấu bị đọc sai bảng mã.".to_owned(),
+            },
+            match damage {
+                LetterDamage::Lost => "Accented letters were lost to “?”.".to_owned(),
+                LetterDamage::Misread => {
+                    "Accented letters were read in the wrong encoding.".to_owned()
+                }
+            },
         ),
         RowProblem::Row(RowError::SpreadsheetError { field, value }) => (
             *field,
@@ -309,7 +332,7 @@ async fn import_preview(
 ) -> Result<Json<Value>, ApiError> {
     // Who is asking comes first: nobody else gets to make the box hold a 5 MB body.
     caller.require(crate::domain::Role::may_manage_meetings)?;
-    let limit = crate::domain::import::MAX_BYTES;
+    let limit = crate::import::MAX_BYTES;
     let bytes = axum::body::to_bytes(body, limit + 1)
         .await
         .map_err(|_| ApiError::Refused(Refusal::ImportTooLarge))?;
@@ -341,6 +364,13 @@ async fn import_preview(
             json!({
                 "line": r.line,
                 "ok": r.problems.is_empty(),
+                "cells": {
+                    "name": r.cells.name,
+                    "position": r.cells.position,
+                    "unit": r.cells.unit,
+                    "phone": r.cells.phone,
+                    "role": r.cells.role,
+                },
                 "person": r.draft.as_ref().map(|d| json!({
                     "name": d.name.as_str(),
                     "position": d.position.as_ref().map(|v| v.as_str()),
@@ -353,9 +383,13 @@ async fn import_preview(
         })
         .collect();
     let format = match &pv.format {
-        crate::domain::import::ImportFormat::Xlsx { .. } => "xlsx",
-        crate::domain::import::ImportFormat::Csv { .. } => "csv",
+        crate::import::ImportFormat::Xlsx { .. } => "xlsx",
+        crate::import::ImportFormat::Csv { .. } => "csv",
     };
+    let damage = pv.damage.map(|d| {
+        let (code, vi, en) = super::error::letter_damage(d);
+        json!({"code": code, "message": vi, "message_en": en})
+    });
     Ok(Json(json!({
         "preview_id": pv.id,
         "format": format,
@@ -363,6 +397,7 @@ async fn import_preview(
         "rows": rows,
         "valid": pv.valid(),
         "invalid": pv.invalid(),
+        "damage": damage,
     })))
 }
 

@@ -33,7 +33,7 @@ pub fn save_layout(store: &Store, caller: &Caller, layout: Layout) -> Result<Lay
         }
         Ok::<_, ServiceError>((
             vec![EventBody::LayoutSaved {
-                layout: layout.clone(),
+                layout: (&layout).into(),
             }],
             (),
         ))

@@ -135,6 +135,23 @@ export function reduceMeeting<M extends PreparedMeeting>(m: M, ev: LiveEvent, vi
       const order = ids(b.order);
       return order ? { state: { ...m, agenda: reorder(agenda, order) } } : 'refetch';
     }
+    case 'document.added':
+    case 'document.version_added':
+    case 'document.updated':
+    case 'document.removed':
+      // The box tells a viewer only that a document is now hidden from them:
+      // `{meeting_id, document_id, hidden: true}`.
+      if (b.hidden === true) return { state: { ...m, documents: docs.filter((x) => x.id !== str(b.document_id)) } };
+      return reduceDocument(m, ev, viewer);
+    default:
+      return reduceRest(m, ev, computed);
+  }
+}
+
+function reduceDocument<M extends PreparedMeeting>(m: M, ev: LiveEvent, viewer: Viewer): Outcome<M> {
+  const b = ev.body ?? {};
+  const docs = m.documents ?? [];
+  switch (ev.kind) {
     case 'document.added': {
       const d = b.document as Record<string, unknown> | undefined;
       const id = str(d?.id);
@@ -182,6 +199,15 @@ export function reduceMeeting<M extends PreparedMeeting>(m: M, ev: LiveEvent, vi
     }
     case 'document.removed':
       return { state: { ...m, documents: docs.filter((x) => x.id !== str(b.document_id)) } };
+    default:
+      return 'ignored';
+  }
+}
+
+function reduceRest<M extends PreparedMeeting>(m: M, ev: LiveEvent, computed: boolean): Outcome<M> {
+  const b = ev.body ?? {};
+  const docs = m.documents ?? [];
+  switch (ev.kind) {
     case 'meeting.submitted':
     case 'meeting.approved':
     case 'meeting.sent_back':

@@ -86,6 +86,8 @@ export type PersonKind = 'member' | 'guest';
 export interface ImportRow {
   line: number;
   ok: boolean;
+  /** The row's cells as read from the file, shown when the row has no valid person. */
+  cells: { name: string; position: string; unit: string; phone: string; role: string };
   person?: { name: string; position: string | null; unit: string | null; phone: string | null; kind: PersonKind };
   errors: FieldError[];
 }
@@ -97,6 +99,8 @@ export interface ImportPreview {
   rows: ImportRow[];
   valid: number;
   invalid: number;
+  /** Set when the file's Vietnamese letters were lost (`import.lost_letters`) or misread. */
+  damage: ApiErrorBody | null;
 }
 
 export interface ImportResult {
