@@ -10,6 +10,7 @@ mod onboarding;
 mod people;
 mod prepare;
 mod probes;
+pub mod views;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
