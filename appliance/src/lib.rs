@@ -19,6 +19,8 @@ pub mod discovery;
 pub mod domain;
 pub mod http;
 pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod qr;
 pub mod server;

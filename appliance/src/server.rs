@@ -32,6 +32,8 @@ pub const SERVING_FILE: &str = "serving.json";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the chain checkpoint moves to the head while serving.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
 /// Why the box could not start, each with its own exit code for systemd and scripts.
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +267,26 @@ impl Application {
                 Err(e) => tracing::error!("could not verify the event log: {e}"),
             });
         }
+        // The checkpoint follows the head, so a start after a power cut walks little.
+        let checkpoints = {
+            let store = self.store.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+                every.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = every.tick() => {
+                            let s = store.clone();
+                            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.advance_checkpoint()).await {
+                                tracing::warn!("could not move the chain checkpoint: {e}");
+                            }
+                        }
+                    }
+                }
+            })
+        };
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -309,6 +331,7 @@ impl Application {
         let _ = https.await;
         let _ = plain.await;
         let _ = renew.await;
+        let _ = checkpoints.await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
@@ -317,6 +340,10 @@ impl Application {
             {
                 tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}");
             }
+        }
+        let store = self.store.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.advance_checkpoint()).await {
+            tracing::warn!("could not move the chain checkpoint at shutdown: {e}");
         }
         let _ = std::fs::remove_file(&serving_path);
         tracing::info!("stopped");

@@ -6,6 +6,7 @@ mod data_dir;
 mod discovery;
 mod disk_full;
 mod durability;
+mod feed_matrix;
 mod helpers;
 mod import_lists;
 mod integrity;

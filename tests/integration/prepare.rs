@@ -6,7 +6,7 @@ use crate::tablets::{box_with_staff, box_with_staff_and_config, CHAIR_PW, SECRET
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
@@ -15,7 +15,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn encode(name: &str) -> String {
+pub(crate) fn encode(name: &str) -> String {
     name.bytes()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == b'.' || c == b'-' {
@@ -29,7 +29,12 @@ fn encode(name: &str) -> String {
 
 impl TestBox {
     /// A draft meeting of a new body with these members; returns its id.
-    async fn draft_meeting(&self, sec: &str, members: &[String], starts_at: &str) -> String {
+    pub(crate) async fn draft_meeting(
+        &self,
+        sec: &str,
+        members: &[String],
+        starts_at: &str,
+    ) -> String {
         let (_, body) = self
             .call(
                 Method::POST,
@@ -53,13 +58,13 @@ impl TestBox {
         m["id"].as_str().unwrap().to_owned()
     }
 
-    async fn add_item(&self, sec: &str, meeting: &str, title: &str) -> String {
+    pub(crate) async fn add_item(&self, sec: &str, meeting: &str, title: &str) -> String {
         let (s, v) = self.call(Method::POST, &format!("/api/meetings/{meeting}/items"), Some(sec), Some(json!({"title": title, "presenter": "Chủ tịch UBND xã", "duration_minutes": 30}))).await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_owned()
     }
 
-    async fn upload(
+    pub(crate) async fn upload(
         &self,
         cookie: &str,
         path: &str,
@@ -84,7 +89,7 @@ impl TestBox {
         )
     }
 
-    async fn upload_pdf(
+    pub(crate) async fn upload_pdf(
         &self,
         sec: &str,
         meeting: &str,

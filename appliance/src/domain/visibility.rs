@@ -221,6 +221,14 @@ pub fn meeting_event(
                 Shown::WithoutReason
             }
         }
+        // Those who see every document see its whole history, a removed one's too.
+        EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+            if staff_view =>
+        {
+            Shown::Whole
+        }
         EventBody::DocumentAdded { .. } | EventBody::DocumentVersionAdded { .. } => {
             if sees_now(document_now) {
                 Shown::Whole

@@ -188,7 +188,7 @@ impl Store {
         }
         let blobs = BlobStore::open(&dir.join("blobs"))?;
         let store = Self::from_parts(db, dir, node_id, role, blobs);
-        store.check_from_checkpoint()?;
+        store.advance_checkpoint()?;
         Ok(store)
     }
 
@@ -297,10 +297,15 @@ impl Store {
         }
     }
 
-    /// Start-up's check: the node's own chain from the last checkpoint to the head, which is
-    /// quick however long the log. The checkpoint moves to the head when it holds; the full
-    /// walk ([`Self::verify_and_record`]) runs after start.
-    fn check_from_checkpoint(&self) -> Result<(), StoreError> {
+    /// Checks the node's own chain from the last checkpoint to the head and moves the
+    /// checkpoint there when it holds. Run at start (quick however long the log, as long as the
+    /// checkpoint is recent), every few minutes while serving and at shutdown, so that a start
+    /// after a crash has little to walk; the full walk ([`Self::verify_and_record`]) runs
+    /// after start.
+    pub fn advance_checkpoint(&self) -> Result<(), StoreError> {
+        if self.integrity().is_broken() {
+            return Ok(());
+        }
         let own = self.inner.node_id.as_str().to_owned();
         let db = self.db()?;
         let outcome = {
@@ -332,7 +337,10 @@ impl Store {
                 txn.open_table(CHECKPOINTS)?
                     .insert(own.as_str(), serde_json::to_vec(&head)?.as_slice())?;
                 txn.commit()?;
-                self.set_integrity(Integrity::CheckedFromCheckpoint { upto: head.seq });
+                // A full walk already done stays the better news.
+                if let Integrity::CheckedFromCheckpoint { .. } = self.integrity() {
+                    self.set_integrity(Integrity::CheckedFromCheckpoint { upto: head.seq });
+                }
             }
             Walk::Broken(b) => self.set_integrity(Integrity::Broken(b)),
         }
@@ -345,9 +353,12 @@ impl Store {
         let report = self.verify()?;
         match &report.broken {
             Some(b) => self.set_integrity(Integrity::Broken(b.clone())),
-            None => self.set_integrity(Integrity::Intact {
-                events: report.events,
-            }),
+            None => {
+                self.set_integrity(Integrity::Intact {
+                    events: report.events,
+                });
+                self.advance_checkpoint()?;
+            }
         }
         Ok(report)
     }
