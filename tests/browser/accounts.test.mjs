@@ -150,4 +150,44 @@ describe('staff accounts', () => {
         await secCtx.close();
       }
     }));
+
+  test('a secretary signed out by the IT admin leaves the attendance desk for the sign-in screen at once', { timeout: 60_000 }, () =>
+    withBoxLog(box, async () => {
+      const call = async (cookie, method, pathname, json) => {
+        const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
+        assert.ok(r.status >= 200 && r.status < 300, `${method} ${pathname} → ${r.status} ${r.text}`);
+        return r.json;
+      };
+      const signIn = async (username, password) => {
+        const r = await box.request('POST', '/api/session', { json: { username, password }, headers: { Origin: box.origin } });
+        assert.equal(r.status, 200, r.text);
+        return [].concat(r.headers['set-cookie']).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_session='));
+      };
+      const admin = await signIn('admin', box.adminPassword);
+      await call(admin, 'POST', '/api/accounts', { username: 'thuky3', display_name: 'Lò Văn Sáng', roles: ['secretary'], password: 'mat-khau-thu-ky-3' });
+      const api = await signIn('thuky3', 'mat-khau-thu-ky-3');
+      const person = await call(api, 'POST', '/api/people', { name: 'Lê Văn An' });
+      const body = await call(api, 'POST', '/api/bodies', { name: 'UBND xã Thử Nghiệm', kind: 'ubnd' });
+      await call(api, 'PUT', `/api/bodies/${body.id}/members`, { members: [person.id] });
+      const meeting = await call(api, 'POST', '/api/meetings', { body_id: body.id, title: 'Họp thử đăng xuất', starts_at: '2026-12-02T02:00:00Z' });
+
+      const context = await newTablet(chrome.browser);
+      try {
+        const page = await context.newPage();
+        const at = `/desk/meetings/${meeting.id}/attendance`;
+        await page.goto(`${box.origin}${at}`);
+        await page.waitForURL(/\/staff\/sign-in\?next=/);
+        await signInForm(page, 'thuky3', 'mat-khau-thu-ky-3');
+        await page.waitForURL((u) => u.pathname === at);
+        await page.getByText('Lê Văn An').first().waitFor();
+        // Wait until the page's live feed is open, so its end is what is tested.
+        await waitForText(page.getByText('Đã kết nối').first(), 'Đã kết nối');
+        const ended = await call(admin, 'DELETE', '/api/accounts/thuky3/sessions');
+        assert.equal(ended.ended, 2);
+        await page.waitForURL((u) => u.pathname === '/staff/sign-in' && u.searchParams.get('next') === at, { timeout: 10_000 });
+        await page.getByRole('button', { name: 'Đăng nhập' }).waitFor();
+      } finally {
+        await context.close();
+      }
+    }));
 });

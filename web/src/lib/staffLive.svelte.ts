@@ -17,12 +17,18 @@ export class MeetingFeed {
   readonly #url: string;
   readonly #handlers: Record<string, () => void>;
   readonly #onOpen: () => void;
+  readonly #onSignedOut: (() => void) | undefined;
 
-  /** `handlers`: event kind → what to do; `onOpen`: runs on every (re)connect. */
-  constructor(meetingId: string, handlers: Record<string, () => void>, onOpen: () => void) {
+  /**
+   * `handlers`: event kind → what to do; `onOpen`: runs on every (re)connect; `onSignedOut`:
+   * runs (and the feed stops) when the feed is refused because the visitor is nobody any more,
+   * e.g. the IT admin ended their sessions, disabled the account or reset its password.
+   */
+  constructor(meetingId: string, handlers: Record<string, () => void>, onOpen: () => void, onSignedOut?: () => void) {
     this.#url = staffApi.eventsUrl(meetingId);
     this.#handlers = handlers;
     this.#onOpen = onOpen;
+    this.#onSignedOut = onSignedOut;
   }
 
   start(): void {
@@ -60,12 +66,26 @@ export class MeetingFeed {
         if (this.#stopped) return;
         this.#retry = setTimeout(() => this.#connect(), this.#delay);
         this.#delay = Math.min(this.#delay * 2, RETRY_MAX_MS);
+        if (this.#onSignedOut) void this.#checkSignedOut(this.#onSignedOut);
       }
     });
     for (const [kind, handler] of Object.entries(this.#handlers)) {
       source.addEventListener(kind, () => {
         if (this.#source === source) handler();
       });
+    }
+  }
+
+  /** Asks who the visitor is now; if nobody, stops and says so. */
+  async #checkSignedOut(then: () => void): Promise<void> {
+    try {
+      const me = await staffApi.me();
+      if (me.kind === 'anonymous' && !this.#stopped) {
+        this.stop();
+        then();
+      }
+    } catch {
+      // Unreachable box or a revoked tablet: keep retrying as before.
     }
   }
 
