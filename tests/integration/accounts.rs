@@ -365,3 +365,41 @@ async fn admin_create_while_the_box_runs_refuses_and_says_how() {
     assert_eq!(try_sign_in(&b, "admin", ADMIN_PASSWORD).await.0, 401);
     b.sign_in("admin", "mat-khau-moi-admin").await;
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_locks_out_like_sign_in() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let (s, _) = b
+            .call(
+                Method::POST,
+                "/api/session/password",
+                Some(&sec),
+                Some(json!({"current": format!("doan-mo-{i}"), "new": "mat-khau-moi-thu-ky"})),
+            )
+            .await;
+        statuses.push(s.as_u16());
+    }
+    assert_eq!(statuses, [403, 403, 403, 403, 429]);
+    // Locked: even the right one is refused now, here and at sign-in.
+    let (s, v) = b
+        .call(
+            Method::POST,
+            "/api/session/password",
+            Some(&sec),
+            Some(json!({"current": SECRETARY_PW, "new": "mat-khau-moi-thu-ky"})),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (429, Some("auth.locked_out")),
+        "{v}"
+    );
+    assert_eq!(try_sign_in(&b, "thuky", SECRETARY_PW).await.0, 429);
+    assert!(
+        signed_in(&b, &sec).await,
+        "the session itself is not ended by guesses"
+    );
+}
