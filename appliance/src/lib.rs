@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+mod contract;
 pub mod demo;
 pub mod discovery;
 pub mod domain;

@@ -701,6 +701,62 @@ async fn publishing_late_is_flagged() {
     assert_eq!(m["publish_warning"]["rule_days"], 3);
 }
 
+/// Times come back in UTC whatever offset they were sent with, so that clients can sort them
+/// (issue 8, item 10): a meeting at 08:00 in Vietnam sorts before one at 02:00 UTC.
+#[tokio::test]
+async fn times_come_back_in_utc_whatever_offset_was_sent() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let p = b.add_person(&sec, "Đinh Văn Hai", "").await;
+    let early = b
+        .draft_meeting(&sec, std::slice::from_ref(&p), "2026-12-01T08:00:00+07:00")
+        .await;
+    let late = b.draft_meeting(&sec, &[p], "2026-12-01T02:00:00Z").await;
+    let (_, one) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(one["starts_at"], "2026-12-01T01:00:00Z", "{one}");
+    let (_, list) = b.call(Method::GET, "/api/meetings", Some(&sec), None).await;
+    let times: Vec<(&str, &str)> = list["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["starts_at"].as_str().unwrap()))
+        .collect();
+    assert!(
+        times.contains(&(early.as_str(), "2026-12-01T01:00:00Z")),
+        "{times:?}"
+    );
+    assert!(
+        times.contains(&(late.as_str(), "2026-12-01T02:00:00Z")),
+        "{times:?}"
+    );
+    // Changing the details with another offset: the answer and the read are in UTC too.
+    let (s, _) = b
+        .call(
+            Method::PUT,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            Some(json!({"title": "Kỳ họp thứ 5 HĐND xã", "starts_at": "2026-12-01T07:30:00+07:00", "place": "Hội trường"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, one) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(one["starts_at"], "2026-12-01T00:30:00Z", "{one}");
+}
+
 fn walkdir_names(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {

@@ -24,7 +24,7 @@ pub enum Viewer<'a> {
 }
 
 /// The caller's part in one meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingRole {
     /// Staff who prepare meetings: everything, drafts included.

@@ -55,9 +55,9 @@ pub(super) fn integrity_json(i: &crate::store::Integrity) -> Value {
 async fn get_room(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let room = st.store.room()?;
     let head = st.store.head_seq()?;
-    let notice = room.notice.map(|n| {
-        json!({"text": n.text.as_str(), "at": n.at.format(&Rfc3339).unwrap_or_default(), "seq": n.seq})
-    });
+    let notice = room
+        .notice
+        .map(|n| json!({"text": n.text.as_str(), "at": super::utc(n.at), "seq": n.seq}));
     Ok(Json(json!({
         "name": room.name.as_str(),
         "node_id": st.store.node_id().as_str(),

@@ -18,7 +18,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn rfc(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    super::utc(t)
 }
 
 fn document_json(m: &Meeting, d: &Document) -> Value {
@@ -95,7 +94,7 @@ fn row_json(r: &Row) -> Value {
         "person": person_json(&r.person),
         "kind": r.kind,
         "status": r.record.status,
-        "at": r.record.at.and_then(|t| t.format(&Rfc3339).ok()),
+        "at": r.record.at.map(super::utc),
         "reason": r.record.reason,
         "seat": r.seat,
     })

@@ -292,6 +292,14 @@ where
 /// How long a live-feed heartbeat waits; short enough that Wi-Fi gear keeps the link open.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// A time as the API shows it: RFC 3339 in UTC (`…Z`), whatever offset it was sent with, so
+/// clients can compare and sort times without parsing offsets.
+pub(crate) fn utc(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,7 +36,7 @@ pub fn id(raw: &str) -> Result<Id, ApiError> {
 }
 
 fn time(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    super::utc(t)
 }
 
 pub fn person_json(p: &Person) -> Value {

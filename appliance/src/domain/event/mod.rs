@@ -26,7 +26,7 @@ pub const ENVELOPE_VERSION: u16 = 1;
 
 /// A node (room box or hub), named by a random id made at `init`. It never changes, so a
 /// node's log can be told apart from every other's when they meet at the hub.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct NodeId(String);
 
@@ -94,7 +94,7 @@ impl<'de> Deserialize<'de> for Hash {
 }
 
 /// What happened. The `kind` strings are part of the sync protocol: never rename one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", content = "body")]
 pub enum EventBody {
     /// The first event of every log.
@@ -136,6 +136,7 @@ pub enum EventBody {
     #[serde(rename = "pairing.code_issued")]
     PairingCodeIssued {
         person_id: Id,
+        #[ts(type = "string")]
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
@@ -154,6 +155,7 @@ pub enum EventBody {
         meeting_id: Id,
         person_id: Id,
         status: AttendanceStatus,
+        #[ts(type = "string | null")]
         #[serde(default, with = "time::serde::rfc3339::option")]
         at: Option<OffsetDateTime>,
         reason: Option<String>,
@@ -169,6 +171,7 @@ pub enum EventBody {
     MeetingDetailsSet {
         meeting_id: Id,
         title: String,
+        #[ts(type = "string")]
         #[serde(with = "time::serde::rfc3339")]
         starts_at: OffsetDateTime,
         place: String,
