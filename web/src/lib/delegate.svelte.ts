@@ -107,7 +107,9 @@ class DelegateSession {
 export const delegate = new DelegateSession();
 
 /** The message key for a meeting role. */
-export function roleKey(role: MeetingRole): 'delegate.role.delegate' | 'delegate.role.guest' | 'delegate.role.chair' | 'delegate.role.secretary' {
+export function roleKey(
+  role: MeetingRole,
+): 'delegate.role.delegate' | 'delegate.role.guest' | 'delegate.role.chair' | 'delegate.role.secretary' | 'delegate.role.projector' {
   return `delegate.role.${role}`;
 }
 

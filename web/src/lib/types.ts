@@ -60,7 +60,6 @@ export interface PersonRow extends Person {
   has_pin: boolean;
 }
 
-export type Role = 'it_admin' | 'secretary' | 'chair' | 'delegate' | 'guest' | 'projector';
 
 export interface Account {
   username: string;
@@ -108,14 +107,32 @@ export interface ImportResult {
   skipped: number;
 }
 
-export type BodyKind = 'ubnd' | 'hdnd' | 'party' | 'other';
+// Types the box's Rust code defines: generated, so a change there fails this app's check.
+export type {
+  AttendanceStatus,
+  BodyKind,
+  FeedEvent,
+  EventBody,
+  Layout,
+  LayoutShape,
+  MeetingRole,
+  MeetingStatus,
+  Quorum,
+  Role,
+  Seat,
+  Threshold,
+} from './generated/contract';
+import type {
+  AttendanceStatus,
+  BodyKind,
+  Layout,
+  MeetingRole,
+  MeetingStatus,
+  Quorum,
+  Role,
+  Threshold,
+} from './generated/contract';
 export const BODY_KINDS: readonly BodyKind[] = ['ubnd', 'hdnd', 'party', 'other'];
-
-export interface Threshold {
-  numerator: number;
-  denominator: number;
-  comparison: 'at_least' | 'more_than';
-}
 
 export interface Body {
   id: string;
@@ -125,8 +142,6 @@ export interface Body {
   pass: Threshold;
   members: string[];
 }
-
-export type MeetingRole = 'secretary' | 'chair' | 'delegate' | 'guest';
 
 export interface Meeting {
   id: string;
@@ -139,7 +154,6 @@ export interface Meeting {
   my_role?: MeetingRole;
 }
 
-export type AttendanceStatus = 'invited' | 'excused' | 'present' | 'late' | 'left_early' | 'absent';
 /** What the secretary can set with one tap, in the order the desk shows them. */
 export const SETTABLE_STATUSES: readonly AttendanceStatus[] = ['present', 'late', 'left_early', 'excused', 'absent'];
 
@@ -150,13 +164,6 @@ export interface Attendance {
   at: string | null;
   reason: string | null;
   seat: string | null;
-}
-
-export interface Quorum {
-  members: number;
-  present: number;
-  required: number;
-  reached: boolean;
 }
 
 export interface AttendanceSheet {
@@ -177,20 +184,6 @@ export interface Device {
   revoked_at: string | null;
 }
 
-export type LayoutShape = 'rows' | 'u' | 'free';
-
-export interface Seat {
-  id: string;
-  label: string;
-  x: number;
-  y: number;
-}
-
-export interface Layout {
-  shape: LayoutShape;
-  seats: Seat[];
-}
-
 /** Seat id → person id. */
 export type Assignments = Record<string, string>;
 
@@ -199,7 +192,6 @@ export interface MeetingSeats {
   assignments: Assignments;
 }
 
-export type MeetingStatus = 'draft' | 'submitted' | 'approved' | 'published';
 
 /** One point of the agenda (mục), in the meeting's order. */
 export interface AgendaItem {
