@@ -1,6 +1,7 @@
 //! HTTP: the HTTPS router (the web app and its API) and the plain-HTTP router (onboarding
 //! only). Handlers are thin: extract, call one service function, shape the response.
 
+mod accounts;
 mod api;
 mod assets;
 pub mod error;
@@ -123,6 +124,7 @@ impl std::ops::Deref for AppState {
 pub fn https_router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(accounts::routes())
         .merge(people::routes())
         .merge(meetings::routes())
         .merge(prepare::routes())

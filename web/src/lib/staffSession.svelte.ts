@@ -65,6 +65,16 @@ class StaffSession {
     navigate(SIGN_IN_PATH);
   }
 
+  /** The box no longer knows this visitor (the IT admin ended their sessions, disabled the
+   * account or reset its password): forget them and ask to sign in again. */
+  lost(): void {
+    this.account = null;
+    this.me = null;
+    this.state = 'anonymous';
+    this.#loading = Promise.resolve();
+    goSignIn();
+  }
+
   has(role: Role): boolean {
     return this.account?.roles.includes(role) ?? false;
   }

@@ -73,7 +73,7 @@ export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomN
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
  */
-was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } };
+was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
