@@ -60,9 +60,16 @@ export interface Account {
 }
 
 /** `GET /api/session`, `POST /api/session`. */
+/** What the box knows of its record's hash chain (staff only). */
+export type Integrity =
+  | { status: 'intact'; events: number }
+  | { status: 'checking'; upto: number }
+  | { status: 'broken'; origin: string; seq: number; reason: string };
+
 export interface SessionInfo {
   signed_in: boolean;
   account?: Account;
+  integrity?: Integrity;
 }
 
 /** `GET /api/me`. */

@@ -20,6 +20,8 @@ export const staffVi = {
   'staff.role.secretary': 'Thư ký',
   'staff.role.chair': 'Chủ trì',
   'staff.role.it_admin': 'Cán bộ CNTT',
+  'staff.integrity.broken':
+    'Nhật ký của hộp bị thay đổi hoặc hỏng (từ sự kiện số {seq}). Báo ngay cán bộ CNTT; dữ liệu vẫn được phục vụ để xem, hãy chạy "phonghop verify" và khôi phục từ bản sao lưu.',
 
   'staff.bar.signed_in': 'Đang đăng nhập:',
   'staff.bar.device_of': 'Máy tính bảng của',
@@ -393,6 +395,8 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.role.secretary': 'Secretary',
   'staff.role.chair': 'Chair',
   'staff.role.it_admin': 'IT staff',
+  'staff.integrity.broken':
+    "The box's record was changed or damaged (from event {seq}). Tell IT staff at once; the data is still served for reading. Run \"phonghop verify\" and restore from a backup.",
 
   'staff.bar.signed_in': 'Signed in:',
   'staff.bar.device_of': 'Tablet of',
