@@ -109,6 +109,7 @@ export interface ImportResult {
 export type {
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   FeedEvent,
   EventBody,
   Layout,
@@ -137,6 +138,7 @@ import type {
   VersionView as DocVersion,
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   Layout,
   MeetingRole,
   MeetingStatus,
@@ -198,6 +200,8 @@ export interface AgendaItem {
   presenter: string | null;
   duration_minutes: number | null;
   description: string | null;
+  /** Added or changed after publishing: shown "đã cập nhật". */
+  updated_after_publish?: boolean;
 }
 
 export interface MeetingDocument {
@@ -215,6 +219,7 @@ export interface MeetingDocument {
 
 /** `GET /api/meetings/{id}` with the preparation fields. */
 export interface PreparedMeeting extends Meeting {
+  changed_after_publish?: ChangedDetails;
   place?: string | null;
   status?: MeetingStatus;
   published_at?: string | null;
@@ -243,6 +248,8 @@ export interface MeetingFields {
 export interface MyMeeting extends Meeting {
   /** Where the meeting is held ("Hội trường UBND xã"), when the secretary gave it. */
   place?: string | null;
+  /** Details changed after publishing: shown "đã cập nhật". */
+  changed_after_publish?: ChangedDetails;
   my_role: MeetingRole;
   my_attendance: Attendance | null;
   /** The seat id; tolerated as an object too, in case the box sends the seat itself. */
