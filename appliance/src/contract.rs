@@ -13,11 +13,16 @@ mod tests {
     use crate::domain::person::{PersonName, Phone, Position, Unit};
     use crate::domain::quorum::{Comparison, Quorum, Threshold};
     use crate::domain::records::{
-        AttendanceRecord, AttendanceStatus, Body, BodyKind, Document, DocumentKind, Id, Item,
-        Layout, LayoutShape, MeetingHeader, MeetingStatus, Person, Seat, Version,
+        AttendanceRecord, AttendanceStatus, Body, BodyKind, ChangedDetails, Document, DocumentKind,
+        Id, Item, Layout, LayoutShape, MeetingHeader, MeetingStatus, Person, Seat, Version,
     };
     use crate::domain::visibility::MeetingRole;
     use crate::domain::{NoticeText, Role, RoomName, Username};
+    use crate::http::views::{
+        AttendanceRow, AttendanceSheet, DocumentView, MeetingList, MeetingView, PersonView,
+        PublishWarning, VersionView,
+    };
+    use crate::service::attendance::InviteKind;
     use std::path::PathBuf;
     use ts_rs::{Config, TS};
 
@@ -69,6 +74,16 @@ mod tests {
             AttendanceRecord::decl(&cfg),
             Layout::decl(&cfg),
             Seat::decl(&cfg),
+            ChangedDetails::decl(&cfg),
+            InviteKind::decl(&cfg),
+            PersonView::decl(&cfg),
+            VersionView::decl(&cfg),
+            DocumentView::decl(&cfg),
+            PublishWarning::decl(&cfg),
+            AttendanceRow::decl(&cfg),
+            AttendanceSheet::decl(&cfg),
+            MeetingView::decl(&cfg),
+            MeetingList::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\

@@ -48,17 +48,8 @@ fn meeting_summary(m: &Meeting) -> Value {
     json!({"id": m.id, "status": m.status, "review_comment": m.review_comment, "published_at": m.published_at.map(super::utc)})
 }
 
-fn document_json(d: &Document) -> Value {
-    json!({
-        "id": d.id, "item_id": d.item_id, "title": d.title, "number": d.number, "kind": d.kind,
-        "restricted_to": d.restricted_to,
-        "versions": d.versions.iter().map(|v| json!({
-            "n": v.n, "sha256": v.sha256, "size": v.size, "file_name": v.file_name,
-            "content_type": v.content_type,
-            "uploaded_at": super::utc(v.uploaded_at),
-            "url": format!("/api/blobs/{}", v.sha256),
-        })).collect::<Vec<_>>(),
-    })
+fn document_json(d: &Document) -> super::views::DocumentView {
+    super::views::DocumentView::of(d, None)
 }
 
 pub async fn set_details(
@@ -223,7 +214,7 @@ async fn upload_document(
     Path((mid, iid)): Path<(String, String)>,
     Query(q): Query<UploadQuery>,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<super::views::DocumentView>), ApiError> {
     let (mid, iid) = (id(&mid)?, id(&iid)?);
     // Who is asking comes before anything about the request.
     caller.require(crate::domain::Role::may_manage_meetings)?;
@@ -261,7 +252,7 @@ async fn upload_version(
     headers: HeaderMap,
     Path(did): Path<String>,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<super::views::DocumentView>), ApiError> {
     let did = id(&did)?;
     let name = file_name(&headers);
     let (store, c2) = (st.store.clone(), caller.clone());
@@ -275,7 +266,7 @@ async fn update_document(
     caller: Caller,
     Path(did): Path<String>,
     ApiJson(input): ApiJson<DocumentInput>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<super::views::DocumentView>, ApiError> {
     let did = id(&did)?;
     let store = st.store.clone();
     let d = blocking(move || Ok(prepare::update_document(&store, &caller, &did, &input)?)).await?;

@@ -130,7 +130,15 @@ fn build_item(id: Id, old: Option<&Item>, i: &ItemInput) -> Result<Item, Service
         presenter,
         duration_minutes,
         description,
+        updated_after_publish: false,
     })
+}
+
+/// The item as the read model holds it now (with its "đã cập nhật" mark).
+fn stored_item(store: &Store, meeting: &Id, item: Item) -> Result<Item, ServiceError> {
+    Ok(store
+        .read(|t| records::agenda_item(t, meeting, &item.id))?
+        .unwrap_or(item))
 }
 
 pub fn add_item(
@@ -151,7 +159,7 @@ pub fn add_item(
             (),
         ))
     })?;
-    Ok(item)
+    stored_item(store, meeting, item)
 }
 
 pub fn update_item(
@@ -176,7 +184,7 @@ pub fn update_item(
             item,
         ))
     })?;
-    Ok(item)
+    stored_item(store, meeting, item)
 }
 
 pub fn remove_item(

@@ -45,15 +45,6 @@ export interface StaffErrorBody extends ApiErrorBody {
   retry_after?: number;
 }
 
-export interface Person {
-  id: string;
-  name: string;
-  given_name: string;
-  position: string | null;
-  unit: string | null;
-  phone: string | null;
-}
-
 /** A row of `GET /api/people`. */
 export interface PersonRow extends Person {
   devices: number;
@@ -69,15 +60,22 @@ export interface Account {
 }
 
 /** `GET /api/session`, `POST /api/session`. */
+/** What the box knows of its record's hash chain (staff only). */
+export type Integrity =
+  | { status: 'intact'; events: number }
+  | { status: 'checking'; upto: number }
+  | { status: 'broken'; origin: string; seq: number; reason: string };
+
 export interface SessionInfo {
   signed_in: boolean;
   account?: Account;
+  integrity?: Integrity;
   /** For staff: document files found not to match their hash (`GET /api/integrity` says which). */
   damaged_blobs?: number;
 }
 
 /** `GET /api/integrity`: document files the box found damaged; IT staff get the count only. */
-export interface Integrity {
+export interface DamagedDocuments {
   damaged_blobs: number;
   documents: { meeting_id: string; meeting_title: string; document_id: string; title: string; version: number; file_name: string; sha256: string }[];
 }
@@ -119,6 +117,7 @@ export interface ImportResult {
 export type {
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   FeedEvent,
   EventBody,
   Layout,
@@ -130,9 +129,24 @@ export type {
   Seat,
   Threshold,
 } from './generated/contract';
+/** The box's response types, generated from `appliance/src/http/views.rs`. */
+export type {
+  AttendanceRow as Attendance,
+  AttendanceSheet,
+  DocumentView,
+  MeetingView,
+  PersonView as Person,
+  PublishWarning,
+  VersionView as DocVersion,
+} from './generated/contract';
 import type {
+  AttendanceRow as Attendance,
+  PersonView as Person,
+  PublishWarning,
+  VersionView as DocVersion,
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   Layout,
   MeetingRole,
   MeetingStatus,
@@ -165,20 +179,6 @@ export interface Meeting {
 /** What the secretary can set with one tap, in the order the desk shows them. */
 export const SETTABLE_STATUSES: readonly AttendanceStatus[] = ['present', 'late', 'left_early', 'excused', 'absent'];
 
-export interface Attendance {
-  person: Person;
-  kind: PersonKind;
-  status: AttendanceStatus;
-  at: string | null;
-  reason: string | null;
-  seat: string | null;
-}
-
-export interface AttendanceSheet {
-  quorum: Quorum;
-  rows: Attendance[];
-}
-
 export interface PairingCode {
   code: string;
   expires_at: string;
@@ -208,18 +208,8 @@ export interface AgendaItem {
   presenter: string | null;
   duration_minutes: number | null;
   description: string | null;
-}
-
-/** One upload of a document; the last of `versions` is the current one. */
-export interface DocVersion {
-  n: number;
-  sha256: string;
-  size: number;
-  file_name: string;
-  content_type: string;
-  uploaded_at: string;
-  /** `/api/blobs/<sha256>`: immutable. */
-  url: string;
+  /** Added or changed after publishing: shown "đã cập nhật". */
+  updated_after_publish?: boolean;
 }
 
 export interface MeetingDocument {
@@ -235,13 +225,9 @@ export interface MeetingDocument {
   updated_after_publish: boolean;
 }
 
-export interface PublishWarning {
-  days_before: number;
-  rule_days: number;
-}
-
 /** `GET /api/meetings/{id}` with the preparation fields. */
 export interface PreparedMeeting extends Meeting {
+  changed_after_publish?: ChangedDetails;
   place?: string | null;
   status?: MeetingStatus;
   published_at?: string | null;
@@ -270,6 +256,8 @@ export interface MeetingFields {
 export interface MyMeeting extends Meeting {
   /** Where the meeting is held ("Hội trường UBND xã"), when the secretary gave it. */
   place?: string | null;
+  /** Details changed after publishing: shown "đã cập nhật". */
+  changed_after_publish?: ChangedDetails;
   my_role: MeetingRole;
   my_attendance: Attendance | null;
   /** The seat id; tolerated as an object too, in case the box sends the seat itself. */
