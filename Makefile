@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-skeleton bench-writes bench-startup bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -45,12 +45,17 @@ clean:
 	cargo clean
 	rm -rf web/dist web/node_modules tests/browser/node_modules
 
-# Speed figures (not part of `make test`): start-up, idle RSS and requests/s of the skeleton;
-# acknowledged writes/s for a 10-item and a 5,000-item meeting; start-up with 1,000,000 events.
-bench: bench-skeleton bench-writes bench-startup
+# Speed figures (not part of `make test`): bench-serving (start-up, RSS, requests/s, live feeds,
+# the reader, web bytes, blob checks); acknowledged writes/s for a 10-item and a 5,000-item
+# meeting; start-up with 1,000,000 events.
+bench: bench-serving bench-writes bench-startup
 
-bench-skeleton: release
+bench-serving: release
 	bash benches/skeleton.sh
+	PHONGHOP_BIN=target/release/phonghop node benches/live-tablets.mjs 500
+	PHONGHOP_BIN=target/release/phonghop bash benches/reader-scanned.sh
+	bash benches/web-bytes.sh
+	bash benches/blob-verify.sh
 
 bench-writes: release
 	bash benches/writes.sh

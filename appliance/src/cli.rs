@@ -4,7 +4,7 @@
 use crate::config::{Config, LogFormat, Overrides};
 use crate::domain::{Actor, Password, Role, RoomName};
 use crate::server::{self, Application, StartError};
-use crate::service::{staff, ServiceError};
+use crate::service::{staff, Refusal, ServiceError};
 use crate::store::{NodeRole, Store, StoreError, DB_FILE};
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
@@ -35,8 +35,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Check the event log's hash chain and report the first broken link, if any.
-    Verify(DataArg),
+    /// Check the event log's hash chain and report the first broken link, if any; with
+    /// --blobs, also re-hash every stored document and name those whose bytes are damaged.
+    Verify(VerifyArgs),
     /// Rebuild every read model from the event log (the box must be stopped). Sign-ins,
     /// PINs and paired tablets are kept.
     Rebuild(DataArg),
@@ -49,6 +50,15 @@ pub struct DataArg {
     /// The box's data directory.
     #[arg(long, env = "PHONGHOP_DATA", default_value = "/var/lib/phonghop")]
     pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Also re-hash every stored document file (slow on a full disk: it reads every byte).
+    #[arg(long)]
+    pub blobs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -98,8 +108,24 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create a staff account (the box must be stopped).
+    /// Create a staff account (the box must be stopped; while it runs, use the web app's
+    /// "Tài khoản" page).
     Create(AdminCreateArgs),
+    /// Set a new password for a staff account and end its sessions, e.g. when the IT admin's
+    /// own password is lost (the box must be stopped).
+    ResetPassword(AdminResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminResetArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Sign-in name of the account.
+    #[arg(long)]
+    pub username: String,
+    /// New password (at least 8 characters). If not given, a random one is made and printed once.
+    #[arg(long, env = "PHONGHOP_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +206,10 @@ impl From<ServiceError> for Failure {
         match e {
             ServiceError::Store(s) => s.into(),
             ServiceError::Conflict(m) => Failure::new(73, m),
+            ServiceError::Refused(Refusal::AccountTaken(u)) => {
+                Failure::new(73, format!("the user name {u} is taken"))
+            }
+            ServiceError::NotFound => Failure::new(67, "no such account"),
             ServiceError::Internal(m) => Failure::new(70, m),
             // Anything else is input the operator typed: a usage error.
             other => Failure::new(64, other.to_string()),
@@ -192,7 +222,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args, cli.log_format),
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
-        Command::Verify(args) => verify(&args.data),
+        Command::Admin(AdminCommand::ResetPassword(args)) => admin_reset_password(args),
+        Command::Verify(args) => verify(&args.data.data, args.blobs),
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
     };
@@ -403,8 +434,50 @@ async fn shutdown_signal() {
     }
 }
 
+/// Opens the store for an `admin` subcommand. `serve` holds the database locked, so while the
+/// box runs this refuses and says how to do it instead.
+fn open_for_admin(dir: &Path, instead: &str, instead_en: &str) -> Result<Store, Failure> {
+    match Store::open(dir) {
+        Err(StoreError::InUse { path }) => Err(Failure::new(
+            69,
+            format!(
+                "Phonghop đang chạy và giữ dữ liệu ở {path}, nên lệnh này không chạy được lúc này. \
+                 {instead} Hoặc dừng dịch vụ (sudo systemctl stop phonghop), chạy lại lệnh này, \
+                 rồi khởi động lại (sudo systemctl start phonghop).\n\
+                 Phonghop is running and holds the data in {path}, so this command cannot run now. \
+                 {instead_en} Or stop the service (sudo systemctl stop phonghop), run this command \
+                 again, then start it (sudo systemctl start phonghop).",
+                path = path.display()
+            ),
+        )),
+        other => Ok(other?),
+    }
+}
+
+fn admin_reset_password(args: AdminResetArgs) -> Result<(), Failure> {
+    let store = open_for_admin(
+        &args.data.data,
+        "Quản trị IT khác có thể đặt lại mật khẩu trên trang “Tài khoản” của ứng dụng web.",
+        "Another IT admin can reset the password on the web app's “Accounts” page.",
+    )?;
+    let (password, generated) = parse_password(args.password)?;
+    staff::reset_password(&store, None, &args.username, &password)?;
+    println!(
+        "Đã đặt lại mật khẩu, mọi phiên đăng nhập đã kết thúc / password reset, all sessions ended: {}",
+        args.username
+    );
+    if generated {
+        println!("Mật khẩu mới / new password: {}", password.expose());
+    }
+    Ok(())
+}
+
 fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
-    let store = Store::open(&args.data.data)?;
+    let store = open_for_admin(
+        &args.data.data,
+        "Hãy tạo tài khoản trong ứng dụng web: đăng nhập bằng tài khoản quản trị IT, vào “Tài khoản” → “Thêm tài khoản”.",
+        "Create the account in the web app: sign in as the IT admin, open “Accounts” → “Add account”.",
+    )?;
     let (password, generated) = parse_password(args.password)?;
     let roles = args.roles.into_iter().map(Role::from).collect();
     let account = staff::create_account(
@@ -422,37 +495,56 @@ fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(dir: &Path) -> Result<(), Failure> {
+fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
     let store = Store::open(dir)?;
     let report = store.verify()?;
-    match report.broken {
-        None => {
-            println!(
-                "OK: {} events, chain intact, head {}",
-                report.events,
-                report
-                    .head
-                    .map(|h| h.to_hex())
-                    .unwrap_or_else(|| "-".into())
-            );
-            for (origin, n) in &report.origins {
-                let whose = if origin == store.node_id() {
-                    " (this node)"
-                } else {
-                    ""
-                };
-                println!("  origin {origin}{whose}: {n} events");
-            }
-            Ok(())
-        }
-        Some(b) => Err(Failure::new(
+    if let Some(b) = report.broken {
+        return Err(Failure::new(
             65,
             format!(
                 "chain broken at event {} of origin {}: {} ({} events before it are intact)",
                 b.seq, b.origin, b.reason, report.events
             ),
-        )),
+        ));
     }
+    println!(
+        "OK: {} events, chain intact, head {}",
+        report.events,
+        report
+            .head
+            .map(|h| h.to_hex())
+            .unwrap_or_else(|| "-".into())
+    );
+    for (origin, n) in &report.origins {
+        let whose = if origin == store.node_id() {
+            " (this node)"
+        } else {
+            ""
+        };
+        println!("  origin {origin}{whose}: {n} events");
+    }
+    if !blobs {
+        return Ok(());
+    }
+    let (checked, bad) = crate::store::blobs::verify_all(&dir.join("blobs"))?;
+    if bad.is_empty() {
+        println!("OK: {checked} document files, every one matches its hash");
+        return Ok(());
+    }
+    for b in &bad {
+        eprintln!(
+            "damaged: {} (its bytes hash to {})",
+            b.path.display(),
+            b.found
+        );
+    }
+    Err(Failure::new(
+        65,
+        format!(
+            "{} of {checked} document files are damaged (listed above): upload those documents again or restore them from a backup",
+            bad.len()
+        ),
+    ))
 }
 
 fn rebuild(dir: &Path) -> Result<(), Failure> {

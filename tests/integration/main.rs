@@ -1,10 +1,13 @@
 //! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
 mod access;
+mod accounts;
 mod data_dir;
 mod discovery;
 mod disk_full;
+mod downloads;
 mod durability;
+mod feed_matrix;
 mod helpers;
 mod import_lists;
 mod integrity;

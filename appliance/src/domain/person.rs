@@ -121,7 +121,7 @@ fn clean_line(field: &'static str, raw: &str, max: usize) -> Result<Option<Strin
 
 /// A person's full name as written in Vietnamese order: family name first, given name last,
 /// e.g. "Nguyễn Thị Lan". Stored in NFC with single spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
@@ -281,7 +281,7 @@ impl fmt::Display for PersonName {
 
 /// A Vietnamese phone number in national form: "0912345678" (mobile, 10 digits) or
 /// "02133876543" (landline, 10-11 digits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
@@ -393,7 +393,7 @@ impl From<Phone> for String {
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $t:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
         #[serde(try_from = "String", into = "String")]
         pub struct $t(String);
 
@@ -449,7 +449,7 @@ bounded_text!(
 );
 
 /// Whether a person votes: a member (thành viên, đại biểu) does, a guest (khách mời) does not.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKind {
     #[default]

@@ -15,7 +15,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// A random id for people, bodies, meetings and devices: 32 lower-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Id(String);
 
@@ -63,7 +63,7 @@ impl From<Id> for String {
 }
 
 /// A person the box knows: a member of a body, a guest, or staff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Person {
     pub id: Id,
     pub name: PersonName,
@@ -73,7 +73,7 @@ pub struct Person {
 }
 
 /// What kind of body meets: it sets the default rules and the wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyKind {
     /// Ủy ban nhân dân: People's Committee.
@@ -86,7 +86,7 @@ pub enum BodyKind {
 }
 
 /// A body that meets, with its members (who vote) and its rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Body {
     pub id: Id,
     pub name: String,
@@ -115,11 +115,12 @@ impl BodyKind {
 /// A meeting's own facts, without its agenda and documents: what deciding who may see the
 /// meeting needs, and what the store keeps as one small record per meeting so that a change
 /// to one agenda item or document never rewrites the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MeetingHeader {
     pub id: Id,
     pub body_id: Id,
     pub title: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub chair_id: Option<Id>,
@@ -131,6 +132,7 @@ pub struct MeetingHeader {
     pub place: String,
     #[serde(default)]
     pub status: MeetingStatus,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     /// The chair's comment when sending the meeting back for changes.
@@ -147,6 +149,17 @@ pub struct MeetingHeader {
     /// reading the others.
     #[serde(default)]
     pub next_ord: u64,
+    /// Which details changed after publishing, for the "đã cập nhật" marks.
+    #[serde(default)]
+    pub changed_after_publish: ChangedDetails,
+}
+
+/// Details of a published meeting that changed since it was published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ChangedDetails {
+    pub title: bool,
+    pub starts_at: bool,
+    pub place: bool,
 }
 
 impl MeetingHeader {
@@ -167,6 +180,7 @@ impl MeetingHeader {
             published_seq: None,
             submitted_seq: None,
             next_ord: 0,
+            changed_after_publish: ChangedDetails::default(),
         }
     }
 
@@ -193,7 +207,7 @@ impl std::ops::Deref for Meeting {
 }
 
 /// Where a meeting is on its way to the delegates' tablets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingStatus {
     /// Dự thảo: the secretary prepares it.
@@ -237,17 +251,21 @@ impl MeetingStatus {
 }
 
 /// An agenda item (mục, nội dung).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Item {
     pub id: Id,
     pub title: String,
     pub presenter: String,
     pub duration_minutes: Option<u16>,
     pub description: String,
+    /// Added or changed after the meeting was published: delegates see it marked
+    /// "đã cập nhật". Set by the read model, never by an event.
+    #[serde(default)]
+    pub updated_after_publish: bool,
 }
 
 /// A document of an agenda item, with every version kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Document {
     pub id: Id,
     pub item_id: Id,
@@ -260,7 +278,7 @@ pub struct Document {
     pub versions: Vec<Version>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// Read in the app.
@@ -269,13 +287,14 @@ pub enum DocumentKind {
     Attachment,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Version {
     pub n: u32,
     pub sha256: String,
     pub size: u64,
     pub file_name: String,
     pub content_type: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
 }
@@ -302,21 +321,23 @@ impl Document {
 }
 
 /// A tablet (or phone, or laptop) paired to a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Device {
     pub id: Id,
     pub person_id: Id,
     pub label: String,
     /// The device's own P-256 key; acts that need proof are signed with it.
     pub key: DeviceKey,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub paired_at: OffsetDateTime,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// Where a person stands for a meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AttendanceStatus {
     /// Invited, no answer yet.
@@ -340,9 +361,10 @@ impl AttendanceStatus {
 }
 
 /// One person's attendance at one meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AttendanceRecord {
     pub status: AttendanceStatus,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub at: Option<OffsetDateTime>,
     pub reason: Option<String>,
@@ -359,13 +381,13 @@ impl Default for AttendanceRecord {
 }
 
 /// The room's seats, laid out once per room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Layout {
     pub shape: LayoutShape,
     pub seats: Vec<Seat>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LayoutShape {
     Rows,
@@ -373,7 +395,7 @@ pub enum LayoutShape {
     Free,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Seat {
     pub id: String,
     pub label: String,
@@ -496,6 +518,7 @@ impl From<&ItemEntry> for Item {
             presenter: e.presenter.clone(),
             duration_minutes: e.duration_minutes,
             description: e.description.clone(),
+            updated_after_publish: false,
         }
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A role a person or device holds. Later issues attach roles per meeting; the room-level
 /// roles below are what staff accounts carry today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Provisions and looks after the box.
@@ -28,6 +28,10 @@ impl Role {
     }
     /// Room settings (its name) belong to IT staff, who set the box up.
     pub fn may_configure_room(self) -> bool {
+        matches!(self, Role::ItAdmin)
+    }
+    /// Staff accounts (passwords, disabling, removing, sessions) are IT staff's to manage.
+    pub fn may_manage_accounts(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
     /// Operational metrics reveal load and sizes: IT staff only.
@@ -57,7 +61,7 @@ impl Role {
 }
 
 /// Who caused an event, as recorded in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     /// The box itself (start-up, certificate renewal, migrations).

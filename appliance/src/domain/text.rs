@@ -53,7 +53,7 @@ fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<
 }
 
 /// The name of a meeting room, as shown on every tablet, e.g. "Phòng họp UBND xã Tân Phú".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomName(String);
 
@@ -68,7 +68,7 @@ impl RoomName {
 }
 
 /// A short notice from the secretary to every tablet in the room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct NoticeText(String);
 
@@ -83,7 +83,7 @@ impl NoticeText {
 }
 
 /// A staff account's sign-in name: lower-case ASCII so it is easy to type on any keyboard.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 

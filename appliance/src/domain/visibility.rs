@@ -24,7 +24,7 @@ pub enum Viewer<'a> {
 }
 
 /// The caller's part in one meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingRole {
     /// Staff who prepare meetings: everything, drafts included.
@@ -141,6 +141,12 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::NoticePosted { .. }
         | EventBody::NoticeCleared {} => true,
         EventBody::AccountCreated { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
         | EventBody::PersonAdded { .. }
         | EventBody::BodyCreated { .. }
         | EventBody::BodyMembersSet { .. }
@@ -215,6 +221,14 @@ pub fn meeting_event(
                 Shown::WithoutReason
             }
         }
+        // Those who see every document see its whole history, a removed one's too.
+        EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+            if staff_view =>
+        {
+            Shown::Whole
+        }
         EventBody::DocumentAdded { .. } | EventBody::DocumentVersionAdded { .. } => {
             if sees_now(document_now) {
                 Shown::Whole
@@ -247,6 +261,12 @@ pub fn meeting_event(
         | EventBody::NoticePosted { .. }
         | EventBody::NoticeCleared {}
         | EventBody::AccountCreated { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
         | EventBody::PersonAdded { .. }
         | EventBody::BodyCreated { .. }
         | EventBody::BodyMembersSet { .. }

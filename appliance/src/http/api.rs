@@ -55,9 +55,9 @@ pub(super) fn integrity_json(i: &crate::store::Integrity) -> Value {
 async fn get_room(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let room = st.store.room()?;
     let head = st.store.head_seq()?;
-    let notice = room.notice.map(|n| {
-        json!({"text": n.text.as_str(), "at": n.at.format(&Rfc3339).unwrap_or_default(), "seq": n.seq})
-    });
+    let notice = room
+        .notice
+        .map(|n| json!({"text": n.text.as_str(), "at": super::utc(n.at), "seq": n.seq}));
     Ok(Json(json!({
         "name": room.name.as_str(),
         "node_id": st.store.node_id().as_str(),
@@ -123,6 +123,8 @@ async fn get_session(
             "signed_in": true,
             "account": account_json(&a),
             "integrity": integrity_json(&st.store.integrity()),
+            // Document files found not to match their hash (`GET /api/integrity` says which).
+            "damaged_blobs": st.store.blobs().damaged().len(),
         }))),
         None => Ok(Json(json!({"signed_in": false}))),
     }

@@ -26,6 +26,8 @@ pub enum ApiError {
     Conflict(String),
     DiskFull,
     Unavailable,
+    /// A stored document's bytes no longer match its hash: it is not served.
+    BlobDamaged,
     Refused(Refusal),
     Internal(String),
 }
@@ -312,6 +314,12 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::DocumentDuplicateTitle => (S::CONFLICT, "document.duplicate_title", "Mục này đã có tài liệu cùng tên.".into(), "This agenda item already has a document with that title.".into()),
         Refusal::DocumentTooLarge(limit) => (S::PAYLOAD_TOO_LARGE, "document.too_large", format!("Tệp lớn quá giới hạn {} MB.", limit / 1024 / 1024), format!("The file is larger than the limit of {} MB.", limit / 1024 / 1024)),
         Refusal::DocumentEmpty => (S::UNPROCESSABLE_ENTITY, "document.empty", "Tệp rỗng (0 byte).".into(), "The file is empty.".into()),
+        Refusal::AccountDisabled => (S::FORBIDDEN, "account.disabled", "Tài khoản này đã bị khóa. Hãy liên hệ cán bộ CNTT.".into(), "This account has been disabled. Contact IT staff.".into()),
+        Refusal::AccountWrongPassword => (S::FORBIDDEN, "account.wrong_password", "Mật khẩu hiện tại không đúng. Mật khẩu chưa được đổi.".into(), "The current password is wrong. The password was not changed.".into()),
+        Refusal::AccountSamePassword => (S::UNPROCESSABLE_ENTITY, "account.same_password", "Mật khẩu mới phải khác mật khẩu hiện tại.".into(), "The new password must differ from the current one.".into()),
+        Refusal::AccountSelf => (S::CONFLICT, "account.self", "Không thể làm việc này với chính tài khoản của bạn. Để đổi mật khẩu của mình, dùng “Đổi mật khẩu”.".into(), "You cannot do this to your own account. To change your own password, use “Change password”.".into()),
+        Refusal::AccountTaken(u) => (S::CONFLICT, "account.taken", format!("Tên đăng nhập “{u}” đã có người dùng. Hãy chọn tên khác."), format!("The user name “{u}” is taken. Choose another.")),
+        Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
 }
@@ -415,6 +423,12 @@ impl IntoResponse for ApiError {
                 "unavailable",
                 "Thiết bị đang tắt hoặc khởi động lại.".into(),
                 "The box is shutting down or restarting.".into(),
+            ),
+            ApiError::BlobDamaged => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "document.damaged",
+                "Tệp tài liệu lưu trong thiết bị đã bị hỏng nên không mở được. Báo thư ký tải lên lại tệp này, hoặc báo cán bộ CNTT.".into(),
+                "The document's file on the box is damaged (its bytes no longer match its hash), so it is not served. Ask the secretary to upload the file again, or tell IT staff.".into(),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

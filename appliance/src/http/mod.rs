@@ -1,6 +1,7 @@
 //! HTTP: the HTTPS router (the web app and its API) and the plain-HTTP router (onboarding
 //! only). Handlers are thin: extract, call one service function, shape the response.
 
+mod accounts;
 mod api;
 mod assets;
 pub mod error;
@@ -10,6 +11,7 @@ mod onboarding;
 mod people;
 mod prepare;
 mod probes;
+pub mod views;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
@@ -122,6 +124,7 @@ impl std::ops::Deref for AppState {
 pub fn https_router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(accounts::routes())
         .merge(people::routes())
         .merge(meetings::routes())
         .merge(prepare::routes())
@@ -289,6 +292,14 @@ where
 
 /// How long a live-feed heartbeat waits; short enough that Wi-Fi gear keeps the link open.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// A time as the API shows it: RFC 3339 in UTC (`…Z`), whatever offset it was sent with, so
+/// clients can compare and sort times without parsing offsets.
+pub(crate) fn utc(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

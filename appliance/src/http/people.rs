@@ -13,7 +13,6 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,18 +36,11 @@ pub fn id(raw: &str) -> Result<Id, ApiError> {
 }
 
 fn time(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    super::utc(t)
 }
 
 pub fn person_json(p: &Person) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name.as_str(),
-        "given_name": p.name.given(),
-        "position": p.position.as_ref().map(|v| v.as_str()),
-        "unit": p.unit.as_ref().map(|v| v.as_str()),
-        "phone": p.phone.as_ref().map(|v| v.as_str()),
-    })
+    serde_json::to_value(super::views::PersonView::from(p)).unwrap_or(Value::Null)
 }
 
 fn device_json(d: &Device) -> Value {

@@ -198,7 +198,7 @@ impl Store {
         }
         let blobs = BlobStore::open(&dir.join("blobs"))?;
         let store = Self::from_parts(db, dir, node_id, role, blobs);
-        store.check_from_checkpoint()?;
+        store.advance_checkpoint()?;
         Ok(store)
     }
 
@@ -307,12 +307,15 @@ impl Store {
         }
     }
 
-    /// Start-up's check: the node's own chain from the last checkpoint to the head, which is
-    /// quick however long the log. The checkpoint moves to the head when it holds; the full
-    /// walk ([`Self::verify_and_record`]) runs after start. `serve` also runs this every minute
-    /// while it serves, so the next start walks only the last minute's events however long the
-    /// box ran.
-    pub fn check_from_checkpoint(&self) -> Result<(), StoreError> {
+    /// Checks the node's own chain from the last checkpoint to the head and moves the
+    /// checkpoint there when it holds. Run at start (quick however long the log, as long as the
+    /// checkpoint is recent), every few minutes while serving and at shutdown, so that a start
+    /// after a crash has little to walk; the full walk ([`Self::verify_and_record`]) runs
+    /// after start.
+    pub fn advance_checkpoint(&self) -> Result<(), StoreError> {
+        if self.integrity().is_broken() {
+            return Ok(());
+        }
         let own = self.inner.node_id.as_str().to_owned();
         let db = self.db()?;
         let outcome = {
@@ -339,26 +342,22 @@ impl Store {
             walk_origin(&events, &own, start)?
         };
         match outcome {
-            Walk::Intact { count: 0, head } => self.note_checked(head.seq),
-            Walk::Intact { head, .. } => {
-                let txn = db.begin_write()?;
-                txn.open_table(CHECKPOINTS)?
-                    .insert(own.as_str(), serde_json::to_vec(&head)?.as_slice())?;
-                txn.commit()?;
-                self.note_checked(head.seq);
+            Walk::Intact { count, head } => {
+                // Nothing new since the checkpoint: no write, no fsync.
+                if count > 0 {
+                    let txn = db.begin_write()?;
+                    txn.open_table(CHECKPOINTS)?
+                        .insert(own.as_str(), serde_json::to_vec(&head)?.as_slice())?;
+                    txn.commit()?;
+                }
+                // A full walk already done stays the better news.
+                if let Integrity::CheckedFromCheckpoint { .. } = self.integrity() {
+                    self.set_integrity(Integrity::CheckedFromCheckpoint { upto: head.seq });
+                }
             }
             Walk::Broken(b) => self.set_integrity(Integrity::Broken(b)),
         }
         Ok(())
-    }
-
-    /// Records a quick check that held, unless a full walk has already said more.
-    fn note_checked(&self, upto: u64) {
-        if let Ok(mut slot) = self.inner.integrity.write() {
-            if matches!(*slot, Integrity::CheckedFromCheckpoint { .. }) {
-                *slot = Integrity::CheckedFromCheckpoint { upto };
-            }
-        }
     }
 
     /// Walks every chain from its first event, records the result for `/readyz`, and moves
@@ -368,29 +367,10 @@ impl Store {
         match &report.broken {
             Some(b) => self.set_integrity(Integrity::Broken(b.clone())),
             None => {
-                // The own chain was walked from its first event: its head is a checkpoint.
-                let own = self.inner.node_id.as_str();
-                let seq = report.origins.iter().find(|(o, _)| o.as_str() == own);
-                if let (Some((_, seq)), Some(hash)) = (seq, report.head) {
-                    let head = Cursor { seq: *seq, hash };
-                    let db = self.db()?;
-                    let txn = db.begin_write()?;
-                    {
-                        let mut t = txn.open_table(CHECKPOINTS)?;
-                        let at = t
-                            .get(own)?
-                            .map(|v| serde_json::from_slice::<Cursor>(v.value()))
-                            .transpose()?
-                            .unwrap_or(Cursor::EMPTY);
-                        if at.seq < head.seq {
-                            t.insert(own, serde_json::to_vec(&head)?.as_slice())?;
-                        }
-                    }
-                    txn.commit()?;
-                }
                 self.set_integrity(Integrity::Intact {
                     events: report.events,
-                })
+                });
+                self.advance_checkpoint()?;
             }
         }
         Ok(report)
@@ -992,6 +972,21 @@ fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
             display_name,
             roles,
         } => accounts::apply_created(txn, username, display_name, roles, e.at),
+        EventBody::AccountPasswordChanged { username }
+        | EventBody::AccountPasswordReset { username } => {
+            accounts::apply_change(txn, username, accounts::Change::PasswordSet, e.at)
+        }
+        EventBody::AccountDisabled { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Disabled(true), e.at)
+        }
+        EventBody::AccountEnabled { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Disabled(false), e.at)
+        }
+        EventBody::AccountRemoved { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Removed, e.at)
+        }
+        // Sessions are node-local: the command ended them in its own write.
+        EventBody::AccountSessionsEnded { .. } => Ok(()),
         _ => records::apply(txn, e),
     }
 }
@@ -1153,10 +1148,10 @@ mod tests {
         let (_dir, store) = fresh();
         store.verify_and_record().unwrap();
         store.append(Actor::Console, notices(20)).unwrap();
-        store.check_from_checkpoint().unwrap();
+        store.advance_checkpoint().unwrap();
         assert_eq!(checkpoint(&store), store.cursor(store.node_id()).unwrap());
         // Nothing new: still intact, nothing rewritten.
-        store.check_from_checkpoint().unwrap();
+        store.advance_checkpoint().unwrap();
         assert_eq!(store.integrity(), Integrity::Intact { events: 1 });
         // An event written after the checkpoint and then damaged is found while serving.
         store.append(Actor::Console, notices(3)).unwrap();
@@ -1170,7 +1165,7 @@ mod tests {
                 .unwrap();
             txn.commit().unwrap();
         }
-        store.check_from_checkpoint().unwrap();
+        store.advance_checkpoint().unwrap();
         match store.integrity() {
             Integrity::Broken(b) => assert_eq!((b.origin.as_str(), b.seq), (own.as_str(), 23)),
             other => panic!("not reported: {other:?}"),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `person.added`: a person as first recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PersonEntry {
     pub id: Id,
     pub name: PersonName,
@@ -27,7 +27,7 @@ pub struct PersonEntry {
 }
 
 /// `body.created`: a body that meets, with its members and rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct BodyEntry {
     pub id: Id,
     pub name: String,
@@ -46,11 +46,12 @@ fn default_lead_days() -> u32 {
 /// `meeting.created`: the meeting as the secretary first made it. The status, agenda and
 /// documents fields were written by the first version and are always the defaults (a draft,
 /// empty); they stay so that every `meeting.created` ever written still decodes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MeetingEntry {
     pub id: Id,
     pub body_id: Id,
     pub title: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub chair_id: Option<Id>,
@@ -60,6 +61,7 @@ pub struct MeetingEntry {
     pub place: String,
     #[serde(default)]
     pub status: MeetingStatus,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     #[serde(default)]
@@ -71,7 +73,7 @@ pub struct MeetingEntry {
 }
 
 /// `agenda.item_added`, `agenda.item_updated`: an agenda item's whole content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ItemEntry {
     pub id: Id,
     pub title: String,
@@ -81,7 +83,7 @@ pub struct ItemEntry {
 }
 
 /// `document.added`: a new document with its first version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DocumentEntry {
     pub id: Id,
     pub item_id: Id,
@@ -93,38 +95,41 @@ pub struct DocumentEntry {
 }
 
 /// One uploaded file of a document: `document.added`, `document.version_added`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VersionEntry {
     pub n: u32,
     pub sha256: String,
     pub size: u64,
     pub file_name: String,
     pub content_type: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
 }
 
 /// `device.paired`: a tablet and its public key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeviceEntry {
     pub id: Id,
     pub person_id: Id,
     pub label: String,
     pub key: DeviceKey,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub paired_at: OffsetDateTime,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// `seating.layout_saved`: the room's seats.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LayoutEntry {
     pub shape: LayoutShape,
     pub seats: Vec<SeatEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SeatEntry {
     pub id: String,
     pub label: String,
