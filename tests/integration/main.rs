@@ -6,6 +6,7 @@ mod discovery;
 mod disk_full;
 mod durability;
 mod helpers;
+mod hostile;
 mod lifecycle;
 mod live_feed;
 mod onboarding;

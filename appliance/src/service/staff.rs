@@ -29,7 +29,7 @@ pub fn create_account(
         ));
     }
     // Hash outside the transaction: argon2 is deliberately slow.
-    let phc = auth::hash_password(password).map_err(ServiceError::Internal)?;
+    let phc = auth::hash_password(password).map_err(ServiceError::from)?;
     store.write(actor, |tx| {
         if tx.account(&username)?.is_some() {
             return Err(ServiceError::Conflict(format!(
@@ -50,7 +50,8 @@ pub fn create_account(
 }
 
 /// Checks a user name and password; on success opens a session and returns its cookie token.
-/// Failures count against both the user name and the client's address.
+/// The attempt counts against both the user name and the client's address *before* argon2
+/// runs, so parallel guesses cannot slip past the lockout.
 pub fn sign_in(
     store: &Store,
     limiter: &Limiter,
@@ -60,16 +61,16 @@ pub fn sign_in(
 ) -> Result<(String, Account), ServiceError> {
     let user_key = format!("user:{}", username.trim().to_lowercase());
     let client_key = format!("ip:{client}");
-    for key in [&user_key, &client_key] {
-        if let Some(wait) = limiter.locked(key) {
-            tracing::warn!(%client, key, "sign-in refused: locked out");
-            return Err(ServiceError::LockedOut(wait));
-        }
-    }
-    let fail = || {
-        let locked = [&user_key, &client_key]
+    let refused = |wait| {
+        tracing::warn!(%client, username = %user_key, "sign-in refused: locked out");
+        ServiceError::LockedOut(wait)
+    };
+    let by_user = limiter.attempt(&user_key).map_err(refused)?;
+    let by_client = limiter.attempt(&client_key).map_err(refused)?;
+    let fail = |by_user: auth::Attempt<'_>, by_client: auth::Attempt<'_>| {
+        let locked = [by_user.failed(), by_client.failed()]
             .into_iter()
-            .filter_map(|k| limiter.fail(k))
+            .flatten()
             .max();
         tracing::warn!(%client, username = %user_key, "sign-in failed");
         match locked {
@@ -79,7 +80,7 @@ pub fn sign_in(
     };
     let (Ok(username), Ok(password)) = (Username::parse(username), Password::parse(password))
     else {
-        return Err(fail());
+        return Err(fail(by_user, by_client));
     };
     let (account, phc) = store.read(|txn| {
         Ok((
@@ -87,12 +88,14 @@ pub fn sign_in(
             accounts::credential(txn, &username)?,
         ))
     })?;
-    let ok = auth::verify_password(phc.as_deref().unwrap_or(auth::dummy_hash()), &password);
+    // Busy: the places taken above are given back (dropped), not counted as failures.
+    let ok = auth::verify_password(phc.as_deref().unwrap_or(auth::dummy_hash()), &password)
+        .map_err(|_| ServiceError::Busy)?;
     let Some(account) = account.filter(|_| ok && phc.is_some()) else {
-        return Err(fail());
+        return Err(fail(by_user, by_client));
     };
-    limiter.succeed(&user_key);
-    limiter.succeed(&client_key);
+    by_user.succeeded();
+    by_client.succeeded();
     let (token, hash) = auth::new_token();
     let now = OffsetDateTime::now_utc();
     let session = Session {

@@ -137,7 +137,10 @@ export interface AttendanceSheet {
 export interface PairingCode {
   code: string;
   expires_at: string;
+  /** The link by the address this browser uses. */
   url: string;
+  /** The same link by the box's IP address, for tablets that cannot resolve `.local`. */
+  ip_url: string | null;
 }
 
 export interface Device {
@@ -272,6 +275,8 @@ export const staffApi = {
     send<Attendance>('PUT', `/api/meetings/${seg(meetingId)}/attendance/${seg(personId)}`, reason ? { status, reason } : { status }),
   attendanceCsvUrl: (meetingId: string) => `/api/meetings/${seg(meetingId)}/attendance.csv`,
   eventsUrl: (meetingId: string) => `/api/meetings/${seg(meetingId)}/events`,
+  /** Tablets paired and revoked, live (staff who pair or revoke tablets). */
+  deviceEventsUrl: '/api/devices/events',
 
   layout: (signal?: AbortSignal) => get<Layout>('/api/room/layout', signal),
   saveLayout: (layout: Layout) => send<Layout>('PUT', '/api/room/layout', layout),

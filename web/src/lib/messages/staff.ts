@@ -52,6 +52,10 @@ export const staffVi = {
   'staff.desk.people_hint_it': 'Danh sách, máy tính bảng đã ghép nối và thu hồi máy',
   'staff.desk.metrics': 'Số liệu vận hành',
   'staff.desk.metrics_hint': 'Số liệu của máy chủ phòng họp (Prometheus), mở trong thẻ mới',
+  'staff.desk.paired': 'Máy “{label}” vừa được ghép nối cho {name} lúc {time}.',
+  'staff.desk.paired_check': 'Nếu người này không vừa ghép máy trước mặt bạn, hãy mở hồ sơ và thu hồi máy ngay.',
+  'staff.desk.paired_open': 'Mở hồ sơ {name}',
+  'staff.desk.paired_dismiss': 'Đã xem',
 
   'staff.person.title': 'Người tham dự',
   'staff.person.name': 'Họ và tên',
@@ -122,6 +126,7 @@ export const staffVi = {
   'staff.pairing.replaces': 'Cấp mã mới thì mã này hết hiệu lực.',
   'staff.pairing.qr_label': 'Mã QR để ghép nối máy tính bảng của {name}',
   'staff.pairing.qr_caption': 'Quét bằng máy ảnh của máy tính bảng',
+  'staff.pairing.or_ip': 'Máy không mở được tên trên? Mở {address}',
 
   'staff.devices.title': 'Máy đã ghép nối',
   'staff.devices.none': 'Chưa có máy nào được ghép với người này.',
@@ -370,6 +375,10 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.desk.people_hint_it': 'List, paired tablets and revoking them',
   'staff.desk.metrics': 'Metrics',
   'staff.desk.metrics_hint': "The meeting room server's metrics (Prometheus), in a new tab",
+  'staff.desk.paired': 'Tablet “{label}” was just paired to {name} at {time}.',
+  'staff.desk.paired_check': 'If this person did not just pair it in front of you, open their record and revoke the tablet now.',
+  'staff.desk.paired_open': 'Open {name}',
+  'staff.desk.paired_dismiss': 'Seen',
 
   'staff.person.title': 'Person',
   'staff.person.name': 'Full name',
@@ -440,6 +449,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.pairing.replaces': 'A new code makes this one stop working.',
   'staff.pairing.qr_label': "QR code to pair {name}'s tablet",
   'staff.pairing.qr_caption': "Scan with the tablet's camera",
+  'staff.pairing.or_ip': 'If the tablet cannot open that name, open {address}',
 
   'staff.devices.title': 'Paired devices',
   'staff.devices.none': 'No device is paired with this person yet.',
