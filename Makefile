@@ -47,6 +47,7 @@ clean:
 
 bench: release
 	bash benches/skeleton.sh
+	bash benches/hostile.sh
 
 bench-download: release
 	bash benches/download.sh
