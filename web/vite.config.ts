@@ -38,10 +38,43 @@ function pdfjsAssets(): Plugin {
   };
 }
 
+/**
+ * Two small changes to pdf.js's worker so that page 1 of a large PDF that is not linearized
+ * (scanners and office tools write most of them so) needs only page 1's objects (issue 8,
+ * item 9; tests/browser/reader-scanned.test.mjs). Upstream pdf.js, before the document opens,
+ * (1) looks up the LAST page to check the page count, and (2) while finding any page, prefetches
+ * every top-level page object in parallel: with each page's objects next to its image, spread
+ * through the file, both touch every page, about 40 % of a 50 MB file before page 1 is drawn.
+ * Here (1) is skipped (a wrong /Count then fails on that page only, when it is opened) and (2)
+ * prefetches only the kids up to the page asked for. The build fails if pdf.js changes these lines.
+ */
+function pdfjsLazyPages(): Plugin {
+  const edits: [string, string][] = [
+    ['    await this.ensureDoc("checkLastPage", [recoveryMode]);\n', '    /* phonghop: no checkLastPage before the first page */\n'],
+    [
+      'if (currentNode === this.toplevelPagesDict && lastKid instanceof Ref && !pageDictCache.has(lastKid)) {',
+      'if (currentNode === this.toplevelPagesDict && last <= pageIndex - currentPageIndex && lastKid instanceof Ref && !pageDictCache.has(lastKid)) {',
+    ],
+  ];
+  return {
+    name: 'phonghop-pdfjs-lazy-pages',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/pdfjs-dist[\\/]legacy[\\/]build[\\/]pdf\.worker\.mjs/.test(id)) return null;
+      let out = code;
+      for (const [from, to] of edits) {
+        if (!out.includes(from)) this.error(`pdf.js changed: "${from.trim()}" not found; see pdfjsLazyPages in vite.config.ts`);
+        out = out.replace(from, to);
+      }
+      return { code: out, map: null };
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), pdfjsAssets()],
+  plugins: [svelte(), pdfjsAssets(), pdfjsLazyPages()],
   // pdf.js's worker is a module worker (it imports its decoders on demand).
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [pdfjsLazyPages()] },
   build: {
     // Commune tablets are often old: iPadOS 16 Safari and Android Chrome 100.
     target: ['safari16', 'chrome100'],

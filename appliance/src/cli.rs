@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const ABOUT: &str = "Phonghop: phòng họp không giấy (paperless meeting room).\n\
-One box in the meeting room serves the agenda, documents, attendance and votes to tablets over \
+One box in the meeting room serves the agenda, documents and attendance to tablets over \
 the room's Wi-Fi, with its own certificate authority, and keeps working without internet.";
 
 #[derive(Debug, Parser)]
@@ -37,6 +37,9 @@ pub enum Command {
     Admin(AdminCommand),
     /// Check the event log's hash chain and report the first broken link, if any.
     Verify(DataArg),
+    /// Rebuild every read model from the event log (the box must be stopped). Sign-ins,
+    /// PINs and paired tablets are kept.
+    Rebuild(DataArg),
     /// List Phonghop boxes announced on the local network (mDNS).
     Discover(DiscoverArgs),
 }
@@ -190,6 +193,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
         Command::Verify(args) => verify(&args.data),
+        Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
     };
     match result {
@@ -433,16 +437,31 @@ fn verify(dir: &Path) -> Result<(), Failure> {
                     .map(|h| h.to_hex())
                     .unwrap_or_else(|| "-".into())
             );
+            for (origin, n) in &report.origins {
+                let whose = if origin == store.node_id() {
+                    " (this node)"
+                } else {
+                    ""
+                };
+                println!("  origin {origin}{whose}: {n} events");
+            }
             Ok(())
         }
         Some(b) => Err(Failure::new(
             65,
             format!(
-                "chain broken at event {}: {} ({} events before it are intact)",
-                b.seq, b.reason, report.events
+                "chain broken at event {} of origin {}: {} ({} events before it are intact)",
+                b.seq, b.origin, b.reason, report.events
             ),
         )),
     }
+}
+
+fn rebuild(dir: &Path) -> Result<(), Failure> {
+    let store = Store::open(dir)?;
+    let n = store.rebuild()?;
+    println!("Đã dựng lại dữ liệu từ nhật ký / read models rebuilt from {n} events");
+    Ok(())
 }
 
 fn discover(args: DiscoverArgs) -> Result<(), Failure> {

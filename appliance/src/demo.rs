@@ -2,12 +2,15 @@
 //! a meeting tomorrow morning with a U-shaped seating plan, staff accounts with known passwords,
 //! and a notice. For trying the box out, never for a real room.
 
-use crate::domain::import;
+use crate::domain::event::{
+    BodyEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry, PersonEntry,
+};
 use crate::domain::records::{
-    Body, BodyKind, Document, DocumentKind, Id, Item, Layout, LayoutShape, Meeting, MeetingStatus,
-    Person, Seat, Version,
+    Body, BodyKind, Document, DocumentKind, Id, Item, Layout, LayoutShape, MeetingStatus, Person,
+    Seat, Version,
 };
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
+use crate::import;
 use crate::service::{staff, ServiceError};
 use crate::store::{records, Store};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
@@ -127,6 +130,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     }
     let preview = import::preview(MEMBERS_CSV, "thanh-vien-ubnd.csv", None).map_err(internal)?;
     let people: Vec<Person> = preview
+        .sheet
         .rows
         .into_iter()
         .filter_map(|r| r.person.ok())
@@ -154,7 +158,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     let starts_at = tomorrow
         .with_time(Time::from_hms(8, 0, 0).map_err(internal)?)
         .assume_offset(vn);
-    let meeting = Meeting {
+    let meeting = MeetingEntry {
         id: Id::random(),
         body_id: body.id.clone(),
         title: "Phiên họp UBND xã thường kỳ".into(),
@@ -215,20 +219,26 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
         };
         agenda_events.push(EventBody::ItemAdded {
             meeting_id: meeting_id.clone(),
-            item,
+            item: ItemEntry::from(&item),
         });
         agenda_events.push(EventBody::DocumentAdded {
             meeting_id: meeting_id.clone(),
-            document,
+            document: DocumentEntry::from(&document),
         });
     }
     let mut events: Vec<EventBody> = people
         .into_iter()
-        .map(|person| EventBody::PersonAdded { person })
+        .map(|person| EventBody::PersonAdded {
+            person: PersonEntry::from(&person),
+        })
         .collect();
     events.extend([
-        EventBody::BodyCreated { body },
-        EventBody::LayoutSaved { layout },
+        EventBody::BodyCreated {
+            body: BodyEntry::from(&body),
+        },
+        EventBody::LayoutSaved {
+            layout: LayoutEntry::from(&layout),
+        },
         EventBody::MeetingCreated { meeting },
         EventBody::SeatsAssigned {
             meeting_id: meeting_id.clone(),

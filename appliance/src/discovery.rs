@@ -76,8 +76,9 @@
 //!   (`dns_parser.rs` l. 2793), the cache refresh re-queries with that unescaped name (l. 4382
 //!   → `write_name` splits it at the dot), and `name_change` splits on every dot. A raw dot
 //!   resolves on first sight (tried) but would break refreshes and conflict renames, so `.` is
-//!   replaced by `․` (U+2024 ONE DOT LEADER, which looks the same) and `\` by `/`. No Unicode
-//!   normalization (no crate for it): the name goes out in the form it was typed.
+//!   replaced by `․` (U+2024 ONE DOT LEADER, which looks the same) and `\` by `/`. The room
+//!   name is stored in NFC (`RoomName::parse`), so it goes out composed; a name from an older
+//!   store that was typed decomposed goes out as it was typed.
 //! * Host: `<label>.local.`, ASCII letters, digits and `-`, labels of at most 63 bytes (see
 //!   [`local_host`], [`box_host`], [`machine_host`]).
 //!

@@ -14,10 +14,14 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+mod contract;
 pub mod demo;
 pub mod discovery;
 pub mod domain;
 pub mod http;
+pub mod import;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod qr;
 pub mod server;

@@ -23,6 +23,9 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     /// route → latency histogram.
     latency: Mutex<BTreeMap<String, Histogram>>,
+    /// (family, method) → API requests, whatever the status: the load the screens put on the
+    /// box. The family is the matched route's segment after `/api/` (`meetings`, `room`…).
+    api: Mutex<BTreeMap<(String, String), u64>>,
     live_clients: AtomicI64,
     tls_handshake_failures: AtomicI64,
 }
@@ -33,6 +36,7 @@ impl Default for Metrics {
             started: Instant::now(),
             requests: Mutex::default(),
             latency: Mutex::default(),
+            api: Mutex::default(),
             live_clients: AtomicI64::new(0),
             tls_handshake_failures: AtomicI64::new(0),
         }
@@ -49,6 +53,7 @@ impl Drop for LiveClientGuard<'_> {
 }
 
 /// Figures the metrics cannot know by themselves, read at scrape time.
+#[derive(Default)]
 pub struct StoreFigures {
     pub db_bytes: u64,
     pub blob_bytes: u64,
@@ -64,6 +69,11 @@ impl Metrics {
         if let Ok(mut r) = self.requests.lock() {
             *r.entry((route.to_owned(), method.to_owned(), status))
                 .or_default() += 1;
+        }
+        if let Some(family) = api_family(route) {
+            if let Ok(mut a) = self.api.lock() {
+                *a.entry((family.to_owned(), method.to_owned())).or_default() += 1;
+            }
         }
         if let Ok(mut l) = self.latency.lock() {
             let h = l.entry(route.to_owned()).or_default();
@@ -107,6 +117,18 @@ impl Metrics {
                 );
             }
         }
+        let _ = writeln!(out, "# HELP phonghop_api_requests_total API requests by route family (the path segment after /api/) and method, whatever the status. The live feeds count here too.\n# TYPE phonghop_api_requests_total counter");
+        if let Ok(a) = self.api.lock() {
+            for ((family, method), n) in a.iter() {
+                let _ = writeln!(
+                    out,
+                    "phonghop_api_requests_total{{family=\"{}\",method=\"{}\"}} {}",
+                    escape(family),
+                    escape(method),
+                    n
+                );
+            }
+        }
         let _ = writeln!(out, "# HELP phonghop_http_request_duration_seconds Time to the response head, by route.\n# TYPE phonghop_http_request_duration_seconds histogram");
         if let Ok(l) = self.latency.lock() {
             for (route, h) in l.iter() {
@@ -137,6 +159,13 @@ impl Metrics {
         let _ = writeln!(out, "# HELP phonghop_password_busy_total Password checks refused because too many were waiting.\n# TYPE phonghop_password_busy_total counter\nphonghop_password_busy_total {}", store.password_busy);
         out
     }
+}
+
+/// `/api/meetings/{id}/seats` → `meetings`; `None` outside the API.
+fn api_family(route: &str) -> Option<&str> {
+    let rest = route.strip_prefix("/api/")?;
+    let family = rest.split('/').next().unwrap_or(rest);
+    (!family.is_empty()).then_some(family)
 }
 
 fn escape(s: &str) -> String {
@@ -172,5 +201,26 @@ mod tests {
         assert!(text.contains("phonghop_live_clients 1"));
         assert!(text.contains("phonghop_log_head_seq 3"));
         assert!(text.contains("phonghop_password_checks_total 5"));
+    }
+
+    #[test]
+    fn counts_api_requests_by_family() {
+        let m = Metrics::default();
+        m.record("/api/meetings/{id}", "GET", 200, Duration::from_millis(1));
+        m.record(
+            "/api/meetings/{id}/seats",
+            "GET",
+            404,
+            Duration::from_millis(1),
+        );
+        m.record("/api/meetings", "POST", 201, Duration::from_millis(1));
+        m.record("/api/room", "GET", 200, Duration::from_millis(1));
+        m.record("/healthz", "GET", 200, Duration::from_millis(1));
+        m.record("static", "GET", 200, Duration::from_millis(1));
+        let text = m.render(&StoreFigures::default());
+        assert!(text.contains("phonghop_api_requests_total{family=\"meetings\",method=\"GET\"} 2"));
+        assert!(text.contains("phonghop_api_requests_total{family=\"meetings\",method=\"POST\"} 1"));
+        assert!(text.contains("phonghop_api_requests_total{family=\"room\",method=\"GET\"} 1"));
+        assert_eq!(text.matches("phonghop_api_requests_total{").count(), 3);
     }
 }

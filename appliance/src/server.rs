@@ -5,6 +5,7 @@
 use crate::auth::Limiter;
 use crate::config::Config;
 use crate::discovery::{self, Announcement, Interfaces};
+use crate::http::conn::ConnLimits;
 use crate::http::{self, AppState, Shared, Site};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -36,14 +37,12 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection with no bytes either way for this long is closed. Live feeds send a heartbeat
 /// every 15 s, so they are never idle this long.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Open connections from one address (an IPv6 client counts by its /64).
-pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 128;
-/// Open connections in all, on both ports; lowered further to half the descriptor limit.
-pub const MAX_CONNECTIONS: usize = 4096;
 /// Concurrent HTTP/2 streams on one connection.
 const MAX_STREAMS: u32 = 64;
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the chain checkpoint moves to the head while serving.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
 /// Why the box could not start, each with its own exit code for systemd and scripts.
 #[derive(Debug, thiserror::Error)]
@@ -232,79 +231,6 @@ pub fn raise_fd_limit() -> u64 {
         }
     }
     lim.rlim_cur
-}
-
-/// Counts open connections, in all and per address, and refuses those over the caps.
-pub struct ConnLimits {
-    total_max: usize,
-    per_address_max: usize,
-    state: std::sync::Mutex<(usize, std::collections::HashMap<String, usize>)>,
-    refused: std::sync::atomic::AtomicU64,
-}
-
-/// One open connection; dropping it frees its place.
-pub struct ConnSlot {
-    limits: Arc<ConnLimits>,
-    key: String,
-}
-
-impl Drop for ConnSlot {
-    fn drop(&mut self) {
-        if let Ok(mut s) = self.limits.state.lock() {
-            s.0 = s.0.saturating_sub(1);
-            if let Some(n) = s.1.get_mut(&self.key) {
-                *n -= 1;
-                if *n == 0 {
-                    s.1.remove(&self.key);
-                }
-            }
-        }
-    }
-}
-
-impl ConnLimits {
-    pub fn new(total_max: usize, per_address_max: usize) -> Self {
-        Self {
-            total_max,
-            per_address_max,
-            state: std::sync::Mutex::default(),
-            refused: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    /// The caps for this process: [`MAX_CONNECTIONS`], but at most half the descriptor limit
-    /// (the rest is for files, the store and the live feeds' bookkeeping).
-    pub fn for_fd_limit(fd_limit: u64) -> Self {
-        let half = usize::try_from(fd_limit / 2).unwrap_or(usize::MAX);
-        let total = MAX_CONNECTIONS.min(half).max(64);
-        Self::new(total, MAX_CONNECTIONS_PER_ADDRESS.min(total))
-    }
-
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<ConnSlot> {
-        let key = http::client_key(ip);
-        let mut s = self.state.lock().ok()?;
-        let here = s.1.get(&key).copied().unwrap_or(0);
-        if s.0 >= self.total_max || here >= self.per_address_max {
-            drop(s);
-            self.refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return None;
-        }
-        s.0 += 1;
-        s.1.insert(key.clone(), here + 1);
-        Some(ConnSlot {
-            limits: self.clone(),
-            key,
-        })
-    }
-
-    pub fn open(&self) -> usize {
-        self.state.lock().map_or(0, |s| s.0)
-    }
-
-    pub fn refused(&self) -> u64 {
-        self.refused.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
 /// A stream that notes when bytes last moved, in either direction.
@@ -534,6 +460,40 @@ impl Application {
                 .ok()
                 .flatten()
         };
+        // The full walk of every chain, after start-up's quick check from the checkpoint: a
+        // break found here turns /readyz and the staff screens red; serving goes on so that
+        // staff can see it and act.
+        {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || match store.verify_and_record() {
+                Ok(r) => tracing::info!(
+                    events = r.events,
+                    intact = r.broken.is_none(),
+                    "event log verified"
+                ),
+                Err(e) => tracing::error!("could not verify the event log: {e}"),
+            });
+        }
+        // The checkpoint follows the head, so a start after a power cut walks little.
+        let checkpoints = {
+            let store = self.store.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+                every.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = every.tick() => {
+                            let s = store.clone();
+                            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.advance_checkpoint()).await {
+                                tracing::warn!("could not move the chain checkpoint: {e}");
+                            }
+                        }
+                    }
+                }
+            })
+        };
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -580,6 +540,7 @@ impl Application {
         let _ = https.await;
         let _ = plain.await;
         let _ = renew.await;
+        let _ = checkpoints.await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
@@ -588,6 +549,10 @@ impl Application {
             {
                 tracing::warn!("some connections did not finish within {DRAIN_TIMEOUT:?}");
             }
+        }
+        let store = self.store.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.advance_checkpoint()).await {
+            tracing::warn!("could not move the chain checkpoint at shutdown: {e}");
         }
         let _ = std::fs::remove_file(&serving_path);
         tracing::info!("stopped");

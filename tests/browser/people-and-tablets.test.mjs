@@ -12,6 +12,7 @@ import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } f
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const FIXTURE = path.join(REPO, 'tests', 'fixtures', 'thanh-vien-30.xlsx');
+const GARBLED = path.join(REPO, 'tests', 'fixtures', 'thanh-vien-mat-dau.csv');
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn Hùng', password: 'chutich-demo', role: 'chair' };
 const BODY = 'UBND xã Tân Phú';
@@ -71,6 +72,28 @@ describe('people and tablets, end to end', () => {
     await chrome?.close();
     await box?.destroy();
   });
+
+  test('a list whose Vietnamese letters were lost to "?" is shown as such, with the names', { timeout: 60_000 }, () =>
+    withBoxLog(box, async () => {
+      const secretary = await signIn(box, SECRETARY);
+      const desk = await staffContext(chrome.browser, box, secretary, { width: 1280, height: 800 });
+      try {
+        const page = await desk.newPage();
+        await page.goto(`${box.origin}/desk/people`);
+        await page.getByTestId('open-import').click();
+        await page.getByTestId('import-file').setInputFiles(GARBLED);
+        await waitForText(page.getByTestId('import-damage'), /mất dấu tiếng Việt/, { timeout: 20_000 });
+        assert.match(await page.getByTestId('import-damage').innerText(), /UTF-8/);
+        assert.match(await page.getByTestId('import-valid').innerText(), /\b0\b/);
+        assert.match(await page.getByTestId('import-invalid').innerText(), /\b30\b/);
+        const first = page.getByTestId('import-preview').locator('tbody tr').first();
+        assert.match(await first.innerText(), /Nguy\?n V\?n Hùng/);
+        assert.ok(await page.getByTestId('import-confirm').isDisabled(), 'nothing to import');
+        await screenshots(page, 'pat-0-lost-letters');
+      } finally {
+        await desk.close();
+      }
+    }));
 
   test('import 30 people, pair a tablet, check in, and the chair sees it live', { timeout: 180_000 }, () =>
     withBoxLog(box, async () => {

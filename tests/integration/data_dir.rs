@@ -1,6 +1,7 @@
 //! A bad data directory stops `serve` with a clear message and exit code, touching nothing.
 
 use crate::helpers::*;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -129,11 +130,88 @@ fn a_bad_config_file_is_reported_with_its_path() {
     );
 }
 
+/// A store written by the previous release (schema 2: one log keyed by seq, one record per
+/// meeting), with the demo meeting, people, seats and published documents.
+fn copy_v2_fixture(to: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v2/phonghop.redb");
+    std::fs::copy(src, to.join("phonghop.redb")).unwrap();
+}
+
+fn meta_value(dir: &Path, key: &str) -> String {
+    let db = redb::ReadOnlyDatabase::open(dir.join("phonghop.redb")).unwrap();
+    use redb::ReadableDatabase;
+    let txn = db.begin_read().unwrap();
+    let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+    let v = txn
+        .open_table(meta)
+        .unwrap()
+        .get(key)
+        .unwrap()
+        .unwrap()
+        .value()
+        .to_owned();
+    v
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_from_the_previous_schema_is_migrated_forward() {
+async fn a_store_from_the_previous_release_is_migrated_with_its_chain_and_meetings() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    init_dir(&dir);
+    copy_v2_fixture(&dir);
+    assert_eq!(meta_value(&dir, "schema_version"), "2");
+    let mut b = TestBox::attach(dir.clone(), &[]).await;
+    let chair = b.sign_in("chutri", "chutri-demo").await;
+    let list: serde_json::Value = b
+        .client
+        .get(b.url("/api/meetings"))
+        .header("cookie", &chair)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = &list["meetings"][0];
+    assert_eq!(m["status"], "published", "{m}");
+    let items: Vec<&str> = m["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(items.len(), 3, "{m}");
+    assert_eq!(m["documents"].as_array().unwrap().len(), 3, "{m}");
+    // The documents' items are the agenda's, in the agenda's order.
+    for d in m["documents"].as_array().unwrap() {
+        assert!(m["agenda"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == d["item_id"]));
+    }
+    // A new event chains on to the migrated log.
+    let admin = b.admin().await;
+    b.post_notice(&admin, "Sau nâng cấp").await;
+    assert!(b.terminate().success());
+    assert_eq!(meta_value(&dir, "schema_version"), "3");
+    let out = phonghop(&["verify", "--data", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("OK: 26 events"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_from_schema_one_is_migrated_forward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    copy_v2_fixture(&dir);
     // Make it a schema-1 store: without the tables that people and tablets added.
     {
         let db = redb::Database::open(dir.join("phonghop.redb")).unwrap();
@@ -163,6 +241,7 @@ async fn a_store_from_the_previous_schema_is_migrated_forward() {
     }
     let mut b = TestBox::attach(dir.clone(), &[]).await;
     let admin = b.admin().await;
+    // The read models come back from the log, the people included.
     let r = b
         .client
         .get(b.url("/api/people"))
@@ -170,27 +249,9 @@ async fn a_store_from_the_previous_schema_is_migrated_forward() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = b
-        .client
-        .get(b.url("/api/room/layout"))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(r.status(), 200);
+    let people: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(people["people"].as_array().unwrap().len(), 7, "{people}");
     assert!(b.terminate().success());
-    let db = redb::ReadOnlyDatabase::open(dir.join("phonghop.redb")).unwrap();
-    use redb::ReadableDatabase;
-    let txn = db.begin_read().unwrap();
-    let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
-    let v = txn
-        .open_table(meta)
-        .unwrap()
-        .get("schema_version")
-        .unwrap()
-        .unwrap()
-        .value()
-        .to_owned();
-    assert_eq!(v, "2");
+    assert_eq!(meta_value(&dir, "schema_version"), "3");
 }

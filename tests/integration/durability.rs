@@ -72,21 +72,7 @@ async fn verify_reports_the_first_broken_link() {
     }
     b.terminate();
     // Someone edits event 4 in the file directly.
-    {
-        let db = redb::Database::open(b.dir.join("phonghop.redb")).unwrap();
-        let def: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("log");
-        let txn = db.begin_write().unwrap();
-        {
-            let mut log = txn.open_table(def).unwrap();
-            let old = {
-                use redb::ReadableTable;
-                log.get(4u64).unwrap().unwrap().value().to_vec()
-            };
-            let forged = String::from_utf8(old).unwrap().replace("\"n", "\"N");
-            log.insert(4u64, forged.as_bytes()).unwrap();
-        }
-        txn.commit().unwrap();
-    }
+    crate::integrity::forge_event(&b.dir, 4, "\"n", "\"N");
     let out = phonghop(&["verify", "--data", b.dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(65));
     let err = String::from_utf8_lossy(&out.stderr);

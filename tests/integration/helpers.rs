@@ -90,6 +90,16 @@ impl TestBox {
         b
     }
 
+    /// A box with the demo meeting (`serve --demo`).
+    pub async fn start_demo() -> TestBox {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        init_dir(&dir);
+        let mut b = TestBox::attach(dir, &["--demo"]).await;
+        b._tmp = Some(tmp);
+        b
+    }
+
     /// Starts `serve` on an existing directory.
     pub async fn attach(dir: PathBuf, extra: &[&str]) -> TestBox {
         let child = spawn_serve(&dir, extra);

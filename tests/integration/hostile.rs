@@ -471,8 +471,11 @@ async fn rotating_addresses_cannot_guess_a_pairing_code() {
 /// Raw HTTP/1.1 over TLS, for requests no polite client sends.
 async fn tls_raw(b: &TestBox, request: &[u8], wait: Duration) -> String {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut b.root_pem().as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
+    {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        for cert in CertificateDer::pem_slice_iter(b.root_pem().as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),

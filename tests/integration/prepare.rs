@@ -6,7 +6,7 @@ use crate::tablets::{box_with_staff, box_with_staff_and_config, CHAIR_PW, SECRET
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
@@ -15,7 +15,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn encode(name: &str) -> String {
+pub(crate) fn encode(name: &str) -> String {
     name.bytes()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == b'.' || c == b'-' {
@@ -29,7 +29,12 @@ fn encode(name: &str) -> String {
 
 impl TestBox {
     /// A draft meeting of a new body with these members; returns its id.
-    async fn draft_meeting(&self, sec: &str, members: &[String], starts_at: &str) -> String {
+    pub(crate) async fn draft_meeting(
+        &self,
+        sec: &str,
+        members: &[String],
+        starts_at: &str,
+    ) -> String {
         let (_, body) = self
             .call(
                 Method::POST,
@@ -53,13 +58,13 @@ impl TestBox {
         m["id"].as_str().unwrap().to_owned()
     }
 
-    async fn add_item(&self, sec: &str, meeting: &str, title: &str) -> String {
+    pub(crate) async fn add_item(&self, sec: &str, meeting: &str, title: &str) -> String {
         let (s, v) = self.call(Method::POST, &format!("/api/meetings/{meeting}/items"), Some(sec), Some(json!({"title": title, "presenter": "Chủ tịch UBND xã", "duration_minutes": 30}))).await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_owned()
     }
 
-    async fn upload(
+    pub(crate) async fn upload(
         &self,
         cookie: &str,
         path: &str,
@@ -84,7 +89,7 @@ impl TestBox {
         )
     }
 
-    async fn upload_pdf(
+    pub(crate) async fn upload_pdf(
         &self,
         sec: &str,
         meeting: &str,
@@ -543,6 +548,24 @@ async fn bad_uploads_and_stale_edits_are_refused_and_leave_nothing() {
             "{name}: {e}"
         );
     }
+    // A ".docx" that is not one: the Vietnamese message names it in Vietnamese.
+    let (s, e) = b
+        .upload(
+            &sec,
+            &path("Giấy mời"),
+            "giay-moi.docx",
+            b"<html></html>".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["code"].as_str()),
+        (415, Some("document.disguised"))
+    );
+    let vi = e["message"].as_str().unwrap();
+    assert!(
+        vi.contains("văn bản Word (.docx)") && !vi.contains("document"),
+        "{vi}"
+    );
     // Over the configured 1 MB, with a real PDF header.
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(1024 * 1024 + 10, b'x');
@@ -676,6 +699,62 @@ async fn publishing_late_is_flagged() {
         "{m}"
     );
     assert_eq!(m["publish_warning"]["rule_days"], 3);
+}
+
+/// Times come back in UTC whatever offset they were sent with, so that clients can sort them
+/// (issue 8, item 10): a meeting at 08:00 in Vietnam sorts before one at 02:00 UTC.
+#[tokio::test]
+async fn times_come_back_in_utc_whatever_offset_was_sent() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let p = b.add_person(&sec, "Đinh Văn Hai", "").await;
+    let early = b
+        .draft_meeting(&sec, std::slice::from_ref(&p), "2026-12-01T08:00:00+07:00")
+        .await;
+    let late = b.draft_meeting(&sec, &[p], "2026-12-01T02:00:00Z").await;
+    let (_, one) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(one["starts_at"], "2026-12-01T01:00:00Z", "{one}");
+    let (_, list) = b.call(Method::GET, "/api/meetings", Some(&sec), None).await;
+    let times: Vec<(&str, &str)> = list["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["starts_at"].as_str().unwrap()))
+        .collect();
+    assert!(
+        times.contains(&(early.as_str(), "2026-12-01T01:00:00Z")),
+        "{times:?}"
+    );
+    assert!(
+        times.contains(&(late.as_str(), "2026-12-01T02:00:00Z")),
+        "{times:?}"
+    );
+    // Changing the details with another offset: the answer and the read are in UTC too.
+    let (s, _) = b
+        .call(
+            Method::PUT,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            Some(json!({"title": "Kỳ họp thứ 5 HĐND xã", "starts_at": "2026-12-01T07:30:00+07:00", "place": "Hội trường"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, one) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{early}"),
+            Some(&sec),
+            None,
+        )
+        .await;
+    assert_eq!(one["starts_at"], "2026-12-01T00:30:00Z", "{one}");
 }
 
 fn walkdir_names(dir: &std::path::Path) -> Vec<String> {

@@ -798,7 +798,7 @@ async fn people_are_listed_in_vietnamese_order_and_bad_input_is_explained() {
     );
 }
 
-async fn upload_preview(
+pub async fn upload_preview(
     b: &TestBox,
     cookie: &str,
     name: &str,
@@ -828,7 +828,7 @@ async fn upload_preview(
     (s, r.json().await.unwrap())
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
@@ -937,7 +937,7 @@ async fn a_bad_member_list_imports_nobody_unless_the_bad_rows_are_skipped() {
         })
         .collect();
     assert!(
-        codes.contains(&"input.bad_phone") && codes.contains(&"row.duplicate"),
+        codes.contains(&"input.bad_phone") && codes.contains(&"row.repeated"),
         "{codes:?}"
     );
     let bad_phone = pv["rows"]

@@ -159,7 +159,7 @@ impl fmt::Debug for Pin {
 
 /// A device's public key: an uncompressed SEC1 P-256 point (65 bytes), as WebCrypto's
 /// `exportKey('raw', publicKey)` gives it, written base64url without padding.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct DeviceKey(String);
 

@@ -11,7 +11,9 @@ pub mod quorum;
 pub mod records;
 pub mod role;
 pub mod text;
+pub mod vietnamese;
+pub mod visibility;
 
-pub use event::{EventBody, EventEnvelope, Hash, NodeId, Visibility};
+pub use event::{EventBody, EventEnvelope, Hash, NodeId};
 pub use role::{Actor, Role};
 pub use text::{NoticeText, Password, RoomName, TextError, Username};

@@ -3,10 +3,11 @@
 //!
 //! Vietnamese text reaches us precomposed (NFC, what most keyboards type), decomposed (NFD, what
 //! macOS and some web forms send) or half-decomposed (Windows-1258 puts the tone mark after the
-//! letter). Every type here stores NFC so that equal names compare equal, and sorting works on
-//! letters, not on code points. The Vietnamese part of Unicode normalisation is a small table, so
-//! we keep it here rather than pull in a general normalisation crate.
+//! letter). Every type here stores NFC (the `unicode-normalization` crate), keeping the spelling
+//! as typed; comparing, finding duplicates and sorting go through [`super::vietnamese::canonical`],
+//! so "Lê Thanh Hòa" and "Lê Thanh Hoà" (old and new tone placement) are one person.
 
+use super::vietnamese::{canonical, fold_for_matching, nfc, Letter};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::fmt;
@@ -67,23 +68,6 @@ pub enum PhoneProblem {
 
 // --- Vietnamese letters -----------------------------------------------------------------------
 
-/// The twelve Vietnamese vowels, each with its six tones in dictionary order: none, huyền,
-/// hỏi, ngã, sắc, nặng. The row index is the vowel, the column index is the tone.
-const VOWELS: [[char; 6]; 12] = [
-    ['a', 'à', 'ả', 'ã', 'á', 'ạ'],
-    ['ă', 'ằ', 'ẳ', 'ẵ', 'ắ', 'ặ'],
-    ['â', 'ầ', 'ẩ', 'ẫ', 'ấ', 'ậ'],
-    ['e', 'è', 'ẻ', 'ẽ', 'é', 'ẹ'],
-    ['ê', 'ề', 'ể', 'ễ', 'ế', 'ệ'],
-    ['i', 'ì', 'ỉ', 'ĩ', 'í', 'ị'],
-    ['o', 'ò', 'ỏ', 'õ', 'ó', 'ọ'],
-    ['ô', 'ồ', 'ổ', 'ỗ', 'ố', 'ộ'],
-    ['ơ', 'ờ', 'ở', 'ỡ', 'ớ', 'ợ'],
-    ['u', 'ù', 'ủ', 'ũ', 'ú', 'ụ'],
-    ['ư', 'ừ', 'ử', 'ữ', 'ứ', 'ự'],
-    ['y', 'ỳ', 'ỷ', 'ỹ', 'ý', 'ỵ'],
-];
-
 /// The Vietnamese alphabet in order, with f, j, w, z (foreign names) at their Latin places.
 /// Digraphs (ch, ng, nh, ...) are not letters of their own: modern lists sort letter by letter,
 /// as CLDR's "standard" Vietnamese collation does (its "traditional" one is the exception).
@@ -91,192 +75,6 @@ const ALPHABET: [char; 33] = [
     'a', 'ă', 'â', 'b', 'c', 'd', 'đ', 'e', 'ê', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
     'ô', 'ơ', 'p', 'q', 'r', 's', 't', 'u', 'ư', 'v', 'w', 'x', 'y', 'z',
 ];
-
-/// The combining tone mark for each tone (index = tone), as NFD writes them.
-#[cfg(test)]
-const TONE_MARKS: [char; 6] = ['\0', '\u{300}', '\u{309}', '\u{303}', '\u{301}', '\u{323}'];
-
-fn tone_of_mark(mark: char) -> Option<u8> {
-    match mark {
-        // U+0340 and U+0341 are deprecated duplicates of grave and acute.
-        '\u{300}' | '\u{340}' => Some(1),
-        '\u{309}' => Some(2),
-        '\u{303}' => Some(3),
-        '\u{301}' | '\u{341}' => Some(4),
-        '\u{323}' => Some(5),
-        _ => None,
-    }
-}
-
-/// Breve, circumflex and horn: the marks that make ă â ê ô ơ ư from a e o u.
-fn is_vietnamese_mark(c: char) -> bool {
-    tone_of_mark(c).is_some() || matches!(c, '\u{306}' | '\u{302}' | '\u{31B}')
-}
-
-fn single_lowercase(c: char) -> char {
-    let mut it = c.to_lowercase();
-    match (it.next(), it.next()) {
-        (Some(l), None) => l,
-        _ => c,
-    }
-}
-
-fn single_uppercase(c: char) -> char {
-    let mut it = c.to_uppercase();
-    match (it.next(), it.next()) {
-        (Some(u), None) => u,
-        _ => c,
-    }
-}
-
-/// One written character split the way Vietnamese spelling sees it: a base letter (which keeps
-/// its breve/circumflex/horn/stroke, since ă, ô, đ are letters of their own), a tone, and case.
-#[derive(Debug, Clone, Copy)]
-struct Letter {
-    /// The character as it came, returned unchanged when no mark was folded into it.
-    orig: char,
-    /// Lower-case base letter, e.g. 'ô' for 'Ộ'; any other character lower-cased.
-    base: char,
-    /// 0 = no tone, then huyền, hỏi, ngã, sắc, nặng (the column of `VOWELS`).
-    tone: u8,
-    upper: bool,
-    /// A following combining mark was folded in, so `orig` is stale.
-    changed: bool,
-}
-
-impl Letter {
-    fn split(c: char) -> Letter {
-        let lower = single_lowercase(c);
-        let mut letter = Letter {
-            orig: c,
-            base: lower,
-            tone: 0,
-            upper: lower != c,
-            changed: false,
-        };
-        for row in &VOWELS {
-            if let Some(tone) = row.iter().position(|&v| v == lower) {
-                letter.base = row[0];
-                letter.tone = tone as u8;
-                break;
-            }
-        }
-        letter
-    }
-
-    fn vowel_row(&self) -> Option<&'static [char; 6]> {
-        VOWELS.iter().find(|row| row[0] == self.base)
-    }
-
-    /// Folds a combining mark into the letter; false if Vietnamese spelling has no such letter
-    /// (a tone on a consonant, a second tone, a horn on 'a'...).
-    fn absorb(&mut self, mark: char) -> bool {
-        if let Some(tone) = tone_of_mark(mark) {
-            if self.tone != 0 || self.vowel_row().is_none() {
-                return false;
-            }
-            self.tone = tone;
-        } else {
-            self.base = match (self.base, mark) {
-                ('a', '\u{306}') => 'ă',
-                ('a', '\u{302}') => 'â',
-                ('e', '\u{302}') => 'ê',
-                ('o', '\u{302}') => 'ô',
-                ('o', '\u{31B}') => 'ơ',
-                ('u', '\u{31B}') => 'ư',
-                _ => return false,
-            };
-        }
-        self.changed = true;
-        true
-    }
-
-    fn compose(&self) -> char {
-        if !self.changed {
-            return self.orig;
-        }
-        let lower = match self.vowel_row() {
-            Some(row) => row[usize::from(self.tone)],
-            None => self.base,
-        };
-        if self.upper {
-            single_uppercase(lower)
-        } else {
-            lower
-        }
-    }
-}
-
-/// Recomposes Vietnamese letters written as base + combining marks (NFD, Windows-1258) into
-/// the precomposed form (NFC). Marks that cannot combine are kept as they are.
-pub(crate) fn compose_vietnamese(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending: Option<Letter> = None;
-    for c in s.chars() {
-        if is_vietnamese_mark(c) {
-            if let Some(letter) = pending.as_mut() {
-                if letter.absorb(c) {
-                    continue;
-                }
-            }
-            if let Some(letter) = pending.take() {
-                out.push(letter.compose());
-            }
-            out.push(c);
-            continue;
-        }
-        if let Some(letter) = pending.take() {
-            out.push(letter.compose());
-        }
-        pending = Some(Letter::split(c));
-    }
-    if let Some(letter) = pending {
-        out.push(letter.compose());
-    }
-    out
-}
-
-/// Splits tone marks off precomposed letters (leaving ă â ê ô ơ ư whole): the form Windows-1258
-/// stores. Only tests need it, to build legacy files.
-#[cfg(test)]
-pub(crate) fn detach_tones(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        let letter = Letter::split(c);
-        if letter.tone == 0 {
-            out.push(c);
-            continue;
-        }
-        let base = if letter.upper {
-            single_uppercase(letter.base)
-        } else {
-            letter.base
-        };
-        out.push(base);
-        out.push(TONE_MARKS[usize::from(letter.tone)]);
-    }
-    out
-}
-
-/// Lower-case, without tones or letter marks (đ → d, ơ → o), for matching words that people
-/// type in many ways, such as the column headers of a spreadsheet.
-pub(crate) fn fold_for_matching(s: &str) -> String {
-    compose_vietnamese(s)
-        .chars()
-        .filter(|&c| !is_vietnamese_mark(c))
-        .map(|c| {
-            let base = Letter::split(c).base;
-            match base {
-                'ă' | 'â' => 'a',
-                'đ' => 'd',
-                'ê' => 'e',
-                'ô' | 'ơ' => 'o',
-                'ư' => 'u',
-                other => other,
-            }
-        })
-        .collect()
-}
 
 /// Zero-width characters and soft hyphens that come along with text pasted from web pages or
 /// Word. They are invisible, so refusing them would puzzle the user; keeping them would make
@@ -293,16 +91,16 @@ fn is_invisible(c: char) -> bool {
 /// spreadsheet cell and no-break spaces) into one space, and bound the length in characters.
 /// `Ok(None)` when nothing is left.
 fn clean_line(field: &'static str, raw: &str, max: usize) -> Result<Option<String>, PersonError> {
-    // Composing shrinks a letter to no less than a third (base, letter mark, tone), so longer
-    // input is refused before the work is done: a spreadsheet cell can hold megabytes.
+    // Composing shrinks a letter to no less than a quarter (a base and up to three marks, as in
+    // Greek), so longer input is refused before the work is done: a cell can hold megabytes.
     let visible = raw
         .chars()
         .filter(|&c| !c.is_whitespace() && !is_invisible(c))
         .count();
-    if visible > 3 * max {
+    if visible > 4 * max {
         return Err(PersonError::TooLong { field, max });
     }
-    let composed = compose_vietnamese(&raw.replace(is_invisible, ""));
+    let composed = nfc(&raw.replace(is_invisible, ""));
     if composed
         .chars()
         .any(|c| c.is_control() && !c.is_whitespace())
@@ -323,7 +121,7 @@ fn clean_line(field: &'static str, raw: &str, max: usize) -> Result<Option<Strin
 
 /// A person's full name as written in Vietnamese order: family name first, given name last,
 /// e.g. "Nguyễn Thị Lan". Stored in NFC with single spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
@@ -362,10 +160,11 @@ impl PersonName {
         self.0.get(start..end).filter(|m| !m.is_empty())
     }
 
-    /// The same name whatever its case, for finding duplicates: "NGUYỄN VĂN AN" and
-    /// "Nguyễn Văn An" are one person, "Nguyễn Văn Ân" is another.
+    /// The same name whatever its case, tone placement or look-alike Đ, for finding
+    /// duplicates: "NGUYỄN VĂN AN" and "Nguyễn Văn An" are one person, as are "Lê Thanh Hòa"
+    /// and "Lê Thanh Hoà"; "Nguyễn Văn Ân" is another.
     pub fn matching_key(&self) -> String {
-        self.0.to_lowercase()
+        canonical(&self.0)
     }
 
     /// The key that puts names in Vietnamese order; see [`vietnamese_cmp`].
@@ -382,13 +181,20 @@ impl PersonName {
             .into_iter()
             .map(|w| {
                 let mut key = WordKey::default();
-                for letter in w.chars().map(Letter::split) {
+                // Letters and tones from the canonical spelling, so that where the tone mark
+                // sits ("Hòa", "Hoà") does not change the order; case from the name as typed.
+                for letter in canonical(w).chars().map(Letter::split) {
                     if let Some(weight) = primary_weight(letter.base) {
                         key.letters.push(weight);
                         key.tones.push(letter.tone);
-                        case.push(letter.upper);
                     }
                 }
+                case.extend(
+                    w.chars()
+                        .map(Letter::split)
+                        .filter(|l| primary_weight(l.base).is_some())
+                        .map(|l| l.upper),
+                );
                 key
             })
             .collect();
@@ -475,7 +281,7 @@ impl fmt::Display for PersonName {
 
 /// A Vietnamese phone number in national form: "0912345678" (mobile, 10 digits) or
 /// "02133876543" (landline, 10-11 digits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
@@ -587,7 +393,7 @@ impl From<Phone> for String {
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $t:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
         #[serde(try_from = "String", into = "String")]
         pub struct $t(String);
 
@@ -643,7 +449,7 @@ bounded_text!(
 );
 
 /// Whether a person votes: a member (thành viên, đại biểu) does, a guest (khách mời) does not.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKind {
     #[default]
@@ -685,32 +491,15 @@ impl fmt::Display for PersonKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::vietnamese::detach_tones;
+    use unicode_normalization::UnicodeNormalization;
 
     fn name(s: &str) -> PersonName {
         PersonName::parse(s).unwrap()
     }
 
     fn nfd(s: &str) -> String {
-        // Decompose fully by hand: precomposed modifier letters too.
-        let mut out = String::new();
-        for c in detach_tones(s).chars() {
-            match c {
-                'ă' => out.push_str("a\u{306}"),
-                'â' => out.push_str("a\u{302}"),
-                'ê' => out.push_str("e\u{302}"),
-                'ô' => out.push_str("o\u{302}"),
-                'ơ' => out.push_str("o\u{31B}"),
-                'ư' => out.push_str("u\u{31B}"),
-                'Ă' => out.push_str("A\u{306}"),
-                'Â' => out.push_str("A\u{302}"),
-                'Ê' => out.push_str("E\u{302}"),
-                'Ô' => out.push_str("O\u{302}"),
-                'Ơ' => out.push_str("O\u{31B}"),
-                'Ư' => out.push_str("U\u{31B}"),
-                c => out.push(c),
-            }
-        }
-        out
+        s.nfd().collect()
     }
 
     #[test]
@@ -766,12 +555,10 @@ mod tests {
             assert_eq!(name(&nfd(s)), name(s));
         }
         // Marks in a non-canonical order still compose: dot below before breve.
-        assert_eq!(compose_vietnamese("a\u{306}\u{323}"), "ặ");
-        assert_eq!(compose_vietnamese("a\u{323}\u{306}"), "ặ");
-        // Marks that do not belong to Vietnamese stay as they are.
-        assert_eq!(compose_vietnamese("n\u{303}"), "n\u{303}");
-        assert_eq!(compose_vietnamese("\u{301}a"), "\u{301}a");
-        assert_eq!(compose_vietnamese("á\u{301}"), "á\u{301}");
+        assert_eq!(name("Da\u{306}\u{323}ng").as_str(), "Dặng");
+        assert_eq!(name("Da\u{323}\u{306}ng").as_str(), "Dặng");
+        // Other languages compose by the same standard.
+        assert_eq!(name("Nun\u{303}ez").as_str(), "Nuñez");
     }
 
     fn sorted(list: &[&str]) -> Vec<String> {
@@ -864,10 +651,24 @@ mod tests {
     }
 
     #[test]
-    fn fold_for_matching_strips_everything() {
-        assert_eq!(fold_for_matching("Số Điện Thoại"), "so dien thoai");
-        assert_eq!(fold_for_matching(&nfd("Họ và tên")), "ho va ten");
-        assert_eq!(fold_for_matching("ĐƠN VỊ"), "don vi");
+    fn tone_placement_and_lookalike_d_are_one_person_shown_as_typed() {
+        let old = name("Lê Thanh Hòa");
+        let new = name("Lê Thanh Hoà");
+        assert_eq!(old.matching_key(), new.matching_key());
+        assert_eq!(old.as_str(), "Lê Thanh Hòa");
+        assert_eq!(new.as_str(), "Lê Thanh Hoà");
+        let eth = name("Nguyễn Văn \u{D0}ạt");
+        assert_eq!(eth.matching_key(), name("Nguyễn Văn Đạt").matching_key());
+        assert_eq!(eth.as_str(), "Nguyễn Văn \u{D0}ạt");
+        // Both spellings sort together, before "Hoạ" and after "Hoa"; Ð sorts as Đ, not after Z.
+        assert_eq!(
+            sorted(&["A Hoạ", "A Hòa", "A Hoa", "A Hoà", "A Hoá"]),
+            ["A Hoa", "A Hoà", "A Hòa", "A Hoá", "A Hoạ"]
+        );
+        assert_eq!(
+            sorted(&["A Zung", "A \u{D0}ạt", "A Dung", "A Em"]),
+            ["A Dung", "A \u{D0}ạt", "A Em", "A Zung"]
+        );
     }
 
     #[test]

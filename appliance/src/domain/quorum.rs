@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How a count is compared with its fraction of the base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
     /// count ≥ base × n / d ("ít nhất hai phần ba").
@@ -19,7 +19,7 @@ pub enum Comparison {
 }
 
 /// A rule such as "at least 2/3" or "more than 1/2".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Threshold {
     pub numerator: u32,
     pub denominator: u32,
@@ -77,7 +77,7 @@ impl Threshold {
 }
 
 /// The live quorum figure of a meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Quorum {
     /// Members with a vote (guests never count).
     pub members: u32,

@@ -3,6 +3,10 @@
 //! construction.
 
 use super::device::DeviceKey;
+use super::event::{
+    BodyEntry, DeviceEntry, DocumentEntry, ItemEntry, LayoutEntry, PersonEntry, SeatEntry,
+    VersionEntry,
+};
 use super::person::{PersonName, Phone, Position, Unit};
 use super::quorum::Threshold;
 use serde::{Deserialize, Serialize};
@@ -11,7 +15,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// A random id for people, bodies, meetings and devices: 32 lower-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Id(String);
 
@@ -59,7 +63,7 @@ impl From<Id> for String {
 }
 
 /// A person the box knows: a member of a body, a guest, or staff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Person {
     pub id: Id,
     pub name: PersonName,
@@ -69,7 +73,7 @@ pub struct Person {
 }
 
 /// What kind of body meets: it sets the default rules and the wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyKind {
     /// Ủy ban nhân dân: People's Committee.
@@ -82,7 +86,7 @@ pub enum BodyKind {
 }
 
 /// A body that meets, with its members (who vote) and its rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Body {
     pub id: Id,
     pub name: String,
@@ -108,12 +112,15 @@ impl BodyKind {
     }
 }
 
-/// A meeting, as far as attendance needs it. Preparation (agenda, documents) extends it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Meeting {
+/// A meeting's own facts, without its agenda and documents: what deciding who may see the
+/// meeting needs, and what the store keeps as one small record per meeting so that a change
+/// to one agenda item or document never rewrites the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MeetingHeader {
     pub id: Id,
     pub body_id: Id,
     pub title: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub starts_at: OffsetDateTime,
     pub chair_id: Option<Id>,
@@ -125,99 +132,70 @@ pub struct Meeting {
     pub place: String,
     #[serde(default)]
     pub status: MeetingStatus,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     /// The chair's comment when sending the meeting back for changes.
     #[serde(default)]
     pub review_comment: Option<String>,
+    /// Where in the node's log the meeting was published: delegates' feeds replay nothing
+    /// from before it (the draft history is the staff's).
+    #[serde(default)]
+    pub published_seq: Option<u64>,
+    /// Where it was last submitted for review: the chair's tablet sees from there on.
+    #[serde(default)]
+    pub submitted_seq: Option<u64>,
+    /// The next ordinal for an agenda item or document, so that a new one goes last without
+    /// reading the others.
+    #[serde(default)]
+    pub next_ord: u64,
+}
+
+impl MeetingHeader {
+    /// A new draft, from its `meeting.created` event.
+    pub fn created(e: &super::event::MeetingEntry) -> Self {
+        MeetingHeader {
+            id: e.id.clone(),
+            body_id: e.body_id.clone(),
+            title: e.title.clone(),
+            starts_at: e.starts_at,
+            chair_id: e.chair_id.clone(),
+            members: e.members.clone(),
+            guests: e.guests.clone(),
+            place: e.place.clone(),
+            status: e.status,
+            published_at: e.published_at,
+            review_comment: e.review_comment.clone(),
+            published_seq: None,
+            submitted_seq: None,
+            next_ord: 0,
+        }
+    }
+
+    pub fn is_invited(&self, person: &Id) -> bool {
+        self.members.contains(person) || self.guests.contains(person)
+    }
+}
+
+/// A meeting with its agenda and documents, assembled from the per-record read models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meeting {
+    pub info: MeetingHeader,
     /// The agenda, in order.
-    #[serde(default)]
     pub agenda: Vec<Item>,
-    #[serde(default)]
+    /// Documents in the order they were added.
     pub documents: Vec<Document>,
 }
 
-impl Meeting {
-    /// Applies one of the meeting's own events: the projection behind the meeting's read
-    /// model. Events of other kinds leave it unchanged.
-    pub fn apply(&mut self, body: &super::EventBody, at: OffsetDateTime) {
-        use super::EventBody as E;
-        match body {
-            E::MeetingDetailsSet {
-                title,
-                starts_at,
-                place,
-                chair_id,
-                ..
-            } => {
-                self.title = title.clone();
-                self.starts_at = *starts_at;
-                self.place = place.clone();
-                self.chair_id = chair_id.clone();
-            }
-            E::ItemAdded { item, .. } => self.agenda.push(item.clone()),
-            E::ItemUpdated { item, .. } => {
-                if let Some(i) = self.agenda.iter_mut().find(|i| i.id == item.id) {
-                    *i = item.clone();
-                }
-            }
-            E::ItemRemoved { item_id, .. } => self.agenda.retain(|i| &i.id != item_id),
-            E::AgendaReordered { order, .. } => {
-                let mut items = std::mem::take(&mut self.agenda);
-                for id in order {
-                    if let Some(pos) = items.iter().position(|i| &i.id == id) {
-                        self.agenda.push(items.remove(pos));
-                    }
-                }
-                // Anything the order did not name keeps its place at the end.
-                self.agenda.extend(items);
-            }
-            E::DocumentAdded { document, .. } => self.documents.push(document.clone()),
-            E::DocumentVersionAdded {
-                document_id,
-                version,
-                ..
-            } => {
-                if let Some(d) = self.documents.iter_mut().find(|d| &d.id == document_id) {
-                    d.versions.push(version.clone());
-                }
-            }
-            E::DocumentUpdated {
-                document_id,
-                title,
-                number,
-                restricted_to,
-                ..
-            } => {
-                if let Some(d) = self.documents.iter_mut().find(|d| &d.id == document_id) {
-                    d.title = title.clone();
-                    d.number = number.clone();
-                    d.restricted_to = restricted_to.clone();
-                }
-            }
-            E::DocumentRemoved { document_id, .. } => {
-                self.documents.retain(|d| &d.id != document_id)
-            }
-            E::MeetingSubmitted { .. } => {
-                self.status = MeetingStatus::Submitted;
-                self.review_comment = None;
-            }
-            E::MeetingApproved { .. } => self.status = MeetingStatus::Approved,
-            E::MeetingSentBack { comment, .. } => {
-                self.status = MeetingStatus::Draft;
-                self.review_comment = Some(comment.clone());
-            }
-            E::MeetingPublished { .. } => {
-                self.status = MeetingStatus::Published;
-                self.published_at = Some(at);
-            }
-            _ => {}
-        }
+impl std::ops::Deref for Meeting {
+    type Target = MeetingHeader;
+    fn deref(&self) -> &MeetingHeader {
+        &self.info
     }
 }
 
 /// Where a meeting is on its way to the delegates' tablets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingStatus {
     /// Dự thảo: the secretary prepares it.
@@ -261,7 +239,7 @@ impl MeetingStatus {
 }
 
 /// An agenda item (mục, nội dung).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Item {
     pub id: Id,
     pub title: String,
@@ -271,7 +249,7 @@ pub struct Item {
 }
 
 /// A document of an agenda item, with every version kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Document {
     pub id: Id,
     pub item_id: Id,
@@ -284,7 +262,7 @@ pub struct Document {
     pub versions: Vec<Version>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// Read in the app.
@@ -293,13 +271,14 @@ pub enum DocumentKind {
     Attachment,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Version {
     pub n: u32,
     pub sha256: String,
     pub size: u64,
     pub file_name: String,
     pub content_type: String,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
 }
@@ -326,21 +305,23 @@ impl Document {
 }
 
 /// A tablet (or phone, or laptop) paired to a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Device {
     pub id: Id,
     pub person_id: Id,
     pub label: String,
     /// The device's own P-256 key; acts that need proof are signed with it.
     pub key: DeviceKey,
+    #[ts(type = "string")]
     #[serde(with = "time::serde::rfc3339")]
     pub paired_at: OffsetDateTime,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// Where a person stands for a meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AttendanceStatus {
     /// Invited, no answer yet.
@@ -364,9 +345,10 @@ impl AttendanceStatus {
 }
 
 /// One person's attendance at one meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AttendanceRecord {
     pub status: AttendanceStatus,
+    #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub at: Option<OffsetDateTime>,
     pub reason: Option<String>,
@@ -383,13 +365,13 @@ impl Default for AttendanceRecord {
 }
 
 /// The room's seats, laid out once per room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Layout {
     pub shape: LayoutShape,
     pub seats: Vec<Seat>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LayoutShape {
     Rows,
@@ -397,7 +379,7 @@ pub enum LayoutShape {
     Free,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Seat {
     pub id: String,
     pub label: String,
@@ -453,6 +435,202 @@ impl Layout {
             }
         }
         Ok(self)
+    }
+}
+
+// --- From the events' payloads ----------------------------------------------------------------
+// Read models are projections of the log: they are built from the events' own types, never
+// the other way round, so reshaping a read model cannot change what the log holds.
+
+impl From<&PersonEntry> for Person {
+    fn from(e: &PersonEntry) -> Self {
+        Person {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            position: e.position.clone(),
+            unit: e.unit.clone(),
+            phone: e.phone.clone(),
+        }
+    }
+}
+
+impl From<&Person> for PersonEntry {
+    fn from(p: &Person) -> Self {
+        PersonEntry {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            position: p.position.clone(),
+            unit: p.unit.clone(),
+            phone: p.phone.clone(),
+        }
+    }
+}
+
+impl From<&BodyEntry> for Body {
+    fn from(e: &BodyEntry) -> Self {
+        Body {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            kind: e.kind,
+            quorum: e.quorum,
+            pass: e.pass,
+            members: e.members.clone(),
+            publish_lead_days: e.publish_lead_days,
+        }
+    }
+}
+
+impl From<&Body> for BodyEntry {
+    fn from(b: &Body) -> Self {
+        BodyEntry {
+            id: b.id.clone(),
+            name: b.name.clone(),
+            kind: b.kind,
+            quorum: b.quorum,
+            pass: b.pass,
+            members: b.members.clone(),
+            publish_lead_days: b.publish_lead_days,
+        }
+    }
+}
+
+impl From<&ItemEntry> for Item {
+    fn from(e: &ItemEntry) -> Self {
+        Item {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            presenter: e.presenter.clone(),
+            duration_minutes: e.duration_minutes,
+            description: e.description.clone(),
+        }
+    }
+}
+
+impl From<&Item> for ItemEntry {
+    fn from(i: &Item) -> Self {
+        ItemEntry {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            presenter: i.presenter.clone(),
+            duration_minutes: i.duration_minutes,
+            description: i.description.clone(),
+        }
+    }
+}
+
+impl From<&VersionEntry> for Version {
+    fn from(e: &VersionEntry) -> Self {
+        Version {
+            n: e.n,
+            sha256: e.sha256.clone(),
+            size: e.size,
+            file_name: e.file_name.clone(),
+            content_type: e.content_type.clone(),
+            uploaded_at: e.uploaded_at,
+        }
+    }
+}
+
+impl From<&Version> for VersionEntry {
+    fn from(v: &Version) -> Self {
+        VersionEntry {
+            n: v.n,
+            sha256: v.sha256.clone(),
+            size: v.size,
+            file_name: v.file_name.clone(),
+            content_type: v.content_type.clone(),
+            uploaded_at: v.uploaded_at,
+        }
+    }
+}
+
+impl From<&DocumentEntry> for Document {
+    fn from(e: &DocumentEntry) -> Self {
+        Document {
+            id: e.id.clone(),
+            item_id: e.item_id.clone(),
+            title: e.title.clone(),
+            number: e.number.clone(),
+            kind: e.kind,
+            restricted_to: e.restricted_to.clone(),
+            versions: e.versions.iter().map(Version::from).collect(),
+        }
+    }
+}
+
+impl From<&Document> for DocumentEntry {
+    fn from(d: &Document) -> Self {
+        DocumentEntry {
+            id: d.id.clone(),
+            item_id: d.item_id.clone(),
+            title: d.title.clone(),
+            number: d.number.clone(),
+            kind: d.kind,
+            restricted_to: d.restricted_to.clone(),
+            versions: d.versions.iter().map(VersionEntry::from).collect(),
+        }
+    }
+}
+
+impl From<&DeviceEntry> for Device {
+    fn from(e: &DeviceEntry) -> Self {
+        Device {
+            id: e.id.clone(),
+            person_id: e.person_id.clone(),
+            label: e.label.clone(),
+            key: e.key.clone(),
+            paired_at: e.paired_at,
+            revoked_at: e.revoked_at,
+        }
+    }
+}
+
+impl From<&Device> for DeviceEntry {
+    fn from(d: &Device) -> Self {
+        DeviceEntry {
+            id: d.id.clone(),
+            person_id: d.person_id.clone(),
+            label: d.label.clone(),
+            key: d.key.clone(),
+            paired_at: d.paired_at,
+            revoked_at: d.revoked_at,
+        }
+    }
+}
+
+impl From<&LayoutEntry> for Layout {
+    fn from(e: &LayoutEntry) -> Self {
+        Layout {
+            shape: e.shape,
+            seats: e
+                .seats
+                .iter()
+                .map(|s| Seat {
+                    id: s.id.clone(),
+                    label: s.label.clone(),
+                    x: s.x,
+                    y: s.y,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Layout> for LayoutEntry {
+    fn from(l: &Layout) -> Self {
+        LayoutEntry {
+            shape: l.shape,
+            seats: l
+                .seats
+                .iter()
+                .map(|s| SeatEntry {
+                    id: s.id.clone(),
+                    label: s.label.clone(),
+                    x: s.x,
+                    y: s.y,
+                })
+                .collect(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A role a person or device holds. Later issues attach roles per meeting; the room-level
 /// roles below are what staff accounts carry today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Provisions and looks after the box.
@@ -57,7 +57,7 @@ impl Role {
 }
 
 /// Who caused an event, as recorded in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     /// The box itself (start-up, certificate renewal, migrations).

@@ -31,10 +31,12 @@ impl TextError {
     }
 }
 
-/// Trims, refuses control characters (newlines included unless `multiline`), and bounds the
-/// length in characters, not bytes, since Vietnamese letters take two or three bytes each.
+/// Trims, stores NFC (what most keyboards type; macOS sends NFD), refuses control characters
+/// (newlines included unless `multiline`), and bounds the length in characters, not bytes,
+/// since Vietnamese letters take two or three bytes each.
 fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<String, TextError> {
-    let trimmed = raw.trim();
+    let composed = super::vietnamese::nfc(raw);
+    let trimmed = composed.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty { field });
     }
@@ -51,7 +53,7 @@ fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<
 }
 
 /// The name of a meeting room, as shown on every tablet, e.g. "Phòng họp UBND xã Tân Phú".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomName(String);
 
@@ -66,7 +68,7 @@ impl RoomName {
 }
 
 /// A short notice from the secretary to every tablet in the room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct NoticeText(String);
 
@@ -81,7 +83,7 @@ impl NoticeText {
 }
 
 /// A staff account's sign-in name: lower-case ASCII so it is easy to type on any keyboard.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
@@ -190,6 +192,13 @@ mod tests {
             RoomName::parse("  Phòng họp  ").unwrap().as_str(),
             "Phòng họp"
         );
+    }
+
+    #[test]
+    fn decomposed_text_is_stored_composed() {
+        let nfd = "Pho\u{300}ng ho\u{323}p xa\u{303} \u{110}o\u{302}\u{301}i";
+        assert_eq!(RoomName::parse(nfd).unwrap().as_str(), "Phòng họp xã Đối");
+        assert_eq!(NoticeText::parse(nfd).unwrap().as_str(), "Phòng họp xã Đối");
     }
 
     #[test]

@@ -41,13 +41,25 @@ pub(super) fn event_json(e: &EventEnvelope) -> Value {
     })
 }
 
+/// The record's integrity as staff screens show it.
+pub(super) fn integrity_json(i: &crate::store::Integrity) -> Value {
+    use crate::store::Integrity;
+    match i {
+        Integrity::Broken(b) => json!({
+            "status": "broken", "origin": b.origin, "seq": b.seq, "reason": b.reason,
+        }),
+        Integrity::Intact { events } => json!({"status": "intact", "events": events}),
+        Integrity::CheckedFromCheckpoint { upto } => json!({"status": "checking", "upto": upto}),
+    }
+}
+
 /// What the landing page needs. Public: anyone on the room's Wi-Fi may see the room's name.
 async fn get_room(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let room = st.store.room()?;
     let head = st.store.head_seq()?;
-    let notice = room.notice.map(|n| {
-        json!({"text": n.text.as_str(), "at": n.at.format(&Rfc3339).unwrap_or_default(), "seq": n.seq})
-    });
+    let notice = room
+        .notice
+        .map(|n| json!({"text": n.text.as_str(), "at": super::utc(n.at), "seq": n.seq}));
     Ok(Json(json!({
         "name": room.name.as_str(),
         "node_id": st.store.node_id().as_str(),
@@ -103,11 +115,17 @@ fn account_json(a: &Account) -> Value {
     json!({"username": a.username.as_str(), "display_name": a.display_name, "roles": a.roles})
 }
 
-async fn get_session(MaybeStaff(who): MaybeStaff) -> Result<Json<Value>, ApiError> {
+async fn get_session(
+    State(st): State<AppState>,
+    MaybeStaff(who): MaybeStaff,
+) -> Result<Json<Value>, ApiError> {
     match who {
-        Some(a) => Ok(Json(
-            json!({"signed_in": true, "account": account_json(&a)}),
-        )),
+        // Staff are told at once if the record's chain is broken.
+        Some(a) => Ok(Json(json!({
+            "signed_in": true,
+            "account": account_json(&a),
+            "integrity": integrity_json(&st.store.integrity()),
+        }))),
         None => Ok(Json(json!({"signed_in": false}))),
     }
 }

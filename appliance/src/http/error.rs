@@ -3,9 +3,10 @@
 //! its own text for the code and falls back to the message. Internal detail goes to the log.
 
 use crate::domain::device::DeviceError;
-use crate::domain::person::PersonError;
+use crate::domain::person::{PersonError, PhoneProblem};
 use crate::domain::records::LayoutError;
 use crate::domain::TextError;
+use crate::import::{FileKind, LetterDamage};
 use crate::service::{Refusal, ServiceError};
 use crate::store::{BlobError, StoreError};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -96,6 +97,117 @@ fn person_field_vi(field: &str) -> &'static str {
     }
 }
 
+/// Why a phone number was refused, in Vietnamese, as `PhoneProblem`'s Display says in English.
+fn phone_problem_vi(problem: PhoneProblem) -> String {
+    match problem {
+        PhoneProblem::InvalidChars => "chỉ được có chữ số, dấu cách, dấu chấm, gạch ngang, dấu ngoặc và +84 ở đầu (mỗi ô một số)".into(),
+        PhoneProblem::Foreign => "đây không phải số của Việt Nam".into(),
+        PhoneProblem::UnknownPrefix => "đầu số không đúng (số di động bắt đầu bằng 03, 05, 07, 08, 09; số cố định bằng 02; số di động 11 chữ số 01x đã đổi sang 10 chữ số từ năm 2018)".into(),
+        PhoneProblem::WrongLength { digits } => format!("có {digits} chữ số, trong khi số di động có 10 chữ số, số cố định có 10 hoặc 11"),
+    }
+}
+
+/// The kind of document an upload claims to be, in Vietnamese, for messages written in
+/// Vietnamese (`UploadError::Disguised` names it in English).
+fn file_type_vi(what: &str) -> &str {
+    match what {
+        "Word document" => "văn bản Word (.docx)",
+        "Excel workbook" => "bảng tính Excel (.xlsx)",
+        "PowerPoint presentation" => "bản trình chiếu PowerPoint (.pptx)",
+        "PNG image" => "ảnh PNG",
+        "JPEG image" => "ảnh JPEG",
+        other => other,
+    }
+}
+
+/// How to save a file that is not a CSV or XLSX so that it can be imported.
+fn unsupported_file(kind: FileKind) -> (String, String) {
+    const SAVE_VI: &str = "Hãy mở tệp, chọn Tệp → Lưu thành, chọn kiểu “Sổ làm việc Excel (*.xlsx)” rồi chọn lại tệp mới.";
+    const SAVE_EN: &str = "Open the file, choose File → Save As, pick “Excel Workbook (*.xlsx)” and choose the new file.";
+    const LIST_VI: &str = "Hãy chọn tệp Excel (.xlsx) hoặc CSV có danh sách người.";
+    const LIST_EN: &str = "Choose the Excel (.xlsx) or CSV file that holds the list of people.";
+    let (what_vi, what_en, fix_vi, fix_en) = match kind {
+        FileKind::OldOffice => (
+            "Đây là tệp Excel 97-2003 (.xls), loại cũ mà phòng họp không đọc, hoặc một tệp Office có đặt mật khẩu.",
+            "This is an Excel 97-2003 file (.xls), an old kind the box does not read, or a password-protected Office file.",
+            "Hãy mở tệp trong Excel, chọn Tệp → Lưu thành, chọn kiểu “Sổ làm việc Excel (*.xlsx)” rồi chọn lại tệp .xlsx mới. Nếu tệp có mật khẩu, hãy gỡ mật khẩu trước.",
+            "Open it in Excel, choose File → Save As, pick “Excel Workbook (*.xlsx)” and choose the new .xlsx file. If it has a password, remove the password first.",
+        ),
+        FileKind::ExcelBinary => ("Đây là sổ làm việc nhị phân của Excel (.xlsb).", "This is an Excel binary workbook (.xlsb).", SAVE_VI, SAVE_EN),
+        FileKind::OpenDocument => (
+            "Đây là tệp LibreOffice/OpenDocument (.ods).",
+            "This is a LibreOffice/OpenDocument file (.ods).",
+            "Hãy mở tệp trong LibreOffice, chọn Tệp → Lưu thành, chọn kiểu “Excel 2007-365 (.xlsx)” rồi chọn lại tệp mới.",
+            "Open it in LibreOffice, choose File → Save As, pick “Excel 2007-365 (.xlsx)” and choose the new file.",
+        ),
+        FileKind::Html => (
+            "Tệp này thực ra là một trang web (HTML), dù có thể mang đuôi .xls.",
+            "This file is really a web page (HTML), even if its name ends in .xls.",
+            SAVE_VI,
+            SAVE_EN,
+        ),
+        FileKind::Xml => ("Tệp này là bảng tính dạng XML.", "This file is an XML spreadsheet.", SAVE_VI, SAVE_EN),
+        FileKind::Pdf => ("Đây là tệp PDF, không phải bảng tính.", "This is a PDF, not a spreadsheet.", LIST_VI, LIST_EN),
+        FileKind::Image => ("Đây là một ảnh, không phải bảng tính.", "This is a picture, not a spreadsheet.", LIST_VI, LIST_EN),
+        FileKind::WordDocument => (
+            "Đây là văn bản Word (.docx), không phải bảng tính.",
+            "This is a Word document (.docx), not a spreadsheet.",
+            "Hãy chép bảng danh sách sang Excel, lưu thành tệp .xlsx rồi chọn tệp đó.",
+            "Copy the table of people into Excel, save it as .xlsx and choose that file.",
+        ),
+        FileKind::Presentation => ("Đây là bản trình chiếu PowerPoint (.pptx), không phải bảng tính.", "This is a PowerPoint presentation (.pptx), not a spreadsheet.", LIST_VI, LIST_EN),
+        FileKind::Rtf => ("Đây là văn bản RTF, không phải bảng tính.", "This is an RTF document, not a spreadsheet.", LIST_VI, LIST_EN),
+        FileKind::Zip | FileKind::Archive => (
+            "Đây là tệp nén.",
+            "This is a compressed archive.",
+            "Hãy giải nén rồi chọn tệp Excel (.xlsx) hoặc CSV bên trong.",
+            "Extract it and choose the Excel (.xlsx) or CSV file inside.",
+        ),
+        FileKind::Binary => ("Tệp này không phải văn bản hay bảng tính.", "This file is neither text nor a spreadsheet.", LIST_VI, LIST_EN),
+    };
+    (format!("{what_vi} {fix_vi}"), format!("{what_en} {fix_en}"))
+}
+
+/// How to export a list again with its Vietnamese letters: the one fix for lost letters.
+const EXPORT_AGAIN_VI: &str = "Hãy mở tệp gốc (bản còn đủ dấu) và lưu lại thành Excel (.xlsx), hoặc thành CSV UTF-8 (trong Excel: Tệp → Lưu thành → “CSV UTF-8 (phân cách bằng dấu phẩy)”), rồi chọn lại tệp.";
+const EXPORT_AGAIN_EN: &str = "Open the original (the copy that still has its accents) and save it as Excel (.xlsx), or as CSV UTF-8 (in Excel: File → Save As → “CSV UTF-8 (Comma delimited)”), then choose it again.";
+
+fn no_name_column(found: &[String], encoding_likely: bool) -> (String, String) {
+    let list = if found.is_empty() {
+        ("(không có)".to_owned(), "(none)".to_owned())
+    } else {
+        let quoted: Vec<String> = found.iter().map(|c| format!("“{c}”")).collect();
+        (quoted.join(", "), quoted.join(", "))
+    };
+    if encoding_likely {
+        (
+            format!("Không tìm thấy cột “Họ và tên”. Các cột đọc được: {}. Nguyên nhân có lẽ là bảng mã: tệp đã mất dấu tiếng Việt (chữ bị thay bằng “?” hoặc ký tự lạ). {EXPORT_AGAIN_VI}", list.0),
+            format!("No “Họ và tên” (full name) column was found. Columns read: {}. The encoding is the likely cause: the file has lost its Vietnamese letters (replaced by “?” or odd characters). {EXPORT_AGAIN_EN}", list.1),
+        )
+    } else {
+        (
+            format!("Không tìm thấy cột “Họ và tên”. Các cột đọc được: {}. Chữ tiếng Việt trong tệp vẫn đọc đúng, nên không phải do bảng mã: hãy đặt tên cột chứa họ tên là “Họ và tên”, trong 10 dòng đầu của bảng.", list.0),
+            format!("No “Họ và tên” (full name) column was found. Columns read: {}. The Vietnamese letters read correctly, so the encoding is not the cause: name the column that holds the names “Họ và tên”, within the first 10 rows.", list.1),
+        )
+    }
+}
+
+/// The file-wide notice for damaged letters, and the reason on each damaged cell.
+pub fn letter_damage(damage: LetterDamage) -> (&'static str, String, String) {
+    match damage {
+        LetterDamage::Lost => (
+            "import.lost_letters",
+            format!("Tệp này đã mất dấu tiếng Việt: các chữ có dấu đã bị thay bằng “?” (ví dụ “V? Quang Uyên”) khi tệp được lưu bằng một bảng mã cũ, và không thể khôi phục từ tệp này. {EXPORT_AGAIN_VI}"),
+            format!("This file has lost its Vietnamese letters: accented letters were replaced by “?” (e.g. “V? Quang Uyên”) when it was saved in an old encoding, and cannot be recovered from this file. {EXPORT_AGAIN_EN}"),
+        ),
+        LetterDamage::Misread => (
+            "import.misread_letters",
+            format!("Chữ tiếng Việt trong tệp này đã bị đọc sai bảng mã rồi lưu lại (ví dụ “Nguyá»…n” thay cho “Nguyễn”). {EXPORT_AGAIN_VI}"),
+            format!("The Vietnamese letters in this file were once read in the wrong encoding and saved that way (e.g. “Nguyá»…n” for “Nguyễn”). {EXPORT_AGAIN_EN}"),
+        ),
+    }
+}
+
 /// Status, code and both messages for a person's invalid field.
 pub fn person_error(e: &PersonError) -> (&'static str, String, String) {
     let f = e.field();
@@ -123,7 +235,10 @@ pub fn person_error(e: &PersonError) -> (&'static str, String, String) {
         ),
         PersonError::BadPhone { problem, .. } => (
             "input.bad_phone",
-            format!("{fv} không phải số điện thoại Việt Nam hợp lệ."),
+            format!(
+                "{fv} không phải số điện thoại Việt Nam hợp lệ: {}.",
+                phone_problem_vi(*problem)
+            ),
             format!("The {f} is not a valid Vietnamese phone number: {problem}."),
         ),
         PersonError::UnknownKind { value, .. } => (
@@ -142,8 +257,15 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
             (S::UNPROCESSABLE_ENTITY, code, vi, en)
         }
         Refusal::PersonDuplicate => (S::CONFLICT, "person.duplicate", "Người này đã có trong danh sách (trùng họ tên và số điện thoại).".into(), "This person is already on the list (same name and phone).".into()),
-        Refusal::ImportUnsupported(what) => (S::UNSUPPORTED_MEDIA_TYPE, "import.unsupported_format", "Tệp không phải CSV hoặc Excel (.xlsx). Hãy lưu lại dưới dạng .xlsx hoặc .csv.".into(), format!("The file is not CSV or XLSX ({what}).")),
-        Refusal::ImportNoNameColumn(found) => (S::UNPROCESSABLE_ENTITY, "import.no_name_column", format!("Không tìm thấy cột \"Họ và tên\". Các cột có trong tệp: {}.", found.join(", ")), format!("No name column found. Columns in the file: {}.", found.join(", "))),
+        Refusal::ImportUnsupported(kind) => {
+            let (vi, en) = unsupported_file(*kind);
+            (S::UNSUPPORTED_MEDIA_TYPE, "import.unsupported_format", vi, en)
+        }
+        Refusal::ImportDamaged => (S::UNPROCESSABLE_ENTITY, "import.damaged", "Không đọc được tệp Excel này; có thể tệp bị hỏng. Hãy mở tệp trong Excel, lưu lại thành “Sổ làm việc Excel (*.xlsx)” rồi chọn lại.".into(), "This Excel file could not be read; it may be damaged. Open it in Excel, save it again as “Excel Workbook (*.xlsx)” and choose it again.".into()),
+        Refusal::ImportNoNameColumn { found, encoding_likely } => {
+            let (vi, en) = no_name_column(found, *encoding_likely);
+            (S::UNPROCESSABLE_ENTITY, "import.no_name_column", vi, en)
+        }
         Refusal::ImportTooLarge => (S::PAYLOAD_TOO_LARGE, "import.too_large", "Tệp quá lớn (tối đa 5 MB, 5.000 dòng).".into(), "The file is too large (at most 5 MB, 5,000 rows).".into()),
         Refusal::ImportEmpty => (S::UNPROCESSABLE_ENTITY, "import.empty", "Tệp không có dòng nào để nhập.".into(), "The file has no rows to import.".into()),
         Refusal::ImportHasErrors { invalid } => (S::UNPROCESSABLE_ENTITY, "import.has_errors", format!("Còn {invalid} dòng lỗi. Sửa tệp, hoặc chọn bỏ qua các dòng lỗi. Chưa nhập ai."), format!("{invalid} rows have errors. Fix the file or choose to skip them. Nobody was imported.")),
@@ -191,7 +313,7 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
             match e {
                 U::BadName => (S::UNPROCESSABLE_ENTITY, "document.bad_name", "Tên tệp không hợp lệ (trống, quá dài, hoặc có ký tự đặc biệt như / \\).".into(), e.to_string()),
                 U::UnsupportedType(t) => (S::UNSUPPORTED_MEDIA_TYPE, "document.unsupported_type", format!("Không nhận loại tệp \"{t}\". Nhận PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), ảnh PNG hoặc JPEG."), e.to_string()),
-                U::Disguised(what) => (S::UNSUPPORTED_MEDIA_TYPE, if *what == "PDF" { "document.not_pdf" } else { "document.disguised" }, format!("Nội dung tệp không phải {what} như tên tệp cho biết."), e.to_string()),
+                U::Disguised(what) => (S::UNSUPPORTED_MEDIA_TYPE, if *what == "PDF" { "document.not_pdf" } else { "document.disguised" }, format!("Nội dung tệp không phải {} như tên tệp cho biết.", file_type_vi(what)), e.to_string()),
             }
         }
         Refusal::DocumentDuplicateTitle => (S::CONFLICT, "document.duplicate_title", "Mục này đã có tài liệu cùng tên.".into(), "This agenda item already has a document with that title.".into()),

@@ -5,7 +5,8 @@
 
 use super::api::event_json;
 use super::{ApiError, AppState, HEARTBEAT};
-use crate::domain::{EventEnvelope, Visibility};
+use crate::domain::visibility;
+use crate::domain::EventEnvelope;
 use crate::store::Store;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -18,13 +19,41 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-/// Which events a feed passes on.
-pub type Visible = dyn Fn(&EventEnvelope) -> bool + Send + Sync;
+/// What a feed does with one event.
+pub enum Decision {
+    /// Send this to the client (the event as the client may see it).
+    Send(Event),
+    /// Not for this client.
+    Skip,
+    /// The client may no longer watch: end the feed, so its reconnect is told why.
+    End,
+}
 
-/// What one client's feed shows, and what ends it.
-struct Rules<'a> {
-    visible: &'a Visible,
-    stop: &'a Visible,
+/// What one client's feed shows, asked again for every event and from time to time, so that a
+/// sign-out, a revocation or a change of the rules takes effect on a feed already open.
+pub trait FeedRules: Send + Sync + 'static {
+    fn decide(&self, e: &EventEnvelope) -> Decision;
+    /// Whether the client may still watch at all; checked between events.
+    fn still_allowed(&self) -> bool;
+}
+
+/// How often an open feed re-checks that its client may still watch, when no event comes.
+const RECHECK: Duration = Duration::from_secs(2);
+
+/// The room's public feed: the same for everyone.
+struct RoomFeed;
+
+impl FeedRules for RoomFeed {
+    fn decide(&self, e: &EventEnvelope) -> Decision {
+        if visibility::on_room_feed(&e.body) {
+            Decision::Send(sse_event(e))
+        } else {
+            Decision::Skip
+        }
+    }
+    fn still_allowed(&self) -> bool {
+        true
+    }
 }
 
 /// How much one client may hold up: together with the shared live channel, these bound the
@@ -57,11 +86,17 @@ fn resume_point(headers: &HeaderMap, q: &Since) -> Option<u64> {
         .or(q.since)
 }
 
-fn sse_event(e: &EventEnvelope) -> Event {
+/// An event as it goes on a feed, whole.
+pub fn sse_event(e: &EventEnvelope) -> Event {
+    sse_json(e, &event_json(e))
+}
+
+/// An event on a feed with the JSON the policy allows (its id and name are the event's).
+pub fn sse_json(e: &EventEnvelope, json: &serde_json::Value) -> Event {
     Event::default()
         .id(e.seq.to_string())
         .event(e.body.kind())
-        .data(event_json(e).to_string())
+        .data(json.to_string())
 }
 
 /// `GET /api/room/events`: the room's public events. Without a resume point it starts at the
@@ -74,35 +109,24 @@ pub async fn room_events(
     // Subscribe before reading the head, so nothing committed in between is missed.
     let live = st.store.subscribe();
     let after = start_point(&st, &headers, &q)?;
-    Ok(stream_from(
-        st,
-        live,
-        after,
-        |e| e.body.visibility() == Visibility::Public,
-        |_| false,
-    ))
+    Ok(stream_from(st, live, after, RoomFeed))
 }
 
-/// Starts a feed task and wraps its output as an SSE response. The feed passes on the events
-/// `visible` accepts, and ends when a live event satisfies `stop` (the client's own device was
-/// revoked, say), so the client reconnects and learns why.
+/// Starts a feed task and wraps its output as an SSE response. The feed passes on what
+/// `rules` decide for each event, and ends when they say the client may no longer watch, so
+/// the client reconnects and learns why.
 pub fn stream_from(
     st: AppState,
     live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
     after: u64,
-    visible: impl Fn(&EventEnvelope) -> bool + Send + Sync + 'static,
-    stop: impl Fn(&EventEnvelope) -> bool + Send + Sync + 'static,
+    rules: impl FeedRules,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::channel(LIMITS.queue);
     let store = st.store.clone();
     let shutdown = st.shutdown.clone();
     tokio::spawn(async move {
         let _counted = st.metrics.live_client();
-        let rules = Rules {
-            visible: &visible,
-            stop: &stop,
-        };
-        feed(store, live, after, tx, shutdown, LIMITS, rules).await;
+        feed(store, live, after, tx, shutdown, LIMITS, &rules).await;
     });
     let hello = Event::default()
         .retry(Duration::from_secs(2))
@@ -122,11 +146,43 @@ pub fn start_point(st: &AppState, headers: &HeaderMap, q: &Since) -> Result<u64,
 }
 
 /// Sends one event, or reports that the client is gone or too slow.
-async fn push(tx: &mpsc::Sender<Event>, e: &EventEnvelope, limits: Limits) -> bool {
+async fn push(tx: &mpsc::Sender<Event>, event: Event, limits: Limits) -> bool {
     matches!(
-        tokio::time::timeout(limits.grace, tx.send(sse_event(e))).await,
+        tokio::time::timeout(limits.grace, tx.send(event)).await,
         Ok(Ok(()))
     )
+}
+
+/// What happened to one event on its way to the client.
+enum Sent {
+    Ok,
+    /// The client is gone, too slow, or may no longer watch.
+    Stop,
+}
+
+async fn offer(
+    tx: &mpsc::Sender<Event>,
+    e: &EventEnvelope,
+    limits: Limits,
+    rules: &dyn FeedRules,
+) -> Sent {
+    match rules.decide(e) {
+        Decision::Send(event) => {
+            if push(tx, event, limits).await {
+                Sent::Ok
+            } else {
+                Sent::Stop
+            }
+        }
+        Decision::Skip => Sent::Ok,
+        Decision::End => {
+            tracing::info!(
+                seq = e.seq,
+                "live feed ended: its client may no longer see it"
+            );
+            Sent::Stop
+        }
+    }
 }
 
 /// Replays `(after, upto]` from the store (all of it when `upto` is `None`); returns the last
@@ -137,7 +193,7 @@ async fn replay(
     mut after: u64,
     upto: Option<u64>,
     limits: Limits,
-    visible: &Visible,
+    rules: &dyn FeedRules,
 ) -> Option<u64> {
     loop {
         let store = store.clone();
@@ -152,7 +208,7 @@ async fn replay(
             if upto.is_some_and(|u| e.seq > u) {
                 return Some(after);
             }
-            if visible(&e) && !push(tx, &e, limits).await {
+            if let Sent::Stop = offer(tx, &e, limits, rules).await {
                 return None;
             }
             after = e.seq;
@@ -167,36 +223,39 @@ async fn feed(
     tx: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
     limits: Limits,
-    rules: Rules<'_>,
+    rules: &dyn FeedRules,
 ) {
-    let Rules { visible, stop } = rules;
-    if *shutdown.borrow() {
+    if *shutdown.borrow() || !rules.still_allowed() {
         return;
     }
-    let Some(mut last) = replay(&store, &tx, after, None, limits, visible).await else {
+    let Some(mut last) = replay(&store, &tx, after, None, limits, rules).await else {
         return;
     };
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             _ = tx.closed() => break,
+            _ = recheck.tick() => {
+                if !rules.still_allowed() {
+                    tracing::info!("live feed ended: its client may no longer watch");
+                    break;
+                }
+            }
             msg = live.recv() => match msg {
                 Ok(e) => {
-                    if stop(&e) {
-                        tracing::info!(seq = e.seq, "live feed ended: its client may no longer see it");
-                        break;
-                    }
                     if e.seq <= last {
                         continue; // Already sent during replay.
                     }
                     if e.seq > last + 1 {
                         // Fill any hole from the store so the client sees every event once.
-                        if replay(&store, &tx, last, Some(e.seq - 1), limits, visible).await.is_none() {
+                        if replay(&store, &tx, last, Some(e.seq - 1), limits, rules).await.is_none() {
                             break;
                         }
                     }
-                    if visible(&e) && !push(&tx, &e, limits).await {
-                        tracing::info!(seq = e.seq, "live client too slow or gone; cut off");
+                    if let Sent::Stop = offer(&tx, &e, limits, rules).await {
+                        tracing::info!(seq = e.seq, "live client too slow, gone, or no longer allowed; cut off");
                         break;
                     }
                     last = e.seq;
@@ -217,12 +276,14 @@ mod tests {
     use crate::domain::{Actor, EventBody, NoticeText, RoomName};
     use crate::store::NodeRole;
 
-    fn every(_: &EventEnvelope) -> bool {
-        true
-    }
-
-    fn none(_: &EventEnvelope) -> bool {
-        false
+    struct Every;
+    impl FeedRules for Every {
+        fn decide(&self, e: &EventEnvelope) -> Decision {
+            Decision::Send(sse_event(e))
+        }
+        fn still_allowed(&self) -> bool {
+            true
+        }
     }
 
     fn notices(n: usize) -> Vec<EventBody> {
@@ -252,10 +313,7 @@ mod tests {
             tx,
             stop_rx,
             limits,
-            Rules {
-                visible: &every,
-                stop: &none,
-            },
+            &Every,
         ));
         // More than the live channel holds, in one burst, to a client that reads nothing.
         store.append(Actor::Node, notices(1500)).unwrap();
@@ -285,10 +343,7 @@ mod tests {
             tx,
             stop_rx,
             LIMITS,
-            Rules {
-                visible: &every,
-                stop: &none,
-            },
+            &Every,
         ));
         assert!(rx.recv().await.is_some(), "replays the first event");
         stop_tx.send(true).unwrap();

@@ -1,14 +1,16 @@
 //! Meetings, attendance with the live quorum, and the seating map.
 
 use super::error::ApiJson;
-use super::live::{self, Since};
+use super::live::{self, Decision, FeedRules, Since};
 use super::people::{id, person_json};
-use super::{blocking, ApiError, AppState};
+use super::{blocking, resolve_caller, ApiError, AppState};
 use crate::domain::records::{Assignments, Document, Id, Layout, Meeting};
-use crate::domain::EventBody;
+use crate::domain::visibility::{self, Shown};
+use crate::domain::{EventBody, EventEnvelope};
 use crate::service::attendance::{self, Mark, Row, Sheet};
 use crate::service::meetings::{self, MeetingRole, NewMeeting};
 use crate::service::{prepare, seating, Caller};
+use crate::store::{records, Store};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +18,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn rfc(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    super::utc(t)
 }
 
 fn document_json(m: &Meeting, d: &Document) -> Value {
@@ -60,17 +61,15 @@ fn document_json(m: &Meeting, d: &Document) -> Value {
     })
 }
 
-/// A meeting as `viewer` may see it: delegates and guests get only the documents meant for them.
+/// A meeting as `caller` may see it: the visibility policy picks the documents.
 fn meeting_json(
     m: &Meeting,
     role: MeetingRole,
-    viewer: Option<&Id>,
+    caller: &Caller,
     warning: Option<(u32, u32)>,
 ) -> Value {
-    let shown = |d: &&Document| match role {
-        MeetingRole::Secretary | MeetingRole::Chair => true,
-        MeetingRole::Delegate | MeetingRole::Guest => viewer.is_some_and(|p| d.visible_to(p)),
-    };
+    let viewer = caller.viewer();
+    let shown = |d: &&Document| visibility::sees_document(viewer, role, d);
     json!({
         "id": m.id,
         "body_id": m.body_id,
@@ -95,7 +94,7 @@ fn row_json(r: &Row) -> Value {
         "person": person_json(&r.person),
         "kind": r.kind,
         "status": r.record.status,
-        "at": r.record.at.and_then(|t| t.format(&Rfc3339).ok()),
+        "at": r.record.at.map(super::utc),
         "reason": r.record.reason,
         "seat": r.seat,
     })
@@ -107,20 +106,15 @@ fn sheet_json(s: &Sheet) -> Value {
 
 async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let store = st.store.clone();
-    let viewer = caller.person_id().cloned();
     let list = blocking(move || {
         let mut out = Vec::new();
         for (m, r) in meetings::list(&store, &caller)? {
             let w = prepare::publish_warning(&store, &m)?;
-            out.push((m, r, w));
+            out.push(meeting_json(&m, r, &caller, w));
         }
         Ok(out)
     })
     .await?;
-    let list: Vec<Value> = list
-        .iter()
-        .map(|(m, r, w)| meeting_json(m, *r, viewer.as_ref(), *w))
-        .collect();
     Ok(Json(json!({ "meetings": list })))
 }
 
@@ -133,7 +127,12 @@ async fn create(
     let m = blocking(move || Ok(meetings::create(&store, &caller, input)?)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(meeting_json(&m, MeetingRole::Secretary, None, None)),
+        Json(meeting_json(
+            &m,
+            MeetingRole::Secretary,
+            &Caller::Anonymous,
+            None,
+        )),
     ))
 }
 
@@ -144,8 +143,7 @@ async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
-    let viewer = caller.person_id().cloned();
-    let (m, role, mine, warning) = blocking(move || {
+    let (v, mine) = blocking(move || {
         let (m, role) = meetings::visible(&store, &caller, &mid)?;
         let warning = prepare::publish_warning(&store, &m)?;
         let mine = match caller.person_id() {
@@ -155,16 +153,98 @@ async fn one(
                 .find(|r| &r.person.id == p),
             None => None,
         };
-        Ok((m, role, mine, warning))
+        Ok((meeting_json(&m, role, &caller, warning), mine))
     })
     .await?;
-    let mut v = meeting_json(&m, role, viewer.as_ref(), warning);
+    let mut v = v;
     v["my_attendance"] = mine.as_ref().map(row_json).unwrap_or(Value::Null);
     v["my_seat"] = mine
         .and_then(|r| r.seat)
         .map(Value::from)
         .unwrap_or(Value::Null);
     Ok(Json(v))
+}
+
+/// One client's view of a meeting's feed. Every event is judged by the visibility policy
+/// against the caller, the meeting and the document as they are when it is sent, so a replay
+/// shows no more than the API would now, and a change of rules reaches feeds already open.
+struct MeetingFeed {
+    store: Store,
+    meeting: Id,
+    /// The client's cookies, resolved again for every decision.
+    headers: HeaderMap,
+}
+
+impl MeetingFeed {
+    /// The caller now, and their role in the meeting now; `None` if they may no longer watch.
+    fn current(&self) -> Option<(Caller, MeetingRole, crate::domain::records::MeetingHeader)> {
+        let caller = resolve_caller(&self.store, &self.headers).ok()?;
+        let header = self
+            .store
+            .read(|t| records::meeting_header(t, &self.meeting))
+            .ok()??;
+        let role = meetings::role_in(&caller, &header)?;
+        Some((caller, role, header))
+    }
+}
+
+/// The document an event is about, if any.
+fn document_of(body: &EventBody) -> Option<&Id> {
+    match body {
+        EventBody::DocumentAdded { document, .. } => Some(&document.id),
+        EventBody::DocumentVersionAdded { document_id, .. }
+        | EventBody::DocumentUpdated { document_id, .. }
+        | EventBody::DocumentRemoved { document_id, .. } => Some(document_id),
+        _ => None,
+    }
+}
+
+impl FeedRules for MeetingFeed {
+    fn decide(&self, e: &EventEnvelope) -> Decision {
+        let Some((caller, role, header)) = self.current() else {
+            return Decision::End;
+        };
+        if e.body.meeting_id() != Some(&self.meeting) {
+            return Decision::Skip;
+        }
+        let document = match document_of(&e.body) {
+            Some(d) => match self.store.read(|t| records::document(t, d)) {
+                Ok(found) => found.map(|(_, d)| d),
+                Err(_) => return Decision::End,
+            },
+            None => None,
+        };
+        let shown = visibility::meeting_event(
+            caller.viewer(),
+            role,
+            &header,
+            e.seq,
+            &e.body,
+            document.as_ref(),
+        );
+        match shown {
+            Shown::Hidden => Decision::Skip,
+            Shown::Whole => Decision::Send(live::sse_event(e)),
+            Shown::WithoutReason => {
+                let mut v = super::api::event_json(e);
+                v["body"]["reason"] = Value::Null;
+                Decision::Send(live::sse_json(e, &v))
+            }
+            Shown::DocumentHidden => {
+                let mut v = super::api::event_json(e);
+                v["body"] = json!({
+                    "meeting_id": self.meeting,
+                    "document_id": document_of(&e.body),
+                    "hidden": true,
+                });
+                Decision::Send(live::sse_json(e, &v))
+            }
+        }
+    }
+
+    fn still_allowed(&self) -> bool {
+        self.current().is_some()
+    }
 }
 
 /// The meeting's live feed, for the people who may see the meeting.
@@ -179,30 +259,14 @@ async fn events(
     let live_rx = st.store.subscribe();
     let store = st.store.clone();
     let check = mid.clone();
-    let viewer = caller.person_id().cloned();
-    let device = match &caller {
-        Caller::Device { device, .. } => Some(device.id.clone()),
-        _ => None,
-    };
-    let (_, role) = blocking(move || Ok(meetings::visible(&store, &caller, &check)?)).await?;
+    blocking(move || Ok(meetings::visible_header(&store, &caller, &check)?)).await?;
     let after = live::start_point(&st, &headers, &q)?;
-    // Staff see every event of the meeting; a tablet only what is meant for its person.
-    let everything =
-        matches!(role, MeetingRole::Secretary | MeetingRole::Chair) || viewer.is_none();
-    Ok(live::stream_from(
-        st,
-        live_rx,
-        after,
-        move |e| {
-            e.body.meeting_id() == Some(&mid)
-                && (everything || viewer.as_ref().is_some_and(|p| e.body.visible_to_invitee(p)))
-        },
-        // A revoked tablet's feed ends at once; its reconnect is told `device.revoked`.
-        move |e| {
-            matches!(&e.body, EventBody::DeviceRevoked { device_id } if Some(device_id) == device.as_ref())
-        },
-    )
-    .into_response())
+    let rules = MeetingFeed {
+        store: st.store.clone(),
+        meeting: mid,
+        headers,
+    };
+    Ok(live::stream_from(st, live_rx, after, rules).into_response())
 }
 
 async fn sheet(

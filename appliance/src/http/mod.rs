@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+pub mod conn;
 pub mod error;
 mod live;
 mod meetings;
@@ -37,7 +38,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub store: Store,
     /// Open connections, against the caps.
-    pub conn_limits: Arc<crate::server::ConnLimits>,
+    pub conn_limits: Arc<conn::ConnLimits>,
     pub metrics: Metrics,
     pub ca: Arc<CertAuthority>,
     pub site: Site,
@@ -322,23 +323,29 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
-            if let Some(a) = staff::session_account(&state.store, &token)? {
-                return Ok(Caller::Staff(a));
-            }
-        }
-        if let Some(token) = cookie_value(&parts.headers, DEVICE_COOKIE) {
-            return match devices::device_session(&state.store, &token) {
-                Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
-                Ok(None) => Ok(Caller::Anonymous),
-                Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
-                    Err(ApiError::Refused(Refusal::DeviceRevoked))
-                }
-                Err(e) => Err(e.into()),
-            };
-        }
-        Ok(Caller::Anonymous)
+        resolve_caller(&state.store, &parts.headers)
     }
+}
+
+/// Who the cookies in `headers` stand for, as the store says now. Live feeds call this again
+/// for every event, so a sign-out or a revocation reaches a feed that is already open.
+pub fn resolve_caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+        if let Some(a) = staff::session_account(store, &token)? {
+            return Ok(Caller::Staff(a));
+        }
+    }
+    if let Some(token) = cookie_value(headers, DEVICE_COOKIE) {
+        return match devices::device_session(store, &token) {
+            Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
+            Ok(None) => Ok(Caller::Anonymous),
+            Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
+                Err(ApiError::Refused(Refusal::DeviceRevoked))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    Ok(Caller::Anonymous)
 }
 
 /// Like [`Staff`], but absent rather than an error.
@@ -368,6 +375,14 @@ where
 
 /// How long a live-feed heartbeat waits; short enough that Wi-Fi gear keeps the link open.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// A time as the API shows it: RFC 3339 in UTC (`…Z`), whatever offset it was sent with, so
+/// clients can compare and sort times without parsing offsets.
+pub(crate) fn utc(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

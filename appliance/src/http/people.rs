@@ -13,7 +13,6 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,7 +37,7 @@ pub fn id(raw: &str) -> Result<Id, ApiError> {
 }
 
 fn time(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+    super::utc(t)
 }
 
 pub fn person_json(p: &Person) -> Value {
@@ -178,6 +177,35 @@ async fn reset_pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Who may follow pairings: staff who hand out codes or revoke tablets.
+fn may_watch_devices(caller: &Caller) -> bool {
+    use crate::domain::Role;
+    caller.staff_may(Role::may_pair_devices) || caller.staff_may(Role::may_revoke_devices)
+}
+
+/// The rules of the devices feed: pairings and revocations, for as long as the caller's
+/// session still allows it (a sign-out ends the feed).
+struct DeviceFeed {
+    store: crate::store::Store,
+    headers: axum::http::HeaderMap,
+}
+
+impl super::live::FeedRules for DeviceFeed {
+    fn decide(&self, e: &crate::domain::EventEnvelope) -> super::live::Decision {
+        use crate::domain::EventBody;
+        match e.body {
+            EventBody::DevicePaired { .. } | EventBody::DeviceRevoked { .. } => {
+                super::live::Decision::Send(super::live::sse_event(e))
+            }
+            _ => super::live::Decision::Skip,
+        }
+    }
+
+    fn still_allowed(&self) -> bool {
+        super::resolve_caller(&self.store, &self.headers).is_ok_and(|c| may_watch_devices(&c))
+    }
+}
+
 /// `GET /api/devices/events`: tablets paired and revoked, live, for the staff who hand out
 /// codes or revoke tablets. The desk shows each pairing at once, so a pairing nobody at the
 /// desk expected (a guessed code) is seen while the meeting is still on.
@@ -187,25 +215,16 @@ async fn device_events(
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<super::live::Since>,
 ) -> Result<Response, ApiError> {
-    use crate::domain::{EventBody, Role};
-    if !(caller.staff_may(Role::may_pair_devices) || caller.staff_may(Role::may_revoke_devices)) {
-        caller.require(Role::may_pair_devices)?;
+    if !may_watch_devices(&caller) {
+        caller.require(crate::domain::Role::may_pair_devices)?;
     }
     let live_rx = st.store.subscribe();
     let after = super::live::start_point(&st, &headers, &q)?;
-    Ok(super::live::stream_from(
-        st,
-        live_rx,
-        after,
-        |e| {
-            matches!(
-                e.body,
-                EventBody::DevicePaired { .. } | EventBody::DeviceRevoked { .. }
-            )
-        },
-        |_| false,
-    )
-    .into_response())
+    let rules = DeviceFeed {
+        store: st.store.clone(),
+        headers,
+    };
+    Ok(super::live::stream_from(st, live_rx, after, rules).into_response())
 }
 
 async fn pair(
@@ -318,7 +337,7 @@ pub fn decode_file_name(raw: &str) -> String {
 }
 
 fn problem_json(p: &RowProblem) -> Value {
-    use crate::domain::import::RowError;
+    use crate::import::{LetterDamage, RowError};
     let (field, code, vi, en) = match p {
         RowProblem::Exists => (
             "name",
@@ -333,8 +352,31 @@ fn problem_json(p: &RowProblem) -> Value {
         RowProblem::Row(RowError::Duplicate { first_line }) => (
             "name",
             "row.duplicate",
-            format!("Trùng với dòng {first_line}."),
-            format!("Same person as row {first_line}."),
+            format!("Trùng người với dòng {first_line} (cùng họ tên, cùng số điện thoại)."),
+            format!("Same person as row {first_line} (same name and phone)."),
+        ),
+        RowProblem::Row(RowError::Repeated { first_line }) => (
+            "name",
+            "row.repeated",
+            format!("Dòng này lặp lại dòng {first_line}."),
+            format!("This row repeats row {first_line}."),
+        ),
+        RowProblem::Row(RowError::DamagedLetters { field, damage }) => (
+            *field,
+            match damage {
+                LetterDamage::Lost => "row.lost_letters",
+                LetterDamage::Misread => "row.misread_letters",
+            },
+            match damage {
+                LetterDamage::Lost => "Chữ có dấu đã mất, bị thay bằng “?”.".to_owned(),
+                LetterDamage::Misread => "Chữ có dấu bị đọc sai bảng mã.".to_owned(),
+            },
+            match damage {
+                LetterDamage::Lost => "Accented letters were lost to “?”.".to_owned(),
+                LetterDamage::Misread => {
+                    "Accented letters were read in the wrong encoding.".to_owned()
+                }
+            },
         ),
         RowProblem::Row(RowError::SpreadsheetError { field, value }) => (
             *field,
@@ -354,7 +396,7 @@ async fn import_preview(
 ) -> Result<Json<Value>, ApiError> {
     // Who is asking comes first: nobody else gets to make the box hold a 5 MB body.
     caller.require(crate::domain::Role::may_manage_meetings)?;
-    let limit = crate::domain::import::MAX_BYTES;
+    let limit = crate::import::MAX_BYTES;
     let bytes = axum::body::to_bytes(body, limit + 1)
         .await
         .map_err(|_| ApiError::Refused(Refusal::ImportTooLarge))?;
@@ -386,6 +428,13 @@ async fn import_preview(
             json!({
                 "line": r.line,
                 "ok": r.problems.is_empty(),
+                "cells": {
+                    "name": r.cells.name,
+                    "position": r.cells.position,
+                    "unit": r.cells.unit,
+                    "phone": r.cells.phone,
+                    "role": r.cells.role,
+                },
                 "person": r.draft.as_ref().map(|d| json!({
                     "name": d.name.as_str(),
                     "position": d.position.as_ref().map(|v| v.as_str()),
@@ -398,9 +447,13 @@ async fn import_preview(
         })
         .collect();
     let format = match &pv.format {
-        crate::domain::import::ImportFormat::Xlsx { .. } => "xlsx",
-        crate::domain::import::ImportFormat::Csv { .. } => "csv",
+        crate::import::ImportFormat::Xlsx { .. } => "xlsx",
+        crate::import::ImportFormat::Csv { .. } => "csv",
     };
+    let damage = pv.damage.map(|d| {
+        let (code, vi, en) = super::error::letter_damage(d);
+        json!({"code": code, "message": vi, "message_en": en})
+    });
     Ok(Json(json!({
         "preview_id": pv.id,
         "format": format,
@@ -408,6 +461,7 @@ async fn import_preview(
         "rows": rows,
         "valid": pv.valid(),
         "invalid": pv.invalid(),
+        "damage": damage,
     })))
 }
 

@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn meeting_summary(m: &Meeting) -> Value {
-    json!({"id": m.id, "status": m.status, "review_comment": m.review_comment, "published_at": m.published_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())})
+    json!({"id": m.id, "status": m.status, "review_comment": m.review_comment, "published_at": m.published_at.map(super::utc)})
 }
 
 fn document_json(d: &Document) -> Value {
@@ -53,7 +53,7 @@ fn document_json(d: &Document) -> Value {
         "versions": d.versions.iter().map(|v| json!({
             "n": v.n, "sha256": v.sha256, "size": v.size, "file_name": v.file_name,
             "content_type": v.content_type,
-            "uploaded_at": v.uploaded_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "uploaded_at": super::utc(v.uploaded_at),
             "url": format!("/api/blobs/{}", v.sha256),
         })).collect::<Vec<_>>(),
     })

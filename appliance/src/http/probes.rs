@@ -27,6 +27,16 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
         )
             .into_response();
     }
+    if let crate::store::Integrity::Broken(b) = st.store.integrity() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "log_broken",
+                "broken": {"origin": b.origin, "seq": b.seq, "reason": b.reason},
+            })),
+        )
+            .into_response();
+    }
     let store = st.store.clone();
     let checked = blocking(move || {
         let head = store.head_seq()?;

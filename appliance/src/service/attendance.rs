@@ -37,9 +37,9 @@ pub struct Sheet {
 pub fn sheet(store: &Store, caller: &Caller, meeting_id: &Id) -> Result<Sheet, ServiceError> {
     let (meeting, role) = visible(store, caller, meeting_id)?;
     let mut sheet = build_sheet(store, meeting)?;
-    if matches!(role, MeetingRole::Delegate | MeetingRole::Guest) {
-        let me = caller.person_id();
-        for row in sheet.rows.iter_mut().filter(|r| Some(&r.person.id) != me) {
+    let viewer = caller.viewer();
+    for row in sheet.rows.iter_mut() {
+        if !crate::domain::visibility::sees_private_attendance(viewer, role, &row.person.id) {
             row.person.phone = None;
             row.record.reason = None;
         }
@@ -307,5 +307,5 @@ pub fn csv(
             "Chưa đủ số lượng"
         }
     ));
-    Ok((sheet.meeting.title, out))
+    Ok((sheet.meeting.title.clone(), out))
 }

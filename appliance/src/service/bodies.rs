@@ -42,7 +42,12 @@ pub fn create(
         publish_lead_days: 3,
     };
     store.write(caller.actor(), |_| -> Result<_, ServiceError> {
-        Ok::<_, ServiceError>((vec![EventBody::BodyCreated { body: body.clone() }], ()))
+        Ok::<_, ServiceError>((
+            vec![EventBody::BodyCreated {
+                body: (&body).into(),
+            }],
+            (),
+        ))
     })?;
     Ok(body)
 }

@@ -257,7 +257,7 @@ pub fn pair(
             }
             tx.put_device_token(&token_hash, &device.id)?;
             events.push(EventBody::DevicePaired {
-                device: device.clone(),
+                device: (&device).into(),
             });
             Ok::<_, ServiceError>((events, ()))
         },
@@ -342,6 +342,8 @@ pub fn reset_pin(store: &Store, caller: &Caller, person_id: &Id) -> Result<(), S
         if tx.read(|t| records::person(t, person_id))?.is_none() {
             return Err(ServiceError::NotFound);
         }
+        // The hash is node-local, so the command removes it; the event only records that.
+        tx.remove_pin(person_id)?;
         Ok((
             vec![EventBody::PinReset {
                 person_id: person_id.clone(),

@@ -3,10 +3,12 @@
 
 use super::people::same_person;
 use super::{Caller, Refusal, ServiceError};
-use crate::domain::import::{self, ImportError, ImportFormat, PersonDraft, RowError};
 use crate::domain::person::PersonKind;
 use crate::domain::records::{Id, Person};
 use crate::domain::{EventBody, Role};
+use crate::import::{
+    self, ImportError, ImportFormat, LetterDamage, PersonDraft, RowCells, RowError,
+};
 use crate::store::{records, Store};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,6 +30,8 @@ pub enum RowProblem {
 #[derive(Debug, Clone)]
 pub struct PreviewRow {
     pub line: usize,
+    /// The row's cells as read, shown when there is no valid person to show.
+    pub cells: RowCells,
     pub draft: Option<PersonDraft>,
     pub problems: Vec<RowProblem>,
 }
@@ -38,6 +42,8 @@ pub struct Preview {
     pub format: ImportFormat,
     pub header_row: usize,
     pub rows: Vec<PreviewRow>,
+    /// The file's Vietnamese letters were lost or misread before the upload.
+    pub damage: Option<LetterDamage>,
 }
 
 impl Preview {
@@ -68,13 +74,18 @@ fn refusal(e: ImportError) -> Refusal {
         ImportError::TooLarge { .. }
         | ImportError::TooManyRows { .. }
         | ImportError::UnpacksTooLarge { .. } => Refusal::ImportTooLarge,
-        ImportError::Unsupported { looks_like, .. } => {
-            Refusal::ImportUnsupported(looks_like.to_string())
-        }
+        ImportError::Unsupported { looks_like, .. } => Refusal::ImportUnsupported(looks_like),
         ImportError::Damaged { detail } => {
-            Refusal::ImportUnsupported(format!("a damaged workbook: {detail}"))
+            tracing::info!(%detail, "import: damaged workbook");
+            Refusal::ImportDamaged
         }
-        ImportError::MissingColumn { found, .. } => Refusal::ImportNoNameColumn(found),
+        ImportError::MissingColumn {
+            found,
+            encoding_likely,
+        } => Refusal::ImportNoNameColumn {
+            found,
+            encoding_likely,
+        },
     }
 }
 
@@ -100,11 +111,12 @@ pub fn preview(
 ) -> Result<Preview, ServiceError> {
     caller.require(Role::may_manage_meetings)?;
     let parsed = import::preview(bytes, file_name, content_type).map_err(refusal)?;
-    if parsed.rows.is_empty() {
+    let sheet = parsed.sheet;
+    if sheet.rows.is_empty() {
         return Err(Refusal::ImportEmpty.into());
     }
     let existing = store.read(records::people)?;
-    let rows = parsed
+    let rows = sheet
         .rows
         .into_iter()
         .map(|r| match r.person {
@@ -112,6 +124,7 @@ pub fn preview(
                 let exists = existing.iter().any(|p| same_person(p, &to_person(&d)));
                 PreviewRow {
                     line: r.line,
+                    cells: r.cells,
                     problems: if exists {
                         vec![RowProblem::Exists]
                     } else {
@@ -122,6 +135,7 @@ pub fn preview(
             }
             Err(errors) => PreviewRow {
                 line: r.line,
+                cells: r.cells,
                 draft: None,
                 problems: errors.into_iter().map(RowProblem::Row).collect(),
             },
@@ -130,8 +144,9 @@ pub fn preview(
     let preview = Preview {
         id: Id::random(),
         format: parsed.format,
-        header_row: parsed.header_row,
+        header_row: sheet.header_row,
         rows,
+        damage: sheet.damage,
     };
     if let Ok(mut p) = stash.previews.lock() {
         p.retain(|_, (at, _, _)| at.elapsed() < PREVIEW_TTL);
@@ -214,7 +229,7 @@ pub fn commit(
             }
             let mut events: Vec<EventBody> = people
                 .iter()
-                .map(|(p, _)| EventBody::PersonAdded { person: p.clone() })
+                .map(|(p, _)| EventBody::PersonAdded { person: p.into() })
                 .collect();
             if let Some(body) = body {
                 let mut members = body.members.clone();

@@ -2,80 +2,70 @@
 
 use super::bodies::known_people;
 use super::{Caller, Refusal, ServiceError};
-use crate::domain::records::{Id, Meeting, MeetingStatus};
+use crate::domain::event::MeetingEntry;
+use crate::domain::records::{Id, Meeting, MeetingHeader, MeetingStatus};
+use crate::domain::visibility;
+pub use crate::domain::visibility::MeetingRole;
 use crate::domain::{EventBody, Role};
 use crate::store::{records, Store};
 use time::OffsetDateTime;
 
-/// The caller's part in one meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingRole {
-    Secretary,
-    Chair,
-    Delegate,
-    Guest,
+/// What `caller` is in `meeting`, or `None` if it is none of their business.
+pub fn role_in(caller: &Caller, meeting: &MeetingHeader) -> Option<MeetingRole> {
+    visibility::meeting_role(caller.viewer(), meeting)
 }
 
-/// What `caller` is in `meeting`, or `None` if it is none of their business.
-pub fn role_in(caller: &Caller, meeting: &Meeting) -> Option<MeetingRole> {
+fn may_read_meetings(caller: &Caller) -> Result<(), ServiceError> {
     match caller {
-        Caller::Anonymous => None,
-        Caller::Staff(a) if a.has(Role::may_manage_meetings) => Some(MeetingRole::Secretary),
-        Caller::Staff(a) if a.has(|r| r == Role::Chair) => Some(MeetingRole::Chair),
-        Caller::Staff(_) => None,
-        Caller::Device { person, .. } => {
-            // The chair sees the meeting from the time it is submitted for review; everyone
-            // else once it is published.
-            let published = meeting.status == MeetingStatus::Published;
-            if meeting.chair_id.as_ref() == Some(&person.id)
-                && meeting.status != MeetingStatus::Draft
-            {
-                Some(MeetingRole::Chair)
-            } else if !published {
-                None
-            } else if meeting.members.contains(&person.id) {
-                Some(MeetingRole::Delegate)
-            } else if meeting.guests.contains(&person.id) {
-                Some(MeetingRole::Guest)
-            } else {
-                None
-            }
+        Caller::Anonymous => Err(ServiceError::Unauthenticated),
+        Caller::Staff(a) if !a.has(Role::may_read_meetings) && !a.has(|r| r == Role::Projector) => {
+            Err(ServiceError::Forbidden)
         }
+        _ => Ok(()),
     }
 }
 
-/// The meeting and the caller's role in it; 404 for a meeting the caller may not see, so its
-/// existence is not revealed.
-pub fn visible(
+/// The meeting's own facts and the caller's role in it, without reading its agenda and
+/// documents; 404 for a meeting the caller may not see, so its existence is not revealed.
+pub fn visible_header(
     store: &Store,
     caller: &Caller,
     id: &Id,
-) -> Result<(Meeting, MeetingRole), ServiceError> {
-    if matches!(caller, Caller::Anonymous) {
-        return Err(ServiceError::Unauthenticated);
-    }
-    if matches!(caller, Caller::Staff(a) if !a.has(Role::may_read_meetings)) {
-        return Err(ServiceError::Forbidden);
-    }
+) -> Result<(MeetingHeader, MeetingRole), ServiceError> {
+    may_read_meetings(caller)?;
     let meeting = store
-        .read(|t| records::meeting(t, id))?
+        .read(|t| records::meeting_header(t, id))?
         .ok_or(ServiceError::NotFound)?;
     let role = role_in(caller, &meeting).ok_or(ServiceError::NotFound)?;
     Ok((meeting, role))
 }
 
+/// The meeting with its agenda and documents, and the caller's role in it.
+pub fn visible(
+    store: &Store,
+    caller: &Caller,
+    id: &Id,
+) -> Result<(Meeting, MeetingRole), ServiceError> {
+    let (_, role) = visible_header(store, caller, id)?;
+    let meeting = store
+        .read(|t| records::meeting(t, id))?
+        .ok_or(ServiceError::NotFound)?;
+    Ok((meeting, role))
+}
+
 pub fn list(store: &Store, caller: &Caller) -> Result<Vec<(Meeting, MeetingRole)>, ServiceError> {
-    match caller {
-        Caller::Anonymous => return Err(ServiceError::Unauthenticated),
-        Caller::Staff(a) if !a.has(Role::may_read_meetings) => return Err(ServiceError::Forbidden),
-        _ => {}
-    }
-    let mut out: Vec<_> = store
-        .read(records::meetings)?
-        .into_iter()
-        .filter_map(|m| role_in(caller, &m).map(|r| (m, r)))
-        .collect();
+    may_read_meetings(caller)?;
+    let mut out = store.read(|t| {
+        let mut out = Vec::new();
+        for h in records::meeting_headers(t)? {
+            if let Some(role) = role_in(caller, &h) {
+                if let Some(m) = records::meeting(t, &h.id)? {
+                    out.push((m, role));
+                }
+            }
+        }
+        Ok(out)
+    })?;
     out.sort_by_key(|(m, _)| m.starts_at);
     Ok(out)
 }
@@ -116,7 +106,7 @@ pub fn create(store: &Store, caller: &Caller, input: NewMeeting) -> Result<Meeti
     if let Some(chair) = &input.chair_id {
         known_people(store, std::slice::from_ref(chair))?;
     }
-    let meeting = Meeting {
+    let meeting = MeetingEntry {
         id: Id::random(),
         body_id: body.id.clone(),
         title: title.to_owned(),
@@ -131,13 +121,11 @@ pub fn create(store: &Store, caller: &Caller, input: NewMeeting) -> Result<Meeti
         agenda: Vec::new(),
         documents: Vec::new(),
     };
+    let id = meeting.id.clone();
     store.write(caller.actor(), |_| -> Result<_, ServiceError> {
-        Ok::<_, ServiceError>((
-            vec![EventBody::MeetingCreated {
-                meeting: meeting.clone(),
-            }],
-            (),
-        ))
+        Ok::<_, ServiceError>((vec![EventBody::MeetingCreated { meeting }], ()))
     })?;
-    Ok(meeting)
+    store
+        .read(|t| records::meeting(t, &id))?
+        .ok_or(ServiceError::NotFound)
 }

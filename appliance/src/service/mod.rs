@@ -47,6 +47,16 @@ impl Caller {
         }
     }
 
+    /// The caller as the visibility policy sees them.
+    pub fn viewer(&self) -> crate::domain::visibility::Viewer<'_> {
+        use crate::domain::visibility::Viewer;
+        match self {
+            Caller::Anonymous => Viewer::Anonymous,
+            Caller::Staff(a) => Viewer::Staff(&a.roles),
+            Caller::Device { person, .. } => Viewer::Device(&person.id),
+        }
+    }
+
     /// The person a paired device acts for.
     pub fn person_id(&self) -> Option<&Id> {
         match self {
@@ -74,8 +84,15 @@ impl Caller {
 pub enum Refusal {
     PersonInvalid(PersonError),
     PersonDuplicate,
-    ImportUnsupported(String),
-    ImportNoNameColumn(Vec<String>),
+    /// Not a CSV or XLSX file; what it looks like, so the message can say how to save it.
+    ImportUnsupported(crate::import::FileKind),
+    /// An XLSX file that could not be read.
+    ImportDamaged,
+    /// No header with a name column; whether the file's encoding is the likely cause.
+    ImportNoNameColumn {
+        found: Vec<String>,
+        encoding_likely: bool,
+    },
     ImportTooLarge,
     ImportEmpty,
     ImportHasErrors {

@@ -79,7 +79,7 @@ pub fn add(store: &Store, caller: &Caller, input: &NewPerson) -> Result<Person, 
         }
         Ok((
             vec![EventBody::PersonAdded {
-                person: person.clone(),
+                person: (&person).into(),
             }],
             (),
         ))

@@ -2,10 +2,13 @@
 //! from draft to published. Only the secretary edits; only the chair approves or sends back.
 
 use super::bodies::known_people;
-use super::meetings::{visible, MeetingRole};
+use super::meetings::{visible, visible_header, MeetingRole};
 use super::{Caller, Refusal, ServiceError};
 use crate::domain::document::{FileName, FileType, UploadError};
-use crate::domain::records::{Document, Id, Item, Meeting, MeetingStatus, Step, Version};
+use crate::domain::event::{DocumentEntry, ItemEntry, VersionEntry};
+use crate::domain::records::{
+    Document, Id, Item, Meeting, MeetingHeader, MeetingStatus, Step, Version,
+};
 use crate::domain::{EventBody, Role};
 use crate::store::{records, BlobInfo, Store, Tx};
 use time::{OffsetDateTime, UtcOffset, Weekday};
@@ -34,9 +37,9 @@ fn text(raw: &str, max: usize, code: &'static str, required: bool) -> Result<Str
 
 /// The meeting as the secretary may change it: checked inside the write, so two secretaries
 /// cannot interleave a step and an edit.
-fn editable_meeting(tx: &Tx<'_>, id: &Id) -> Result<Meeting, ServiceError> {
+fn editable_meeting(tx: &Tx<'_>, id: &Id) -> Result<MeetingHeader, ServiceError> {
     let m = tx
-        .read(|t| records::meeting(t, id))?
+        .read(|t| records::meeting_header(t, id))?
         .ok_or(ServiceError::NotFound)?;
     if !m.status.editable() {
         return Err(Refusal::WrongStatus(m.status).into());
@@ -46,7 +49,7 @@ fn editable_meeting(tx: &Tx<'_>, id: &Id) -> Result<Meeting, ServiceError> {
 
 fn secretary(store: &Store, caller: &Caller, id: &Id) -> Result<(), ServiceError> {
     caller.require(Role::may_manage_meetings)?;
-    visible(store, caller, id)?;
+    visible_header(store, caller, id)?;
     Ok(())
 }
 
@@ -65,7 +68,7 @@ pub fn set_details(
     caller: &Caller,
     id: &Id,
     d: Details,
-) -> Result<Meeting, ServiceError> {
+) -> Result<MeetingHeader, ServiceError> {
     secretary(store, caller, id)?;
     if let Some(c) = &d.chair_id {
         known_people(store, std::slice::from_ref(c))?;
@@ -89,7 +92,7 @@ pub fn set_details(
             (),
         ))
     })?;
-    Ok(visible(store, caller, id)?.0)
+    Ok(visible_header(store, caller, id)?.0)
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -143,7 +146,7 @@ pub fn add_item(
         Ok((
             vec![EventBody::ItemAdded {
                 meeting_id: meeting.clone(),
-                item: item.clone(),
+                item: ItemEntry::from(&item),
             }],
             (),
         ))
@@ -160,17 +163,15 @@ pub fn update_item(
 ) -> Result<Item, ServiceError> {
     secretary(store, caller, meeting)?;
     let (_, item) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
-        let m = editable_meeting(tx, meeting)?;
-        let old = m
-            .agenda
-            .iter()
-            .find(|i| &i.id == item_id)
+        editable_meeting(tx, meeting)?;
+        let old = tx
+            .read(|t| records::agenda_item(t, meeting, item_id))?
             .ok_or(ServiceError::NotFound)?;
-        let item = build_item(item_id.clone(), Some(old), input)?;
+        let item = build_item(item_id.clone(), Some(&old), input)?;
         Ok((
             vec![EventBody::ItemUpdated {
                 meeting_id: meeting.clone(),
-                item: item.clone(),
+                item: ItemEntry::from(&item),
             }],
             item,
         ))
@@ -190,10 +191,14 @@ pub fn remove_item(
         if m.status != MeetingStatus::Draft {
             return Err(Refusal::WrongStatus(m.status).into());
         }
-        if !m.agenda.iter().any(|i| &i.id == item_id) {
+        if tx
+            .read(|t| records::agenda_item(t, meeting, item_id))?
+            .is_none()
+        {
             return Err(ServiceError::NotFound);
         }
-        if m.documents.iter().any(|d| &d.item_id == item_id) {
+        let documents = tx.read(|t| records::documents(t, meeting))?;
+        if documents.iter().any(|d| &d.item_id == item_id) {
             return Err(invalid(
                 "item.has_documents",
                 "remove the item's documents first",
@@ -225,7 +230,8 @@ pub fn reorder(
         if m.status != MeetingStatus::Draft {
             return Err(Refusal::WrongStatus(m.status).into());
         }
-        let current: Vec<&Id> = m.agenda.iter().map(|i| &i.id).collect();
+        let agenda = tx.read(|t| records::agenda(t, meeting))?;
+        let current: Vec<&Id> = agenda.iter().map(|i| &i.id).collect();
         if current != expected.iter().collect::<Vec<_>>() {
             return Err(Refusal::AgendaStale.into());
         }
@@ -271,12 +277,12 @@ fn upload_error(e: UploadError) -> ServiceError {
 }
 
 fn check_title_free(
-    m: &Meeting,
+    documents: &[Document],
     item: &Id,
     title: &str,
     except: Option<&Id>,
 ) -> Result<(), ServiceError> {
-    let taken = m.documents.iter().any(|d| {
+    let taken = documents.iter().any(|d| {
         &d.item_id == item
             && Some(&d.id) != except
             && d.title.to_lowercase() == title.to_lowercase()
@@ -329,7 +335,7 @@ pub fn plan_document(
     if !m.agenda.iter().any(|i| &i.id == item) {
         return Err(ServiceError::NotFound);
     }
-    check_title_free(&m, item, &title, None)?;
+    check_title_free(&m.documents, item, &title, None)?;
     Ok(UploadPlan {
         meeting: meeting.clone(),
         item: item.clone(),
@@ -373,17 +379,9 @@ pub fn plan_version(
     })
 }
 
-fn find_document(store: &Store, document: &Id) -> Result<(Meeting, Document), ServiceError> {
-    let meetings = store.read(records::meetings)?;
-    meetings
-        .into_iter()
-        .find_map(|m| {
-            m.documents
-                .iter()
-                .find(|d| &d.id == document)
-                .cloned()
-                .map(|d| (m, d))
-        })
+fn find_document(store: &Store, document: &Id) -> Result<(MeetingHeader, Document), ServiceError> {
+    store
+        .read(|t| records::document(t, document))?
         .ok_or(ServiceError::NotFound)
 }
 
@@ -394,7 +392,7 @@ pub fn commit_upload(
     plan: &UploadPlan,
     blob: &BlobInfo,
 ) -> Result<Document, ServiceError> {
-    let version_of = |n: u32| Version {
+    let version_of = |n: u32| VersionEntry {
         n,
         sha256: blob.sha256.clone(),
         size: blob.size,
@@ -406,11 +404,15 @@ pub fn commit_upload(
         let m = editable_meeting(tx, &plan.meeting)?;
         match &plan.document {
             None => {
-                if !m.agenda.iter().any(|i| i.id == plan.item) {
+                if tx
+                    .read(|t| records::agenda_item(t, &m.id, &plan.item))?
+                    .is_none()
+                {
                     return Err(ServiceError::NotFound);
                 }
-                check_title_free(&m, &plan.item, &plan.title, None)?;
-                let document = Document {
+                let documents = tx.read(|t| records::documents(t, &m.id))?;
+                check_title_free(&documents, &plan.item, &plan.title, None)?;
+                let document = DocumentEntry {
                     id: Id::random(),
                     item_id: plan.item.clone(),
                     title: plan.title.clone(),
@@ -428,10 +430,9 @@ pub fn commit_upload(
                 ))
             }
             Some(doc_id) => {
-                let d = m
-                    .documents
-                    .iter()
-                    .find(|d| &d.id == doc_id)
+                let (_, d) = tx
+                    .read(|t| records::document(t, doc_id))?
+                    .filter(|(h, _)| h.id == m.id)
                     .ok_or(ServiceError::NotFound)?;
                 let n = d.versions.last().map(|v| v.n + 1).unwrap_or(1);
                 Ok((
@@ -446,10 +447,8 @@ pub fn commit_upload(
             }
         }
     })?;
-    let m = store
-        .read(|t| records::meeting(t, &plan.meeting))?
-        .ok_or(ServiceError::NotFound)?;
-    m.documents
+    let documents = store.read(|t| records::documents(t, &plan.meeting))?;
+    documents
         .into_iter()
         .rfind(|d| d.item_id == plan.item && d.title == plan.title)
         .ok_or(ServiceError::NotFound)
@@ -489,8 +488,8 @@ pub fn update_document(
     }
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         let m = editable_meeting(tx, &m.id)?;
-        let d = m
-            .documents
+        let documents = tx.read(|t| records::documents(t, &m.id))?;
+        let d = documents
             .iter()
             .find(|d| &d.id == document)
             .ok_or(ServiceError::NotFound)?;
@@ -498,7 +497,7 @@ pub fn update_document(
             Some(t) => text(t, 300, "document.bad_title", true)?,
             None => d.title.clone(),
         };
-        check_title_free(&m, &d.item_id, &title, Some(&d.id))?;
+        check_title_free(&documents, &d.item_id, &title, Some(&d.id))?;
         let number = match &input.number {
             Some(n) => Some(text(n, 60, "document.bad_number", false)?).filter(|n| !n.is_empty()),
             None => d.number.clone(),
@@ -530,10 +529,8 @@ pub fn remove_document(store: &Store, caller: &Caller, document: &Id) -> Result<
         if m.status != MeetingStatus::Draft {
             return Err(Refusal::WrongStatus(m.status).into());
         }
-        let d = m
-            .documents
-            .iter()
-            .find(|d| &d.id == document)
+        let (_, d) = tx
+            .read(|t| records::document(t, document))?
             .ok_or(ServiceError::NotFound)?;
         Ok((
             vec![EventBody::DocumentRemoved {
@@ -556,7 +553,7 @@ pub fn step(
     step: Step,
     comment: Option<&str>,
 ) -> Result<Meeting, ServiceError> {
-    let (_, role) = visible(store, caller, meeting)?;
+    let (_, role) = visible_header(store, caller, meeting)?;
     let allowed = match step {
         Step::Submit | Step::Publish => role == MeetingRole::Secretary,
         Step::Approve | Step::SendBack => role == MeetingRole::Chair,
@@ -575,7 +572,7 @@ pub fn step(
     };
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         let m = tx
-            .read(|t| records::meeting(t, meeting))?
+            .read(|t| records::meeting_header(t, meeting))?
             .ok_or(ServiceError::NotFound)?;
         if m.status.after(step).is_none() {
             return Err(Refusal::WrongStatus(m.status).into());
@@ -614,7 +611,10 @@ pub fn working_days_between(from: OffsetDateTime, to: OffsetDateTime) -> u32 {
 }
 
 /// `(days_before, rule_days)` when a meeting was published later than its body's rule.
-pub fn publish_warning(store: &Store, m: &Meeting) -> Result<Option<(u32, u32)>, ServiceError> {
+pub fn publish_warning(
+    store: &Store,
+    m: &MeetingHeader,
+) -> Result<Option<(u32, u32)>, ServiceError> {
     let Some(published) = m.published_at else {
         return Ok(None);
     };
@@ -626,9 +626,8 @@ pub fn publish_warning(store: &Store, m: &Meeting) -> Result<Option<(u32, u32)>,
     Ok((days < rule).then_some((days, rule)))
 }
 
-/// The version behind a blob, if `caller` may read it: staff who see meetings may read any
-/// document; a delegate only documents of published meetings they are invited to and that are
-/// not restricted away from them (the chair of the meeting sees all of its documents).
+/// The version behind a blob, if `caller` may read it now: the visibility policy decides, for
+/// each live document that holds the blob, against the meeting and the document as they are.
 pub fn readable_blob(
     store: &Store,
     caller: &Caller,
@@ -637,25 +636,16 @@ pub fn readable_blob(
     if matches!(caller, Caller::Anonymous) {
         return Err(ServiceError::Unauthenticated);
     }
-    let meetings = store.read(records::meetings)?;
-    for m in meetings {
-        let Some(role) = super::meetings::role_in(caller, &m) else {
+    let viewer = caller.viewer();
+    let uses = store.read(|t| records::documents_using_blob(t, sha256))?;
+    for (meeting, d) in uses {
+        let Some(role) = crate::domain::visibility::meeting_role(viewer, &meeting) else {
             continue;
         };
-        let me = caller.person_id();
-        let sees = |d: &Document| match role {
-            MeetingRole::Secretary | MeetingRole::Chair => true,
-            MeetingRole::Delegate | MeetingRole::Guest => {
-                m.status == MeetingStatus::Published && me.is_some_and(|p| d.visible_to(p))
-            }
-        };
-        let found = m
-            .documents
-            .iter()
-            .filter(|d| sees(d))
-            .flat_map(|d| d.versions.iter())
-            .find(|v| v.sha256 == sha256);
-        if let Some(v) = found {
+        if !crate::domain::visibility::sees_document(viewer, role, &d) {
+            continue;
+        }
+        if let Some(v) = d.versions.iter().find(|v| v.sha256 == sha256) {
             return Ok(Some(v.clone()));
         }
     }

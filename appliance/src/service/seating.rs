@@ -24,7 +24,7 @@ pub fn save_layout(store: &Store, caller: &Caller, layout: Layout) -> Result<Lay
     let ids: HashSet<&str> = layout.seats.iter().map(|s| s.id.as_str()).collect();
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         // A seat someone is assigned to may not vanish from under them.
-        let meetings = tx.read(records::meetings)?;
+        let meetings = tx.read(records::meeting_headers)?;
         for m in &meetings {
             let seats = tx.read(|t| records::seats(t, &m.id))?;
             if let Some(seat) = seats.keys().find(|s| !ids.contains(s.as_str())) {
@@ -33,7 +33,7 @@ pub fn save_layout(store: &Store, caller: &Caller, layout: Layout) -> Result<Lay
         }
         Ok::<_, ServiceError>((
             vec![EventBody::LayoutSaved {
-                layout: layout.clone(),
+                layout: (&layout).into(),
             }],
             (),
         ))

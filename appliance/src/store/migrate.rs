@@ -2,8 +2,9 @@
 //! one write transaction together with the version bump, so it either happens whole or not.
 
 use super::tables::{
-    ACCOUNTS, ATTENDANCE, BLOBS, BODIES, CREDENTIALS, DEVICES, DEVICE_TOKENS, LOG, MEETINGS, META,
-    PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING, SESSIONS,
+    ACCOUNTS, AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, CHECKPOINTS, CREDENTIALS, CURSORS,
+    DEVICES, DEVICE_TOKENS, DOCUMENTS, DOCUMENT_MEETING, EVENTS, LOG_V2, MEETINGS, MEETINGS_V2,
+    META, PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING, SESSIONS,
 };
 use super::{NodeRole, StoreError};
 use crate::domain::NodeId;
@@ -11,21 +12,66 @@ use redb::{Database, ReadableDatabase, WriteTransaction};
 use std::path::Path;
 
 /// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The version of the read models' shape. When a build changes how events are projected, it
+/// bumps this, and the store rebuilds every read model from the log when it opens.
+pub const READ_MODEL_VERSION: u32 = 1;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
-type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[v1_to_v2_people_and_tablets];
+type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;
+const MIGRATIONS: &[Migration] = &[v1_to_v2_people_and_tablets, v2_to_v3_origin_logs];
 
 /// Schema 2 adds people, bodies, meetings, attendance, devices and seating.
-fn v1_to_v2_people_and_tablets(txn: &WriteTransaction) -> Result<(), StoreError> {
+fn v1_to_v2_people_and_tablets(txn: &WriteTransaction, _: &NodeId) -> Result<(), StoreError> {
+    txn.open_table(MEETINGS_V2)?;
     create_people_tables(txn)
+}
+
+/// Schema 3 keys the log by `(origin, seq)` with a cursor per origin, and stores meetings as
+/// one record per item and document. The log's bytes move unchanged (the chain holds); the
+/// read models are rebuilt from it, since their shape changed.
+fn v2_to_v3_origin_logs(txn: &WriteTransaction, node: &NodeId) -> Result<(), StoreError> {
+    use redb::ReadableTable;
+    create_origin_tables(txn)?;
+    let mut cursor = super::Cursor::EMPTY;
+    {
+        let old = txn.open_table(LOG_V2)?;
+        let mut events = txn.open_table(EVENTS)?;
+        for row in old.iter()? {
+            let (seq, bytes) = row?;
+            events.insert((node.as_str(), seq.value()), bytes.value())?;
+            cursor = super::Cursor {
+                seq: seq.value(),
+                hash: crate::domain::Hash::of(bytes.value()),
+            };
+        }
+    }
+    txn.open_table(CURSORS)?
+        .insert(node.as_str(), serde_json::to_vec(&cursor)?.as_slice())?;
+    txn.delete_table(LOG_V2)?;
+    txn.delete_table(MEETINGS_V2)?;
+    create_people_tables(txn)?;
+    // The read models are rebuilt by the caller once the version is recorded: the stored
+    // read-model version is absent, which asks for it.
+    Ok(())
+}
+
+fn create_origin_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(EVENTS)?;
+    txn.open_table(CURSORS)?;
+    txn.open_table(CHECKPOINTS)?;
+    Ok(())
 }
 
 fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(PEOPLE)?;
     txn.open_table(BODIES)?;
     txn.open_table(MEETINGS)?;
+    txn.open_table(AGENDA)?;
+    txn.open_table(DOCUMENTS)?;
+    txn.open_table(DOCUMENT_MEETING)?;
+    txn.open_table(BLOB_USES)?;
     txn.open_table(ATTENDANCE)?;
     txn.open_table(DEVICES)?;
     txn.open_table(DEVICE_TOKENS)?;
@@ -50,8 +96,12 @@ pub(super) fn create_schema(
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         meta.insert("created_at", created.as_str())?;
+        meta.insert(
+            "read_model_version",
+            READ_MODEL_VERSION.to_string().as_str(),
+        )?;
     }
-    txn.open_table(LOG)?;
+    create_origin_tables(txn)?;
     txn.open_table(ROOM)?;
     txn.open_table(ACCOUNTS)?;
     txn.open_table(CREDENTIALS)?;
@@ -138,6 +188,14 @@ fn read_facts(
     Ok((version, node_id, role))
 }
 
+/// The read-model version recorded in the store, if any.
+pub(super) fn read_model_version(db: &Database) -> Result<Option<u32>, StoreError> {
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    let v = meta.get("read_model_version")?;
+    Ok(v.and_then(|v| v.value().parse().ok()))
+}
+
 /// Reads the node's facts, refusing a foreign or newer database, and brings an older one
 /// forward.
 pub(super) fn check_and_migrate(
@@ -150,7 +208,7 @@ pub(super) fn check_and_migrate(
             .get((from - 1) as usize)
             .ok_or_else(|| StoreError::Db(format!("no migration from schema {from}")))?;
         let txn = db.begin_write()?;
-        migration(&txn)?;
+        migration(&txn, &node_id)?;
         {
             let mut meta = txn.open_table(META)?;
             meta.insert("schema_version", (from + 1).to_string().as_str())?;

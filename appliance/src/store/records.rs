@@ -2,12 +2,13 @@
 //! node-local secrets of pairing (codes, device cookies, PINs), which never enter the log.
 
 use super::tables::{
-    ATTENDANCE, BLOBS, BODIES, DEVICES, DEVICE_TOKENS, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
-    SEATING,
+    AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, DEVICES, DEVICE_TOKENS, DOCUMENTS,
+    DOCUMENT_MEETING, MEETINGS, PAIRING_CODES, PEOPLE, PINS, SEATING,
 };
 use super::{StoreError, Tx};
 use crate::domain::records::{
-    Assignments, AttendanceRecord, Body, Device, Id, Layout, Meeting, Person,
+    Assignments, AttendanceRecord, Body, Device, Document, Id, Item, Layout, Meeting,
+    MeetingHeader, MeetingStatus, Person, Version,
 };
 use crate::domain::{EventBody, EventEnvelope};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
@@ -56,11 +57,279 @@ fn get_w<T: DeserializeOwned>(
         .transpose()
 }
 
-/// Updates the read models for the people-and-tablets events; other events are not ours.
+/// An agenda item as stored: its place in the agenda and its content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredItem {
+    pos: u64,
+    item: Item,
+}
+
+/// A document as stored: the order it was added in and its content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredDocument {
+    ord: u64,
+    document: Document,
+}
+
+fn child_key(meeting: &Id, child: &Id) -> String {
+    format!("{meeting}/{child}")
+}
+
+fn blob_use_key(sha256: &str, document: &Id) -> String {
+    format!("{sha256}/{document}")
+}
+
+fn header_w(txn: &WriteTransaction, id: &Id) -> Result<MeetingHeader, StoreError> {
+    get_w(txn, MEETINGS, id.as_str())?
+        .ok_or_else(|| StoreError::Db(format!("meeting {id} missing")))
+}
+
+/// Takes the next ordinal of a meeting (for a new item or document) and saves the header.
+fn next_ord(txn: &WriteTransaction, id: &Id) -> Result<u64, StoreError> {
+    let mut h = header_w(txn, id)?;
+    let ord = h.next_ord;
+    h.next_ord += 1;
+    put(txn, MEETINGS, id.as_str(), &h)?;
+    Ok(ord)
+}
+
+/// Records that a document's version uses a blob: the blob is kept, and its download can find
+/// the document without reading every meeting.
+fn use_blob(
+    txn: &WriteTransaction,
+    meeting: &Id,
+    document: &Id,
+    v: &Version,
+) -> Result<(), StoreError> {
+    put(
+        txn,
+        BLOBS,
+        &v.sha256,
+        &crate::store::BlobInfo {
+            sha256: v.sha256.clone(),
+            size: v.size,
+        },
+    )?;
+    txn.open_table(BLOB_USES)?
+        .insert(blob_use_key(&v.sha256, document).as_str(), meeting.as_str())?;
+    Ok(())
+}
+
+fn add_document(
+    txn: &WriteTransaction,
+    meeting: &Id,
+    document: Document,
+) -> Result<(), StoreError> {
+    let ord = next_ord(txn, meeting)?;
+    for v in &document.versions {
+        use_blob(txn, meeting, &document.id, v)?;
+    }
+    txn.open_table(DOCUMENT_MEETING)?
+        .insert(document.id.as_str(), meeting.as_str())?;
+    put(
+        txn,
+        DOCUMENTS,
+        &child_key(meeting, &document.id),
+        &StoredDocument { ord, document },
+    )
+}
+
+fn add_item(txn: &WriteTransaction, meeting: &Id, item: Item) -> Result<(), StoreError> {
+    let pos = next_ord(txn, meeting)?;
+    put(
+        txn,
+        AGENDA,
+        &child_key(meeting, &item.id),
+        &StoredItem { pos, item },
+    )
+}
+
+fn document_w(
+    txn: &WriteTransaction,
+    meeting: &Id,
+    document: &Id,
+) -> Result<StoredDocument, StoreError> {
+    get_w(txn, DOCUMENTS, &child_key(meeting, document))?
+        .ok_or_else(|| StoreError::Db(format!("document {document} missing")))
+}
+
+fn children_w<T: DeserializeOwned>(
+    txn: &WriteTransaction,
+    def: JsonTable,
+    meeting: &Id,
+) -> Result<Vec<(String, T)>, StoreError> {
+    let t = txn.open_table(def)?;
+    let prefix = format!("{meeting}/");
+    let mut out = Vec::new();
+    for row in t.range(prefix.as_str()..)? {
+        let (k, v) = row?;
+        if !k.value().starts_with(&prefix) {
+            break;
+        }
+        out.push((k.value().to_owned(), serde_json::from_slice(v.value())?));
+    }
+    Ok(out)
+}
+
+/// Updates the meeting's read models for one of its events. Each event touches only the
+/// records it names, so its cost does not grow with the size of the meeting (a reorder
+/// rewrites the items' places, as it must).
+fn apply_meeting(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
+    match &e.body {
+        EventBody::MeetingCreated { meeting } => {
+            put(
+                txn,
+                MEETINGS,
+                meeting.id.as_str(),
+                &MeetingHeader::created(meeting),
+            )?;
+            for i in &meeting.agenda {
+                add_item(txn, &meeting.id, Item::from(i))?;
+            }
+            for d in &meeting.documents {
+                add_document(txn, &meeting.id, Document::from(d))?;
+            }
+            Ok(())
+        }
+        EventBody::MeetingDetailsSet {
+            meeting_id,
+            title,
+            starts_at,
+            place,
+            chair_id,
+        } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.title = title.clone();
+            h.starts_at = *starts_at;
+            h.place = place.clone();
+            h.chair_id = chair_id.clone();
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        EventBody::ItemAdded { meeting_id, item } => add_item(txn, meeting_id, Item::from(item)),
+        EventBody::ItemUpdated { meeting_id, item } => {
+            let key = child_key(meeting_id, &item.id);
+            let Some(mut stored) = get_w::<StoredItem>(txn, AGENDA, &key)? else {
+                return Ok(());
+            };
+            stored.item = Item::from(item);
+            put(txn, AGENDA, &key, &stored)
+        }
+        EventBody::ItemRemoved {
+            meeting_id,
+            item_id,
+        } => {
+            txn.open_table(AGENDA)?
+                .remove(child_key(meeting_id, item_id).as_str())?;
+            Ok(())
+        }
+        EventBody::AgendaReordered { meeting_id, order } => {
+            let mut items: Vec<(String, StoredItem)> = children_w(txn, AGENDA, meeting_id)?;
+            items.sort_by_key(|(_, s)| s.pos);
+            // The items the order names come first, in its order; any it did not name keep
+            // their order after them.
+            let mut placed = Vec::with_capacity(items.len());
+            for id in order {
+                if let Some(i) = items.iter().position(|(_, s)| &s.item.id == id) {
+                    placed.push(items.remove(i));
+                }
+            }
+            placed.extend(items);
+            for (pos, (key, mut stored)) in (0u64..).zip(placed) {
+                if stored.pos != pos {
+                    stored.pos = pos;
+                    put(txn, AGENDA, &key, &stored)?;
+                }
+            }
+            Ok(())
+        }
+        EventBody::DocumentAdded {
+            meeting_id,
+            document,
+        } => add_document(txn, meeting_id, Document::from(document)),
+        EventBody::DocumentVersionAdded {
+            meeting_id,
+            document_id,
+            version,
+            ..
+        } => {
+            let mut stored = document_w(txn, meeting_id, document_id)?;
+            let v = Version::from(version);
+            use_blob(txn, meeting_id, document_id, &v)?;
+            stored.document.versions.push(v);
+            put(txn, DOCUMENTS, &child_key(meeting_id, document_id), &stored)
+        }
+        EventBody::DocumentUpdated {
+            meeting_id,
+            document_id,
+            title,
+            number,
+            restricted_to,
+            ..
+        } => {
+            let mut stored = document_w(txn, meeting_id, document_id)?;
+            stored.document.title = title.clone();
+            stored.document.number = number.clone();
+            stored.document.restricted_to = restricted_to.clone();
+            put(txn, DOCUMENTS, &child_key(meeting_id, document_id), &stored)
+        }
+        EventBody::DocumentRemoved {
+            meeting_id,
+            document_id,
+            ..
+        } => {
+            let key = child_key(meeting_id, document_id);
+            let stored: Option<StoredDocument> = get_w(txn, DOCUMENTS, &key)?;
+            if let Some(stored) = stored {
+                let mut uses = txn.open_table(BLOB_USES)?;
+                for v in &stored.document.versions {
+                    uses.remove(blob_use_key(&v.sha256, document_id).as_str())?;
+                }
+            }
+            txn.open_table(DOCUMENTS)?.remove(key.as_str())?;
+            txn.open_table(DOCUMENT_MEETING)?
+                .remove(document_id.as_str())?;
+            Ok(())
+        }
+        EventBody::MeetingSubmitted { meeting_id } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.status = MeetingStatus::Submitted;
+            h.review_comment = None;
+            h.submitted_seq = Some(e.seq);
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        EventBody::MeetingApproved { meeting_id } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.status = MeetingStatus::Approved;
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        EventBody::MeetingSentBack {
+            meeting_id,
+            comment,
+        } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.status = MeetingStatus::Draft;
+            h.review_comment = Some(comment.clone());
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        EventBody::MeetingPublished { meeting_id } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.status = MeetingStatus::Published;
+            h.published_at = Some(e.at);
+            h.published_seq = Some(e.seq);
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Updates the read models for the people-and-tablets events and the meetings' events. Only
+/// read models are written here, never node-local records: a rebuild replays this.
 pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
     match &e.body {
-        EventBody::PersonAdded { person } => put(txn, PEOPLE, person.id.as_str(), person),
-        EventBody::BodyCreated { body } => put(txn, BODIES, body.id.as_str(), body),
+        EventBody::PersonAdded { person } => {
+            put(txn, PEOPLE, person.id.as_str(), &Person::from(person))
+        }
+        EventBody::BodyCreated { body } => put(txn, BODIES, body.id.as_str(), &Body::from(body)),
         EventBody::BodyMembersSet { body_id, members } => {
             let mut body: Body = get_w(txn, BODIES, body_id.as_str())?
                 .ok_or_else(|| StoreError::Db(format!("body {body_id} missing")))?;
@@ -82,18 +351,15 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             body.publish_lead_days = *publish_lead_days;
             put(txn, BODIES, body_id.as_str(), &body)
         }
-        EventBody::MeetingCreated { meeting } => put(txn, MEETINGS, meeting.id.as_str(), meeting),
-        EventBody::DevicePaired { device } => put(txn, DEVICES, device.id.as_str(), device),
+        EventBody::DevicePaired { device } => {
+            put(txn, DEVICES, device.id.as_str(), &Device::from(device))
+        }
         EventBody::DeviceRevoked { device_id } => {
             let mut device: Device = get_w(txn, DEVICES, device_id.as_str())?
                 .ok_or_else(|| StoreError::Db(format!("device {device_id} missing")))?;
             device.revoked_at = Some(e.at);
             put(txn, DEVICES, device_id.as_str(), &device)?;
             // Its cookie stays known, so the tablet can be told it was revoked.
-            Ok(())
-        }
-        EventBody::PinReset { person_id } => {
-            txn.open_table(PINS)?.remove(person_id.as_str())?;
             Ok(())
         }
         EventBody::AttendanceMarked {
@@ -112,48 +378,29 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
                 reason: reason.clone(),
             },
         ),
-        EventBody::LayoutSaved { layout } => put(txn, SEATING, "layout", layout),
+        EventBody::LayoutSaved { layout } => put(txn, SEATING, "layout", &Layout::from(layout)),
         EventBody::SeatsAssigned {
             meeting_id,
             assignments,
         } => put(txn, SEATING, &seats_key(meeting_id), assignments),
-        EventBody::PairingCodeIssued { .. } | EventBody::PinSet { .. } => Ok(()),
-        EventBody::MeetingDetailsSet { meeting_id, .. }
-        | EventBody::ItemAdded { meeting_id, .. }
-        | EventBody::ItemUpdated { meeting_id, .. }
-        | EventBody::ItemRemoved { meeting_id, .. }
-        | EventBody::AgendaReordered { meeting_id, .. }
-        | EventBody::DocumentAdded { meeting_id, .. }
-        | EventBody::DocumentVersionAdded { meeting_id, .. }
-        | EventBody::DocumentUpdated { meeting_id, .. }
-        | EventBody::DocumentRemoved { meeting_id, .. }
-        | EventBody::MeetingSubmitted { meeting_id }
-        | EventBody::MeetingApproved { meeting_id }
-        | EventBody::MeetingSentBack { meeting_id, .. }
-        | EventBody::MeetingPublished { meeting_id } => {
-            let mut meeting: Meeting = get_w(txn, MEETINGS, meeting_id.as_str())?
-                .ok_or_else(|| StoreError::Db(format!("meeting {meeting_id} missing")))?;
-            meeting.apply(&e.body, e.at);
-            put(txn, MEETINGS, meeting_id.as_str(), &meeting)?;
-            // Blobs a document refers to are recorded, so they are kept and can be served.
-            let version = match &e.body {
-                EventBody::DocumentAdded { document, .. } => document.current(),
-                EventBody::DocumentVersionAdded { version, .. } => Some(version),
-                _ => None,
-            };
-            if let Some(v) = version {
-                put(
-                    txn,
-                    BLOBS,
-                    &v.sha256,
-                    &crate::store::BlobInfo {
-                        sha256: v.sha256.clone(),
-                        size: v.size,
-                    },
-                )?;
-            }
-            Ok(())
-        }
+        // The PIN's hash is node-local: the command that resets it removes it, not the replay.
+        EventBody::PairingCodeIssued { .. }
+        | EventBody::PinSet { .. }
+        | EventBody::PinReset { .. } => Ok(()),
+        EventBody::MeetingCreated { .. }
+        | EventBody::MeetingDetailsSet { .. }
+        | EventBody::ItemAdded { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::ItemRemoved { .. }
+        | EventBody::AgendaReordered { .. }
+        | EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+        | EventBody::DocumentRemoved { .. }
+        | EventBody::MeetingSubmitted { .. }
+        | EventBody::MeetingApproved { .. }
+        | EventBody::MeetingSentBack { .. }
+        | EventBody::MeetingPublished { .. } => apply_meeting(txn, e),
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
@@ -199,6 +446,11 @@ impl Tx<'_> {
         self.txn()
             .open_table(DEVICE_TOKENS)?
             .insert(token_hash, device_id.as_str())?;
+        Ok(())
+    }
+
+    pub fn remove_pin(&mut self, person_id: &Id) -> Result<(), StoreError> {
+        self.txn().open_table(PINS)?.remove(person_id.as_str())?;
         Ok(())
     }
 
@@ -248,12 +500,113 @@ pub fn bodies(txn: &ReadTransaction) -> Result<Vec<Body>, StoreError> {
     all(txn, BODIES)
 }
 
-pub fn meeting(txn: &ReadTransaction, id: &Id) -> Result<Option<Meeting>, StoreError> {
+/// A meeting's own facts, without reading its agenda and documents.
+pub fn meeting_header(txn: &ReadTransaction, id: &Id) -> Result<Option<MeetingHeader>, StoreError> {
     get(txn, MEETINGS, id.as_str())
 }
 
-pub fn meetings(txn: &ReadTransaction) -> Result<Vec<Meeting>, StoreError> {
+pub fn meeting_headers(txn: &ReadTransaction) -> Result<Vec<MeetingHeader>, StoreError> {
     all(txn, MEETINGS)
+}
+
+fn children<T: DeserializeOwned>(
+    txn: &ReadTransaction,
+    def: JsonTable,
+    meeting: &Id,
+) -> Result<Vec<T>, StoreError> {
+    let t = txn.open_table(def)?;
+    let prefix = format!("{meeting}/");
+    let mut out = Vec::new();
+    for row in t.range(prefix.as_str()..)? {
+        let (k, v) = row?;
+        if !k.value().starts_with(&prefix) {
+            break;
+        }
+        out.push(serde_json::from_slice(v.value())?);
+    }
+    Ok(out)
+}
+
+/// A meeting's agenda, in order.
+pub fn agenda(txn: &ReadTransaction, meeting: &Id) -> Result<Vec<Item>, StoreError> {
+    let mut items: Vec<StoredItem> = children(txn, AGENDA, meeting)?;
+    items.sort_by_key(|s| s.pos);
+    Ok(items.into_iter().map(|s| s.item).collect())
+}
+
+pub fn agenda_item(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    item: &Id,
+) -> Result<Option<Item>, StoreError> {
+    Ok(get::<StoredItem>(txn, AGENDA, &child_key(meeting, item))?.map(|s| s.item))
+}
+
+/// A meeting's documents, in the order they were added.
+pub fn documents(txn: &ReadTransaction, meeting: &Id) -> Result<Vec<Document>, StoreError> {
+    let mut docs: Vec<StoredDocument> = children(txn, DOCUMENTS, meeting)?;
+    docs.sort_by_key(|s| s.ord);
+    Ok(docs.into_iter().map(|s| s.document).collect())
+}
+
+/// A document and the meeting it belongs to.
+pub fn document(
+    txn: &ReadTransaction,
+    id: &Id,
+) -> Result<Option<(MeetingHeader, Document)>, StoreError> {
+    let t = txn.open_table(DOCUMENT_MEETING)?;
+    let Some(meeting) = t.get(id.as_str())?.and_then(|v| Id::parse(v.value())) else {
+        return Ok(None);
+    };
+    let Some(header) = meeting_header(txn, &meeting)? else {
+        return Ok(None);
+    };
+    let doc = get::<StoredDocument>(txn, DOCUMENTS, &child_key(&meeting, id))?;
+    Ok(doc.map(|d| (header, d.document)))
+}
+
+/// The live documents whose versions use a blob, with their meetings.
+pub fn documents_using_blob(
+    txn: &ReadTransaction,
+    sha256: &str,
+) -> Result<Vec<(MeetingHeader, Document)>, StoreError> {
+    let t = txn.open_table(BLOB_USES)?;
+    let prefix = format!("{sha256}/");
+    let mut out = Vec::new();
+    for row in t.range(prefix.as_str()..)? {
+        let (k, _) = row?;
+        let Some(doc) = k.value().strip_prefix(&prefix).and_then(Id::parse) else {
+            break;
+        };
+        if let Some(found) = document(txn, &doc)? {
+            out.push(found);
+        }
+    }
+    Ok(out)
+}
+
+/// A meeting with its agenda and documents.
+pub fn meeting(txn: &ReadTransaction, id: &Id) -> Result<Option<Meeting>, StoreError> {
+    let Some(info) = meeting_header(txn, id)? else {
+        return Ok(None);
+    };
+    Ok(Some(Meeting {
+        agenda: agenda(txn, id)?,
+        documents: documents(txn, id)?,
+        info,
+    }))
+}
+
+pub fn meetings(txn: &ReadTransaction) -> Result<Vec<Meeting>, StoreError> {
+    let mut out = Vec::new();
+    for info in meeting_headers(txn)? {
+        out.push(Meeting {
+            agenda: agenda(txn, &info.id)?,
+            documents: documents(txn, &info.id)?,
+            info,
+        });
+    }
+    Ok(out)
 }
 
 /// Every recorded attendance of one meeting, by person.

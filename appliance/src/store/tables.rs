@@ -6,8 +6,20 @@ use redb::TableDefinition;
 /// Node facts: `schema_version`, `node_id`, `role`, `created_at`.
 pub const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 
-/// The node's own event log: seq → the exact encoded envelope (the hash covers these bytes).
-pub const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+/// Schema 1–2: the node's own log keyed by seq alone. Schema 3 moves it into [`EVENTS`].
+pub const LOG_V2: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+
+/// Every origin's log: `(origin node id, seq)` → the exact encoded envelope (the hash covers
+/// these bytes). The node's own log is one origin among them; others arrive by sync.
+pub const EVENTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("events");
+
+/// What the node holds of each origin: node id → JSON [`super::Cursor`] (`seq` and `hash` of
+/// the last event stored, everything before it present).
+pub const CURSORS: TableDefinition<&str, &[u8]> = TableDefinition::new("cursors");
+
+/// Where start-up's integrity check may begin: node id → JSON [`super::Cursor`] of the last
+/// event whose chain was verified from the genesis.
+pub const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkpoints");
 
 /// Read model of the room: `state` → JSON [`super::RoomState`].
 pub const ROOM: TableDefinition<&str, &[u8]> = TableDefinition::new("room");
@@ -31,8 +43,25 @@ pub const PEOPLE: TableDefinition<&str, &[u8]> = TableDefinition::new("people");
 /// Read model of bodies: body id → JSON [`crate::domain::records::Body`].
 pub const BODIES: TableDefinition<&str, &[u8]> = TableDefinition::new("bodies");
 
-/// Read model of meetings: meeting id → JSON [`crate::domain::records::Meeting`].
-pub const MEETINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("meetings");
+/// Schema 1–2: meeting id → the whole meeting with its agenda and documents in one value.
+pub const MEETINGS_V2: TableDefinition<&str, &[u8]> = TableDefinition::new("meetings");
+
+/// Read model of meetings, one small record each: meeting id → JSON
+/// [`crate::domain::records::MeetingHeader`].
+pub const MEETINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("meeting_headers");
+
+/// Read model of agenda items: `<meeting id>/<item id>` → JSON `{pos, item}`.
+pub const AGENDA: TableDefinition<&str, &[u8]> = TableDefinition::new("agenda");
+
+/// Read model of documents: `<meeting id>/<document id>` → JSON `{ord, document}`.
+pub const DOCUMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
+
+/// Index: document id → its meeting id.
+pub const DOCUMENT_MEETING: TableDefinition<&str, &str> = TableDefinition::new("document_meeting");
+
+/// Index: `<sha256>/<document id>` → meeting id, for every version of a live document, so a
+/// download finds the documents that hold a blob without reading every meeting.
+pub const BLOB_USES: TableDefinition<&str, &str> = TableDefinition::new("blob_uses");
 
 /// Read model of attendance: `<meeting id>/<person id>` → JSON
 /// [`crate::domain::records::AttendanceRecord`]; a prefix scan lists one meeting.
@@ -52,3 +81,12 @@ pub const PINS: TableDefinition<&str, &str> = TableDefinition::new("pins");
 
 /// Read model of seating: `layout` → the room's layout; `meeting/<id>` → its assignments.
 pub const SEATING: TableDefinition<&str, &[u8]> = TableDefinition::new("seating");
+
+/// The read models: tables built only by applying events, emptied and replayed by a rebuild.
+pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
+    ROOM, ACCOUNTS, PEOPLE, BODIES, MEETINGS, AGENDA, DOCUMENTS, ATTENDANCE, DEVICES, SEATING,
+    BLOBS,
+];
+
+/// The read models' indexes, rebuilt with them.
+pub const READ_MODEL_INDEXES: &[TableDefinition<&str, &str>] = &[DOCUMENT_MEETING, BLOB_USES];

@@ -4,26 +4,9 @@
 import { ApiError, getJson, onDeviceRevoked, sendJson } from './api';
 import { createKeyPair, publicKeyB64, signWith } from './devicekey';
 import { LOCALE, type ApiErrorBody, type Lang } from './i18n';
-import type { Attendance, AttendanceSheet, AttendanceStatus, Me, Meeting, MeetingRole, MeetingSeats, Person } from './staffApi';
+import type { Attendance, AttendanceSheet, Me, MeetingRole, MeetingSeats, MyMeeting, Paired, Person } from './types';
 
-export type { Attendance, AttendanceSheet, AttendanceStatus, Me, Meeting, MeetingRole, MeetingSeats, Person };
-
-/** `GET /api/meetings/{id}` as a device sees it. */
-export interface MyMeeting extends Meeting {
-  /** Where the meeting is held ("Hội trường UBND xã"), when the secretary gave it. */
-  place?: string | null;
-  my_role: MeetingRole;
-  my_attendance: Attendance | null;
-  /** The seat id; tolerated as an object too, in case the box sends the seat itself. */
-  my_seat: string | { id: string; label?: string } | null;
-}
-
-/** `POST /api/devices/pair` → 201. */
-export interface Paired {
-  device: { id: string; label: string; paired_at: string };
-  person: Person;
-  pin_set: boolean;
-}
+export type * from './types';
 
 const seg = encodeURIComponent;
 
@@ -124,7 +107,9 @@ class DelegateSession {
 export const delegate = new DelegateSession();
 
 /** The message key for a meeting role. */
-export function roleKey(role: MeetingRole): 'delegate.role.delegate' | 'delegate.role.guest' | 'delegate.role.chair' | 'delegate.role.secretary' {
+export function roleKey(
+  role: MeetingRole,
+): 'delegate.role.delegate' | 'delegate.role.guest' | 'delegate.role.chair' | 'delegate.role.secretary' | 'delegate.role.projector' {
   return `delegate.role.${role}`;
 }
 

@@ -1,76 +1,10 @@
 // Preparing a meeting (docs/api.md "Preparing a meeting"): the agenda, its documents and their
 // versions, review and publishing. Shared by the secretary's preparation screen, the delegate's
 // document list and the reader. Failures are ApiError with the box's code, like api.ts.
-import { ApiError, getJson, sendJson } from './api';
-import type { ApiErrorBody } from './i18n';
-import type { Meeting, MeetingRole, PersonRow } from './staffApi';
+import { ApiError, failure, getJson, sendJson } from './api';
+import type { AgendaItem, DocVersion, ItemFields, Meeting, MeetingDocument, MeetingFields, PersonRow, PreparedMeeting } from './types';
 
-export type MeetingStatus = 'draft' | 'submitted' | 'approved' | 'published';
-
-/** One point of the agenda (mục), in the meeting's order. */
-export interface AgendaItem {
-  id: string;
-  title: string;
-  presenter: string | null;
-  duration_minutes: number | null;
-  description: string | null;
-}
-
-/** One upload of a document; the last of `versions` is the current one. */
-export interface DocVersion {
-  n: number;
-  sha256: string;
-  size: number;
-  file_name: string;
-  content_type: string;
-  uploaded_at: string;
-  /** `/api/blobs/<sha256>`: immutable. */
-  url: string;
-}
-
-export interface MeetingDocument {
-  id: string;
-  item_id: string;
-  title: string;
-  /** Số, ký hiệu: "12/TTr-UBND". */
-  number: string | null;
-  kind: 'pdf' | 'attachment';
-  /** null: every invitee; else only these people (plus the secretary and the chair). */
-  restricted_to: string[] | null;
-  versions: DocVersion[];
-  updated_after_publish: boolean;
-}
-
-export interface PublishWarning {
-  days_before: number;
-  rule_days: number;
-}
-
-/** `GET /api/meetings/{id}` with the preparation fields. */
-export interface PreparedMeeting extends Meeting {
-  place?: string | null;
-  status?: MeetingStatus;
-  published_at?: string | null;
-  review_comment?: string | null;
-  agenda?: AgendaItem[];
-  documents?: MeetingDocument[];
-  publish_warning?: PublishWarning | null;
-  my_role?: MeetingRole;
-}
-
-export interface ItemFields {
-  title: string;
-  presenter?: string | null;
-  duration_minutes?: number | null;
-  description?: string | null;
-}
-
-export interface MeetingFields {
-  title?: string;
-  starts_at?: string;
-  place?: string | null;
-  chair_id?: string | null;
-}
+export type * from './types';
 
 const seg = encodeURIComponent;
 const M = (id: string): string => `/api/meetings/${seg(id)}`;
@@ -191,11 +125,7 @@ export function uploadFile(url: string, file: File, onProgress: (sent: number, t
         onProgress(file.size, file.size);
         resolve(body as MeetingDocument);
       } else {
-        const err: ApiErrorBody =
-          typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string'
-            ? (body as ApiErrorBody)
-            : { code: xhr.status === 413 ? 'document.too_large' : 'unknown' };
-        reject(new ApiError(xhr.status, err));
+        reject(failure(xhr.status, body, xhr.getResponseHeader('Retry-After'), xhr.status === 413 ? 'document.too_large' : 'unknown'));
       }
     };
     xhr.onerror = () => reject(new ApiError(0, { code: 'network' }));

@@ -1,6 +1,7 @@
 // The room as this device sees it: name, latest notice, and whether the live feed is up.
 // One instance per page, shared by every screen (all of them show the connection status).
-import { ApiError, getJson, type Notice, type RoomEvent, type RoomInfo } from './api';
+import { ApiError, getJson } from './api';
+import type { Notice, RoomEvent, RoomInfo } from './types';
 import type { ApiErrorBody } from './i18n';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';

@@ -6,6 +6,7 @@ export const delegateVi = {
   'delegate.role.guest': 'Khách mời',
   'delegate.role.chair': 'Chủ trì',
   'delegate.role.secretary': 'Thư ký',
+  'delegate.role.projector': 'Màn chiếu',
 
   // Landing page
   'delegate.entry.paired_to': 'Máy này đã được ghép với',
@@ -104,6 +105,7 @@ export const delegateEn: { readonly [K in keyof typeof delegateVi]: string } = {
   'delegate.role.guest': 'Guest',
   'delegate.role.chair': 'Chair',
   'delegate.role.secretary': 'Secretary',
+  'delegate.role.projector': 'Projector screen',
 
   'delegate.entry.paired_to': 'This device is paired with',
   'delegate.entry.meetings': 'My meetings',

@@ -5,12 +5,17 @@
 //! taken over those bytes, so an event written by a newer version still verifies here even if
 //! this version cannot decode its body.
 
-use super::records::{
-    Assignments, AttendanceStatus, Body, Device, Document, Id, Item, Layout, Meeting, Person,
-    Version,
-};
+#[cfg(test)]
+pub(crate) mod golden;
+pub mod payload;
+
+use super::records::{Assignments, AttendanceStatus, Id};
 use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
+pub use payload::{
+    BodyEntry, DeviceEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry, PersonEntry,
+    SeatEntry, VersionEntry,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -21,7 +26,7 @@ pub const ENVELOPE_VERSION: u16 = 1;
 
 /// A node (room box or hub), named by a random id made at `init`. It never changes, so a
 /// node's log can be told apart from every other's when they meet at the hub.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(transparent)]
 pub struct NodeId(String);
 
@@ -88,17 +93,8 @@ impl<'de> Deserialize<'de> for Hash {
     }
 }
 
-/// Who may see an event on a live feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// Everyone on the room's network, signed in or not: the room's name and notices.
-    Public,
-    /// Staff of this node only.
-    Staff,
-}
-
 /// What happened. The `kind` strings are part of the sync protocol: never rename one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", content = "body")]
 pub enum EventBody {
     /// The first event of every log.
@@ -119,9 +115,9 @@ pub enum EventBody {
         roles: Vec<Role>,
     },
     #[serde(rename = "person.added")]
-    PersonAdded { person: Person },
+    PersonAdded { person: PersonEntry },
     #[serde(rename = "body.created")]
-    BodyCreated { body: Body },
+    BodyCreated { body: BodyEntry },
     #[serde(rename = "body.members_set")]
     BodyMembersSet { body_id: Id, members: Vec<Id> },
     /// A body's name and rules: quorum, passing threshold, how many working days ahead
@@ -135,16 +131,17 @@ pub enum EventBody {
         publish_lead_days: u32,
     },
     #[serde(rename = "meeting.created")]
-    MeetingCreated { meeting: Meeting },
+    MeetingCreated { meeting: MeetingEntry },
     /// A pairing code was handed out. The code itself stays node-local (only its hash).
     #[serde(rename = "pairing.code_issued")]
     PairingCodeIssued {
         person_id: Id,
+        #[ts(type = "string")]
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     #[serde(rename = "device.paired")]
-    DevicePaired { device: Device },
+    DevicePaired { device: DeviceEntry },
     #[serde(rename = "device.revoked")]
     DeviceRevoked { device_id: Id },
     /// A person's PIN was set at their first pairing; its hash stays node-local.
@@ -158,12 +155,13 @@ pub enum EventBody {
         meeting_id: Id,
         person_id: Id,
         status: AttendanceStatus,
+        #[ts(type = "string | null")]
         #[serde(default, with = "time::serde::rfc3339::option")]
         at: Option<OffsetDateTime>,
         reason: Option<String>,
     },
     #[serde(rename = "seating.layout_saved")]
-    LayoutSaved { layout: Layout },
+    LayoutSaved { layout: LayoutEntry },
     #[serde(rename = "seating.assigned")]
     SeatsAssigned {
         meeting_id: Id,
@@ -173,28 +171,32 @@ pub enum EventBody {
     MeetingDetailsSet {
         meeting_id: Id,
         title: String,
+        #[ts(type = "string")]
         #[serde(with = "time::serde::rfc3339")]
         starts_at: OffsetDateTime,
         place: String,
         chair_id: Option<Id>,
     },
     #[serde(rename = "agenda.item_added")]
-    ItemAdded { meeting_id: Id, item: Item },
+    ItemAdded { meeting_id: Id, item: ItemEntry },
     #[serde(rename = "agenda.item_updated")]
-    ItemUpdated { meeting_id: Id, item: Item },
+    ItemUpdated { meeting_id: Id, item: ItemEntry },
     #[serde(rename = "agenda.item_removed")]
     ItemRemoved { meeting_id: Id, item_id: Id },
     #[serde(rename = "agenda.reordered")]
     AgendaReordered { meeting_id: Id, order: Vec<Id> },
     #[serde(rename = "document.added")]
-    DocumentAdded { meeting_id: Id, document: Document },
+    DocumentAdded {
+        meeting_id: Id,
+        document: DocumentEntry,
+    },
     /// Document events carry who may see the document, so a live feed can filter them
     /// without a lookup.
     #[serde(rename = "document.version_added")]
     DocumentVersionAdded {
         meeting_id: Id,
         document_id: Id,
-        version: Version,
+        version: VersionEntry,
         restricted_to: Option<Vec<Id>>,
     },
     #[serde(rename = "document.updated")]
@@ -225,6 +227,54 @@ pub enum EventBody {
 }
 
 impl EventBody {
+    /// Every kind this build writes, with the version of its body. A kind's body may gain
+    /// optional fields (old events still decode, with the default); any other change is a new
+    /// kind string (`<kind>.v2`) with its own variant, and the old variant stays so that old
+    /// logs keep decoding. The golden files pin each kind's JSON.
+    pub const KINDS: &'static [(&'static str, u16)] = &[
+        ("node.initialised", 1),
+        ("room.renamed", 1),
+        ("notice.posted", 1),
+        ("notice.cleared", 1),
+        ("account.created", 1),
+        ("person.added", 1),
+        ("body.created", 1),
+        ("body.members_set", 1),
+        ("body.rules_set", 1),
+        ("meeting.created", 1),
+        ("pairing.code_issued", 1),
+        ("device.paired", 1),
+        ("device.revoked", 1),
+        ("pin.set", 1),
+        ("pin.reset", 1),
+        ("attendance.marked", 1),
+        ("seating.layout_saved", 1),
+        ("seating.assigned", 1),
+        ("meeting.details_set", 1),
+        ("agenda.item_added", 1),
+        ("agenda.item_updated", 1),
+        ("agenda.item_removed", 1),
+        ("agenda.reordered", 1),
+        ("document.added", 1),
+        ("document.version_added", 1),
+        ("document.updated", 1),
+        ("document.removed", 1),
+        ("meeting.submitted", 1),
+        ("meeting.approved", 1),
+        ("meeting.sent_back", 1),
+        ("meeting.published", 1),
+    ];
+
+    /// The version of this event's body (see [`Self::KINDS`]).
+    pub fn version(&self) -> u16 {
+        let kind = self.kind();
+        Self::KINDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, v)| *v)
+            .unwrap_or(1)
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             EventBody::NodeInitialised { .. } => "node.initialised",
@@ -261,34 +311,6 @@ impl EventBody {
         }
     }
 
-    /// For a person's live feed: may they see this event of a meeting they are invited to?
-    /// Only what delegates need, and restricted documents only for the people named.
-    pub fn visible_to_invitee(&self, person: &Id) -> bool {
-        let named = |r: &Option<Vec<Id>>| r.as_ref().is_none_or(|names| names.contains(person));
-        match self {
-            EventBody::DocumentAdded { document, .. } => named(&document.restricted_to),
-            EventBody::DocumentUpdated {
-                restricted_to,
-                was_restricted_to,
-                ..
-            } => named(restricted_to) || named(was_restricted_to),
-            EventBody::DocumentVersionAdded { restricted_to, .. }
-            | EventBody::DocumentRemoved { restricted_to, .. } => named(restricted_to),
-            // Someone else's reason for absence stays with the secretary.
-            EventBody::AttendanceMarked {
-                person_id, reason, ..
-            } => person_id == person || reason.is_none(),
-            EventBody::SeatsAssigned { .. }
-            | EventBody::MeetingDetailsSet { .. }
-            | EventBody::ItemAdded { .. }
-            | EventBody::ItemUpdated { .. }
-            | EventBody::ItemRemoved { .. }
-            | EventBody::AgendaReordered { .. }
-            | EventBody::MeetingPublished { .. } => true,
-            _ => false,
-        }
-    }
-
     /// The meeting an event belongs to, for that meeting's live feed.
     pub fn meeting_id(&self) -> Option<&Id> {
         match self {
@@ -308,17 +330,21 @@ impl EventBody {
             | EventBody::MeetingApproved { meeting_id }
             | EventBody::MeetingSentBack { meeting_id, .. }
             | EventBody::MeetingPublished { meeting_id } => Some(meeting_id),
-            _ => None,
-        }
-    }
-
-    pub fn visibility(&self) -> Visibility {
-        match self {
             EventBody::NodeInitialised { .. }
             | EventBody::RoomRenamed { .. }
             | EventBody::NoticePosted { .. }
-            | EventBody::NoticeCleared {} => Visibility::Public,
-            _ => Visibility::Staff,
+            | EventBody::NoticeCleared {}
+            | EventBody::AccountCreated { .. }
+            | EventBody::PersonAdded { .. }
+            | EventBody::BodyCreated { .. }
+            | EventBody::BodyMembersSet { .. }
+            | EventBody::BodyRulesSet { .. }
+            | EventBody::PairingCodeIssued { .. }
+            | EventBody::DevicePaired { .. }
+            | EventBody::DeviceRevoked { .. }
+            | EventBody::PinSet { .. }
+            | EventBody::PinReset { .. }
+            | EventBody::LayoutSaved { .. } => None,
         }
     }
 }

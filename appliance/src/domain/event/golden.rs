@@ -1,0 +1,306 @@
+//! Golden files: the exact JSON of one sample of every event kind, as it is stored in a log.
+//! A change to a payload, a value type or a kind string that would alter stored bytes makes
+//! these tests fail; old logs must keep decoding, so the fix is a new kind (see
+//! [`EventBody::KINDS`]), never an edit of the golden file.
+//!
+//! `PHONGHOP_BLESS=1 cargo test golden` writes the files for a kind that has none yet; it never
+//! overwrites an existing one.
+
+use super::*;
+use crate::domain::person::{PersonName, Phone, Position, Unit};
+use crate::domain::quorum::Threshold;
+use crate::domain::records::{BodyKind, DocumentKind, LayoutShape, MeetingStatus};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use time::macros::datetime;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("appliance/src/domain/event/golden")
+}
+
+fn id(n: u8) -> Id {
+    Id::parse(&format!("{:032x}", n)).unwrap()
+}
+
+fn key() -> crate::domain::device::DeviceKey {
+    use base64::Engine;
+    let secret = p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
+    let point =
+        p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(point.as_bytes());
+    crate::domain::device::DeviceKey::parse(&b64).unwrap()
+}
+
+fn version() -> VersionEntry {
+    VersionEntry {
+        n: 1,
+        sha256: "ab".repeat(32),
+        size: 48213,
+        file_name: "Tờ trình số 12.pdf".into(),
+        content_type: "application/pdf".into(),
+        uploaded_at: datetime!(2026-11-20 02:30:00 UTC),
+    }
+}
+
+fn item() -> ItemEntry {
+    ItemEntry {
+        id: id(4),
+        title: "Dự toán ngân sách xã năm 2027".into(),
+        presenter: "Phó Chủ tịch UBND xã".into(),
+        duration_minutes: Some(30),
+        description: "Thảo luận và biểu quyết".into(),
+    }
+}
+
+/// One sample of every kind, in the order of [`EventBody::KINDS`].
+pub(crate) fn samples() -> Vec<EventBody> {
+    let starts = datetime!(2026-12-01 01:00:00 UTC);
+    vec![
+        EventBody::NodeInitialised {
+            room_name: RoomName::parse("Phòng họp UBND xã Tân Phú").unwrap(),
+            role: "room".into(),
+        },
+        EventBody::RoomRenamed {
+            name: RoomName::parse("Phòng họp số 2").unwrap(),
+        },
+        EventBody::NoticePosted {
+            text: NoticeText::parse("Nghỉ giải lao 15 phút").unwrap(),
+        },
+        EventBody::NoticeCleared {},
+        EventBody::AccountCreated {
+            username: Username::parse("thuky").unwrap(),
+            display_name: "Thư ký".into(),
+            roles: vec![Role::Secretary],
+        },
+        EventBody::PersonAdded {
+            person: PersonEntry {
+                id: id(1),
+                name: PersonName::parse("Nguyễn Thị Lan").unwrap(),
+                position: Position::parse("Chủ tịch UBND xã").unwrap(),
+                unit: Unit::parse("UBND xã Tân Phú").unwrap(),
+                phone: Phone::parse("0912 345 678").unwrap(),
+            },
+        },
+        EventBody::BodyCreated {
+            body: BodyEntry {
+                id: id(2),
+                name: "UBND xã Tân Phú".into(),
+                kind: BodyKind::Ubnd,
+                quorum: Threshold::TWO_THIRDS,
+                pass: Threshold::MORE_THAN_HALF,
+                members: vec![id(1)],
+                publish_lead_days: 3,
+            },
+        },
+        EventBody::BodyMembersSet {
+            body_id: id(2),
+            members: vec![id(1), id(9)],
+        },
+        EventBody::BodyRulesSet {
+            body_id: id(2),
+            name: "UBND xã Tân Phú".into(),
+            quorum: Threshold::TWO_THIRDS,
+            pass: Threshold::MORE_THAN_HALF,
+            publish_lead_days: 5,
+        },
+        EventBody::MeetingCreated {
+            meeting: MeetingEntry {
+                id: id(3),
+                body_id: id(2),
+                title: "Họp UBND xã thường kỳ tháng 12".into(),
+                starts_at: starts,
+                chair_id: Some(id(1)),
+                members: vec![id(1), id(9)],
+                guests: vec![id(10)],
+                place: "Hội trường UBND xã".into(),
+                status: MeetingStatus::Draft,
+                published_at: None,
+                review_comment: None,
+                agenda: vec![],
+                documents: vec![],
+            },
+        },
+        EventBody::PairingCodeIssued {
+            person_id: id(1),
+            expires_at: datetime!(2026-11-30 08:10:00 UTC),
+        },
+        EventBody::DevicePaired {
+            device: DeviceEntry {
+                id: id(5),
+                person_id: id(1),
+                label: "iPad của chị Lan".into(),
+                key: key(),
+                paired_at: datetime!(2026-11-30 08:01:00 UTC),
+                revoked_at: None,
+            },
+        },
+        EventBody::DeviceRevoked { device_id: id(5) },
+        EventBody::PinSet { person_id: id(1) },
+        EventBody::PinReset { person_id: id(1) },
+        EventBody::AttendanceMarked {
+            meeting_id: id(3),
+            person_id: id(9),
+            status: AttendanceStatus::Excused,
+            at: Some(datetime!(2026-11-30 09:00:00 UTC)),
+            reason: Some("Đi công tác huyện".into()),
+        },
+        EventBody::LayoutSaved {
+            layout: LayoutEntry {
+                shape: LayoutShape::U,
+                seats: vec![SeatEntry {
+                    id: "A1".into(),
+                    label: "Ghế 1".into(),
+                    x: 100,
+                    y: 200,
+                }],
+            },
+        },
+        EventBody::SeatsAssigned {
+            meeting_id: id(3),
+            assignments: [("A1".to_owned(), id(1))].into_iter().collect(),
+        },
+        EventBody::MeetingDetailsSet {
+            meeting_id: id(3),
+            title: "Họp UBND xã thường kỳ tháng 12".into(),
+            starts_at: starts,
+            place: "Phòng họp tầng 2".into(),
+            chair_id: Some(id(1)),
+        },
+        EventBody::ItemAdded {
+            meeting_id: id(3),
+            item: item(),
+        },
+        EventBody::ItemUpdated {
+            meeting_id: id(3),
+            item: item(),
+        },
+        EventBody::ItemRemoved {
+            meeting_id: id(3),
+            item_id: id(4),
+        },
+        EventBody::AgendaReordered {
+            meeting_id: id(3),
+            order: vec![id(4), id(11)],
+        },
+        EventBody::DocumentAdded {
+            meeting_id: id(3),
+            document: DocumentEntry {
+                id: id(6),
+                item_id: id(4),
+                title: "Tờ trình dự toán".into(),
+                number: Some("12/TTr-UBND".into()),
+                kind: DocumentKind::Pdf,
+                restricted_to: None,
+                versions: vec![version()],
+            },
+        },
+        EventBody::DocumentVersionAdded {
+            meeting_id: id(3),
+            document_id: id(6),
+            version: VersionEntry { n: 2, ..version() },
+            restricted_to: Some(vec![id(1)]),
+        },
+        EventBody::DocumentUpdated {
+            meeting_id: id(3),
+            document_id: id(6),
+            title: "Tờ trình dự toán (sửa)".into(),
+            number: None,
+            restricted_to: Some(vec![id(1)]),
+            was_restricted_to: None,
+        },
+        EventBody::DocumentRemoved {
+            meeting_id: id(3),
+            document_id: id(6),
+            restricted_to: None,
+        },
+        EventBody::MeetingSubmitted { meeting_id: id(3) },
+        EventBody::MeetingApproved { meeting_id: id(3) },
+        EventBody::MeetingSentBack {
+            meeting_id: id(3),
+            comment: "Bổ sung báo cáo tài chính".into(),
+        },
+        EventBody::MeetingPublished { meeting_id: id(3) },
+    ]
+}
+
+fn envelope(body: EventBody) -> EventEnvelope {
+    EventEnvelope {
+        v: ENVELOPE_VERSION,
+        origin: NodeId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        seq: 42,
+        prev: Hash::of(b"previous event"),
+        at: datetime!(2026-11-30 08:15:02 UTC),
+        actor: Actor::Staff {
+            username: "thuky".into(),
+        },
+        body,
+    }
+}
+
+#[test]
+fn every_kind_has_one_sample_in_order() {
+    let kinds: Vec<&str> = samples().iter().map(EventBody::kind).collect();
+    let listed: Vec<&str> = EventBody::KINDS.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        kinds, listed,
+        "add a sample for every new kind, in KINDS order"
+    );
+    let unique: BTreeSet<&str> = listed.iter().copied().collect();
+    assert_eq!(unique.len(), listed.len(), "a kind string is listed twice");
+}
+
+#[test]
+fn stored_bytes_of_every_kind_match_the_golden_files() {
+    let bless = std::env::var_os("PHONGHOP_BLESS").is_some();
+    let mut failures = Vec::new();
+    for body in samples() {
+        let kind = body.kind();
+        let e = envelope(body);
+        let bytes = e.encode().unwrap();
+        let path = dir().join(format!("{kind}.json"));
+        match std::fs::read(&path) {
+            Ok(golden) => {
+                // The file holds the bytes plus a final newline for editors.
+                let golden = golden.strip_suffix(b"\n").unwrap_or(&golden);
+                if golden != bytes.as_slice() {
+                    failures.push(format!(
+                        "{kind}: stored bytes changed\n  golden: {}\n  now:    {}",
+                        String::from_utf8_lossy(golden),
+                        String::from_utf8_lossy(&bytes)
+                    ));
+                }
+                // Old bytes must still decode to the same event.
+                match EventEnvelope::decode(golden) {
+                    Ok(d) if d == e => {}
+                    Ok(d) => failures.push(format!("{kind}: golden decodes to {d:?}")),
+                    Err(err) => failures.push(format!("{kind}: golden no longer decodes: {err}")),
+                }
+            }
+            Err(_) if bless => {
+                let mut out = bytes.clone();
+                out.push(b'\n');
+                std::fs::write(&path, out).unwrap();
+            }
+            Err(err) => failures.push(format!(
+                "{kind}: no golden file at {} ({err}); run with PHONGHOP_BLESS=1 to write it",
+                path.display()
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_golden_file_is_left_without_its_kind() {
+    let listed: BTreeSet<String> = EventBody::KINDS
+        .iter()
+        .map(|(k, _)| format!("{k}.json"))
+        .collect();
+    for entry in std::fs::read_dir(dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            listed.contains(&name),
+            "{name} has no kind any more: old logs hold it, so its variant must stay"
+        );
+    }
+}

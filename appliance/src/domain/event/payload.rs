@@ -1,0 +1,138 @@
+//! The records that events carry, as a permanent format of their own.
+//!
+//! Read models (`domain::records`) are projections and change as the screens need; these do
+//! not. A payload's JSON is pinned by the golden files beside this module (`golden/*.json`),
+//! so a change here that would alter what is already in some box's log fails the tests. The
+//! rules for changing a kind are in `docs/architecture.md` ("The event format"): add optional
+//! fields with a default; anything else is a new kind with a new version.
+//!
+//! Value types shared with the read models (ids, names, thresholds, statuses) are small enums
+//! and validated strings whose JSON is a string or a fixed shape; the golden files pin them too.
+
+use super::super::device::DeviceKey;
+use super::super::person::{PersonName, Phone, Position, Unit};
+use super::super::quorum::Threshold;
+use super::super::records::{BodyKind, DocumentKind, Id, LayoutShape, MeetingStatus};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// `person.added`: a person as first recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PersonEntry {
+    pub id: Id,
+    pub name: PersonName,
+    pub position: Option<Position>,
+    pub unit: Option<Unit>,
+    pub phone: Option<Phone>,
+}
+
+/// `body.created`: a body that meets, with its members and rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BodyEntry {
+    pub id: Id,
+    pub name: String,
+    pub kind: BodyKind,
+    pub quorum: Threshold,
+    pub pass: Threshold,
+    pub members: Vec<Id>,
+    #[serde(default = "default_lead_days")]
+    pub publish_lead_days: u32,
+}
+
+fn default_lead_days() -> u32 {
+    3
+}
+
+/// `meeting.created`: the meeting as the secretary first made it. The status, agenda and
+/// documents fields were written by the first version and are always the defaults (a draft,
+/// empty); they stay so that every `meeting.created` ever written still decodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MeetingEntry {
+    pub id: Id,
+    pub body_id: Id,
+    pub title: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    pub chair_id: Option<Id>,
+    pub members: Vec<Id>,
+    pub guests: Vec<Id>,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub status: MeetingStatus,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub review_comment: Option<String>,
+    #[serde(default)]
+    pub agenda: Vec<ItemEntry>,
+    #[serde(default)]
+    pub documents: Vec<DocumentEntry>,
+}
+
+/// `agenda.item_added`, `agenda.item_updated`: an agenda item's whole content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ItemEntry {
+    pub id: Id,
+    pub title: String,
+    pub presenter: String,
+    pub duration_minutes: Option<u16>,
+    pub description: String,
+}
+
+/// `document.added`: a new document with its first version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DocumentEntry {
+    pub id: Id,
+    pub item_id: Id,
+    pub title: String,
+    pub number: Option<String>,
+    pub kind: DocumentKind,
+    pub restricted_to: Option<Vec<Id>>,
+    pub versions: Vec<VersionEntry>,
+}
+
+/// One uploaded file of a document: `document.added`, `document.version_added`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct VersionEntry {
+    pub n: u32,
+    pub sha256: String,
+    pub size: u64,
+    pub file_name: String,
+    pub content_type: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+}
+
+/// `device.paired`: a tablet and its public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DeviceEntry {
+    pub id: Id,
+    pub person_id: Id,
+    pub label: String,
+    pub key: DeviceKey,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub paired_at: OffsetDateTime,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// `seating.layout_saved`: the room's seats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LayoutEntry {
+    pub shape: LayoutShape,
+    pub seats: Vec<SeatEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SeatEntry {
+    pub id: String,
+    pub label: String,
+    pub x: u16,
+    pub y: u16,
+}

@@ -1,0 +1,269 @@
+//! Who may see what: one policy for the API, the live feeds, their replay and blob downloads.
+//!
+//! Every question is asked against the state *now*: the caller as they are now (a revoked
+//! tablet or an ended session sees nothing), the meeting as it is now (a new chair, a
+//! restriction set after upload), and the document as it is now. Nothing else in the code
+//! decides visibility; handlers and feeds ask here. The matches are exhaustive on purpose: a
+//! new event kind does not build until someone decides who sees it.
+
+use super::event::EventBody;
+use super::records::{Document, Id, MeetingHeader, MeetingStatus};
+use super::role::Role;
+
+/// Who is looking, resolved from their cookie at the moment of the question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer<'a> {
+    /// No session, an expired one, or an unknown cookie.
+    Anonymous,
+    /// A signed-in staff account with its roles.
+    Staff(&'a [Role]),
+    /// A paired tablet acting for its person.
+    Device(&'a Id),
+    /// A tablet whose pairing was revoked: it sees nothing but that fact.
+    Revoked,
+}
+
+/// The caller's part in one meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingRole {
+    /// Staff who prepare meetings: everything, drafts included.
+    Secretary,
+    /// The chair: a chair's staff account (drafts included), or the tablet of the person named
+    /// chair of this meeting (from submission on).
+    Chair,
+    /// A voting member, once the meeting is published.
+    Delegate,
+    /// Invited without a vote, once the meeting is published.
+    Guest,
+    /// The projector screen: what the room may see on the wall.
+    Projector,
+}
+
+/// What `viewer` is in `meeting`, or `None` if it is none of their business.
+pub fn meeting_role(viewer: Viewer<'_>, meeting: &MeetingHeader) -> Option<MeetingRole> {
+    let published = meeting.status == MeetingStatus::Published;
+    match viewer {
+        Viewer::Anonymous | Viewer::Revoked => None,
+        Viewer::Staff(roles) => {
+            if roles.iter().any(|r| r.may_manage_meetings()) {
+                Some(MeetingRole::Secretary)
+            } else if roles.contains(&Role::Chair) {
+                Some(MeetingRole::Chair)
+            } else if roles.contains(&Role::Projector) && published {
+                Some(MeetingRole::Projector)
+            } else {
+                None
+            }
+        }
+        Viewer::Device(person) => {
+            if meeting.chair_id.as_ref() == Some(person) && meeting.status != MeetingStatus::Draft {
+                Some(MeetingRole::Chair)
+            } else if !published {
+                None
+            } else if meeting.members.contains(person) {
+                Some(MeetingRole::Delegate)
+            } else if meeting.guests.contains(person) {
+                Some(MeetingRole::Guest)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Whether the viewer may see the meeting's draft history: staff who prepare or chair it.
+pub fn sees_drafts(viewer: Viewer<'_>, role: MeetingRole) -> bool {
+    matches!(viewer, Viewer::Staff(_))
+        && matches!(role, MeetingRole::Secretary | MeetingRole::Chair)
+}
+
+/// The first position in the node's log this viewer's feed of the meeting may replay from:
+/// staff who see drafts get the whole history, the chair's tablet the part since the meeting
+/// was submitted, everyone else the part since it was published.
+pub fn history_from(viewer: Viewer<'_>, role: MeetingRole, meeting: &MeetingHeader) -> u64 {
+    if sees_drafts(viewer, role) {
+        return 0;
+    }
+    let since = match role {
+        MeetingRole::Chair => meeting.submitted_seq.or(meeting.published_seq),
+        MeetingRole::Secretary
+        | MeetingRole::Delegate
+        | MeetingRole::Guest
+        | MeetingRole::Projector => meeting.published_seq,
+    };
+    // A meeting the viewer can see has such a point; without one, show no history.
+    since.unwrap_or(u64::MAX)
+}
+
+/// Whether the viewer may see a document of a meeting in which they have `role`.
+pub fn sees_document(viewer: Viewer<'_>, role: MeetingRole, document: &Document) -> bool {
+    match role {
+        MeetingRole::Secretary | MeetingRole::Chair => true,
+        MeetingRole::Delegate | MeetingRole::Guest => match viewer {
+            Viewer::Device(person) => document.visible_to(person),
+            Viewer::Anonymous | Viewer::Revoked | Viewer::Staff(_) => false,
+        },
+        MeetingRole::Projector => document.restricted_to.is_none(),
+    }
+}
+
+/// Whether the viewer sees the private parts of someone's attendance (reason for absence,
+/// phone number): the staff and the chair, and each person for themselves.
+pub fn sees_private_attendance(viewer: Viewer<'_>, role: MeetingRole, of: &Id) -> bool {
+    match role {
+        MeetingRole::Secretary | MeetingRole::Chair => true,
+        MeetingRole::Delegate | MeetingRole::Guest | MeetingRole::Projector => {
+            matches!(viewer, Viewer::Device(p) if p == of)
+        }
+    }
+}
+
+/// How an event reaches a viewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// Not at all.
+    Hidden,
+    /// As it is.
+    Whole,
+    /// `attendance.marked` without someone else's reason.
+    WithoutReason,
+    /// Only that a document the viewer could see is now hidden from them: `{meeting_id,
+    /// document_id, hidden: true}`.
+    DocumentHidden,
+}
+
+/// Whether an event belongs on the room's public feed (the landing page, the projector).
+pub fn on_room_feed(body: &EventBody) -> bool {
+    match body {
+        EventBody::NodeInitialised { .. }
+        | EventBody::RoomRenamed { .. }
+        | EventBody::NoticePosted { .. }
+        | EventBody::NoticeCleared {} => true,
+        EventBody::AccountCreated { .. }
+        | EventBody::PersonAdded { .. }
+        | EventBody::BodyCreated { .. }
+        | EventBody::BodyMembersSet { .. }
+        | EventBody::BodyRulesSet { .. }
+        | EventBody::MeetingCreated { .. }
+        | EventBody::PairingCodeIssued { .. }
+        | EventBody::DevicePaired { .. }
+        | EventBody::DeviceRevoked { .. }
+        | EventBody::PinSet { .. }
+        | EventBody::PinReset { .. }
+        | EventBody::AttendanceMarked { .. }
+        | EventBody::LayoutSaved { .. }
+        | EventBody::SeatsAssigned { .. }
+        | EventBody::MeetingDetailsSet { .. }
+        | EventBody::ItemAdded { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::ItemRemoved { .. }
+        | EventBody::AgendaReordered { .. }
+        | EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+        | EventBody::DocumentRemoved { .. }
+        | EventBody::MeetingSubmitted { .. }
+        | EventBody::MeetingApproved { .. }
+        | EventBody::MeetingSentBack { .. }
+        | EventBody::MeetingPublished { .. } => false,
+    }
+}
+
+/// What the meeting feed of a viewer with `role` shows of one of the meeting's events, at
+/// position `seq` in the log. `document_now` is the event's document as it is now (`None`
+/// if it was removed, or for events about no document).
+pub fn meeting_event(
+    viewer: Viewer<'_>,
+    role: MeetingRole,
+    meeting: &MeetingHeader,
+    seq: u64,
+    body: &EventBody,
+    document_now: Option<&Document>,
+) -> Shown {
+    if seq < history_from(viewer, role, meeting) {
+        return Shown::Hidden;
+    }
+    let staff_view = matches!(role, MeetingRole::Secretary | MeetingRole::Chair);
+    let sees_now = |d: Option<&Document>| d.is_some_and(|d| sees_document(viewer, role, d));
+    // Could the viewer see the document under the restriction the event replaced?
+    let saw_before = |was: &Option<Vec<Id>>| match (role, viewer) {
+        (MeetingRole::Delegate | MeetingRole::Guest, Viewer::Device(p)) => {
+            was.as_ref().is_none_or(|names| names.contains(p))
+        }
+        (MeetingRole::Projector, _) => was.is_none(),
+        _ => staff_view,
+    };
+    match body {
+        EventBody::MeetingCreated { .. }
+        | EventBody::MeetingSubmitted { .. }
+        | EventBody::MeetingApproved { .. }
+        | EventBody::MeetingSentBack { .. }
+        | EventBody::MeetingPublished { .. }
+        | EventBody::MeetingDetailsSet { .. }
+        | EventBody::SeatsAssigned { .. }
+        | EventBody::ItemAdded { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::ItemRemoved { .. }
+        | EventBody::AgendaReordered { .. } => Shown::Whole,
+        EventBody::AttendanceMarked {
+            person_id, reason, ..
+        } => {
+            if reason.is_none() || sees_private_attendance(viewer, role, person_id) {
+                Shown::Whole
+            } else {
+                Shown::WithoutReason
+            }
+        }
+        // Those who see every document see its whole history, a removed one's too.
+        EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+            if staff_view =>
+        {
+            Shown::Whole
+        }
+        EventBody::DocumentAdded { .. } | EventBody::DocumentVersionAdded { .. } => {
+            if sees_now(document_now) {
+                Shown::Whole
+            } else {
+                Shown::Hidden
+            }
+        }
+        EventBody::DocumentUpdated {
+            was_restricted_to, ..
+        } => {
+            if sees_now(document_now) {
+                Shown::Whole
+            } else if document_now.is_some() && saw_before(was_restricted_to) {
+                Shown::DocumentHidden
+            } else {
+                Shown::Hidden
+            }
+        }
+        // A removed document is gone for everyone who could see it when it went.
+        EventBody::DocumentRemoved { restricted_to, .. } => {
+            if staff_view || saw_before(restricted_to) {
+                Shown::Whole
+            } else {
+                Shown::Hidden
+            }
+        }
+        // Not events of a meeting: they never reach a meeting's feed.
+        EventBody::NodeInitialised { .. }
+        | EventBody::RoomRenamed { .. }
+        | EventBody::NoticePosted { .. }
+        | EventBody::NoticeCleared {}
+        | EventBody::AccountCreated { .. }
+        | EventBody::PersonAdded { .. }
+        | EventBody::BodyCreated { .. }
+        | EventBody::BodyMembersSet { .. }
+        | EventBody::BodyRulesSet { .. }
+        | EventBody::PairingCodeIssued { .. }
+        | EventBody::DevicePaired { .. }
+        | EventBody::DeviceRevoked { .. }
+        | EventBody::PinSet { .. }
+        | EventBody::PinReset { .. }
+        | EventBody::LayoutSaved { .. } => Shown::Hidden,
+    }
+}

@@ -1,0 +1,662 @@
+//! The live feed against the visibility policy: every meeting event kind × every kind of
+//! caller, replayed from the start and received live, compared with what the API shows the
+//! same caller at the same moment. Covers the draft history, documents restricted after
+//! upload, a new chair, and feeds that are already open when the rules change.
+
+use crate::helpers::*;
+use crate::prepare::{encode, fixture};
+use crate::tablets::{box_with_staff, Tablet, CHAIR_PW, SECRETARY_PW};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// Every kind of caller the policy distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Anonymous,
+    SignedOut,
+    ItAdmin,
+    Secretary,
+    ChairAccount,
+    /// The tablet of the person who chaired the meeting until the chair changed.
+    FormerChairTablet,
+    /// A member's tablet; this member becomes the chair later.
+    NewChairTablet,
+    /// A member whose own document and reason the others must not see.
+    MemberTablet,
+    GuestTablet,
+    OutsiderTablet,
+    RevokedTablet,
+}
+
+const ALL: [Who; 11] = [
+    Who::Anonymous,
+    Who::SignedOut,
+    Who::ItAdmin,
+    Who::Secretary,
+    Who::ChairAccount,
+    Who::FormerChairTablet,
+    Who::NewChairTablet,
+    Who::MemberTablet,
+    Who::GuestTablet,
+    Who::OutsiderTablet,
+    Who::RevokedTablet,
+];
+
+/// What each caller's cookie is.
+struct Cookies(BTreeMap<Who, Option<String>>);
+
+impl Cookies {
+    fn of(&self, w: Who) -> Option<&str> {
+        self.0.get(&w).and_then(|c| c.as_deref())
+    }
+}
+
+/// One event as a feed delivered it.
+#[derive(Debug, Clone)]
+struct Got {
+    seq: u64,
+    kind: String,
+    body: Value,
+    text: String,
+}
+
+async fn open_feed(b: &TestBox, meeting: &str, cookie: Option<&str>, from: u64) -> SseReader {
+    SseReader::open_as(
+        &b.client,
+        &b.url(&format!("/api/meetings/{meeting}/events")),
+        Some(from),
+        cookie,
+    )
+    .await
+}
+
+/// Reads a feed until the event with `upto` (or a later one) arrived, or nothing more comes.
+async fn read_until(feed: &mut SseReader, upto: u64) -> Vec<Got> {
+    let mut out = Vec::new();
+    while let Some(e) = feed.next(Duration::from_secs(5)).await {
+        let v: Value = serde_json::from_str(&e.data).unwrap();
+        let seq = e.id.as_deref().unwrap().parse().unwrap();
+        out.push(Got {
+            seq,
+            kind: e.event.clone().unwrap_or_default(),
+            body: v["body"].clone(),
+            text: e.data.clone(),
+        });
+        if seq >= upto {
+            break;
+        }
+    }
+    out
+}
+
+async fn head(b: &TestBox) -> u64 {
+    b.get_json("/api/room").await["head_seq"].as_u64().unwrap()
+}
+
+async fn feed_status(b: &TestBox, meeting: &str, cookie: Option<&str>) -> u16 {
+    let mut req = b
+        .client
+        .get(b.url(&format!("/api/meetings/{meeting}/events")))
+        .header("accept", "text/event-stream");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// The documents the API shows this caller now: id → title.
+async fn api_documents(b: &TestBox, meeting: &str, cookie: &str) -> BTreeMap<String, String> {
+    let (s, m) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{meeting}"),
+            Some(cookie),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    m["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_owned(),
+                d["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The documents a feed shows whole (not the "hidden from you" notices).
+fn fed_documents(got: &[Got]) -> BTreeSet<String> {
+    got.iter()
+        .filter(|g| g.kind.starts_with("document.") && g.body["hidden"] != true)
+        .filter_map(|g| {
+            g.body["document"]["id"]
+                .as_str()
+                .or(g.body["document_id"].as_str())
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+struct Meeting {
+    id: String,
+    /// Titles only the staff may ever see: the draft history and the removed file.
+    draft_only: Vec<&'static str>,
+    /// Events before this were before publication.
+    published_seq: u64,
+    /// Documents by name.
+    docs: BTreeMap<&'static str, String>,
+    /// The member whose document and reason are private, and the new chair.
+    member: String,
+    new_chair: String,
+}
+
+async fn upload_doc(
+    b: &TestBox,
+    sec: &str,
+    meeting: &str,
+    item: &str,
+    title: &str,
+    restricted_to: Option<&str>,
+) -> String {
+    let mut path = format!(
+        "/api/meetings/{meeting}/items/{item}/documents?title={}",
+        encode(title)
+    );
+    if let Some(r) = restricted_to {
+        path.push_str(&format!("&restricted_to={r}"));
+    }
+    let (s, v) = b
+        .upload(sec, &path, "van-ban.pdf", fixture("giay-moi-hop.pdf"))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn ok(b: &TestBox, method: Method, path: &str, cookie: &str, body: Option<Value>) -> Value {
+    let (s, v) = b.call(method, path, Some(cookie), body).await;
+    assert!(s.is_success(), "{path}: {s} {v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_kind_reaches_every_caller_as_the_api_shows_it() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let chair_account = b.sign_in("chutri", CHAIR_PW).await;
+    let admin = b.admin().await;
+    let signed_out = b.sign_in("thuky", SECRETARY_PW).await;
+    ok(&b, Method::DELETE, "/api/session", &signed_out, None).await;
+
+    let chu = b.add_person(&sec, "Nguyễn Văn Chủ", "").await;
+    let lan = b.add_person(&sec, "Lê Thị Lan", "").await;
+    let minh = b.add_person(&sec, "Trần Văn Minh", "").await;
+    let khach = b.add_person(&sec, "Phạm Khách Mời", "").await;
+    let ngoai = b.add_person(&sec, "Vũ Người Ngoài", "").await;
+    let thu = b.add_person(&sec, "Đỗ Văn Thu", "").await;
+    let members = vec![chu.clone(), lan.clone(), minh.clone(), thu.clone()];
+    let body = ok(
+        &b,
+        Method::POST,
+        "/api/bodies",
+        &sec,
+        Some(json!({"name": "UBND xã Tân Phú", "kind": "ubnd"})),
+    )
+    .await;
+    let bid = body["id"].as_str().unwrap();
+    ok(
+        &b,
+        Method::PUT,
+        &format!("/api/bodies/{bid}/members"),
+        &sec,
+        Some(json!({"members": members})),
+    )
+    .await;
+    let created = ok(
+        &b,
+        Method::POST,
+        "/api/meetings",
+        &sec,
+        Some(json!({
+            "body_id": bid, "title": "Họp UBND xã tháng 12", "starts_at": "2026-12-20T01:00:00Z",
+            "guests": [khach],
+        })),
+    )
+    .await;
+    let mid = created["id"].as_str().unwrap().to_owned();
+    let m = format!("/api/meetings/{mid}");
+    // Chair and guest.
+    ok(&b, Method::PUT, &m, &sec, Some(json!({"chair_id": chu}))).await;
+    let (_, body) = b.call(Method::GET, &m, Some(&sec), None).await;
+    assert_eq!(body["chair_id"], chu.as_str());
+
+    // --- The draft: what only staff may ever see. ---
+    let item1 = b.add_item(&sec, &mid, "Mục dự thảo bí mật").await;
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{m}/items/{item1}"),
+        &sec,
+        Some(json!({"title": "Báo cáo kinh tế - xã hội"})),
+    )
+    .await;
+    let gone = b.add_item(&sec, &mid, "Mục sẽ bị xoá").await;
+    ok(&b, Method::DELETE, &format!("{m}/items/{gone}"), &sec, None).await;
+    let item3 = b.add_item(&sec, &mid, "Dự toán ngân sách").await;
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{m}/agenda"),
+        &sec,
+        Some(json!({"order": [item3, item1], "expected": [item1, item3]})),
+    )
+    .await;
+    let discipline = upload_doc(&b, &sec, &mid, &item1, "Hồ sơ kỷ luật", Some(&chu)).await;
+    ok(
+        &b,
+        Method::DELETE,
+        &format!("/api/documents/{discipline}"),
+        &sec,
+        None,
+    )
+    .await;
+    let public = upload_doc(&b, &sec, &mid, &item3, "Tờ trình dự toán", None).await;
+    let for_minh = upload_doc(&b, &sec, &mid, &item1, "Riêng Minh", Some(&minh)).await;
+    let later = upload_doc(&b, &sec, &mid, &item1, "Báo cáo quý", None).await;
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{m}/attendance/{thu}"),
+        &sec,
+        Some(json!({"status": "excused", "reason": "Lý do riêng tư của Thu"})),
+    )
+    .await;
+    ok(&b, Method::POST, &format!("{m}/submit"), &sec, None).await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{m}/send-back"),
+        &chair_account,
+        Some(json!({"comment": "Bổ sung tờ trình nội bộ"})),
+    )
+    .await;
+    ok(&b, Method::POST, &format!("{m}/submit"), &sec, None).await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{m}/approve"),
+        &chair_account,
+        None,
+    )
+    .await;
+    ok(&b, Method::POST, &format!("{m}/publish"), &sec, None).await;
+    let published_seq = head(&b).await;
+
+    // --- Tablets. ---
+    let tab = |t: Tablet| Some(t.cookie);
+    let revoked = b.pair_tablet(&sec, &thu, "7531").await;
+    ok(
+        &b,
+        Method::DELETE,
+        &format!("/api/devices/{}", revoked.device_id),
+        &sec,
+        None,
+    )
+    .await;
+    let cookies = Cookies(BTreeMap::from([
+        (Who::Anonymous, None),
+        (Who::SignedOut, Some(signed_out)),
+        (Who::ItAdmin, Some(admin)),
+        (Who::Secretary, Some(sec.clone())),
+        (Who::ChairAccount, Some(chair_account.clone())),
+        (
+            Who::FormerChairTablet,
+            tab(b.pair_tablet(&sec, &chu, "2580").await),
+        ),
+        (
+            Who::NewChairTablet,
+            tab(b.pair_tablet(&sec, &lan, "1470").await),
+        ),
+        (
+            Who::MemberTablet,
+            tab(b.pair_tablet(&sec, &minh, "3690").await),
+        ),
+        (
+            Who::GuestTablet,
+            tab(b.pair_tablet(&sec, &khach, "8520").await),
+        ),
+        (
+            Who::OutsiderTablet,
+            tab(b.pair_tablet(&sec, &ngoai, "9630").await),
+        ),
+        (Who::RevokedTablet, Some(revoked.cookie)),
+    ]));
+
+    // Who may open the feed at all, and the API agrees.
+    let expected_status = |w: Who| match w {
+        Who::Anonymous | Who::SignedOut | Who::RevokedTablet => 401,
+        Who::ItAdmin => 403,
+        Who::OutsiderTablet => 404,
+        _ => 200,
+    };
+    for w in ALL {
+        let feed = feed_status(&b, &mid, cookies.of(w)).await;
+        let (api, _) = b.call(Method::GET, &m, cookies.of(w), None).await;
+        assert_eq!(feed, expected_status(w), "{w:?} opening the feed");
+        assert_eq!(api.as_u16(), feed, "{w:?}: the API and the feed disagree");
+    }
+    let watchers: Vec<Who> = ALL
+        .into_iter()
+        .filter(|w| expected_status(*w) == 200)
+        .collect();
+
+    // --- Feeds open while the rules change. ---
+    let start = head(&b).await;
+    let mut live = BTreeMap::new();
+    let mut received: BTreeMap<Who, Vec<Got>> = BTreeMap::new();
+    for w in &watchers {
+        live.insert(*w, open_feed(&b, &mid, cookies.of(*w), start).await);
+        received.insert(*w, Vec::new());
+    }
+    // Each change is judged when it happens: the feeds are read up to it before the next one,
+    // so that what a feed shows is decided under the rules of that moment.
+    macro_rules! settle {
+        () => {{
+            let upto = head(&b).await;
+            for w in &watchers {
+                let got = read_until(live.get_mut(w).unwrap(), upto).await;
+                received.get_mut(w).unwrap().extend(got);
+            }
+        }};
+    }
+    ok(
+        &b,
+        Method::PUT,
+        "/api/room/layout",
+        &sec,
+        Some(json!({"shape": "rows", "seats": [
+            {"id": "A1", "label": "Ghế 1", "x": 10, "y": 10},
+            {"id": "A2", "label": "Ghế 2", "x": 60, "y": 10}]})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{m}/seats"),
+        &sec,
+        Some(json!({"assignments": {"A1": chu, "A2": lan}})),
+    )
+    .await;
+    settle!();
+    // A document everyone saw is restricted to Minh.
+    ok(
+        &b,
+        Method::PUT,
+        &format!("/api/documents/{later}"),
+        &sec,
+        Some(json!({"restricted_to": [minh]})),
+    )
+    .await;
+    let (s, v) = b
+        .upload(
+            &sec,
+            &format!("/api/documents/{public}/versions"),
+            "to-trinh-v2.pdf",
+            fixture("to-trinh-du-toan.pdf"),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let minh_cookie = cookies.of(Who::MemberTablet).unwrap().to_owned();
+    ok(
+        &b,
+        Method::POST,
+        &format!("{m}/absence"),
+        &minh_cookie,
+        Some(json!({"reason": "Đi khám bệnh ở huyện"})),
+    )
+    .await;
+    let lan_cookie = cookies.of(Who::NewChairTablet).unwrap().to_owned();
+    ok(
+        &b,
+        Method::POST,
+        &format!("{m}/check-in"),
+        &lan_cookie,
+        None,
+    )
+    .await;
+    settle!();
+    // A new chair, then a document for the new chair only.
+    ok(&b, Method::PUT, &m, &sec, Some(json!({"chair_id": lan}))).await;
+    settle!();
+    let for_new_chair = upload_doc(&b, &sec, &mid, &item3, "Gửi chủ tọa mới", Some(&lan)).await;
+    ok(
+        &b,
+        Method::PUT,
+        &m,
+        &sec,
+        Some(json!({"place": "Hội trường lớn"})),
+    )
+    .await;
+    let end = head(&b).await;
+    settle!();
+
+    let meeting = Meeting {
+        id: mid.clone(),
+        draft_only: vec![
+            "Mục dự thảo bí mật",
+            "Mục sẽ bị xoá",
+            "Hồ sơ kỷ luật",
+            "Bổ sung tờ trình nội bộ",
+            "Lý do riêng tư của Thu",
+        ],
+        published_seq,
+        docs: BTreeMap::from([
+            ("discipline", discipline),
+            ("public", public),
+            ("for_minh", for_minh),
+            ("later", later.clone()),
+            ("for_new_chair", for_new_chair.clone()),
+        ]),
+        member: minh.clone(),
+        new_chair: lan.clone(),
+    };
+
+    // Live: what each open feed received.
+    for w in &watchers {
+        let got = &received[w];
+        assert_eq!(
+            got.last().map(|g| g.seq),
+            Some(end),
+            "{w:?}'s open feed must reach the last change: {got:?}"
+        );
+        check(*w, &meeting, got, true);
+        // A document the caller could see and then lost is announced, not silently kept.
+        let hidden: BTreeSet<&str> = got
+            .iter()
+            .filter(|g| g.body["hidden"] == true)
+            .filter_map(|g| g.body["document_id"].as_str())
+            .collect();
+        let expected: BTreeSet<&str> = match w {
+            // Lan was a member when 'Báo cáo quý' was restricted to Minh; the guest too.
+            Who::NewChairTablet | Who::GuestTablet => BTreeSet::from([later.as_str()]),
+            _ => BTreeSet::new(),
+        };
+        assert_eq!(hidden, expected, "{w:?}: documents announced as hidden");
+        if *w == Who::FormerChairTablet {
+            assert!(
+                !got.iter().any(|g| g.text.contains("Gửi chủ tọa mới")),
+                "a replaced chair must not receive the new chair's document: {got:?}"
+            );
+        }
+    }
+
+    // Replayed from the very start, now.
+    for w in &watchers {
+        let mut feed = open_feed(&b, &mid, cookies.of(*w), 0).await;
+        let got = read_until(&mut feed, end).await;
+        check(*w, &meeting, &got, false);
+        // Replayed now, a lost document is announced to those who lost it, as they are now.
+        let hidden: BTreeSet<&str> = got
+            .iter()
+            .filter(|g| g.body["hidden"] == true)
+            .filter_map(|g| g.body["document_id"].as_str())
+            .collect();
+        let expected: BTreeSet<&str> = match w {
+            Who::FormerChairTablet | Who::GuestTablet => BTreeSet::from([later.as_str()]),
+            _ => BTreeSet::new(),
+        };
+        assert_eq!(hidden, expected, "{w:?}: replayed hidden documents");
+        // The feed shows exactly the documents the API shows now.
+        let api = api_documents(&b, &mid, cookies.of(*w).unwrap()).await;
+        let fed = fed_documents(&got);
+        let api_ids: BTreeSet<String> = api.keys().cloned().collect();
+        let fed_live: BTreeSet<String> = fed
+            .iter()
+            .filter(|d| *d != &meeting.docs["discipline"])
+            .cloned()
+            .collect();
+        // Nothing the API would not show; staff, who replay the whole history, get all of it.
+        assert!(
+            fed_live.is_subset(&api_ids),
+            "{w:?}: the feed shows documents the API does not: {fed_live:?} vs {api_ids:?}"
+        );
+        if matches!(w, Who::Secretary | Who::ChairAccount) {
+            assert_eq!(fed_live, api_ids, "{w:?}");
+        }
+        // Documents added since publication reach everyone who sees them, in full.
+        assert_eq!(
+            fed_live.contains(&meeting.docs["for_new_chair"]),
+            api_ids.contains(&meeting.docs["for_new_chair"]),
+            "{w:?}"
+        );
+    }
+}
+
+/// The rules every delivered event of `w` must satisfy, live or replayed.
+fn check(w: Who, m: &Meeting, got: &[Got], live: bool) {
+    let kinds: BTreeSet<&str> = got.iter().map(|g| g.kind.as_str()).collect();
+    let staff = matches!(w, Who::Secretary | Who::ChairAccount);
+    let all_text: String = got.iter().map(|g| g.text.as_str()).collect();
+    // Only the meeting's own events, and the kinds each caller may see.
+    for g in got {
+        assert!(
+            g.body["meeting_id"] == m.id.as_str() || g.body["meeting"]["id"] == m.id.as_str(),
+            "{w:?} got an event of another subject: {g:?}"
+        );
+    }
+    if staff {
+        if !live {
+            // Staff who see drafts get the whole history, every meeting kind.
+            for k in [
+                "meeting.created",
+                "meeting.details_set",
+                "agenda.item_added",
+                "agenda.item_updated",
+                "agenda.item_removed",
+                "agenda.reordered",
+                "document.added",
+                "document.version_added",
+                "document.updated",
+                "document.removed",
+                "meeting.submitted",
+                "meeting.sent_back",
+                "meeting.approved",
+                "meeting.published",
+                "attendance.marked",
+                "seating.assigned",
+            ] {
+                assert!(kinds.contains(k), "{w:?} lacks {k}: {kinds:?}");
+            }
+            for t in &m.draft_only {
+                assert!(all_text.contains(t), "{w:?} should see the draft '{t}'");
+            }
+        }
+        assert!(all_text.contains("Đi khám bệnh ở huyện"), "{w:?}");
+        return;
+    }
+    // Not staff: nothing from before publication (the new chair's tablet: nothing from
+    // before the last submission), and none of the draft's words.
+    for g in got {
+        assert!(
+            g.seq >= m.published_seq || w == Who::NewChairTablet,
+            "{w:?} got draft history: {g:?}"
+        );
+    }
+    for t in &m.draft_only {
+        assert!(!all_text.contains(t), "{w:?} must not see the draft '{t}'");
+    }
+    for k in [
+        "meeting.created",
+        "agenda.item_removed",
+        "document.removed",
+        "meeting.sent_back",
+    ] {
+        assert!(!kinds.contains(k), "{w:?} got {k}");
+    }
+    if w == Who::NewChairTablet && !live {
+        // The chair's tablet sees from the last submission: the approval and publication.
+        assert!(kinds.contains("meeting.approved"), "{kinds:?}");
+        assert!(kinds.contains("meeting.published"), "{kinds:?}");
+    }
+    // Documents: each only if the caller may see it now.
+    let private_doc = |title: &str| all_text.contains(title);
+    match w {
+        Who::MemberTablet => {
+            // Restricted to him after publication: he gets it whole, title and all.
+            assert!(private_doc("Báo cáo quý"), "the document now Minh's alone");
+            assert!(!private_doc("Gửi chủ tọa mới"));
+        }
+        Who::NewChairTablet => {
+            assert!(private_doc("Gửi chủ tọa mới"), "the new chair sees it");
+        }
+        Who::FormerChairTablet => {
+            assert!(!private_doc("Riêng Minh"));
+            assert!(!private_doc("Gửi chủ tọa mới"));
+        }
+        _ => {}
+    }
+    // Someone else's reason for absence: never; one's own: yes.
+    let reason_seen = all_text.contains("Đi khám bệnh ở huyện");
+    // The chair sees reasons. When Minh sent his, Chủ was the chair and Lan a member; now
+    // it is the other way round.
+    let reason_allowed = w == Who::MemberTablet
+        || (w == Who::NewChairTablet && !live)
+        || (w == Who::FormerChairTablet && live);
+    assert_eq!(
+        reason_seen, reason_allowed,
+        "{w:?}: Minh's reason for absence"
+    );
+    // The redacted form still says who is absent.
+    let absence = got
+        .iter()
+        .find(|g| g.kind == "attendance.marked" && g.body["person_id"] == m.member.as_str());
+    let absence = absence.unwrap_or_else(|| panic!("{w:?} must hear of Minh's absence"));
+    assert_eq!(absence.body["status"], "excused");
+    let _ = &m.new_chair;
+}
+
+#[tokio::test]
+async fn a_staff_feed_ends_when_its_session_is_signed_out() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let other = b.sign_in("thuky", SECRETARY_PW).await;
+    let lan = b.add_person(&sec, "Lê Thị Lan", "").await;
+    let mid = b.draft_meeting(&sec, &[lan], "2026-12-20T01:00:00Z").await;
+    let mut feed = open_feed(&b, &mid, Some(&other), head(&b).await).await;
+    // Still open while the session is valid: an edit arrives.
+    b.add_item(&sec, &mid, "Mục 1").await;
+    assert!(feed.next(Duration::from_secs(5)).await.is_some());
+    ok(&b, Method::DELETE, "/api/session", &other, None).await;
+    // No event needed: the feed re-checks its caller and ends.
+    assert!(
+        feed.ends_within(Duration::from_secs(6)).await,
+        "a signed-out session's feed must end"
+    );
+    // The other session's edits are not delivered to it any more, and it cannot reopen.
+    assert_eq!(feed_status(&b, &mid, Some(&other)).await, 401);
+}

@@ -1,0 +1,153 @@
+// Generated from the Rust types by appliance/src/contract.rs: do not edit.
+// `PHONGHOP_BLESS=1 cargo test --lib contract` writes it anew.
+
+export type Id = string;
+
+export type RoomName = string;
+
+export type NoticeText = string;
+
+export type Username = string;
+
+export type Role = "it_admin" | "secretary" | "chair" | "delegate" | "guest" | "projector";
+
+export type PersonName = string;
+
+export type Position = string;
+
+export type Unit = string;
+
+export type Phone = string;
+
+export type Comparison = "at_least" | "more_than";
+
+export type Threshold = { numerator: number, denominator: number, comparison: Comparison, };
+
+export type Quorum = { 
+/**
+ * Members with a vote (guests never count).
+ */
+members: number, 
+/**
+ * Members present now.
+ */
+present: number, 
+/**
+ * Members needed for the meeting to proceed.
+ */
+required: number, reached: boolean, };
+
+export type BodyKind = "ubnd" | "hdnd" | "party" | "other";
+
+export type MeetingStatus = "draft" | "submitted" | "approved" | "published";
+
+export type DocumentKind = "pdf" | "attachment";
+
+export type AttendanceStatus = "invited" | "excused" | "present" | "late" | "left_early" | "absent";
+
+export type LayoutShape = "rows" | "u" | "free";
+
+export type DeviceKey = string;
+
+export type MeetingRole = "secretary" | "chair" | "delegate" | "guest" | "projector";
+
+export type PersonEntry = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
+
+export type BodyEntry = { id: Id, name: string, kind: BodyKind, quorum: Threshold, pass: Threshold, members: Array<Id>, publish_lead_days: number, };
+
+export type MeetingEntry = { id: Id, body_id: Id, title: string, starts_at: string, chair_id: Id | null, members: Array<Id>, guests: Array<Id>, place: string, status: MeetingStatus, published_at: string | null, review_comment: string | null, agenda: Array<ItemEntry>, documents: Array<DocumentEntry>, };
+
+export type ItemEntry = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, };
+
+export type DocumentEntry = { id: Id, item_id: Id, title: string, number: string | null, kind: DocumentKind, restricted_to: Array<Id> | null, versions: Array<VersionEntry>, };
+
+export type VersionEntry = { n: number, sha256: string, size: number, file_name: string, content_type: string, uploaded_at: string, };
+
+export type DeviceEntry = { id: Id, person_id: Id, label: string, key: DeviceKey, paired_at: string, revoked_at: string | null, };
+
+export type LayoutEntry = { shape: LayoutShape, seats: Array<SeatEntry>, };
+
+export type SeatEntry = { id: string, label: string, x: number, y: number, };
+
+export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomName, role: string, } } | { "kind": "room.renamed", "body": { name: RoomName, } } | { "kind": "notice.posted", "body": { text: NoticeText, } } | { "kind": "notice.cleared", "body": Record<symbol, never> } | { "kind": "account.created", "body": { username: Username, display_name: string, roles: Array<Role>, } } | { "kind": "person.added", "body": { person: PersonEntry, } } | { "kind": "body.created", "body": { body: BodyEntry, } } | { "kind": "body.members_set", "body": { body_id: Id, members: Array<Id>, } } | { "kind": "body.rules_set", "body": { body_id: Id, name: string, quorum: Threshold, pass: Threshold, publish_lead_days: number, } } | { "kind": "meeting.created", "body": { meeting: MeetingEntry, } } | { "kind": "pairing.code_issued", "body": { person_id: Id, expires_at: string, } } | { "kind": "device.paired", "body": { device: DeviceEntry, } } | { "kind": "device.revoked", "body": { device_id: Id, } } | { "kind": "pin.set", "body": { person_id: Id, } } | { "kind": "pin.reset", "body": { person_id: Id, } } | { "kind": "attendance.marked", "body": { meeting_id: Id, person_id: Id, status: AttendanceStatus, at: string | null, reason: string | null, } } | { "kind": "seating.layout_saved", "body": { layout: LayoutEntry, } } | { "kind": "seating.assigned", "body": { meeting_id: Id, assignments: { [key in string]: Id }, } } | { "kind": "meeting.details_set", "body": { meeting_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, } } | { "kind": "agenda.item_added", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_updated", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_removed", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "agenda.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "document.added", "body": { meeting_id: Id, document: DocumentEntry, } } | { "kind": "document.version_added", "body": { meeting_id: Id, document_id: Id, version: VersionEntry, restricted_to: Array<Id> | null, } } | { "kind": "document.updated", "body": { meeting_id: Id, document_id: Id, title: string, number: string | null, restricted_to: Array<Id> | null, 
+/**
+ * Who could see it before, so that people it is now hidden from hear of the change.
+ */
+was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } };
+
+export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
+
+export type Body = { id: Id, name: string, kind: BodyKind, 
+/**
+ * How many members must be present for the meeting to proceed.
+ */
+quorum: Threshold, 
+/**
+ * How many members must approve for a decision to pass (used by voting).
+ */
+pass: Threshold, members: Array<Id>, 
+/**
+ * Working days before a meeting its documents should reach members.
+ */
+publish_lead_days: number, };
+
+export type MeetingHeader = { id: Id, body_id: Id, title: string, starts_at: string, chair_id: Id | null, 
+/**
+ * Invited with a vote; counted for quorum.
+ */
+members: Array<Id>, 
+/**
+ * Invited without a vote (khách mời).
+ */
+guests: Array<Id>, place: string, status: MeetingStatus, published_at: string | null, 
+/**
+ * The chair's comment when sending the meeting back for changes.
+ */
+review_comment: string | null, 
+/**
+ * Where in the node's log the meeting was published: delegates' feeds replay nothing
+ * from before it (the draft history is the staff's).
+ */
+published_seq: number | null, 
+/**
+ * Where it was last submitted for review: the chair's tablet sees from there on.
+ */
+submitted_seq: number | null, 
+/**
+ * The next ordinal for an agenda item or document, so that a new one goes last without
+ * reading the others.
+ */
+next_ord: number, };
+
+export type Item = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, };
+
+export type Document = { id: Id, item_id: Id, title: string, 
+/**
+ * Số, ký hiệu, e.g. "12/TTr-UBND".
+ */
+number: string | null, kind: DocumentKind, 
+/**
+ * `None`: every invitee; otherwise only these people (and the secretary and chair).
+ */
+restricted_to: Array<Id> | null, versions: Array<Version>, };
+
+export type Version = { n: number, sha256: string, size: number, file_name: string, content_type: string, uploaded_at: string, };
+
+export type AttendanceRecord = { status: AttendanceStatus, at: string | null, reason: string | null, };
+
+export type Layout = { shape: LayoutShape, seats: Array<Seat>, };
+
+export type Seat = { id: string, label: string, 
+/**
+ * Room units, 0–1000, from the top left; the chair's table is at the top.
+ */
+x: number, y: number, };
+
+/** A document the caller could see and no longer may: its tablet drops it. */
+export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };
+
+/** One event on a live feed: its place in the node's log, when, and what. A `document.updated` may come as `DocumentHidden`; an `attendance.marked` of someone else comes with `reason: null`. */
+export type FeedEvent = { seq: number, at: string } & (
+  | EventBody
+  | { kind: "document.updated", body: DocumentHidden }
+);
