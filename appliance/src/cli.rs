@@ -4,7 +4,7 @@
 use crate::config::{Config, LogFormat, Overrides};
 use crate::domain::{Actor, Password, Role, RoomName};
 use crate::server::{self, Application, StartError};
-use crate::service::{staff, ServiceError};
+use crate::service::{staff, Refusal, ServiceError};
 use crate::store::{NodeRole, Store, StoreError, DB_FILE};
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
@@ -98,8 +98,24 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create a staff account (the box must be stopped).
+    /// Create a staff account (the box must be stopped; while it runs, use the web app's
+    /// "Tài khoản" page).
     Create(AdminCreateArgs),
+    /// Set a new password for a staff account and end its sessions, e.g. when the IT admin's
+    /// own password is lost (the box must be stopped).
+    ResetPassword(AdminResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminResetArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Sign-in name of the account.
+    #[arg(long)]
+    pub username: String,
+    /// New password (at least 8 characters). If not given, a random one is made and printed once.
+    #[arg(long, env = "PHONGHOP_NEW_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +196,10 @@ impl From<ServiceError> for Failure {
         match e {
             ServiceError::Store(s) => s.into(),
             ServiceError::Conflict(m) => Failure::new(73, m),
+            ServiceError::Refused(Refusal::AccountTaken(u)) => {
+                Failure::new(73, format!("the user name {u} is taken"))
+            }
+            ServiceError::NotFound => Failure::new(67, "no such account"),
             ServiceError::Internal(m) => Failure::new(70, m),
             // Anything else is input the operator typed: a usage error.
             other => Failure::new(64, other.to_string()),
@@ -192,6 +212,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args, cli.log_format),
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
+        Command::Admin(AdminCommand::ResetPassword(args)) => admin_reset_password(args),
         Command::Verify(args) => verify(&args.data),
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
@@ -405,8 +426,50 @@ async fn shutdown_signal() {
     }
 }
 
+/// Opens the store for an `admin` subcommand. `serve` holds the database locked, so while the
+/// box runs this refuses and says how to do it instead.
+fn open_for_admin(dir: &Path, instead: &str, instead_en: &str) -> Result<Store, Failure> {
+    match Store::open(dir) {
+        Err(StoreError::InUse { path }) => Err(Failure::new(
+            69,
+            format!(
+                "Phonghop đang chạy và giữ dữ liệu ở {path}, nên lệnh này không chạy được lúc này. \
+                 {instead} Hoặc dừng dịch vụ (sudo systemctl stop phonghop), chạy lại lệnh này, \
+                 rồi khởi động lại (sudo systemctl start phonghop).\n\
+                 Phonghop is running and holds the data in {path}, so this command cannot run now. \
+                 {instead_en} Or stop the service (sudo systemctl stop phonghop), run this command \
+                 again, then start it (sudo systemctl start phonghop).",
+                path = path.display()
+            ),
+        )),
+        other => Ok(other?),
+    }
+}
+
+fn admin_reset_password(args: AdminResetArgs) -> Result<(), Failure> {
+    let store = open_for_admin(
+        &args.data.data,
+        "Quản trị IT khác có thể đặt lại mật khẩu trên trang “Tài khoản” của ứng dụng web.",
+        "Another IT admin can reset the password on the web app's “Accounts” page.",
+    )?;
+    let (password, generated) = parse_password(args.password)?;
+    staff::reset_password(&store, None, &args.username, &password)?;
+    println!(
+        "Đã đặt lại mật khẩu, mọi phiên đăng nhập đã kết thúc / password reset, all sessions ended: {}",
+        args.username
+    );
+    if generated {
+        println!("Mật khẩu mới / new password: {}", password.expose());
+    }
+    Ok(())
+}
+
 fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
-    let store = Store::open(&args.data.data)?;
+    let store = open_for_admin(
+        &args.data.data,
+        "Hãy tạo tài khoản trong ứng dụng web: đăng nhập bằng tài khoản quản trị IT, vào “Tài khoản” → “Thêm tài khoản”.",
+        "Create the account in the web app: sign in as the IT admin, open “Accounts” → “Add account”.",
+    )?;
     let (password, generated) = parse_password(args.password)?;
     let roles = args.roles.into_iter().map(Role::from).collect();
     let account = staff::create_account(

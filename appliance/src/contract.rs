@@ -18,6 +18,11 @@ mod tests {
     };
     use crate::domain::visibility::MeetingRole;
     use crate::domain::{NoticeText, Role, RoomName, Username};
+    use crate::http::views::{
+        AttendanceRow, AttendanceSheet, DocumentView, MeetingList, MeetingView, PersonView,
+        PublishWarning, VersionView,
+    };
+    use crate::service::attendance::InviteKind;
     use std::path::PathBuf;
     use ts_rs::{Config, TS};
 
@@ -69,6 +74,15 @@ mod tests {
             AttendanceRecord::decl(&cfg),
             Layout::decl(&cfg),
             Seat::decl(&cfg),
+            InviteKind::decl(&cfg),
+            PersonView::decl(&cfg),
+            VersionView::decl(&cfg),
+            DocumentView::decl(&cfg),
+            PublishWarning::decl(&cfg),
+            AttendanceRow::decl(&cfg),
+            AttendanceSheet::decl(&cfg),
+            MeetingView::decl(&cfg),
+            MeetingList::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\

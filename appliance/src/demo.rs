@@ -11,7 +11,7 @@ use crate::domain::records::{
 };
 use crate::domain::{Actor, EventBody, NoticeText, Password, Role};
 use crate::import;
-use crate::service::{staff, ServiceError};
+use crate::service::{staff, Refusal, ServiceError};
 use crate::store::{records, Store};
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
@@ -114,7 +114,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
     for (user, name, role, pw) in ACCOUNTS {
         let password = Password::parse(pw).map_err(internal)?;
         match staff::create_account(store, Actor::Console, user, name, vec![role], &password) {
-            Ok(_) | Err(ServiceError::Conflict(_)) => {}
+            Ok(_) | Err(ServiceError::Refused(Refusal::AccountTaken(_))) => {}
             Err(e) => return Err(e),
         }
     }

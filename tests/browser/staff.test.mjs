@@ -324,7 +324,7 @@ describe('secretary desk and chair console', () => {
         // The tabs and the desk's tiles offer people and bodies, not meetings or seating.
         const tabs = page.getByTestId('staff-tabs').getByRole('link');
         await tabs.first().waitFor();
-        assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan']);
+        assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Tài khoản']);
         const tiles = page.getByTestId('desk-tiles');
         await tiles.getByRole('link', { name: /Người tham dự/ }).waitFor();
         assert.equal(await tiles.getByRole('link', { name: /Cuộc họp/ }).count(), 0);

@@ -319,6 +319,57 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             None,
             [401, 401, 401, 404, 200, 200, 200, 404, 401],
         ),
+        (
+            Method::GET,
+            "/api/accounts",
+            None,
+            [401, 401, 401, 200, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/accounts",
+            Some(
+                json!({"username": "moi", "display_name": "Người Mới", "roles": ["secretary"], "password": "mat-khau-moi-1"}),
+            ),
+            [401, 401, 401, 201, 403, 403, 403, 403, 401],
+        ),
+        // Staff give a wrong current password here: 403 `account.wrong_password`.
+        (
+            Method::POST,
+            "/api/session/password",
+            Some(json!({"current": "khong-dung-dau", "new": "mat-khau-moi-2"})),
+            [401, 401, 401, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::PUT,
+            "/api/accounts/{u}/password",
+            Some(json!({"password": "mat-khau-dat-lai"})),
+            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            "/api/accounts/{u}/sessions",
+            None,
+            [401, 401, 401, 200, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/accounts/{u}/disable",
+            None,
+            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::POST,
+            "/api/accounts/{u}/enable",
+            None,
+            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+        ),
+        (
+            Method::DELETE,
+            "/api/accounts/{u}",
+            None,
+            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+        ),
         (Method::GET, "/healthz", None, ANY),
         (Method::GET, "/readyz", None, ANY),
         // The test client is on loopback, which may always read metrics (a local scraper).
@@ -386,6 +437,16 @@ async fn role_by_route_matrix() {
         )
         .await;
     assert_eq!(s, 204);
+    let admin = b.admin().await;
+    let (s, v) = b
+        .call(
+            Method::POST,
+            "/api/accounts",
+            Some(&admin),
+            Some(json!({"username": "tamthoi", "display_name": "Tạm Thời", "roles": ["chair"], "password": "mat-khau-tam-thoi"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
     let signed_out = b.admin().await;
     let (s, _) = b
         .call(Method::DELETE, "/api/session", Some(&signed_out), None)
@@ -399,6 +460,7 @@ async fn role_by_route_matrix() {
             .replace("{i}", &item)
             .replace("{doc}", &doc_id)
             .replace("{sha}", &sha)
+            .replace("{u}", "tamthoi")
     };
     for (method, path, body, expected) in matrix() {
         let path = fill(path);

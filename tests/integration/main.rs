@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
 mod access;
+mod accounts;
 mod data_dir;
 mod discovery;
 mod disk_full;

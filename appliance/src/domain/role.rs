@@ -30,6 +30,10 @@ impl Role {
     pub fn may_configure_room(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
+    /// Staff accounts (passwords, disabling, removing, sessions) are IT staff's to manage.
+    pub fn may_manage_accounts(self) -> bool {
+        matches!(self, Role::ItAdmin)
+    }
     /// Operational metrics reveal load and sizes: IT staff only.
     pub fn may_read_metrics(self) -> bool {
         matches!(self, Role::ItAdmin)

@@ -141,6 +141,12 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::NoticePosted { .. }
         | EventBody::NoticeCleared {} => true,
         EventBody::AccountCreated { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
         | EventBody::PersonAdded { .. }
         | EventBody::BodyCreated { .. }
         | EventBody::BodyMembersSet { .. }
@@ -255,6 +261,12 @@ pub fn meeting_event(
         | EventBody::NoticePosted { .. }
         | EventBody::NoticeCleared {}
         | EventBody::AccountCreated { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
         | EventBody::PersonAdded { .. }
         | EventBody::BodyCreated { .. }
         | EventBody::BodyMembersSet { .. }

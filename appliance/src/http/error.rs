@@ -319,6 +319,12 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::DocumentDuplicateTitle => (S::CONFLICT, "document.duplicate_title", "Mục này đã có tài liệu cùng tên.".into(), "This agenda item already has a document with that title.".into()),
         Refusal::DocumentTooLarge(limit) => (S::PAYLOAD_TOO_LARGE, "document.too_large", format!("Tệp lớn quá giới hạn {} MB.", limit / 1024 / 1024), format!("The file is larger than the limit of {} MB.", limit / 1024 / 1024)),
         Refusal::DocumentEmpty => (S::UNPROCESSABLE_ENTITY, "document.empty", "Tệp rỗng (0 byte).".into(), "The file is empty.".into()),
+        Refusal::AccountDisabled => (S::FORBIDDEN, "account.disabled", "Tài khoản này đã bị khóa. Hãy liên hệ cán bộ CNTT.".into(), "This account has been disabled. Contact IT staff.".into()),
+        Refusal::AccountWrongPassword => (S::FORBIDDEN, "account.wrong_password", "Mật khẩu hiện tại không đúng. Mật khẩu chưa được đổi.".into(), "The current password is wrong. The password was not changed.".into()),
+        Refusal::AccountSamePassword => (S::UNPROCESSABLE_ENTITY, "account.same_password", "Mật khẩu mới phải khác mật khẩu hiện tại.".into(), "The new password must differ from the current one.".into()),
+        Refusal::AccountSelf => (S::CONFLICT, "account.self", "Không thể làm việc này với chính tài khoản của bạn. Để đổi mật khẩu của mình, dùng “Đổi mật khẩu”.".into(), "You cannot do this to your own account. To change your own password, use “Change password”.".into()),
+        Refusal::AccountTaken(u) => (S::CONFLICT, "account.taken", format!("Tên đăng nhập “{u}” đã có người dùng. Hãy chọn tên khác."), format!("The user name “{u}” is taken. Choose another.")),
+        Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
 }

@@ -2,12 +2,13 @@
 
 use super::error::ApiJson;
 use super::live::{self, Decision, FeedRules, Since};
-use super::people::{id, person_json};
+use super::people::id;
+use super::views::{AttendanceRow, AttendanceSheet, MeetingList, MeetingView};
 use super::{blocking, resolve_caller, ApiError, AppState};
-use crate::domain::records::{Assignments, Document, Id, Layout, Meeting};
+use crate::domain::records::{Assignments, Id, Layout};
 use crate::domain::visibility::{self, Shown};
 use crate::domain::{EventBody, EventEnvelope};
-use crate::service::attendance::{self, Mark, Row, Sheet};
+use crate::service::attendance::{self, Mark, Row};
 use crate::service::meetings::{self, MeetingRole, NewMeeting};
 use crate::service::{prepare, seating, Caller};
 use crate::store::{records, Store};
@@ -36,101 +37,37 @@ pub fn routes() -> Router<AppState> {
         .route("/api/room/layout", get(layout).put(save_layout))
 }
 
-fn rfc(t: time::OffsetDateTime) -> String {
-    super::utc(t)
+fn row_json(r: &Row) -> Json<AttendanceRow> {
+    Json(AttendanceRow::from(r))
 }
 
-fn document_json(m: &Meeting, d: &Document) -> Value {
-    json!({
-        "id": d.id,
-        "item_id": d.item_id,
-        "title": d.title,
-        "number": d.number,
-        "kind": d.kind,
-        "restricted_to": d.restricted_to,
-        "updated_after_publish": d.updated_after(m.published_at),
-        "versions": d.versions.iter().map(|v| json!({
-            "n": v.n,
-            "sha256": v.sha256,
-            "size": v.size,
-            "file_name": v.file_name,
-            "content_type": v.content_type,
-            "uploaded_at": rfc(v.uploaded_at),
-            "url": format!("/api/blobs/{}", v.sha256),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// A meeting as `caller` may see it: the visibility policy picks the documents.
-fn meeting_json(
-    m: &Meeting,
-    role: MeetingRole,
-    caller: &Caller,
-    warning: Option<(u32, u32)>,
-) -> Value {
-    let viewer = caller.viewer();
-    let shown = |d: &&Document| visibility::sees_document(viewer, role, d);
-    json!({
-        "id": m.id,
-        "body_id": m.body_id,
-        "title": m.title,
-        "starts_at": rfc(m.starts_at),
-        "place": m.place,
-        "chair_id": m.chair_id,
-        "members": m.members,
-        "guests": m.guests,
-        "status": m.status,
-        "published_at": m.published_at.map(rfc),
-        "review_comment": m.review_comment,
-        "agenda": m.agenda,
-        "documents": m.documents.iter().filter(shown).map(|d| document_json(m, d)).collect::<Vec<_>>(),
-        "publish_warning": warning.map(|(days, rule)| json!({"days_before": days, "rule_days": rule})),
-        "my_role": role,
-    })
-}
-
-fn row_json(r: &Row) -> Value {
-    json!({
-        "person": person_json(&r.person),
-        "kind": r.kind,
-        "status": r.record.status,
-        "at": r.record.at.map(super::utc),
-        "reason": r.record.reason,
-        "seat": r.seat,
-    })
-}
-
-fn sheet_json(s: &Sheet) -> Value {
-    json!({"quorum": s.quorum, "rows": s.rows.iter().map(row_json).collect::<Vec<_>>()})
-}
-
-async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<MeetingList>, ApiError> {
     let store = st.store.clone();
-    let list = blocking(move || {
+    let meetings = blocking(move || {
         let mut out = Vec::new();
         for (m, r) in meetings::list(&store, &caller)? {
             let w = prepare::publish_warning(&store, &m)?;
-            out.push(meeting_json(&m, r, &caller, w));
+            out.push(MeetingView::of(&m, r, caller.viewer(), w));
         }
         Ok(out)
     })
     .await?;
-    Ok(Json(json!({ "meetings": list })))
+    Ok(Json(MeetingList { meetings }))
 }
 
 async fn create(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<NewMeeting>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MeetingView>), ApiError> {
     let store = st.store.clone();
     let m = blocking(move || Ok(meetings::create(&store, &caller, input)?)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(meeting_json(
+        Json(MeetingView::of(
             &m,
             MeetingRole::Secretary,
-            &Caller::Anonymous,
+            visibility::Viewer::Anonymous,
             None,
         )),
     ))
@@ -140,10 +77,10 @@ async fn one(
     State(st): State<AppState>,
     caller: Caller,
     Path(mid): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeetingView>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
-    let (v, mine) = blocking(move || {
+    let (mut v, mine) = blocking(move || {
         let (m, role) = meetings::visible(&store, &caller, &mid)?;
         let warning = prepare::publish_warning(&store, &m)?;
         let mine = match caller.person_id() {
@@ -153,15 +90,11 @@ async fn one(
                 .find(|r| &r.person.id == p),
             None => None,
         };
-        Ok((meeting_json(&m, role, &caller, warning), mine))
+        Ok((MeetingView::of(&m, role, caller.viewer(), warning), mine))
     })
     .await?;
-    let mut v = v;
-    v["my_attendance"] = mine.as_ref().map(row_json).unwrap_or(Value::Null);
-    v["my_seat"] = mine
-        .and_then(|r| r.seat)
-        .map(Value::from)
-        .unwrap_or(Value::Null);
+    v.my_seat = Some(mine.as_ref().and_then(|r| r.seat.clone()));
+    v.my_attendance = Some(mine.as_ref().map(AttendanceRow::from));
     Ok(Json(v))
 }
 
@@ -273,11 +206,11 @@ async fn sheet(
     State(st): State<AppState>,
     caller: Caller,
     Path(mid): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttendanceSheet>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
     let s = blocking(move || Ok(attendance::sheet(&store, &caller, &mid)?)).await?;
-    Ok(Json(sheet_json(&s)))
+    Ok(Json(AttendanceSheet::from(&s)))
 }
 
 async fn csv(
@@ -303,11 +236,11 @@ async fn check_in(
     State(st): State<AppState>,
     caller: Caller,
     Path(mid): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttendanceRow>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
     let r = blocking(move || Ok(attendance::check_in(&store, &caller, &mid)?)).await?;
-    Ok(Json(row_json(&r)))
+    Ok(row_json(&r))
 }
 
 #[derive(Deserialize)]
@@ -322,11 +255,11 @@ async fn absence(
     caller: Caller,
     Path(mid): Path<String>,
     ApiJson(a): ApiJson<Absence>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttendanceRow>, ApiError> {
     let mid = id(&mid)?;
     let store = st.store.clone();
     let r = blocking(move || Ok(attendance::absence(&store, &caller, &mid, &a.reason)?)).await?;
-    Ok(Json(row_json(&r)))
+    Ok(row_json(&r))
 }
 
 async fn mark(
@@ -334,11 +267,11 @@ async fn mark(
     caller: Caller,
     Path((mid, pid)): Path<(String, String)>,
     ApiJson(m): ApiJson<Mark>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AttendanceRow>, ApiError> {
     let (mid, pid) = (id(&mid)?, id(&pid)?);
     let store = st.store.clone();
     let r = blocking(move || Ok(attendance::mark(&store, &caller, &mid, &pid, m)?)).await?;
-    Ok(Json(row_json(&r)))
+    Ok(row_json(&r))
 }
 
 async fn layout(State(st): State<AppState>, caller: Caller) -> Result<Json<Layout>, ApiError> {

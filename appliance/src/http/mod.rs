@@ -1,6 +1,7 @@
 //! HTTP: the HTTPS router (the web app and its API) and the plain-HTTP router (onboarding
 //! only). Handlers are thin: extract, call one service function, shape the response.
 
+mod accounts;
 mod api;
 mod assets;
 pub mod conn;
@@ -11,6 +12,7 @@ mod onboarding;
 mod people;
 mod prepare;
 mod probes;
+pub mod views;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
@@ -147,6 +149,7 @@ impl std::ops::Deref for AppState {
 pub fn https_router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(accounts::routes())
         .merge(people::routes())
         .merge(meetings::routes())
         .merge(prepare::routes())

@@ -41,14 +41,7 @@ fn time(t: time::OffsetDateTime) -> String {
 }
 
 pub fn person_json(p: &Person) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name.as_str(),
-        "given_name": p.name.given(),
-        "position": p.position.as_ref().map(|v| v.as_str()),
-        "unit": p.unit.as_ref().map(|v| v.as_str()),
-        "phone": p.phone.as_ref().map(|v| v.as_str()),
-    })
+    serde_json::to_value(super::views::PersonView::from(p)).unwrap_or(Value::Null)
 }
 
 fn device_json(d: &Device) -> Value {

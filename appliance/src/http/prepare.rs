@@ -46,17 +46,8 @@ fn meeting_summary(m: &Meeting) -> Value {
     json!({"id": m.id, "status": m.status, "review_comment": m.review_comment, "published_at": m.published_at.map(super::utc)})
 }
 
-fn document_json(d: &Document) -> Value {
-    json!({
-        "id": d.id, "item_id": d.item_id, "title": d.title, "number": d.number, "kind": d.kind,
-        "restricted_to": d.restricted_to,
-        "versions": d.versions.iter().map(|v| json!({
-            "n": v.n, "sha256": v.sha256, "size": v.size, "file_name": v.file_name,
-            "content_type": v.content_type,
-            "uploaded_at": super::utc(v.uploaded_at),
-            "url": format!("/api/blobs/{}", v.sha256),
-        })).collect::<Vec<_>>(),
-    })
+fn document_json(d: &Document) -> super::views::DocumentView {
+    super::views::DocumentView::of(d, None)
 }
 
 pub async fn set_details(
@@ -348,7 +339,7 @@ async fn update_document(
     caller: Caller,
     Path(did): Path<String>,
     ApiJson(input): ApiJson<DocumentInput>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<super::views::DocumentView>, ApiError> {
     let did = id(&did)?;
     let store = st.store.clone();
     let d = blocking(move || Ok(prepare::update_document(&store, &caller, &did, &input)?)).await?;

@@ -10,7 +10,7 @@ use crate::store::{records, Store};
 use time::OffsetDateTime;
 
 /// Whether a row counts for the quorum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum InviteKind {
     Member,

@@ -116,6 +116,16 @@ pub enum Refusal {
     DocumentDuplicateTitle,
     DocumentTooLarge(u64),
     DocumentEmpty,
+    /// Right password, but the IT admin disabled the account.
+    AccountDisabled,
+    /// The current password given to change one's own is wrong.
+    AccountWrongPassword,
+    /// The new password is the old one.
+    AccountSamePassword,
+    /// The IT admin acting on their own account through the admin commands.
+    AccountSelf,
+    /// The user name is taken.
+    AccountTaken(String),
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

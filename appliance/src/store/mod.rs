@@ -959,6 +959,21 @@ fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
             display_name,
             roles,
         } => accounts::apply_created(txn, username, display_name, roles, e.at),
+        EventBody::AccountPasswordChanged { username }
+        | EventBody::AccountPasswordReset { username } => {
+            accounts::apply_change(txn, username, accounts::Change::PasswordSet, e.at)
+        }
+        EventBody::AccountDisabled { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Disabled(true), e.at)
+        }
+        EventBody::AccountEnabled { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Disabled(false), e.at)
+        }
+        EventBody::AccountRemoved { username } => {
+            accounts::apply_change(txn, username, accounts::Change::Removed, e.at)
+        }
+        // Sessions are node-local: the command ended them in its own write.
+        EventBody::AccountSessionsEnded { .. } => Ok(()),
         _ => records::apply(txn, e),
     }
 }

@@ -405,7 +405,13 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
         | EventBody::NoticeCleared {}
-        | EventBody::AccountCreated { .. } => Ok(()),
+        | EventBody::AccountCreated { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. } => Ok(()),
     }
 }
 

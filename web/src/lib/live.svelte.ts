@@ -20,6 +20,12 @@ export interface FeedScreen {
   load: () => Promise<void>;
   /** Applies one event to what the screen shows. */
   apply: (ev: LiveEvent) => Applied;
+  /**
+   * Staff screens: runs (and the feed stops) when the feed was refused because the visitor is
+   * nobody any more, e.g. the IT admin ended their sessions, disabled the account or reset its
+   * password. Without it the feed keeps retrying.
+   */
+  signedOut?: () => void;
 }
 
 export class MeetingFeed {
@@ -119,7 +125,14 @@ export class MeetingFeed {
         if (this.#stopped) return;
         // The box refused the feed (EventSource does not say why): one plain request through
         // the API client finds out, and a revoked tablet is told so on every screen.
-        void getJson<unknown>('/api/me').catch(() => undefined);
+        void getJson<{ kind?: string }>('/api/me')
+          .then((me) => {
+            if (me.kind === 'anonymous' && this.#screen.signedOut && !this.#stopped) {
+              this.stop();
+              this.#screen.signedOut();
+            }
+          })
+          .catch(() => undefined);
         this.#retry = setTimeout(() => this.#connect(), this.#delay);
         this.#delay = Math.min(this.#delay * 2, RETRY_MAX_MS);
       }

@@ -4,15 +4,16 @@
 import type { MessageKey } from './i18n';
 import type { Role } from './staffApi';
 
-export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair';
+export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair' | 'accounts' | 'password';
 
 const SECTIONS: Partial<Record<Role, readonly Section[]>> = {
   // The whole desk.
-  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'chair'],
+  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'chair', 'password'],
   // Meetings: review (approve or send back) and the console.
-  chair: ['meetings', 'prepare', 'chair'],
+  chair: ['meetings', 'prepare', 'chair', 'password'],
   // Reads people and bodies, lists and revokes tablets (on a person's page); no meetings.
-  it_admin: ['desk', 'people', 'bodies'],
+  // Manages staff accounts.
+  it_admin: ['desk', 'people', 'bodies', 'accounts', 'password'],
 };
 
 /** The desk's tabs, in order. */
@@ -22,6 +23,7 @@ const TABS: readonly { section: Section; href: string; key: MessageKey; exact?: 
   { section: 'bodies', href: '/desk/bodies', key: 'staff.nav.bodies' },
   { section: 'meetings', href: '/desk/meetings', key: 'staff.nav.meetings' },
   { section: 'seating', href: '/desk/seating', key: 'staff.nav.seating' },
+  { section: 'accounts', href: '/desk/accounts', key: 'staff.nav.accounts' },
 ];
 
 export function mayOpen(roles: readonly Role[], section: Section): boolean {

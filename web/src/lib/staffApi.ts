@@ -18,13 +18,26 @@ import type {
   PairingCode,
   Person,
   PersonRow,
+  Role,
   SessionInfo,
 } from './types';
+import type { Account } from './types';
 
 // Callers import these from here or from api.ts / types.ts alike.
 export { errorBody, errorStatus, isAbort } from './api';
 export type * from './types';
 export { BODY_KINDS, SETTABLE_STATUSES } from './types';
+
+/** A row of `GET /api/accounts` (IT admin). */
+export interface AccountRow extends Account {
+  disabled: boolean;
+  created_at: string;
+  password_set_at: string | null;
+  sessions: number;
+}
+
+/** The roles a staff account may hold. */
+export const STAFF_ROLES: readonly Role[] = ['secretary', 'chair', 'it_admin'];
 
 const get = async <T>(path: string, signal?: AbortSignal): Promise<T> => (await call<T>('GET', path, { signal })).data;
 const send = async <T>(method: Method, path: string, json?: unknown): Promise<T> => (await call<T>(method, path, { json })).data;
@@ -36,6 +49,16 @@ export const staffApi = {
   signIn: (username: string, password: string) => send<SessionInfo>('POST', '/api/session', { username, password }),
   signOut: () => send<null>('DELETE', '/api/session'),
   me: (signal?: AbortSignal) => get<Me>('/api/me', signal),
+  changePassword: (current: string, next: string) => send<null>('POST', '/api/session/password', { current, new: next }),
+
+  accounts: async (signal?: AbortSignal) => (await get<{ accounts: AccountRow[] }>('/api/accounts', signal)).accounts,
+  createAccount: (a: { username: string; display_name: string; roles: Role[]; password: string }) =>
+    send<AccountRow>('POST', '/api/accounts', a),
+  resetPassword: (username: string, password: string) => send<null>('PUT', `/api/accounts/${seg(username)}/password`, { password }),
+  endSessions: (username: string) => send<{ ended: number }>('DELETE', `/api/accounts/${seg(username)}/sessions`),
+  disableAccount: (username: string) => send<null>('POST', `/api/accounts/${seg(username)}/disable`),
+  enableAccount: (username: string) => send<null>('POST', `/api/accounts/${seg(username)}/enable`),
+  removeAccount: (username: string) => send<null>('DELETE', `/api/accounts/${seg(username)}`),
 
   people: async (signal?: AbortSignal) => (await get<{ people: PersonRow[] }>('/api/people', signal)).people,
   addPerson: (p: { name: string; position?: string; unit?: string; phone?: string }) => send<Person>('POST', '/api/people', p),

@@ -11,6 +11,8 @@ export const SIGN_IN_PATH = '/staff/sign-in';
 class StaffSession {
   state = $state<SessionState>('loading');
   account = $state<Account | null>(null);
+  /** A broken hash chain, shown to staff on every screen. */
+  brokenLog = $state<{ seq: number; reason: string } | null>(null);
   /** The paired tablet's person, when the visitor is a device rather than staff. */
   me = $state<Me | null>(null);
   error = $state<StaffErrorBody | null>(null);
@@ -27,6 +29,8 @@ class StaffSession {
       const session = await staffApi.session();
       if (session.signed_in && session.account) {
         this.account = session.account;
+        const i = session.integrity;
+        this.brokenLog = i?.status === 'broken' ? { seq: i.seq, reason: i.reason } : null;
         this.state = 'staff';
         return;
       }
@@ -63,6 +67,16 @@ class StaffSession {
     this.state = 'anonymous';
     this.#loading = Promise.resolve();
     navigate(SIGN_IN_PATH);
+  }
+
+  /** The box no longer knows this visitor (the IT admin ended their sessions, disabled the
+   * account or reset its password): forget them and ask to sign in again. */
+  lost(): void {
+    this.account = null;
+    this.me = null;
+    this.state = 'anonymous';
+    this.#loading = Promise.resolve();
+    goSignIn();
   }
 
   has(role: Role): boolean {

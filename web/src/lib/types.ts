@@ -45,15 +45,6 @@ export interface StaffErrorBody extends ApiErrorBody {
   retry_after?: number;
 }
 
-export interface Person {
-  id: string;
-  name: string;
-  given_name: string;
-  position: string | null;
-  unit: string | null;
-  phone: string | null;
-}
-
 /** A row of `GET /api/people`. */
 export interface PersonRow extends Person {
   devices: number;
@@ -69,9 +60,16 @@ export interface Account {
 }
 
 /** `GET /api/session`, `POST /api/session`. */
+/** What the box knows of its record's hash chain (staff only). */
+export type Integrity =
+  | { status: 'intact'; events: number }
+  | { status: 'checking'; upto: number }
+  | { status: 'broken'; origin: string; seq: number; reason: string };
+
 export interface SessionInfo {
   signed_in: boolean;
   account?: Account;
+  integrity?: Integrity;
 }
 
 /** `GET /api/me`. */
@@ -122,7 +120,21 @@ export type {
   Seat,
   Threshold,
 } from './generated/contract';
+/** The box's response types, generated from `appliance/src/http/views.rs`. */
+export type {
+  AttendanceRow as Attendance,
+  AttendanceSheet,
+  DocumentView,
+  MeetingView,
+  PersonView as Person,
+  PublishWarning,
+  VersionView as DocVersion,
+} from './generated/contract';
 import type {
+  AttendanceRow as Attendance,
+  PersonView as Person,
+  PublishWarning,
+  VersionView as DocVersion,
   AttendanceStatus,
   BodyKind,
   Layout,
@@ -156,20 +168,6 @@ export interface Meeting {
 
 /** What the secretary can set with one tap, in the order the desk shows them. */
 export const SETTABLE_STATUSES: readonly AttendanceStatus[] = ['present', 'late', 'left_early', 'excused', 'absent'];
-
-export interface Attendance {
-  person: Person;
-  kind: PersonKind;
-  status: AttendanceStatus;
-  at: string | null;
-  reason: string | null;
-  seat: string | null;
-}
-
-export interface AttendanceSheet {
-  quorum: Quorum;
-  rows: Attendance[];
-}
 
 export interface PairingCode {
   code: string;
@@ -205,18 +203,6 @@ export interface AgendaItem {
   description: string | null;
 }
 
-/** One upload of a document; the last of `versions` is the current one. */
-export interface DocVersion {
-  n: number;
-  sha256: string;
-  size: number;
-  file_name: string;
-  content_type: string;
-  uploaded_at: string;
-  /** `/api/blobs/<sha256>`: immutable. */
-  url: string;
-}
-
 export interface MeetingDocument {
   id: string;
   item_id: string;
@@ -228,11 +214,6 @@ export interface MeetingDocument {
   restricted_to: string[] | null;
   versions: DocVersion[];
   updated_after_publish: boolean;
-}
-
-export interface PublishWarning {
-  days_before: number;
-  rule_days: number;
 }
 
 /** `GET /api/meetings/{id}` with the preparation fields. */

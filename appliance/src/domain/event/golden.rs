@@ -220,6 +220,24 @@ pub(crate) fn samples() -> Vec<EventBody> {
             comment: "Bổ sung báo cáo tài chính".into(),
         },
         EventBody::MeetingPublished { meeting_id: id(3) },
+        EventBody::AccountPasswordChanged {
+            username: Username::parse("thuky").unwrap(),
+        },
+        EventBody::AccountPasswordReset {
+            username: Username::parse("thuky").unwrap(),
+        },
+        EventBody::AccountDisabled {
+            username: Username::parse("thuky").unwrap(),
+        },
+        EventBody::AccountEnabled {
+            username: Username::parse("thuky").unwrap(),
+        },
+        EventBody::AccountSessionsEnded {
+            username: Username::parse("thuky").unwrap(),
+        },
+        EventBody::AccountRemoved {
+            username: Username::parse("thuky").unwrap(),
+        },
     ]
 }
 

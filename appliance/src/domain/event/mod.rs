@@ -224,6 +224,25 @@ pub enum EventBody {
     MeetingSentBack { meeting_id: Id, comment: String },
     #[serde(rename = "meeting.published")]
     MeetingPublished { meeting_id: Id },
+    /// A staff member changed their own password (knowing the old one). The hash stays
+    /// node-local; their other sessions ended in the same write.
+    #[serde(rename = "account.password_changed")]
+    AccountPasswordChanged { username: Username },
+    /// The IT admin set a new password for someone; all their sessions ended.
+    #[serde(rename = "account.password_reset")]
+    AccountPasswordReset { username: Username },
+    /// The IT admin disabled an account: it cannot sign in, its sessions ended.
+    #[serde(rename = "account.disabled")]
+    AccountDisabled { username: Username },
+    /// The IT admin enabled a disabled account again.
+    #[serde(rename = "account.enabled")]
+    AccountEnabled { username: Username },
+    /// The IT admin removed an account, its password and its sessions.
+    #[serde(rename = "account.removed")]
+    AccountRemoved { username: Username },
+    /// The IT admin ended every session of an account (its open feeds close too).
+    #[serde(rename = "account.sessions_ended")]
+    AccountSessionsEnded { username: Username },
 }
 
 impl EventBody {
@@ -263,6 +282,12 @@ impl EventBody {
         ("meeting.approved", 1),
         ("meeting.sent_back", 1),
         ("meeting.published", 1),
+        ("account.password_changed", 1),
+        ("account.password_reset", 1),
+        ("account.disabled", 1),
+        ("account.enabled", 1),
+        ("account.sessions_ended", 1),
+        ("account.removed", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -308,6 +333,12 @@ impl EventBody {
             EventBody::MeetingApproved { .. } => "meeting.approved",
             EventBody::MeetingSentBack { .. } => "meeting.sent_back",
             EventBody::MeetingPublished { .. } => "meeting.published",
+            EventBody::AccountPasswordChanged { .. } => "account.password_changed",
+            EventBody::AccountPasswordReset { .. } => "account.password_reset",
+            EventBody::AccountDisabled { .. } => "account.disabled",
+            EventBody::AccountEnabled { .. } => "account.enabled",
+            EventBody::AccountRemoved { .. } => "account.removed",
+            EventBody::AccountSessionsEnded { .. } => "account.sessions_ended",
         }
     }
 
@@ -335,6 +366,12 @@ impl EventBody {
             | EventBody::NoticePosted { .. }
             | EventBody::NoticeCleared {}
             | EventBody::AccountCreated { .. }
+            | EventBody::AccountPasswordChanged { .. }
+            | EventBody::AccountPasswordReset { .. }
+            | EventBody::AccountDisabled { .. }
+            | EventBody::AccountEnabled { .. }
+            | EventBody::AccountRemoved { .. }
+            | EventBody::AccountSessionsEnded { .. }
             | EventBody::PersonAdded { .. }
             | EventBody::BodyCreated { .. }
             | EventBody::BodyMembersSet { .. }

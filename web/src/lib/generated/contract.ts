@@ -73,7 +73,7 @@ export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomN
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
  */
-was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } };
+was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -142,6 +142,61 @@ export type Seat = { id: string, label: string,
  * Room units, 0–1000, from the top left; the chair's table is at the top.
  */
 x: number, y: number, };
+
+export type InviteKind = "member" | "guest";
+
+export type PersonView = { id: Id, name: string, 
+/**
+ * The given name, which Vietnamese lists sort by.
+ */
+given_name: string, position: string | null, unit: string | null, 
+/**
+ * `null` for people whose phone the caller may not see.
+ */
+phone: string | null, };
+
+export type VersionView = { n: number, sha256: string, size: number, file_name: string, content_type: string, uploaded_at: string, 
+/**
+ * Where to download it (Range, ETag).
+ */
+url: string, };
+
+export type DocumentView = { id: Id, item_id: Id, title: string, number: string | null, kind: DocumentKind, restricted_to: Array<Id> | null, 
+/**
+ * Added or changed since the meeting was published ("đã cập nhật"); absent where the
+ * meeting is not known (an upload's answer).
+ */
+updated_after_publish?: boolean, versions: Array<VersionView>, };
+
+export type PublishWarning = { 
+/**
+ * Working days between publishing and the meeting.
+ */
+days_before: number, 
+/**
+ * Working days the body's rule asks for.
+ */
+rule_days: number, };
+
+export type AttendanceRow = { person: PersonView, kind: InviteKind, status: AttendanceStatus, at: string | null, 
+/**
+ * `null` for someone else's reason, unless the caller is staff or the chair.
+ */
+reason: string | null, seat: string | null, };
+
+export type AttendanceSheet = { quorum: Quorum, rows: Array<AttendanceRow>, };
+
+export type MeetingView = { id: Id, body_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, members: Array<Id>, guests: Array<Id>, status: MeetingStatus, published_at: string | null, review_comment: string | null, agenda: Array<Item>, documents: Array<DocumentView>, publish_warning: PublishWarning | null, my_role: MeetingRole, 
+/**
+ * The caller's own row, on `GET /api/meetings/{id}` only.
+ */
+my_attendance?: AttendanceRow | null, 
+/**
+ * The caller's own seat, on `GET /api/meetings/{id}` only.
+ */
+my_seat?: string | null, };
+
+export type MeetingList = { meetings: Array<MeetingView>, };
 
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };

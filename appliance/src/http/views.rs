@@ -1,0 +1,219 @@
+//! What the API returns, as types: the handlers build these instead of loose JSON, and the web
+//! app's TypeScript types are generated from them (`appliance/src/contract.rs`), so the two
+//! cannot drift apart unnoticed. Times are RFC 3339 in UTC.
+
+use crate::domain::records::{
+    AttendanceStatus, Document, DocumentKind, Id, Item, Meeting, MeetingStatus, Person, Version,
+};
+use crate::domain::visibility::{self, MeetingRole};
+use crate::domain::{quorum::Quorum, visibility::Viewer};
+use crate::service::attendance::{InviteKind, Row, Sheet};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A person as lists and sheets show them.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PersonView {
+    pub id: Id,
+    pub name: String,
+    /// The given name, which Vietnamese lists sort by.
+    pub given_name: String,
+    pub position: Option<String>,
+    pub unit: Option<String>,
+    /// `null` for people whose phone the caller may not see.
+    pub phone: Option<String>,
+}
+
+impl From<&Person> for PersonView {
+    fn from(p: &Person) -> Self {
+        PersonView {
+            id: p.id.clone(),
+            name: p.name.as_str().to_owned(),
+            given_name: p.name.given().to_owned(),
+            position: p.position.as_ref().map(|v| v.as_str().to_owned()),
+            unit: p.unit.as_ref().map(|v| v.as_str().to_owned()),
+            phone: p.phone.as_ref().map(|v| v.as_str().to_owned()),
+        }
+    }
+}
+
+/// One uploaded file of a document.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VersionView {
+    pub n: u32,
+    pub sha256: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub file_name: String,
+    pub content_type: String,
+    pub uploaded_at: String,
+    /// Where to download it (Range, ETag).
+    pub url: String,
+}
+
+impl From<&Version> for VersionView {
+    fn from(v: &Version) -> Self {
+        VersionView {
+            n: v.n,
+            sha256: v.sha256.clone(),
+            size: v.size,
+            file_name: v.file_name.clone(),
+            content_type: v.content_type.clone(),
+            uploaded_at: super::utc(v.uploaded_at),
+            url: format!("/api/blobs/{}", v.sha256),
+        }
+    }
+}
+
+/// A document with every version.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DocumentView {
+    pub id: Id,
+    pub item_id: Id,
+    pub title: String,
+    pub number: Option<String>,
+    pub kind: DocumentKind,
+    pub restricted_to: Option<Vec<Id>>,
+    /// Added or changed since the meeting was published ("đã cập nhật"); absent where the
+    /// meeting is not known (an upload's answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub updated_after_publish: Option<bool>,
+    pub versions: Vec<VersionView>,
+}
+
+impl DocumentView {
+    pub fn of(d: &Document, meeting: Option<&Meeting>) -> Self {
+        DocumentView {
+            id: d.id.clone(),
+            item_id: d.item_id.clone(),
+            title: d.title.clone(),
+            number: d.number.clone(),
+            kind: d.kind,
+            restricted_to: d.restricted_to.clone(),
+            updated_after_publish: meeting.map(|m| d.updated_after(m.published_at)),
+            versions: d.versions.iter().map(VersionView::from).collect(),
+        }
+    }
+}
+
+/// Published later than the body's rule asks.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct PublishWarning {
+    /// Working days between publishing and the meeting.
+    pub days_before: u32,
+    /// Working days the body's rule asks for.
+    pub rule_days: u32,
+}
+
+/// One row of the attendance sheet.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AttendanceRow {
+    pub person: PersonView,
+    pub kind: InviteKind,
+    pub status: AttendanceStatus,
+    pub at: Option<String>,
+    /// `null` for someone else's reason, unless the caller is staff or the chair.
+    pub reason: Option<String>,
+    pub seat: Option<String>,
+}
+
+impl From<&Row> for AttendanceRow {
+    fn from(r: &Row) -> Self {
+        AttendanceRow {
+            person: PersonView::from(&r.person),
+            kind: r.kind,
+            status: r.record.status,
+            at: r.record.at.map(super::utc),
+            reason: r.record.reason.clone(),
+            seat: r.seat.clone(),
+        }
+    }
+}
+
+/// The attendance sheet with the live quorum.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AttendanceSheet {
+    pub quorum: Quorum,
+    pub rows: Vec<AttendanceRow>,
+}
+
+impl From<&Sheet> for AttendanceSheet {
+    fn from(s: &Sheet) -> Self {
+        AttendanceSheet {
+            quorum: s.quorum,
+            rows: s.rows.iter().map(AttendanceRow::from).collect(),
+        }
+    }
+}
+
+/// A meeting as one caller may see it: the visibility policy picks the documents.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MeetingView {
+    pub id: Id,
+    pub body_id: Id,
+    pub title: String,
+    pub starts_at: String,
+    pub place: String,
+    pub chair_id: Option<Id>,
+    pub members: Vec<Id>,
+    pub guests: Vec<Id>,
+    pub status: MeetingStatus,
+    pub published_at: Option<String>,
+    pub review_comment: Option<String>,
+    pub agenda: Vec<Item>,
+    pub documents: Vec<DocumentView>,
+    pub publish_warning: Option<PublishWarning>,
+    pub my_role: MeetingRole,
+    /// The caller's own row, on `GET /api/meetings/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub my_attendance: Option<Option<AttendanceRow>>,
+    /// The caller's own seat, on `GET /api/meetings/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub my_seat: Option<Option<String>>,
+}
+
+impl MeetingView {
+    pub fn of(
+        m: &Meeting,
+        role: MeetingRole,
+        viewer: Viewer<'_>,
+        warning: Option<(u32, u32)>,
+    ) -> Self {
+        MeetingView {
+            id: m.id.clone(),
+            body_id: m.body_id.clone(),
+            title: m.title.clone(),
+            starts_at: super::utc(m.starts_at),
+            place: m.place.clone(),
+            chair_id: m.chair_id.clone(),
+            members: m.members.clone(),
+            guests: m.guests.clone(),
+            status: m.status,
+            published_at: m.published_at.map(super::utc),
+            review_comment: m.review_comment.clone(),
+            agenda: m.agenda.clone(),
+            documents: m
+                .documents
+                .iter()
+                .filter(|d| visibility::sees_document(viewer, role, d))
+                .map(|d| DocumentView::of(d, Some(m)))
+                .collect(),
+            publish_warning: warning.map(|(days_before, rule_days)| PublishWarning {
+                days_before,
+                rule_days,
+            }),
+            my_role: role,
+            my_attendance: None,
+            my_seat: None,
+        }
+    }
+}
+
+/// `GET /api/meetings`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MeetingList {
+    pub meetings: Vec<MeetingView>,
+}
