@@ -49,6 +49,8 @@ bench: release
 	bash benches/skeleton.sh
 	PHONGHOP_BIN=target/release/phonghop node benches/live-tablets.mjs 500
 	PHONGHOP_BIN=target/release/phonghop bash benches/reader-scanned.sh
+	bash benches/web-bytes.sh
+	bash benches/blob-verify.sh
 	bash benches/hostile.sh
 
 bench-download: release

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { precompress } from './build/precompress';
 
 /**
  * Copies what pdf.js fetches by name at run time (the decoders of scanned pages and the standard
@@ -72,7 +73,7 @@ function pdfjsLazyPages(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [svelte(), pdfjsAssets(), pdfjsLazyPages()],
+  plugins: [svelte(), pdfjsAssets(), pdfjsLazyPages(), precompress()],
   // pdf.js's worker is a module worker (it imports its decoders on demand).
   worker: { format: 'es', plugins: () => [pdfjsLazyPages()] },
   build: {

@@ -35,8 +35,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Check the event log's hash chain and report the first broken link, if any.
-    Verify(DataArg),
+    /// Check the event log's hash chain and report the first broken link, if any; with
+    /// --blobs, also re-hash every stored document and name those whose bytes are damaged.
+    Verify(VerifyArgs),
     /// Rebuild every read model from the event log (the box must be stopped). Sign-ins,
     /// PINs and paired tablets are kept.
     Rebuild(DataArg),
@@ -49,6 +50,15 @@ pub struct DataArg {
     /// The box's data directory.
     #[arg(long, env = "PHONGHOP_DATA", default_value = "/var/lib/phonghop")]
     pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Also re-hash every stored document file (slow on a full disk: it reads every byte).
+    #[arg(long)]
+    pub blobs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +223,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
         Command::Admin(AdminCommand::ResetPassword(args)) => admin_reset_password(args),
-        Command::Verify(args) => verify(&args.data),
+        Command::Verify(args) => verify(&args.data.data, args.blobs),
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
     };
@@ -487,37 +497,56 @@ fn admin_create(args: AdminCreateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn verify(dir: &Path) -> Result<(), Failure> {
+fn verify(dir: &Path, blobs: bool) -> Result<(), Failure> {
     let store = Store::open(dir)?;
     let report = store.verify()?;
-    match report.broken {
-        None => {
-            println!(
-                "OK: {} events, chain intact, head {}",
-                report.events,
-                report
-                    .head
-                    .map(|h| h.to_hex())
-                    .unwrap_or_else(|| "-".into())
-            );
-            for (origin, n) in &report.origins {
-                let whose = if origin == store.node_id() {
-                    " (this node)"
-                } else {
-                    ""
-                };
-                println!("  origin {origin}{whose}: {n} events");
-            }
-            Ok(())
-        }
-        Some(b) => Err(Failure::new(
+    if let Some(b) = report.broken {
+        return Err(Failure::new(
             65,
             format!(
                 "chain broken at event {} of origin {}: {} ({} events before it are intact)",
                 b.seq, b.origin, b.reason, report.events
             ),
-        )),
+        ));
     }
+    println!(
+        "OK: {} events, chain intact, head {}",
+        report.events,
+        report
+            .head
+            .map(|h| h.to_hex())
+            .unwrap_or_else(|| "-".into())
+    );
+    for (origin, n) in &report.origins {
+        let whose = if origin == store.node_id() {
+            " (this node)"
+        } else {
+            ""
+        };
+        println!("  origin {origin}{whose}: {n} events");
+    }
+    if !blobs {
+        return Ok(());
+    }
+    let (checked, bad) = crate::store::blobs::verify_all(&dir.join("blobs"))?;
+    if bad.is_empty() {
+        println!("OK: {checked} document files, every one matches its hash");
+        return Ok(());
+    }
+    for b in &bad {
+        eprintln!(
+            "damaged: {} (its bytes hash to {})",
+            b.path.display(),
+            b.found
+        );
+    }
+    Err(Failure::new(
+        65,
+        format!(
+            "{} of {checked} document files are damaged (listed above): upload those documents again or restore them from a backup",
+            bad.len()
+        ),
+    ))
 }
 
 fn rebuild(dir: &Path) -> Result<(), Failure> {

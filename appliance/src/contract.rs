@@ -13,8 +13,8 @@ mod tests {
     use crate::domain::person::{PersonName, Phone, Position, Unit};
     use crate::domain::quorum::{Comparison, Quorum, Threshold};
     use crate::domain::records::{
-        AttendanceRecord, AttendanceStatus, Body, BodyKind, Document, DocumentKind, Id, Item,
-        Layout, LayoutShape, MeetingHeader, MeetingStatus, Person, Seat, Version,
+        AttendanceRecord, AttendanceStatus, Body, BodyKind, ChangedDetails, Document, DocumentKind,
+        Id, Item, Layout, LayoutShape, MeetingHeader, MeetingStatus, Person, Seat, Version,
     };
     use crate::domain::visibility::MeetingRole;
     use crate::domain::{NoticeText, Role, RoomName, Username};
@@ -74,6 +74,7 @@ mod tests {
             AttendanceRecord::decl(&cfg),
             Layout::decl(&cfg),
             Seat::decl(&cfg),
+            ChangedDetails::decl(&cfg),
             InviteKind::decl(&cfg),
             PersonView::decl(&cfg),
             VersionView::decl(&cfg),

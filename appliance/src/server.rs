@@ -41,6 +41,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_STREAMS: u32 = 64;
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How fast, on average, the start-up check of document files may read (one file at full speed,
+/// then a pause in proportion): a fraction of an SD card's speed, so the meeting's own
+/// downloads keep the disk (2 GB of documents take about two minutes).
+const BLOB_SCRUB_BYTES_PER_SEC: u64 = 16 * 1024 * 1024;
 /// How often the chain checkpoint moves to the head while serving.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
@@ -472,6 +476,19 @@ impl Application {
                     "event log verified"
                 ),
                 Err(e) => tracing::error!("could not verify the event log: {e}"),
+            });
+        }
+        // Every document file hashed once, slowly, so a damaged one is reported before a
+        // tablet asks for it.
+        {
+            let (blobs, stop) = (self.store.blobs().clone(), stop_rx.clone());
+            tokio::spawn(async move {
+                let (checked, damaged) = blobs.scrub(BLOB_SCRUB_BYTES_PER_SEC, stop).await;
+                tracing::info!(
+                    checked,
+                    damaged,
+                    "document files checked against their hash"
+                );
             });
         }
         // The checkpoint follows the head, so a start after a power cut walks little.

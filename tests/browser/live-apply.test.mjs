@@ -205,6 +205,11 @@ describe('screens apply live events', () => {
       // 3. A new agenda item after publishing.
       await desk('POST', `/api/meetings/${meeting.id}/items`, { title: 'Tờ trình bổ sung kinh phí', presenter: 'Kế toán' });
       for (const t of tablets) await t.page.locator('[data-testid="delegate-item"]', { hasText: 'Tờ trình bổ sung kinh phí' }).waitFor();
+      // Added after publishing: every tablet marks it "Đã cập nhật", and only it.
+      for (const t of tablets) {
+        await t.page.locator('[data-testid="delegate-item"]', { hasText: 'Tờ trình bổ sung kinh phí' }).getByTestId('item-updated-badge').waitFor();
+        assert.equal(await t.page.getByTestId('item-updated-badge').count(), 1);
+      }
       await prepare.page.getByTestId('agenda-item').filter({ hasText: 'Tờ trình bổ sung kinh phí' }).waitFor();
       assert.deepEqual(prepareGets, [], 'the preparation screen applied the new item itself');
 
@@ -219,6 +224,9 @@ describe('screens apply live events', () => {
       for (const t of tablets) await waitForText(t.page.getByTestId('meeting-title'), 'Phiên họp thường kỳ tháng 11 (dời giờ)');
       for (const t of tablets) {
         assert.equal(await t.page.locator('.when time').getAttribute('datetime'), later.toISOString().replace('.000Z', 'Z'));
+        // A new time and place after publishing are marked for the delegate to notice.
+        await t.page.getByTestId('time-updated').waitFor();
+        await t.page.getByTestId('place-updated').waitFor();
       }
 
       // 6. A document for everyone, uploaded after publishing, then restricted to Cường only:

@@ -321,6 +321,12 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
         ),
         (
             Method::GET,
+            "/api/integrity",
+            None,
+            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            Method::GET,
             "/api/accounts",
             None,
             [401, 401, 401, 200, 403, 403, 403, 403, 401],

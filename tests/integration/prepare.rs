@@ -863,3 +863,93 @@ async fn a_tablets_live_feed_carries_only_its_documents_and_ends_when_revoked() 
         "the revoked tablet's feed must end"
     );
 }
+
+#[tokio::test]
+async fn changes_after_publishing_are_marked_for_delegates() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let lan = b.add_person(&sec, "Nguyễn Thị Lan", "").await;
+    let meeting = b
+        .draft_meeting(&sec, std::slice::from_ref(&lan), "2026-12-20T01:00:00Z")
+        .await;
+    let before = b.add_item(&sec, &meeting, "Báo cáo kinh tế - xã hội").await;
+    let untouched = b.add_item(&sec, &meeting, "Dự toán ngân sách").await;
+    // Edits before publishing are the draft: nothing is marked.
+    let (s, _) = b
+        .call(
+            Method::PUT,
+            &format!("/api/meetings/{meeting}"),
+            Some(&sec),
+            Some(json!({"place": "Phòng họp số 1"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    b.publish(&sec, &meeting).await;
+    let tablet = b.pair_tablet(&sec, &lan, "2580").await;
+    let seen = |v: &Value| {
+        (
+            v["changed_after_publish"].clone(),
+            v["agenda"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["id"].as_str().unwrap().to_owned(),
+                        i["updated_after_publish"].as_bool().unwrap(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    };
+    let (_, v) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{meeting}"),
+            Some(&tablet.cookie),
+            None,
+        )
+        .await;
+    let (changed, items) = seen(&v);
+    assert_eq!(
+        changed,
+        json!({"title": false, "starts_at": false, "place": false})
+    );
+    assert!(items.values().all(|u| !u), "{v}");
+
+    // After publishing: a new place, a new item and an edited one.
+    b.call(
+        Method::PUT,
+        &format!("/api/meetings/{meeting}"),
+        Some(&sec),
+        Some(json!({"place": "Hội trường lớn"})),
+    )
+    .await;
+    let added = b.add_item(&sec, &meeting, "Tờ trình bổ sung").await;
+    let (s, v) = b
+        .call(
+            Method::PUT,
+            &format!("/api/meetings/{meeting}/items/{before}"),
+            Some(&sec),
+            Some(json!({"presenter": "Phó Chủ tịch"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["updated_after_publish"], true, "{v}");
+    let (_, v) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{meeting}"),
+            Some(&tablet.cookie),
+            None,
+        )
+        .await;
+    let (changed, items) = seen(&v);
+    assert_eq!(
+        changed,
+        json!({"title": false, "starts_at": false, "place": true})
+    );
+    assert!(items[&before]);
+    assert!(items[&added]);
+    assert!(!items[&untouched]);
+}

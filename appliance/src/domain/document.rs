@@ -13,13 +13,16 @@ pub enum UploadError {
     Disguised(&'static str),
 }
 
-/// A file name as the user's computer had it, without any path.
+/// A file name as the user's computer had it, without any path, in Unicode NFC: a name sent
+/// decomposed (NFD, as macOS sends it) is stored composed, so it looks and compares the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName(String);
 
 impl FileName {
     pub fn parse(raw: &str) -> Result<Self, UploadError> {
-        let s = raw.trim();
+        use unicode_normalization::UnicodeNormalization;
+        let composed: String = raw.trim().nfc().collect();
+        let s = composed.as_str();
         let bad = s.is_empty()
             || s.chars().count() > 200
             || s.chars()
@@ -134,6 +137,14 @@ mod tests {
         ] {
             assert_eq!(FileName::parse(bad), Err(UploadError::BadName), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn decomposed_names_are_stored_composed() {
+        let nfd = "To\u{031B}\u{0300} tri\u{0300}nh so\u{0302}\u{0301} 12.pdf";
+        let name = FileName::parse(nfd).unwrap();
+        assert_eq!(name.as_str(), "Tờ trình số 12.pdf");
+        assert_eq!(name, FileName::parse("Tờ trình số 12.pdf").unwrap());
     }
 
     #[test]

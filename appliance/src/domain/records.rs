@@ -149,6 +149,17 @@ pub struct MeetingHeader {
     /// reading the others.
     #[serde(default)]
     pub next_ord: u64,
+    /// Which details changed after publishing, for the "đã cập nhật" marks.
+    #[serde(default)]
+    pub changed_after_publish: ChangedDetails,
+}
+
+/// Details of a published meeting that changed since it was published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ChangedDetails {
+    pub title: bool,
+    pub starts_at: bool,
+    pub place: bool,
 }
 
 impl MeetingHeader {
@@ -169,6 +180,7 @@ impl MeetingHeader {
             published_seq: None,
             submitted_seq: None,
             next_ord: 0,
+            changed_after_publish: ChangedDetails::default(),
         }
     }
 
@@ -246,6 +258,10 @@ pub struct Item {
     pub presenter: String,
     pub duration_minutes: Option<u16>,
     pub description: String,
+    /// Added or changed after the meeting was published: delegates see it marked
+    /// "đã cập nhật". Set by the read model, never by an event.
+    #[serde(default)]
+    pub updated_after_publish: bool,
 }
 
 /// A document of an agenda item, with every version kept.
@@ -502,6 +518,7 @@ impl From<&ItemEntry> for Item {
             presenter: e.presenter.clone(),
             duration_minutes: e.duration_minutes,
             description: e.description.clone(),
+            updated_after_publish: false,
         }
     }
 }

@@ -125,6 +125,8 @@ async fn get_session(
             "signed_in": true,
             "account": account_json(&a),
             "integrity": integrity_json(&st.store.integrity()),
+            // Document files found not to match their hash (`GET /api/integrity` says which).
+            "damaged_blobs": st.store.blobs().damaged().len(),
         }))),
         None => Ok(Json(json!({"signed_in": false}))),
     }

@@ -1,5 +1,7 @@
 //! The web app, built by Vite into `web/dist` and embedded in the binary. Hashed assets are
 //! cached forever; `index.html` is revalidated by ETag so a new version shows up at once.
+//! The build also writes brotli and gzip copies (`web/build/precompress.ts`); each request gets
+//! the smallest copy its `Accept-Encoding` allows, with its own ETag and `Vary: Accept-Encoding`.
 
 use super::ApiError;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -17,9 +19,42 @@ const CSP: &str = "default-src 'self'; script-src 'self'; worker-src 'self' blob
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Phonghop</title><p>Giao diện web chưa được build. Chạy <code>make run</code>.</p><p lang=en>The web app is not built. Run <code>make run</code>.</p>";
 
+/// The precompressed copies the build makes, best first: (`Content-Encoding`, file suffix).
+const ENCODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
+/// Whether `Accept-Encoding` allows `coding` (RFC 9110 12.5.3): listed, or covered by `*`, with a
+/// non-zero q.
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let mut named = None;
+    let mut star = None;
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            named = Some(q > 0.0);
+        } else if name == "*" {
+            star = Some(q > 0.0);
+        }
+    }
+    named.or(star).unwrap_or(false)
+}
+
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
+        return Err(ApiError::NotFound);
+    }
+    // The compressed copies are served only as an encoding of their original.
+    if ENCODINGS.iter().any(|(_, suffix)| path.ends_with(suffix)) {
         return Err(ApiError::NotFound);
     }
     let (name, file) = match Assets::get(path).filter(|_| !path.is_empty()) {
@@ -37,6 +72,15 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
             }
         },
     };
+    let encoded = ENCODINGS
+        .iter()
+        .filter(|(coding, _)| accepts(&headers, coding))
+        .find_map(|(coding, suffix)| Assets::get(&format!("{name}{suffix}")).map(|f| (*coding, f)));
+    let (encoding, file) = match encoded {
+        Some((coding, f)) => (Some(coding), f),
+        None => (None, file),
+    };
+    // Each encoding is its own representation, with its own tag.
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let immutable = name.starts_with("assets/");
     let cache = if immutable {
@@ -44,10 +88,7 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
     } else {
         "no-cache"
     };
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let not_modified = super::prepare::none_match(&headers, &etag);
     let mut resp = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -68,6 +109,10 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(coding) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -85,4 +130,29 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(ae: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(ae).unwrap());
+        h
+    }
+
+    #[test]
+    fn accept_encoding() {
+        assert!(!accepts(&HeaderMap::new(), "br"));
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&with("gzip, deflate, br"), "gzip"));
+        assert!(!accepts(&with("gzip, deflate"), "br"));
+        assert!(!accepts(&with("br;q=0, gzip"), "br"));
+        assert!(accepts(&with("br;q=0, gzip"), "gzip"));
+        assert!(accepts(&with("*"), "br"));
+        assert!(!accepts(&with("*, br;q=0"), "br"));
+        assert!(accepts(&with("BR;Q=0.5"), "br"));
+        assert!(!accepts(&with("identity"), "gzip"));
+    }
 }

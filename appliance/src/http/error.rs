@@ -26,6 +26,8 @@ pub enum ApiError {
     Conflict(String),
     DiskFull,
     Unavailable,
+    /// A stored document's bytes no longer match its hash: it is not served.
+    BlobDamaged,
     Refused(Refusal),
     Internal(String),
     /// Too many password checks at once.
@@ -446,6 +448,12 @@ impl IntoResponse for ApiError {
                 "request.unknown_host",
                 "Địa chỉ này không phải của thiết bị phòng họp. Hãy mở bằng địa chỉ in trên thiết bị hoặc quét mã QR.".into(),
                 "This address is not one of the box's names. Open the address printed on the box or scan its QR code.".into(),
+            ),
+            ApiError::BlobDamaged => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "document.damaged",
+                "Tệp tài liệu lưu trong thiết bị đã bị hỏng nên không mở được. Báo thư ký tải lên lại tệp này, hoặc báo cán bộ CNTT.".into(),
+                "The document's file on the box is damaged (its bytes no longer match its hash), so it is not served. Ask the secretary to upload the file again, or tell IT staff.".into(),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

@@ -8,6 +8,7 @@ use crate::domain::document::FileType;
 use crate::domain::records::{Document, Id, Item, Meeting, Step};
 use crate::service::prepare::{self, Details, DocumentInput, ItemInput, UploadPlan};
 use crate::service::{Caller, Refusal};
+use crate::store::blobs::Checked;
 use crate::store::{records, BlobError};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/meetings/{id}/send-back", post(send_back))
         .route("/api/meetings/{id}/publish", post(publish))
         .route("/api/blobs/{sha}", get(blob))
+        .route("/api/integrity", get(integrity))
 }
 
 fn meeting_summary(m: &Meeting) -> Value {
@@ -248,6 +250,7 @@ async fn store_upload(
             }));
         }
         Err(BlobError::Store(e)) => return Err(e.into()),
+        Err(e @ BlobError::Damaged(_)) => return Err(ApiError::Internal(e.to_string())),
     };
     let store = st.store.clone();
     let sha = blob.sha256.clone();
@@ -418,14 +421,29 @@ async fn send_back(
     do_step(st, caller, mid, Step::SendBack, Some(b.comment)).await
 }
 
+/// Stored documents found damaged since the start, for the staff: how many, and (for the
+/// secretary and the chair) which documents to upload again.
+async fn integrity(State(st): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let damaged = st.store.blobs().damaged();
+    let store = st.store.clone();
+    let count = damaged.len();
+    let documents =
+        blocking(move || Ok(prepare::damaged_documents(&store, &caller, &damaged)?)).await?;
+    Ok(Json(
+        json!({"damaged_blobs": count, "documents": documents}),
+    ))
+}
+
 #[derive(Deserialize)]
 struct BlobQuery {
     name: Option<String>,
 }
 
 /// `Content-Disposition` with a plain-ASCII fallback and the real UTF-8 name (RFC 6266/5987).
+/// The fallback spells Vietnamese without its marks (`Tờ trình` → `To trinh`, `đ` → `d`), as
+/// people write it when accents are not available.
 pub fn disposition(kind: &str, name: &str) -> String {
-    let ascii: String = name
+    let ascii: String = deunicode::deunicode_with_tofu(name, "_")
         .chars()
         .map(|c| {
             if (c.is_ascii_graphic() || c == ' ') && c != '"' && c != '\\' && c != '%' {
@@ -448,34 +466,54 @@ pub fn disposition(kind: &str, name: &str) -> String {
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// One `bytes=` range of a file of `len` bytes: `Ok(None)` for no (or an unusable multi-)range,
-/// `Err` when the range cannot be satisfied.
-fn parse_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = header.and_then(|h| h.strip_prefix("bytes=")) else {
-        return Ok(None);
+/// What a request's `Range` asks of a file of `len` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Wanted {
+    /// No range, one the box does not serve (several ranges, another unit): the whole file.
+    Whole,
+    /// One range, first and last byte included.
+    Part(u64, u64),
+    /// A range that cannot be satisfied: 416.
+    Unsatisfiable,
+}
+
+/// Parsed by `http-range-header`, the parser tower-http's file server uses.
+fn wanted_range(header: Option<&str>, len: u64) -> Wanted {
+    use http_range_header::{RangeInvalid, RangeUnsatisfiableError as E};
+    let Some(h) = header else {
+        return Wanted::Whole;
     };
-    if spec.contains(',') {
-        return Ok(None); // Several ranges: serve the whole file, which is allowed.
+    match http_range_header::parse_range_header(h).and_then(|r| r.validate(len)) {
+        Ok(ranges) => match ranges.as_slice() {
+            [one] => Wanted::Part(*one.start(), *one.end()),
+            // Several ranges: serving the whole file is allowed, and simpler for every client.
+            _ => Wanted::Whole,
+        },
+        // Not a `bytes=` range: ignored, as RFC 9110 says.
+        Err(E::Invalid(RangeInvalid::DoesNotStartWithToken)) => Wanted::Whole,
+        Err(_) => Wanted::Unsatisfiable,
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().map_err(|_| ())?;
-            if n == 0 {
-                return Err(());
-            }
-            (len.saturating_sub(n), len.saturating_sub(1))
-        }
-        (s, "") => (s.parse().map_err(|_| ())?, len.saturating_sub(1)),
-        (s, e) => {
-            let (s, e): (u64, u64) = (s.parse().map_err(|_| ())?, e.parse().map_err(|_| ())?);
-            (s, e.min(len.saturating_sub(1)))
-        }
-    };
-    if len == 0 || start >= len || start > end {
-        return Err(());
+}
+
+/// Whether an `If-None-Match` list names this entity tag (weak comparison, RFC 9110 13.1.2).
+pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = strip(etag);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || strip(t) == ours)
+}
+
+/// Whether a `Range` may be honoured under `If-Range` (RFC 9110 13.1.5): only when the client's
+/// copy is this very content (strong comparison). A date, or an older tag, gets the whole file.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    match headers.get(header::IF_RANGE) {
+        None => true,
+        Some(v) => v.to_str().is_ok_and(|v| v.trim() == etag),
     }
-    Ok(Some((start, end)))
 }
 
 async fn blob(
@@ -491,7 +529,6 @@ async fn blob(
     let version = blocking(move || Ok(prepare::readable_blob(&store, &caller, &key)?))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let path = st.store.blobs().path(&sha).ok_or(ApiError::NotFound)?;
     let etag = format!("\"{sha}\"");
     let name = q
         .name
@@ -508,11 +545,7 @@ async fn blob(
         (header::CONTENT_DISPOSITION, disposition("inline", &name)),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    if none_match(&headers, &etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         for (k, v) in common.drain(..2) {
             if let Ok(v) = HeaderValue::from_str(&v) {
@@ -521,22 +554,25 @@ async fn blob(
         }
         return Ok(r);
     }
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("blob {sha}: {e}")))?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .len();
-    let range = parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        len,
-    );
+    let blobs = st.store.blobs();
+    let Some(mut open) = blobs.open_blob(&sha).await? else {
+        // A document names it, yet its file is gone: as bad as damaged, and reported the same.
+        blobs.report_missing(&sha);
+        return Err(ApiError::BlobDamaged);
+    };
+    let len = open.len;
+    let range = if if_range_holds(&headers, &etag) {
+        wanted_range(
+            headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+            len,
+        )
+    } else {
+        Wanted::Whole
+    };
     let (status, start, count) = match range {
-        Ok(None) => (StatusCode::OK, 0, len),
-        Ok(Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e - s + 1),
-        Err(()) => {
+        Wanted::Whole => (StatusCode::OK, 0, len),
+        Wanted::Part(s, e) => (StatusCode::PARTIAL_CONTENT, s, e - s + 1),
+        Wanted::Unsatisfiable => {
             let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
@@ -544,13 +580,32 @@ async fn blob(
             return Ok(r);
         }
     };
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(count), 256 * 1024);
-    let mut r = Response::new(Body::from_stream(stream));
+    let damaged = |e: BlobError| match e {
+        BlobError::Damaged(_) => ApiError::BlobDamaged,
+        other => other.into(),
+    };
+    let body = if status == StatusCode::OK {
+        // A blob already known to be damaged is refused at once; otherwise it is hashed as it
+        // streams and cut off before its end if it turns out damaged.
+        if blobs.checked(&sha, open.stamp) == Checked::Damaged {
+            return Err(ApiError::BlobDamaged);
+        }
+        Body::from_stream(blobs.verified_stream(&sha, open))
+    } else {
+        // A part cannot be checked by itself: the whole blob is checked once, then remembered.
+        blobs.ensure_verified(&sha, &open).await.map_err(damaged)?;
+        if start > 0 {
+            open.file
+                .seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+            open.file.take(count),
+            256 * 1024,
+        ))
+    };
+    let mut r = Response::new(body);
     *r.status_mut() = status;
     common.push((header::CONTENT_LENGTH, count.to_string()));
     if status == StatusCode::PARTIAL_CONTENT {
@@ -573,15 +628,42 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range(None, 100), Ok(None));
-        assert_eq!(parse_range(Some("bytes=0-9"), 100), Ok(Some((0, 9))));
-        assert_eq!(parse_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range(Some("bytes=50-500"), 100), Ok(Some((50, 99))));
-        assert_eq!(parse_range(Some("bytes=100-"), 100), Err(()));
-        assert_eq!(parse_range(Some("bytes=5-2"), 100), Err(()));
-        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Ok(None));
-        assert_eq!(parse_range(Some("bytes=x-"), 100), Err(()));
+        use Wanted::*;
+        assert_eq!(wanted_range(None, 100), Whole);
+        assert_eq!(wanted_range(Some("bytes=0-9"), 100), Part(0, 9));
+        assert_eq!(wanted_range(Some("bytes=90-"), 100), Part(90, 99));
+        assert_eq!(wanted_range(Some("bytes=-10"), 100), Part(90, 99));
+        assert_eq!(wanted_range(Some("bytes=-500"), 100), Part(0, 99));
+        assert_eq!(wanted_range(Some("bytes=50-500"), 100), Part(50, 99));
+        assert_eq!(wanted_range(Some("bytes=100-"), 100), Unsatisfiable);
+        assert_eq!(wanted_range(Some("bytes=-0"), 100), Unsatisfiable);
+        assert_eq!(wanted_range(Some("bytes=5-2"), 100), Unsatisfiable);
+        assert_eq!(wanted_range(Some("bytes=0-1,5-6"), 100), Whole);
+        assert_eq!(wanted_range(Some("bytes=x-"), 100), Unsatisfiable);
+        assert_eq!(wanted_range(Some("items=0-9"), 100), Whole);
+    }
+
+    #[test]
+    fn conditional_headers() {
+        let mut h = HeaderMap::new();
+        let etag = "\"abc\"";
+        assert!(!none_match(&h, etag));
+        assert!(if_range_holds(&h, etag));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"abc\""));
+        assert!(none_match(&h, etag), "a weak tag matches for If-None-Match");
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", \"abc\""),
+        );
+        assert!(none_match(&h, etag));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abd\""));
+        assert!(!none_match(&h, etag));
+        h.insert(header::IF_RANGE, HeaderValue::from_static("\"abc\""));
+        assert!(if_range_holds(&h, etag));
+        for other in ["\"old\"", "W/\"abc\"", "Mon, 30 Nov 2026 06:00:00 GMT"] {
+            h.insert(header::IF_RANGE, HeaderValue::from_str(other).unwrap());
+            assert!(!if_range_holds(&h, etag), "{other}");
+        }
     }
 
     #[test]
@@ -589,8 +671,13 @@ mod tests {
         let d = disposition("inline", "Tờ trình số 12.pdf");
         assert!(
             d.starts_with(
-                "inline; filename=\"T_ tr_nh s_ 12.pdf\"; filename*=UTF-8''T%E1%BB%9D%20tr%C3%ACnh"
+                "inline; filename=\"To trinh so 12.pdf\"; filename*=UTF-8''T%E1%BB%9D%20tr%C3%ACnh"
             ),
+            "{d}"
+        );
+        let d = disposition("attachment", "ĐIỂM DANH Đại hội \"đợt 1\" 50%.csv");
+        assert!(
+            d.starts_with("attachment; filename=\"DIEM DANH Dai hoi _dot 1_ 50_.csv\";"),
             "{d}"
         );
     }

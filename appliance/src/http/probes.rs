@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 /// Below this much free space the box reports not ready: writes may soon fail.
@@ -18,7 +19,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The box can serve a meeting: the store answers and the disk has room.
+/// The box can serve a meeting: the store answers and the disk has room. Damaged documents
+/// (blobs whose bytes no longer match their hash) do not stop the meeting, but are flagged:
+/// `"status": "degraded"` with `damaged_blobs`, still 200.
 pub async fn readyz(State(st): State<AppState>) -> Response {
     if *st.shutdown.borrow() {
         return (
@@ -45,7 +48,10 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     .await;
     match checked {
         Ok((head, Some(free))) if free >= MIN_FREE_BYTES => {
-            Json(json!({"status": "ready", "head_seq": head, "free_bytes": free})).into_response()
+            let damaged = st.store.blobs().damaged().len();
+            let status = if damaged == 0 { "ready" } else { "degraded" };
+            Json(json!({"status": status, "head_seq": head, "free_bytes": free, "damaged_blobs": damaged}))
+                .into_response()
         }
         Ok((_, free)) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -98,12 +104,16 @@ pub async fn metrics(
         })
     })
     .await?;
+    let mut text = st.metrics.render(&figures);
+    let blobs = st.store.blobs();
+    let _ = writeln!(text, "# HELP phonghop_blob_mismatches_total Stored documents found not to match their hash (never served).\n# TYPE phonghop_blob_mismatches_total counter\nphonghop_blob_mismatches_total {}", blobs.mismatches());
+    let _ = writeln!(text, "# HELP phonghop_blobs_damaged Stored documents known now not to match their hash.\n# TYPE phonghop_blobs_damaged gauge\nphonghop_blobs_damaged {}", blobs.damaged().len());
     Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        st.metrics.render(&figures),
+        text,
     )
         .into_response())
 }

@@ -3,7 +3,8 @@
 //! cannot drift apart unnoticed. Times are RFC 3339 in UTC.
 
 use crate::domain::records::{
-    AttendanceStatus, Document, DocumentKind, Id, Item, Meeting, MeetingStatus, Person, Version,
+    AttendanceStatus, ChangedDetails, Document, DocumentKind, Id, Item, Meeting, MeetingStatus,
+    Person, Version,
 };
 use crate::domain::visibility::{self, MeetingRole};
 use crate::domain::{quorum::Quorum, visibility::Viewer};
@@ -164,6 +165,8 @@ pub struct MeetingView {
     pub agenda: Vec<Item>,
     pub documents: Vec<DocumentView>,
     pub publish_warning: Option<PublishWarning>,
+    /// Which details changed after publishing ("đã cập nhật").
+    pub changed_after_publish: ChangedDetails,
     pub my_role: MeetingRole,
     /// The caller's own row, on `GET /api/meetings/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,6 +208,7 @@ impl MeetingView {
                 days_before,
                 rule_days,
             }),
+            changed_after_publish: m.changed_after_publish,
             my_role: role,
             my_attendance: None,
             my_seat: None,

@@ -130,7 +130,15 @@ fn build_item(id: Id, old: Option<&Item>, i: &ItemInput) -> Result<Item, Service
         presenter,
         duration_minutes,
         description,
+        updated_after_publish: false,
     })
+}
+
+/// The item as the read model holds it now (with its "đã cập nhật" mark).
+fn stored_item(store: &Store, meeting: &Id, item: Item) -> Result<Item, ServiceError> {
+    Ok(store
+        .read(|t| records::agenda_item(t, meeting, &item.id))?
+        .unwrap_or(item))
 }
 
 pub fn add_item(
@@ -151,7 +159,7 @@ pub fn add_item(
             (),
         ))
     })?;
-    Ok(item)
+    stored_item(store, meeting, item)
 }
 
 pub fn update_item(
@@ -176,7 +184,7 @@ pub fn update_item(
             item,
         ))
     })?;
-    Ok(item)
+    stored_item(store, meeting, item)
 }
 
 pub fn remove_item(
@@ -650,6 +658,58 @@ pub fn readable_blob(
         }
     }
     Ok(None)
+}
+
+/// A document version whose stored file is damaged, for the staff's integrity report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DamagedDocument {
+    pub meeting_id: Id,
+    pub meeting_title: String,
+    pub document_id: Id,
+    pub title: String,
+    pub version: u32,
+    pub file_name: String,
+    pub sha256: String,
+}
+
+/// The documents that use the damaged blobs `shas`: the secretary and the chair see which
+/// documents to upload again; IT staff may ask but get none (they see only how many files are
+/// damaged); anyone else is refused.
+pub fn damaged_documents(
+    store: &Store,
+    caller: &Caller,
+    shas: &[String],
+) -> Result<Vec<DamagedDocument>, ServiceError> {
+    if caller.staff_may(Role::may_read_metrics) && !caller.staff_may(Role::may_read_meetings) {
+        return Ok(Vec::new());
+    }
+    caller.require(Role::may_read_meetings)?;
+    if shas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let viewer = caller.viewer();
+    let mut out = Vec::new();
+    for sha in shas {
+        for (meeting, d) in store.read(|t| records::documents_using_blob(t, sha))? {
+            let sees = crate::domain::visibility::meeting_role(viewer, &meeting)
+                .is_some_and(|role| crate::domain::visibility::sees_document(viewer, role, &d));
+            if !sees {
+                continue;
+            }
+            for v in d.versions.iter().filter(|v| &v.sha256 == sha) {
+                out.push(DamagedDocument {
+                    meeting_id: meeting.id.clone(),
+                    meeting_title: meeting.title.clone(),
+                    document_id: d.id.clone(),
+                    title: d.title.clone(),
+                    version: v.n,
+                    file_name: v.file_name.clone(),
+                    sha256: v.sha256.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of the read models' shape. When a build changes how events are projected, it
 /// bumps this, and the store rebuilds every read model from the log when it opens.
-pub const READ_MODEL_VERSION: u32 = 1;
+pub const READ_MODEL_VERSION: u32 = 2;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;

@@ -199,19 +199,33 @@ fn apply_meeting(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreE
             chair_id,
         } => {
             let mut h = header_w(txn, meeting_id)?;
+            if h.status == MeetingStatus::Published {
+                let c = &mut h.changed_after_publish;
+                c.title |= &h.title != title;
+                c.starts_at |= h.starts_at != *starts_at;
+                c.place |= &h.place != place;
+            }
             h.title = title.clone();
             h.starts_at = *starts_at;
             h.place = place.clone();
             h.chair_id = chair_id.clone();
             put(txn, MEETINGS, meeting_id.as_str(), &h)
         }
-        EventBody::ItemAdded { meeting_id, item } => add_item(txn, meeting_id, Item::from(item)),
+        EventBody::ItemAdded { meeting_id, item } => {
+            let mut item = Item::from(item);
+            item.updated_after_publish =
+                header_w(txn, meeting_id)?.status == MeetingStatus::Published;
+            add_item(txn, meeting_id, item)
+        }
         EventBody::ItemUpdated { meeting_id, item } => {
             let key = child_key(meeting_id, &item.id);
             let Some(mut stored) = get_w::<StoredItem>(txn, AGENDA, &key)? else {
                 return Ok(());
             };
+            let was = stored.item.updated_after_publish;
             stored.item = Item::from(item);
+            stored.item.updated_after_publish =
+                was || header_w(txn, meeting_id)?.status == MeetingStatus::Published;
             put(txn, AGENDA, &key, &stored)
         }
         EventBody::ItemRemoved {

@@ -117,8 +117,21 @@ export function reduceMeeting<M extends PreparedMeeting>(m: M, ev: LiveEvent, vi
       // A new chair changes what this person may see (the chair sees every document).
       if (chair !== (m.chair_id ?? null) && viewer.person !== null && (chair === viewer.person || m.chair_id === viewer.person)) return 'refetch';
       if (computed && m.status === 'published' && utcIso(b.starts_at) !== utcIso(m.starts_at)) return 'refetch';
+      const title = str(b.title) ?? m.title;
+      const startsAt = utcIso(b.starts_at) ?? m.starts_at;
+      const place = str(b.place) ?? m.place ?? null;
+      // What delegates should notice: the box marks the same on its next answer.
+      const was = m.changed_after_publish ?? { title: false, starts_at: false, place: false };
+      const changed =
+        m.status === 'published'
+          ? {
+              title: was.title || title !== m.title,
+              starts_at: was.starts_at || startsAt !== utcIso(m.starts_at),
+              place: was.place || place !== (m.place ?? null),
+            }
+          : was;
       return {
-        state: { ...m, title: str(b.title) ?? m.title, starts_at: utcIso(b.starts_at) ?? m.starts_at, place: str(b.place) ?? m.place ?? null, chair_id: chair },
+        state: { ...m, title, starts_at: startsAt, place, chair_id: chair, changed_after_publish: changed },
       };
     }
     case 'agenda.item_added':
@@ -127,7 +140,8 @@ export function reduceMeeting<M extends PreparedMeeting>(m: M, ev: LiveEvent, vi
       if (!item || typeof item.id !== 'string') return 'refetch';
       const known = agenda.some((i) => i.id === item.id);
       if (!known && ev.kind === 'agenda.item_updated') return 'refetch';
-      return { state: { ...m, agenda: known ? agenda.map((i) => (i.id === item.id ? item : i)) : [...agenda, item] } };
+      const marked = { ...item, updated_after_publish: m.status === 'published' || agenda.some((i) => i.id === item.id && i.updated_after_publish) };
+      return { state: { ...m, agenda: known ? agenda.map((i) => (i.id === item.id ? marked : i)) : [...agenda, marked] } };
     }
     case 'agenda.item_removed':
       return { state: { ...m, agenda: agenda.filter((i) => i.id !== str(b.item_id)) } };

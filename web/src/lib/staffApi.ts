@@ -11,6 +11,7 @@ import type {
   Device,
   ImportPreview,
   ImportResult,
+  DamagedDocuments,
   Layout,
   Me,
   Meeting,
@@ -45,6 +46,7 @@ const seg = encodeURIComponent;
 
 /** The staff API, one function per call of docs/api.md. */
 export const staffApi = {
+  damagedDocuments: (signal?: AbortSignal) => get<DamagedDocuments>('/api/integrity', signal),
   session: (signal?: AbortSignal) => get<SessionInfo>('/api/session', signal),
   signIn: (username: string, password: string) => send<SessionInfo>('POST', '/api/session', { username, password }),
   signOut: () => send<null>('DELETE', '/api/session'),

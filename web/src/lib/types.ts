@@ -70,6 +70,14 @@ export interface SessionInfo {
   signed_in: boolean;
   account?: Account;
   integrity?: Integrity;
+  /** For staff: document files found not to match their hash (`GET /api/integrity` says which). */
+  damaged_blobs?: number;
+}
+
+/** `GET /api/integrity`: document files the box found damaged; IT staff get the count only. */
+export interface DamagedDocuments {
+  damaged_blobs: number;
+  documents: { meeting_id: string; meeting_title: string; document_id: string; title: string; version: number; file_name: string; sha256: string }[];
 }
 
 /** `GET /api/me`. */
@@ -109,6 +117,7 @@ export interface ImportResult {
 export type {
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   FeedEvent,
   EventBody,
   Layout,
@@ -137,6 +146,7 @@ import type {
   VersionView as DocVersion,
   AttendanceStatus,
   BodyKind,
+  ChangedDetails,
   Layout,
   MeetingRole,
   MeetingStatus,
@@ -201,6 +211,8 @@ export interface AgendaItem {
   presenter: string | null;
   duration_minutes: number | null;
   description: string | null;
+  /** Added or changed after publishing: shown "đã cập nhật". */
+  updated_after_publish?: boolean;
 }
 
 export interface MeetingDocument {
@@ -218,6 +230,7 @@ export interface MeetingDocument {
 
 /** `GET /api/meetings/{id}` with the preparation fields. */
 export interface PreparedMeeting extends Meeting {
+  changed_after_publish?: ChangedDetails;
   place?: string | null;
   status?: MeetingStatus;
   published_at?: string | null;
@@ -246,6 +259,8 @@ export interface MeetingFields {
 export interface MyMeeting extends Meeting {
   /** Where the meeting is held ("Hội trường UBND xã"), when the secretary gave it. */
   place?: string | null;
+  /** Details changed after publishing: shown "đã cập nhật". */
+  changed_after_publish?: ChangedDetails;
   my_role: MeetingRole;
   my_attendance: Attendance | null;
   /** The seat id; tolerated as an object too, in case the box sends the seat itself. */

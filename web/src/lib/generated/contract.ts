@@ -117,9 +117,18 @@ submitted_seq: number | null,
  * The next ordinal for an agenda item or document, so that a new one goes last without
  * reading the others.
  */
-next_ord: number, };
+next_ord: number, 
+/**
+ * Which details changed after publishing, for the "đã cập nhật" marks.
+ */
+changed_after_publish: ChangedDetails, };
 
-export type Item = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, };
+export type Item = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, 
+/**
+ * Added or changed after the meeting was published: delegates see it marked
+ * "đã cập nhật". Set by the read model, never by an event.
+ */
+updated_after_publish: boolean, };
 
 export type Document = { id: Id, item_id: Id, title: string, 
 /**
@@ -142,6 +151,8 @@ export type Seat = { id: string, label: string,
  * Room units, 0–1000, from the top left; the chair's table is at the top.
  */
 x: number, y: number, };
+
+export type ChangedDetails = { title: boolean, starts_at: boolean, place: boolean, };
 
 export type InviteKind = "member" | "guest";
 
@@ -186,7 +197,11 @@ reason: string | null, seat: string | null, };
 
 export type AttendanceSheet = { quorum: Quorum, rows: Array<AttendanceRow>, };
 
-export type MeetingView = { id: Id, body_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, members: Array<Id>, guests: Array<Id>, status: MeetingStatus, published_at: string | null, review_comment: string | null, agenda: Array<Item>, documents: Array<DocumentView>, publish_warning: PublishWarning | null, my_role: MeetingRole, 
+export type MeetingView = { id: Id, body_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, members: Array<Id>, guests: Array<Id>, status: MeetingStatus, published_at: string | null, review_comment: string | null, agenda: Array<Item>, documents: Array<DocumentView>, publish_warning: PublishWarning | null, 
+/**
+ * Which details changed after publishing ("đã cập nhật").
+ */
+changed_after_publish: ChangedDetails, my_role: MeetingRole, 
 /**
  * The caller's own row, on `GET /api/meetings/{id}` only.
  */

@@ -113,6 +113,9 @@ export const staffVi = {
   'staff.desk.paired_check': 'Nếu người này không vừa ghép máy trước mặt bạn, hãy mở hồ sơ và thu hồi máy ngay.',
   'staff.desk.paired_open': 'Mở hồ sơ {name}',
   'staff.desk.paired_dismiss': 'Đã xem',
+  'staff.desk.damaged_title': 'Có {count} tệp tài liệu bị hỏng trong thiết bị',
+  'staff.desk.damaged_hint': 'Các tệp này không còn khớp mã kiểm tra nên không được gửi tới máy tính bảng. Thư ký hãy tải lên lại đúng tệp đó ở trang chuẩn bị cuộc họp, hoặc nhờ cán bộ CNTT khôi phục từ bản sao lưu.',
+  'staff.desk.damaged_open': 'Chuẩn bị cuộc họp',
 
   'staff.person.title': 'Người tham dự',
   'staff.person.name': 'Họ và tên',
@@ -493,6 +496,9 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.desk.paired_check': 'If this person did not just pair it in front of you, open their record and revoke the tablet now.',
   'staff.desk.paired_open': 'Open {name}',
   'staff.desk.paired_dismiss': 'Seen',
+  'staff.desk.damaged_title': '{count} document files on the box are damaged',
+  'staff.desk.damaged_hint': 'These files no longer match their hash, so they are not sent to tablets. The secretary should upload the same file again on the meeting preparation page, or IT staff restore it from a backup.',
+  'staff.desk.damaged_open': 'Prepare meeting',
 
   'staff.person.title': 'Person',
   'staff.person.name': 'Full name',
