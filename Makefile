@@ -56,6 +56,7 @@ bench-serving: release
 	PHONGHOP_BIN=target/release/phonghop bash benches/reader-scanned.sh
 	bash benches/web-bytes.sh
 	bash benches/blob-verify.sh
+	bash benches/hostile.sh
 
 bench-writes: release
 	bash benches/writes.sh

@@ -399,10 +399,12 @@ fn print_banner(s: &server::Serving, demo: bool) {
         "  Lần đầu, cài chứng thư / first time, trust the CA:  {}",
         s.http_url
     );
-    println!(
-        "  Tên mạng / mDNS name:  https://{}:{}/",
-        s.local_name, s.https_port
-    );
+    // Every address that works: IP addresses (for tablets that cannot resolve `.local`),
+    // localhost, and the mDNS name only when it is announced.
+    println!("  Các địa chỉ / every address:");
+    for url in &s.https_urls {
+        println!("    {url}");
+    }
     if let Some(qr) = crate::qr::terminal(&s.https_url) {
         println!("{qr}");
     }

@@ -1,9 +1,11 @@
-//! The `phonghop` binary: installs the TLS provider once, then hands over to the CLI.
+//! The `phonghop` binary: bounds the allocator's per-thread heaps, installs the TLS provider
+//! once, then hands over to the CLI.
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    phonghop::auth::limit_malloc_arenas();
     if rustls::crypto::ring::default_provider()
         .install_default()
         .is_err()

@@ -53,10 +53,15 @@ impl Drop for LiveClientGuard<'_> {
 }
 
 /// Figures the metrics cannot know by themselves, read at scrape time.
+#[derive(Default)]
 pub struct StoreFigures {
     pub db_bytes: u64,
     pub blob_bytes: u64,
     pub head_seq: u64,
+    pub connections_open: u64,
+    pub connections_refused: u64,
+    pub password_checks: u64,
+    pub password_busy: u64,
 }
 
 impl Metrics {
@@ -148,6 +153,10 @@ impl Metrics {
         let _ = writeln!(out, "# HELP phonghop_tls_handshake_failures_total TLS handshakes that failed or timed out.\n# TYPE phonghop_tls_handshake_failures_total counter\nphonghop_tls_handshake_failures_total {}", self.tls_handshake_failures.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP phonghop_store_bytes Bytes on disk, by part of the store.\n# TYPE phonghop_store_bytes gauge\nphonghop_store_bytes{{part=\"db\"}} {}\nphonghop_store_bytes{{part=\"blobs\"}} {}", store.db_bytes, store.blob_bytes);
         let _ = writeln!(out, "# HELP phonghop_log_head_seq Sequence number of the last event in the node's log.\n# TYPE phonghop_log_head_seq gauge\nphonghop_log_head_seq {}", store.head_seq);
+        let _ = writeln!(out, "# HELP phonghop_connections_open Open connections on both ports.\n# TYPE phonghop_connections_open gauge\nphonghop_connections_open {}", store.connections_open);
+        let _ = writeln!(out, "# HELP phonghop_connections_refused_total Connections closed at once for being over a cap.\n# TYPE phonghop_connections_refused_total counter\nphonghop_connections_refused_total {}", store.connections_refused);
+        let _ = writeln!(out, "# HELP phonghop_password_checks_total Argon2 runs (sign-ins, PIN checks, new hashes).\n# TYPE phonghop_password_checks_total counter\nphonghop_password_checks_total {}", store.password_checks);
+        let _ = writeln!(out, "# HELP phonghop_password_busy_total Password checks refused because too many were waiting.\n# TYPE phonghop_password_busy_total counter\nphonghop_password_busy_total {}", store.password_busy);
         out
     }
 }
@@ -179,6 +188,10 @@ mod tests {
             db_bytes: 10,
             blob_bytes: 0,
             head_seq: 3,
+            connections_open: 2,
+            connections_refused: 0,
+            password_checks: 5,
+            password_busy: 0,
         });
         assert!(text.contains(
             "phonghop_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"
@@ -187,6 +200,7 @@ mod tests {
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("phonghop_live_clients 1"));
         assert!(text.contains("phonghop_log_head_seq 3"));
+        assert!(text.contains("phonghop_password_checks_total 5"));
     }
 
     #[test]
@@ -203,11 +217,7 @@ mod tests {
         m.record("/api/room", "GET", 200, Duration::from_millis(1));
         m.record("/healthz", "GET", 200, Duration::from_millis(1));
         m.record("static", "GET", 200, Duration::from_millis(1));
-        let text = m.render(&StoreFigures {
-            db_bytes: 0,
-            blob_bytes: 0,
-            head_seq: 0,
-        });
+        let text = m.render(&StoreFigures::default());
         assert!(text.contains("phonghop_api_requests_total{family=\"meetings\",method=\"GET\"} 2"));
         assert!(text.contains("phonghop_api_requests_total{family=\"meetings\",method=\"POST\"} 1"));
         assert!(text.contains("phonghop_api_requests_total{family=\"room\",method=\"GET\"} 1"));

@@ -5,13 +5,14 @@
 use crate::auth::Limiter;
 use crate::config::Config;
 use crate::discovery::{self, Announcement, Interfaces};
+use crate::http::conn::ConnLimits;
 use crate::http::{self, AppState, Shared, Site};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::tls::{self, BoxNames, CertAuthority};
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -30,6 +31,14 @@ use tower::ServiceExt;
 pub const SERVING_FILE: &str = "serving.json";
 /// How long a TLS handshake may take before the connection is dropped (slow-loris guard).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's headers, on both ports: the first request
+/// of a connection (whatever its protocol) and, over HTTP/1.1, every later one.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection with no bytes either way for this long is closed. Live feeds send a heartbeat
+/// every 15 s, so they are never idle this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Concurrent HTTP/2 streams on one connection.
+const MAX_STREAMS: u32 = 64;
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How fast, on average, the start-up check of document files may read (one file at full speed,
@@ -96,6 +105,10 @@ pub struct Serving {
     pub http_url: String,
     pub local_name: String,
     pub pid: u32,
+    /// Every HTTPS address that works: the LAN addresses, `localhost`, and the `.local` name
+    /// only when mDNS announces it.
+    #[serde(default)]
+    pub https_urls: Vec<String>,
 }
 
 pub struct Application {
@@ -158,6 +171,183 @@ pub fn lan_ipv4() -> Option<Ipv4Addr> {
         })
 }
 
+/// Every HTTPS base URL a device can use: LAN addresses first (IPv4, then IPv6), then
+/// `localhost`, then the `.local` name when mDNS is on.
+fn working_urls(site: &Site, ips: &[IpAddr], mdns_on: bool) -> Vec<String> {
+    let mut ips: Vec<IpAddr> = ips.iter().copied().filter(|ip| !ip.is_loopback()).collect();
+    ips.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+    ips.dedup();
+    let mut urls: Vec<String> = ips
+        .iter()
+        .filter(|ip| match ip {
+            // A link-local IPv6 address needs a zone to be opened: not worth printing.
+            IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+            IpAddr::V4(_) => true,
+        })
+        .map(|ip| format!("{}/", site.https_url(Some(&ip.to_string()))))
+        .collect();
+    urls.push(format!("{}/", site.https_url(Some("localhost"))));
+    if mdns_on {
+        urls.push(format!("{}/", site.https_url(Some(&site.local_name))));
+    }
+    urls
+}
+
+/// The secret behind the QR form of pairing codes: derived from the CA's root key, so it
+/// lasts across restarts and never leaves the box. A box without the key file (moved
+/// offline) uses a random one; QR links made before a restart then stop working, and the
+/// typed code still does.
+fn pairing_link_key(tls_dir: &std::path::Path) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let material = std::fs::read(tls_dir.join("root.key"))
+        .or_else(|_| std::fs::read(tls_dir.join("intermediate.key")))
+        .unwrap_or_else(|_| {
+            let mut r = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut r);
+            r
+        });
+    let mut h = Sha256::new();
+    h.update(b"phonghop pairing link key\0");
+    h.update(&material);
+    h.finalize().to_vec()
+}
+
+/// Raises the soft limit on open files to the hard limit, so the connection caps, not the
+/// descriptor limit, decide when connections are refused. Returns the soft limit in force.
+pub fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a properly sized out-parameter.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur
+}
+
+/// A stream that notes when bytes last moved, in either direction.
+struct Tracked<T> {
+    inner: T,
+    activity: Arc<Activity>,
+}
+
+/// When a connection last moved bytes, and whether it has sent a whole request yet.
+struct Activity {
+    started: std::time::Instant,
+    /// Milliseconds after `started`.
+    last_ms: std::sync::atomic::AtomicU64,
+    served: std::sync::atomic::AtomicBool,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            last_ms: std::sync::atomic::AtomicU64::new(0),
+            served: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// When this connection should be closed if nothing happens before then.
+    fn deadline(&self) -> std::time::Instant {
+        if self.served.load(std::sync::atomic::Ordering::Relaxed) {
+            let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
+            self.started + Duration::from_millis(last) + IDLE_TIMEOUT
+        } else {
+            // Until a first request's headers are in, the connection has HEADER_TIMEOUT (after
+            // the TLS handshake's own limit) however many bytes it trickles.
+            self.started + HANDSHAKE_TIMEOUT + HEADER_TIMEOUT
+        }
+    }
+
+    /// Resolves when the connection has been idle (or without a first request) too long.
+    async fn expired(&self) {
+        loop {
+            let deadline = self.deadline();
+            if std::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline.into()).await;
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Tracked<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Tracked<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 impl Application {
     /// Opens the CA and binds both ports. Fails fast, with nothing announced.
     pub async fn build(config: Config, store: Store) -> Result<Self, StartError> {
@@ -190,7 +380,12 @@ impl Application {
             http_port,
             local_name: local.clone(),
             dns_names: names.dns.clone(),
+            ips: names.ips.clone(),
         };
+        let mdns_on = config
+            .mdns
+            .parse::<Interfaces>()
+            .is_ok_and(|i| !matches!(i, Interfaces::Off));
         let shown_host = lan_ipv4()
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| local.clone());
@@ -203,6 +398,7 @@ impl Application {
             } else {
                 format!("http://{shown_host}:{http_port}/")
             },
+            https_urls: working_urls(&site, &names.ips, mdns_on),
             local_name: local,
             pid: std::process::id(),
         };
@@ -232,7 +428,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let fd_limit = raise_fd_limit();
+        let limits = Arc::new(ConnLimits::for_fd_limit(fd_limit));
+        tracing::debug!(
+            fd_limit,
+            connections = limits.total_max,
+            per_address = limits.per_address_max,
+            "connection caps"
+        );
         let state = AppState::new(Shared {
+            conn_limits: limits.clone(),
             store: self.store.clone(),
             metrics: Metrics::default(),
             ca: self.ca.clone(),
@@ -242,7 +447,9 @@ impl Application {
                 Duration::from_secs(15 * 60),
                 Duration::from_secs(5 * 60),
             ),
-            pairing_guard: crate::service::devices::PairingGuard::default(),
+            pairing_guard: crate::service::devices::PairingGuard::new(pairing_link_key(
+                &self.config.data_dir.join("tls"),
+            )),
             imports: crate::service::import::ImportStash::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
@@ -314,6 +521,7 @@ impl Application {
             graceful.clone(),
             stop_rx.clone(),
             state.clone(),
+            limits.clone(),
         ));
         let plain = tokio::spawn(accept_loop(
             self.http,
@@ -322,6 +530,7 @@ impl Application {
             graceful.clone(),
             stop_rx.clone(),
             state.clone(),
+            limits.clone(),
         ));
         let renew = tokio::spawn(tls::renewal_loop(
             self.ca.clone(),
@@ -410,6 +619,21 @@ fn write_serving(path: &std::path::Path, s: &Serving) {
     }
 }
 
+/// The protocol settings both ports share: header-read timeout on HTTP/1.1, a cap on
+/// concurrent HTTP/2 streams.
+fn conn_builder() -> ConnBuilder<TokioExecutor> {
+    let mut builder = ConnBuilder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS);
+    builder
+}
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -417,7 +641,9 @@ async fn accept_loop(
     graceful: Arc<GracefulShutdown>,
     mut stop: watch::Receiver<bool>,
     state: AppState,
+    limits: Arc<ConnLimits>,
 ) {
+    let builder = Arc::new(conn_builder());
     loop {
         let (tcp, peer) = tokio::select! {
             _ = async { stop.wait_for(|s| *s).await.map(|_| ()) } => break,
@@ -431,45 +657,70 @@ async fn accept_loop(
                 }
             },
         };
+        // Over a cap: close at once, so the descriptor is free again.
+        let Some(slot) = limits.admit(peer.ip()) else {
+            tracing::debug!(%peer, "connection refused: too many open connections");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
         let state = state.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
+            let _slot = slot;
+            let activity = Arc::new(Activity::new());
+            let tcp = Tracked {
+                inner: tcp,
+                activity: activity.clone(),
+            };
+            let served = activity.clone();
             let svc = TowerToHyperService::new(router.map_request(
                 move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    served
+                        .served
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                     req.extensions_mut().insert(ConnectInfo(peer));
                     req
                 },
             ));
-            let builder = ConnBuilder::new(TokioExecutor::new());
-            let result = match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => {
-                            let conn =
-                                builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                            watcher.watch(conn.into_owned()).await
-                        }
-                        Ok(Err(e)) => {
-                            state.metrics.tls_handshake_failed();
-                            tracing::debug!(%peer, "TLS handshake failed: {e}");
-                            return;
-                        }
-                        Err(_) => {
-                            state.metrics.tls_handshake_failed();
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            return;
+            let serve = async {
+                match tls {
+                    Some(acceptor) => {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                            Ok(Ok(stream)) => {
+                                let conn = builder
+                                    .serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                                Some(watcher.watch(conn.into_owned()).await)
+                            }
+                            Ok(Err(e)) => {
+                                state.metrics.tls_handshake_failed();
+                                tracing::debug!(%peer, "TLS handshake failed: {e}");
+                                None
+                            }
+                            Err(_) => {
+                                state.metrics.tls_handshake_failed();
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                None
+                            }
                         }
                     }
-                }
-                None => {
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
-                    watcher.watch(conn.into_owned()).await
+                    None => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
+                        Some(watcher.watch(conn.into_owned()).await)
+                    }
                 }
             };
-            if let Err(e) = result {
+            let result = tokio::select! {
+                r = serve => r,
+                () = activity.expired() => {
+                    tracing::debug!(%peer, "connection closed: idle or no request in time");
+                    None
+                }
+            };
+            if let Some(Err(e)) = result {
                 tracing::debug!(%peer, "connection ended with an error: {e}");
             }
         });

@@ -170,8 +170,11 @@ describe('delegate tablet', () => {
   async function pairTablet(page, person, pin) {
     const { code, url } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
     assert.match(code, /^\d{6}$/);
-    assert.equal(new URL(url).searchParams.get('code'), code);
-    await page.goto(`${box.origin}/pair?code=${code}`);
+    // The link carries the long form: the typed code and 16 digits only the box can make.
+    const linked = new URL(url).searchParams.get('code');
+    assert.match(linked, /^\d{22}$/);
+    assert.equal(linked.slice(0, 6), code);
+    await page.goto(`${box.origin}/pair?code=${linked}`);
     await page.getByTestId('pin').fill(pin);
     await page.getByTestId('pair-submit').click();
     return code;
@@ -180,13 +183,18 @@ describe('delegate tablet', () => {
   test('pairs with the QR code and a PIN, keeps a non-extractable key, stays paired, checks in', { timeout: 120_000 }, () =>
     withBoxLog(box, async () => {
       const context = await newTablet(chrome.browser);
+      // The secretary's desk is open while the tablet pairs: the pairing shows there at once.
+      const deskContext = await staffContext(chrome.browser, box, SECRETARY);
       try {
+        const deskPage = await deskContext.newPage();
+        await deskPage.goto(`${box.origin}/desk`);
+        await deskPage.getByTestId('desk-tiles').waitFor();
         const page = await context.newPage();
         const problems = [];
         page.on('pageerror', (e) => problems.push(String(e)));
 
-        const { code } = await desk.call('POST', `/api/people/${people.binh.id}/pairing-code`);
-        await page.goto(`${box.origin}/pair?code=${code}`);
+        const { code, url } = await desk.call('POST', `/api/people/${people.binh.id}/pairing-code`);
+        await page.goto(`${box.origin}/pair?code=${new URL(url).searchParams.get('code')}`);
         // The QR link fills the code: straight to the PIN.
         await waitForText(page.getByTestId('code-shown'), `Mã ghép nối: ${code}`);
         const pin = page.getByTestId('pin');
@@ -201,6 +209,8 @@ describe('delegate tablet', () => {
         // A first pairing sets the PIN: the person's name, then the PIN once more.
         await waitForText(page.getByTestId('paired-name'), 'Trần Thị Bình');
         await screenshots(page, 'delegate-2-confirm-pin');
+        await waitForText(deskPage.getByTestId('pairing-notice'), /vừa được ghép nối cho Trần Thị Bình lúc/);
+        await deskPage.getByTestId('pairing-notice').getByRole('link', { name: 'Mở hồ sơ Trần Thị Bình' }).waitFor();
         await page.getByTestId('confirm-pin').fill('2580');
         await page.getByTestId('confirm-submit').click();
         await page.waitForURL(`${box.origin}/meetings`);
@@ -286,6 +296,7 @@ describe('delegate tablet', () => {
         assert.deepEqual(problems, []);
       } finally {
         await context.close();
+        await deskContext.close();
       }
     }));
 

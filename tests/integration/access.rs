@@ -139,6 +139,12 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
         ),
         (
             Method::GET,
+            "/api/devices/events",
+            None,
+            [401, 401, 401, 200, 200, 403, 403, 403, 401],
+        ),
+        (
+            Method::GET,
             "/api/bodies",
             None,
             [401, 401, 401, 200, 200, 200, 403, 403, 401],

@@ -102,7 +102,12 @@ impl TestBox {
 
     /// Starts `serve` on an existing directory.
     pub async fn attach(dir: PathBuf, extra: &[&str]) -> TestBox {
-        let mut child = spawn_serve(&dir, extra);
+        let child = spawn_serve(&dir, extra);
+        TestBox::from_child(dir, child).await
+    }
+
+    /// Waits for a `serve` started by hand (with its own limits, say) and attaches to it.
+    pub async fn from_child(dir: PathBuf, mut child: Child) -> TestBox {
         let serving = wait_serving(&dir, &mut child).await;
         let client = client_for(&dir, &serving.local_name, serving.https_port);
         TestBox {

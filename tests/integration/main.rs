@@ -9,6 +9,7 @@ mod downloads;
 mod durability;
 mod feed_matrix;
 mod helpers;
+mod hostile;
 mod import_lists;
 mod integrity;
 mod lifecycle;

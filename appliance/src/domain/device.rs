@@ -6,7 +6,7 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
-    #[error("the pairing code must be 6 digits")]
+    #[error("the pairing code must be 6 digits (or the link's longer form)")]
     BadCode,
     #[error("the PIN must be 4 to 8 digits")]
     BadPin,
@@ -18,19 +18,33 @@ pub enum DeviceError {
     BadSignature,
 }
 
-/// The 6-digit code a delegate types (or scans) on a new tablet. Short-lived and single-use;
-/// the box keeps only its hash.
+/// The code a delegate types (6 digits) or scans. Short-lived and single-use; the box keeps
+/// only the hash of the short form.
+///
+/// The QR link carries a longer form: the same 6 digits followed by [`PairingCode::TAIL`] more
+/// that only the box can compute (a keyed hash of the short code). Typed codes are few enough
+/// to guess, so wrong ones are limited box-wide; the long form cannot be guessed, so the QR
+/// path keeps working while that box-wide limit holds typed codes back.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PairingCode(String);
+pub struct PairingCode {
+    /// As received, without spaces or dashes: what the tablet signs.
+    full: String,
+}
 
 impl PairingCode {
     pub const DIGITS: usize = 6;
+    /// Extra digits of the QR form (about 53 bits).
+    pub const TAIL: usize = 16;
 
     pub fn parse(raw: &str) -> Result<Self, DeviceError> {
-        // People type codes with spaces ("123 456"); accept them.
-        let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-        if s.len() == Self::DIGITS && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(s))
+        // People type codes with spaces ("123 456"); accept them, and dashes.
+        let s: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let len_ok = s.len() == Self::DIGITS || s.len() == Self::DIGITS + Self::TAIL;
+        if len_ok && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self { full: s })
         } else {
             Err(DeviceError::BadCode)
         }
@@ -39,12 +53,58 @@ impl PairingCode {
     pub fn random() -> Self {
         use rand::Rng;
         let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
-        Self(format!("{n:06}"))
+        Self {
+            full: format!("{n:06}"),
+        }
     }
 
+    /// The code as sent, for the signature the tablet made over it.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.full
     }
+
+    /// The 6 digits a person types.
+    pub fn short(&self) -> &str {
+        self.full.get(..Self::DIGITS).unwrap_or(&self.full)
+    }
+
+    /// The QR form's extra digits, if this is the QR form.
+    pub fn tail(&self) -> Option<&str> {
+        self.full.get(Self::DIGITS..).filter(|t| !t.is_empty())
+    }
+
+    /// The QR form of this code, with `key` (the box's own secret).
+    pub fn link_form(&self, key: &[u8]) -> String {
+        format!("{}{}", self.short(), link_tail(key, self.short()))
+    }
+
+    /// True for the QR form whose tail was made with `key`. Constant-time over the tail.
+    pub fn tail_matches(&self, key: &[u8]) -> bool {
+        let Some(tail) = self.tail() else {
+            return false;
+        };
+        let want = link_tail(key, self.short());
+        want.len() == tail.len()
+            && want
+                .bytes()
+                .zip(tail.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+fn link_tail(key: &[u8], short: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"phonghop-pair-link:");
+    h.update(key);
+    h.update(b":");
+    h.update(short.as_bytes());
+    let d = h.finalize();
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&d[..8]);
+    let n = u64::from_be_bytes(n) % 10u64.pow(PairingCode::TAIL as u32);
+    format!("{n:0width$}", width = PairingCode::TAIL)
 }
 
 impl fmt::Debug for PairingCode {
@@ -72,6 +132,16 @@ impl Pin {
         };
         if same || step(1) || step(-1) {
             return Err(DeviceError::WeakPin);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// A PIN as entered to be compared with a stored one: only the shape is checked (4 to 8
+    /// digits), not the strength rules, which apply when a PIN is chosen.
+    pub fn entered(raw: &str) -> Result<Self, DeviceError> {
+        let s = raw.trim();
+        if !(4..=8).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DeviceError::BadPin);
         }
         Ok(Self(s.to_owned()))
     }
@@ -167,6 +237,14 @@ mod tests {
         assert!(PairingCode::parse("12345").is_err());
         assert!(PairingCode::parse("12345a").is_err());
         assert_eq!(PairingCode::random().expose().len(), 6);
+        let c = PairingCode::parse("123456").unwrap();
+        let long = PairingCode::parse(&c.link_form(b"key")).unwrap();
+        assert_eq!(long.expose().len(), 22);
+        assert_eq!(long.short(), "123456");
+        assert!(long.tail_matches(b"key"));
+        assert!(!long.tail_matches(b"other key"));
+        assert!(!c.tail_matches(b"key"));
+        assert!(PairingCode::parse("1234567").is_err());
         assert!(Pin::parse("2580").is_ok());
         assert_eq!(Pin::parse("1111").unwrap_err(), DeviceError::WeakPin);
         assert_eq!(Pin::parse("1234").unwrap_err(), DeviceError::WeakPin);

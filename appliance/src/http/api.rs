@@ -1,13 +1,15 @@
 //! The JSON API for the room and for staff sessions.
 
 use super::error::ApiJson;
-use super::{blocking, client_addr, cookie_value, ApiError, AppState, MaybeStaff, Staff};
+use super::{
+    blocking, client_addr, cookie_value, own_cookie, ApiError, AppState, MaybeStaff, Staff,
+};
 use crate::auth::{SESSION_COOKIE, SESSION_HOURS};
 use crate::domain::EventEnvelope;
 use crate::service::{room, staff};
 use crate::store::Account;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -154,16 +156,10 @@ async fn post_session(
         )?)
     })
     .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-        SESSION_HOURS * 3600
-    );
+    let cookie = own_cookie(SESSION_COOKIE, token, time::Duration::hours(SESSION_HOURS))?;
     let mut resp =
         Json(json!({"signed_in": true, "account": account_json(&account)})).into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }
 
@@ -171,16 +167,14 @@ async fn delete_session(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = cookie_value(&headers, SESSION_COOKIE).map(str::to_owned) {
+    if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
         let store = st.store.clone();
         blocking(move || Ok(staff::sign_out(&store, &token)?)).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(
-            "phonghop_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
-        ),
+        own_cookie(SESSION_COOKIE, String::new(), time::Duration::ZERO)?,
     );
     Ok(resp)
 }

@@ -30,6 +30,12 @@ pub enum ApiError {
     BlobDamaged,
     Refused(Refusal),
     Internal(String),
+    /// Too many password checks at once.
+    Busy,
+    /// A JSON body over the limit.
+    TooLarge(usize),
+    /// An HTTPS request for a host name that is not the box's.
+    UnknownHost,
 }
 
 impl From<ServiceError> for ApiError {
@@ -45,6 +51,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound => ApiError::NotFound,
             ServiceError::Store(s) => s.into(),
             ServiceError::Internal(m) => ApiError::Internal(m),
+            ServiceError::Busy => ApiError::Busy,
         }
     }
 }
@@ -424,6 +431,24 @@ impl IntoResponse for ApiError {
                 "Thiết bị đang tắt hoặc khởi động lại.".into(),
                 "The box is shutting down or restarting.".into(),
             ),
+            ApiError::Busy => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "auth.busy",
+                "Thiết bị đang bận kiểm tra mật khẩu. Vui lòng thử lại sau ít giây.".into(),
+                "The box is busy checking passwords. Try again in a few seconds.".into(),
+            ),
+            ApiError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "input.too_large",
+                format!("Dữ liệu gửi lên quá lớn (tối đa {} KB).", limit / 1024),
+                format!("The request body is too large (at most {} KB).", limit / 1024),
+            ),
+            ApiError::UnknownHost => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "request.unknown_host",
+                "Địa chỉ này không phải của thiết bị phòng họp. Hãy mở bằng địa chỉ in trên thiết bị hoặc quét mã QR.".into(),
+                "This address is not one of the box's names. Open the address printed on the box or scan its QR code.".into(),
+            ),
             ApiError::BlobDamaged => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "document.damaged",
@@ -452,6 +477,10 @@ impl IntoResponse for ApiError {
             ApiError::LockedOut(w) | ApiError::Refused(Refusal::PairLockedOut(w)) => Some(w),
             _ => None,
         };
+        let wait = match &self {
+            ApiError::Busy => Some(&std::time::Duration::from_secs(1)),
+            _ => wait,
+        };
         if let Some(wait) = wait {
             if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -460,6 +489,9 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// The largest JSON body accepted (axum's default body limit).
+pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 /// JSON bodies whose rejection is an [`ApiError`] with a code, not axum's plain text.
 pub struct ApiJson<T>(pub T);
@@ -474,6 +506,9 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(JSON_LIMIT))
+            }
             Err(rejection) => Err(ApiError::BadJson(rejection.body_text())),
         }
     }

@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod assets;
+pub mod conn;
 pub mod error;
 mod live;
 mod meetings;
@@ -38,6 +39,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub store: Store,
+    /// Open connections, against the caps.
+    pub conn_limits: Arc<conn::ConnLimits>,
     pub metrics: Metrics,
     pub ca: Arc<CertAuthority>,
     pub site: Site,
@@ -63,8 +66,11 @@ pub struct Site {
     /// The box's mDNS name, e.g. `phonghop-3f9a1c.local`.
     pub local_name: String,
     /// Every DNS name the certificate covers; a `Host` outside these (and IP literals) is not
-    /// trusted for building redirect URLs.
+    /// trusted for building redirect URLs, and is refused on HTTPS.
     pub dns_names: Vec<String>,
+    /// The box's own addresses (loopback left out), for links a tablet can open without
+    /// resolving any name.
+    pub ips: Vec<std::net::IpAddr>,
 }
 
 impl Site {
@@ -87,15 +93,34 @@ impl Site {
         }
     }
 
-    fn is_own_host(&self, host: &str) -> bool {
+    /// The same base URL by the box's first LAN address, for tablets that cannot resolve
+    /// `.local` names. `None` when the box has no such address.
+    pub fn https_ip_url(&self) -> Option<String> {
+        let ip = self
+            .ips
+            .iter()
+            .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+            .or_else(|| self.ips.iter().find(|ip| !ip.is_loopback()))?;
+        Some(self.https_url(Some(&ip.to_string())))
+    }
+
+    pub fn is_own_host(&self, host: &str) -> bool {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         bare.parse::<std::net::IpAddr>().is_ok()
             || self.dns_names.iter().any(|n| n.eq_ignore_ascii_case(bare))
     }
 }
 
+/// The host the client addressed: HTTP/2's `:authority` (which hyper puts in the URI), else
+/// the `Host` header.
+pub fn request_host<'a>(uri: &'a axum::http::Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    uri.authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+}
+
 /// `host:port` → `host`, keeping IPv6 literals in brackets whole.
-fn strip_port(h: &str) -> &str {
+pub fn strip_port(h: &str) -> &str {
     if h.starts_with('[') {
         return h.find(']').map(|i| &h[..=i]).unwrap_or(h);
     }
@@ -136,6 +161,8 @@ pub fn https_router(state: AppState) -> Router {
         .route("/ca.crt", get(onboarding::ca_der))
         .fallback(assets::serve)
         .layer(middleware::from_fn(check_origin))
+        .layer(middleware::from_fn(no_store))
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -169,6 +196,39 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     resp
 }
 
+/// Refuses HTTPS requests addressed to a name that is not the box's (DNS rebinding: a page
+/// elsewhere that points its own name at the box). IP literals are the box's by definition
+/// of having reached it; a request without any host is let through.
+async fn check_host(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(host) = request_host(req.uri(), req.headers()) {
+        let bare = strip_port(host);
+        if !st.site.is_own_host(bare) {
+            tracing::warn!(host = %bare, "refused a request for another host name");
+            return axum::response::IntoResponse::into_response(ApiError::UnknownHost);
+        }
+    }
+    next.run(req).await
+}
+
+/// API answers are about one person's session and change all the time: no cache may keep
+/// them (a shared tablet, a proxy). Files and the web app set their own caching.
+async fn no_store(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut resp = next.run(req).await;
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if api && json && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    resp
+}
+
 /// Refuses state-changing requests that do not come from a page of this same box: the
 /// `Origin` must be present and name the host the request was sent to. SameSite=Strict
 /// cookies already stop most cross-site requests; this closes the rest.
@@ -199,23 +259,49 @@ fn origin_matches(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     }
 }
 
-/// The client's address as the accept loop saw it.
+/// The client's address as the accept loop saw it, as a key for limits: an IPv6 client
+/// counts by its /64, since one device may use many addresses in it.
 pub fn client_addr(parts_or_ext: &axum::http::Extensions) -> String {
     parts_or_ext
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_canonical().to_string())
+        .map(|c| client_key(c.0.ip()))
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// An address as the limits count it: IPv4 as is, IPv6 by its /64.
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// A cookie's value, read with axum-extra's cookie parser.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    axum_extra::extract::cookie::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_owned())
+}
+
+/// A `Set-Cookie` value for one of the box's own cookies: HttpOnly, Secure, SameSite=Strict,
+/// the whole site, for `max_age` (zero removes it).
+pub fn own_cookie(
+    name: &'static str,
+    value: String,
+    max_age: time::Duration,
+) -> Result<axum::http::HeaderValue, ApiError> {
+    use axum_extra::extract::cookie::{Cookie, SameSite};
+    let c = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(max_age)
+        .build();
+    axum::http::HeaderValue::from_str(&c.to_string()).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// A signed-in staff member. Extracting it fails with 401 when there is no valid session.
@@ -248,12 +334,12 @@ impl FromRequestParts<AppState> for Caller {
 /// for every event, so a sign-out or a revocation reaches a feed that is already open.
 pub fn resolve_caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiError> {
     if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
-        if let Some(a) = staff::session_account(store, token)? {
+        if let Some(a) = staff::session_account(store, &token)? {
             return Ok(Caller::Staff(a));
         }
     }
     if let Some(token) = cookie_value(headers, DEVICE_COOKIE) {
-        return match devices::device_session(store, token) {
+        return match devices::device_session(store, &token) {
             Ok(Some((device, person))) => Ok(Caller::Device { device, person }),
             Ok(None) => Ok(Caller::Anonymous),
             Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
@@ -311,6 +397,7 @@ mod tests {
             http_port: 8080,
             local_name: "phonghop-abc123.local".into(),
             dns_names: vec!["phonghop-abc123.local".into(), "localhost".into()],
+            ips: vec!["192.168.1.5".parse().unwrap()],
         }
     }
 
@@ -331,6 +418,34 @@ mod tests {
             "https://phonghop-abc123.local:8443"
         );
         assert_eq!(s.https_url(None), "https://phonghop-abc123.local:8443");
+        assert_eq!(
+            s.https_ip_url().as_deref(),
+            Some("https://192.168.1.5:8443")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let a = client_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = client_key("2001:db8:1:2:bbbb::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(client_key("::ffff:10.0.0.7".parse().unwrap()), "10.0.0.7");
+    }
+
+    #[test]
+    fn own_cookies_carry_every_guard() {
+        let v = own_cookie("phonghop_session", "tok".into(), time::Duration::hours(12)).unwrap();
+        let v = v.to_str().unwrap();
+        for part in [
+            "phonghop_session=tok",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=43200",
+        ] {
+            assert!(v.contains(part), "{v}");
+        }
     }
 
     #[test]
@@ -354,7 +469,7 @@ mod tests {
             header::COOKIE,
             "a=1; phonghop_session=tok; b=2".parse().unwrap(),
         );
-        assert_eq!(cookie_value(&h, "phonghop_session"), Some("tok"));
+        assert_eq!(cookie_value(&h, "phonghop_session").as_deref(), Some("tok"));
         assert_eq!(cookie_value(&h, "c"), None);
     }
 }

@@ -7,7 +7,7 @@ use crate::service::devices::{self, PairRequest, DEVICE_COOKIE, DEVICE_DAYS};
 use crate::service::import::{self as people_import, RowProblem};
 use crate::service::{bodies, people, Caller, Refusal};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/people/{id}/devices", get(person_devices))
         .route("/api/people/{id}/pin", delete(reset_pin))
         .route("/api/devices/pair", post(pair))
+        .route("/api/devices/events", get(device_events))
         .route("/api/devices/{id}", delete(revoke))
         .route("/api/bodies", get(list_bodies).post(create_body))
         .route("/api/bodies/{id}", put(set_rules))
@@ -110,9 +111,15 @@ async fn add_person(
     Ok((StatusCode::CREATED, Json(person_json(&p))))
 }
 
+/// A new pairing code. The link is built from the address the secretary's own browser used
+/// (HTTP/2 carries it in `:authority`, not `Host`), so the tablet beside them can open it too;
+/// `ip_url` is the same link by the box's IP address, for tablets that cannot resolve
+/// `.local` names. Both links carry the long form of the code
+/// (see [`crate::domain::device::PairingCode`]).
 async fn pairing_code(
     State(st): State<AppState>,
     caller: Caller,
+    uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     Path(pid): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -121,11 +128,21 @@ async fn pairing_code(
     let lifetime = st.pairing_code_lifetime;
     let (code, expires_at) =
         blocking(move || Ok(devices::issue_code(&store, &caller, &pid, lifetime)?)).await?;
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let url = format!("{}/pair?code={}", st.site.https_url(host), code.expose());
+    let link = st.pairing_guard.link_form(&code);
+    let host = super::request_host(&uri, &headers);
+    let url = format!("{}/pair?code={link}", st.site.https_url(host));
+    let ip_url = st
+        .site
+        .https_ip_url()
+        .map(|base| format!("{base}/pair?code={link}"));
     Ok((
         StatusCode::CREATED,
-        Json(json!({"code": code.expose(), "expires_at": time(expires_at), "url": url})),
+        Json(json!({
+            "code": code.expose(),
+            "expires_at": time(expires_at),
+            "url": url,
+            "ip_url": ip_url,
+        })),
     ))
 }
 
@@ -153,6 +170,56 @@ async fn reset_pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Who may follow pairings: staff who hand out codes or revoke tablets.
+fn may_watch_devices(caller: &Caller) -> bool {
+    use crate::domain::Role;
+    caller.staff_may(Role::may_pair_devices) || caller.staff_may(Role::may_revoke_devices)
+}
+
+/// The rules of the devices feed: pairings and revocations, for as long as the caller's
+/// session still allows it (a sign-out ends the feed).
+struct DeviceFeed {
+    store: crate::store::Store,
+    headers: axum::http::HeaderMap,
+}
+
+impl super::live::FeedRules for DeviceFeed {
+    fn decide(&self, e: &crate::domain::EventEnvelope) -> super::live::Decision {
+        use crate::domain::EventBody;
+        match e.body {
+            EventBody::DevicePaired { .. } | EventBody::DeviceRevoked { .. } => {
+                super::live::Decision::Send(super::live::sse_event(e))
+            }
+            _ => super::live::Decision::Skip,
+        }
+    }
+
+    fn still_allowed(&self) -> bool {
+        super::resolve_caller(&self.store, &self.headers).is_ok_and(|c| may_watch_devices(&c))
+    }
+}
+
+/// `GET /api/devices/events`: tablets paired and revoked, live, for the staff who hand out
+/// codes or revoke tablets. The desk shows each pairing at once, so a pairing nobody at the
+/// desk expected (a guessed code) is seen while the meeting is still on.
+async fn device_events(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<super::live::Since>,
+) -> Result<Response, ApiError> {
+    if !may_watch_devices(&caller) {
+        caller.require(crate::domain::Role::may_pair_devices)?;
+    }
+    let live_rx = st.store.subscribe();
+    let after = super::live::start_point(&st, &headers, &q)?;
+    let rules = DeviceFeed {
+        store: st.store.clone(),
+        headers,
+    };
+    Ok(super::live::stream_from(st, live_rx, after, rules).into_response())
+}
+
 async fn pair(
     State(st): State<AppState>,
     ext: axum::http::Extensions,
@@ -169,11 +236,11 @@ async fn pair(
         )?)
     })
     .await?;
-    let cookie = format!(
-        "{DEVICE_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-        paired.token,
-        DEVICE_DAYS * 86_400
-    );
+    let cookie = super::own_cookie(
+        DEVICE_COOKIE,
+        paired.token.clone(),
+        time::Duration::days(DEVICE_DAYS),
+    )?;
     let mut resp = (
         StatusCode::CREATED,
         Json(json!({
@@ -183,10 +250,7 @@ async fn pair(
         })),
     )
         .into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }
 

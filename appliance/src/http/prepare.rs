@@ -146,6 +146,65 @@ fn file_name(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// An answer that holds on to the rest of the request body until the answer has been sent.
+/// Over HTTP/2, dropping a request body before answering resets the stream (the client sees
+/// an error, not the 413); dropped after the answer, the reset says "no error" and the
+/// client reads the answer.
+struct HoldUntilSent<H> {
+    inner: Body,
+    _held: H,
+}
+
+impl<H: Unpin> http_body::Body for HoldUntilSent<H> {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn refuse_holding<H: Unpin + Send + 'static>(e: ApiError, held: H) -> Response {
+    let (parts, inner) = e.into_response().into_parts();
+    Response::from_parts(parts, Body::new(HoldUntilSent { inner, _held: held }))
+}
+
+/// A declared `Content-Length` over the limit is refused before any of the body is read.
+fn check_declared(headers: &HeaderMap, limit: u64, body: Body) -> Result<Body, Box<Response>> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit => {
+            tracing::info!(declared = n, limit, "upload refused by its declared length");
+            Err(Box::new(refuse_holding(
+                ApiError::Refused(Refusal::DocumentTooLarge(limit)),
+                body,
+            )))
+        }
+        _ => Ok(body),
+    }
+}
+
+/// How an upload ended short of an error.
+enum Stored {
+    Done(Document),
+    /// Refused with an answer that must be sent as it is.
+    Refused(Response),
+}
+
 /// Streams the body into the blob store, checking its first bytes against the declared type,
 /// then records it. A refused or interrupted upload leaves nothing behind.
 async fn store_upload(
@@ -153,23 +212,24 @@ async fn store_upload(
     caller: Caller,
     plan: UploadPlan,
     body: Body,
-) -> Result<Document, ApiError> {
+) -> Result<Stored, ApiError> {
     let limit = st.max_upload;
     let file_type = plan.file_type;
+    let mut data = body.into_data_stream();
     let stored = st
         .store
         .blobs()
-        .put_checked(
-            body.into_data_stream(),
-            limit,
-            FileType::PREFIX,
-            move |prefix| file_type.check(prefix).map_err(|e| e.to_string()),
-        )
+        .put_checked(&mut data, limit, FileType::PREFIX, move |prefix| {
+            file_type.check(prefix).map_err(|e| e.to_string())
+        })
         .await;
     let blob = match stored {
         Ok(b) => b,
         Err(BlobError::TooLarge { limit }) => {
-            return Err(ApiError::Refused(Refusal::DocumentTooLarge(limit)))
+            return Ok(Stored::Refused(refuse_holding(
+                ApiError::Refused(Refusal::DocumentTooLarge(limit)),
+                data,
+            )))
         }
         Err(BlobError::Empty) => return Err(ApiError::Refused(Refusal::DocumentEmpty)),
         Err(BlobError::Rejected(_)) => {
@@ -177,7 +237,10 @@ async fn store_upload(
                 .check(&[])
                 .err()
                 .unwrap_or(crate::domain::document::UploadError::BadName);
-            return Err(ApiError::Refused(Refusal::Upload(e)));
+            return Ok(Stored::Refused(refuse_holding(
+                ApiError::Refused(Refusal::Upload(e)),
+                data,
+            )));
         }
         Err(BlobError::Interrupted(why)) => {
             tracing::info!(%why, "upload interrupted; nothing kept");
@@ -204,7 +267,14 @@ async fn store_upload(
         })
         .await;
     }
-    committed
+    committed.map(Stored::Done)
+}
+
+fn created(stored: Stored) -> Response {
+    match stored {
+        Stored::Done(d) => (StatusCode::CREATED, Json(document_json(&d))).into_response(),
+        Stored::Refused(r) => r,
+    }
 }
 
 async fn upload_document(
@@ -214,10 +284,14 @@ async fn upload_document(
     Path((mid, iid)): Path<(String, String)>,
     Query(q): Query<UploadQuery>,
     body: Body,
-) -> Result<(StatusCode, Json<super::views::DocumentView>), ApiError> {
+) -> Result<Response, ApiError> {
     let (mid, iid) = (id(&mid)?, id(&iid)?);
     // Who is asking comes before anything about the request.
     caller.require(crate::domain::Role::may_manage_meetings)?;
+    let body = match check_declared(&headers, st.max_upload, body) {
+        Ok(b) => b,
+        Err(refused) => return Ok(*refused),
+    };
     let name = file_name(&headers);
     let restricted_to = match q.restricted_to.as_deref().filter(|r| !r.trim().is_empty()) {
         None => None,
@@ -242,8 +316,7 @@ async fn upload_document(
         Ok(prepare::plan_document(&store, &c2, &mid, &iid, new)?)
     })
     .await?;
-    let d = store_upload(st, caller, plan, body).await?;
-    Ok((StatusCode::CREATED, Json(document_json(&d))))
+    Ok(created(store_upload(st, caller, plan, body).await?))
 }
 
 async fn upload_version(
@@ -252,13 +325,16 @@ async fn upload_version(
     headers: HeaderMap,
     Path(did): Path<String>,
     body: Body,
-) -> Result<(StatusCode, Json<super::views::DocumentView>), ApiError> {
+) -> Result<Response, ApiError> {
     let did = id(&did)?;
     let name = file_name(&headers);
     let (store, c2) = (st.store.clone(), caller.clone());
     let plan = blocking(move || Ok(prepare::plan_version(&store, &c2, &did, &name)?)).await?;
-    let d = store_upload(st, caller, plan, body).await?;
-    Ok((StatusCode::CREATED, Json(document_json(&d))))
+    let body = match check_declared(&headers, st.max_upload, body) {
+        Ok(b) => b,
+        Err(refused) => return Ok(*refused),
+    };
+    Ok(created(store_upload(st, caller, plan, body).await?))
 }
 
 async fn update_document(

@@ -91,11 +91,16 @@ pub async fn metrics(
         return Err(ApiError::Forbidden);
     }
     let store = st.store.clone();
+    let limits = st.conn_limits.clone();
     let figures = blocking(move || {
         Ok(StoreFigures {
             db_bytes: store.db_size(),
             blob_bytes: store.blobs().total_bytes(),
             head_seq: store.head_seq()?,
+            connections_open: limits.open() as u64,
+            connections_refused: limits.refused(),
+            password_checks: crate::auth::password_checks(),
+            password_busy: crate::auth::password_busy(),
         })
     })
     .await?;

@@ -3,7 +3,7 @@
 //! the tablet proves it holds its own key.
 
 use super::{Caller, Refusal, ServiceError};
-use crate::auth::{self, Limiter};
+use crate::auth::{self, Budget, Limiter};
 use crate::domain::device::{pairing_message, DeviceKey, PairingCode, Pin};
 use crate::domain::records::{Device, Id, Person};
 use crate::domain::{EventBody, Password, Role};
@@ -18,19 +18,43 @@ pub const DEVICE_DAYS: i64 = 180;
 /// The cookie that identifies a paired device.
 pub const DEVICE_COOKIE: &str = "phonghop_device";
 
-/// Brute-force guards: wrong PINs per person, and failures per client address.
+/// Brute-force guards: wrong PINs per person, failures per client address, and wrong typed
+/// codes for the whole box (a guesser may rotate addresses; IPv6 gives a tablet many).
 pub struct PairingGuard {
     per_person: Limiter,
     per_client: Limiter,
+    typed_codes: Budget,
+    /// The box's secret for the QR form of codes.
+    link_key: Vec<u8>,
 }
 
-impl Default for PairingGuard {
-    fn default() -> Self {
+/// Wrong typed codes the whole box accepts: a burst of this many, then this many a minute.
+/// See docs/security.md for what that means for a live code.
+pub const TYPED_CODE_BURST: u32 = 10;
+pub const TYPED_CODES_PER_MINUTE: u32 = 10;
+
+impl PairingGuard {
+    pub fn new(link_key: Vec<u8>) -> Self {
         let window = Duration::from_secs(15 * 60);
         Self {
             per_person: Limiter::new(5, window, window),
             per_client: Limiter::new(10, window, window),
+            typed_codes: Budget::new(TYPED_CODE_BURST, TYPED_CODES_PER_MINUTE),
+            link_key,
         }
+    }
+
+    /// The QR link's form of `code`.
+    pub fn link_form(&self, code: &PairingCode) -> String {
+        code.link_form(&self.link_key)
+    }
+}
+
+impl Default for PairingGuard {
+    fn default() -> Self {
+        let mut key = vec![0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+        Self::new(key)
     }
 }
 
@@ -38,7 +62,7 @@ fn code_hash(store: &Store, code: &PairingCode) -> String {
     hex::encode(Sha256::digest(format!(
         "{}:{}",
         store.node_id(),
-        code.expose()
+        code.short()
     )))
 }
 
@@ -110,6 +134,10 @@ fn pin_secret(pin: &Pin) -> Result<Password, ServiceError> {
 }
 
 /// The tablet pairs itself with a code, the person's PIN and its new key.
+///
+/// Every limit takes its place before the check it guards: the client's attempt before the
+/// code is looked up, the box-wide budget before a typed code is looked up, the person's
+/// attempt before argon2 runs. A burst of parallel guesses gets no further than one at a time.
 pub fn pair(
     store: &Store,
     guard: &PairingGuard,
@@ -117,39 +145,52 @@ pub fn pair(
     req: &PairRequest,
 ) -> Result<Paired, ServiceError> {
     let client_key = format!("pair-ip:{client}");
-    if let Some(wait) = guard.per_client.locked(&client_key) {
+    let by_client = guard.per_client.attempt(&client_key).map_err(|wait| {
         tracing::warn!(%client, "pairing refused: client locked out");
-        return Err(Refusal::PairLockedOut(wait).into());
-    }
-    let client_failed = |r: Refusal| -> ServiceError {
-        if let Some(wait) = guard.per_client.fail(&client_key) {
+        ServiceError::from(Refusal::PairLockedOut(wait))
+    })?;
+    let client_failed = |by_client: auth::Attempt<'_>, r: Refusal| -> ServiceError {
+        if let Some(wait) = by_client.failed() {
             tracing::warn!(%client, "pairing: client locked out after repeated failures");
             return Refusal::PairLockedOut(wait).into();
         }
         tracing::info!(%client, refusal = ?r, "pairing failed");
         r.into()
     };
-    let code =
-        PairingCode::parse(&req.code).map_err(|_| client_failed(Refusal::PairCodeInvalid))?;
+    let code = match PairingCode::parse(&req.code) {
+        Ok(c) => c,
+        Err(_) => return Err(client_failed(by_client, Refusal::PairCodeInvalid)),
+    };
     let key = DeviceKey::parse(&req.public_key).map_err(Refusal::Device)?;
     key.verify(
         &pairing_message(store.node_id().as_str(), &code),
         &req.signature,
     )
     .map_err(Refusal::Device)?;
+    // The QR form carries its own proof; a typed code spends the box-wide budget until it
+    // turns out to be right.
+    let typed = code.tail().is_none();
+    if typed {
+        if let Err(wait) = guard.typed_codes.take() {
+            tracing::warn!(%client, "pairing refused: too many wrong codes on the whole box");
+            drop(by_client);
+            return Err(Refusal::PairLockedOut(wait).into());
+        }
+    } else if !code.tail_matches(&guard.link_key) {
+        return Err(client_failed(by_client, Refusal::PairCodeInvalid));
+    }
     let hash = code_hash(store, &code);
 
     // Look the code up without using it: a wrong PIN must not burn the code.
     let found = store.read(|t| records::pairing_code(t, &hash))?;
     let entry = match found {
         Some(e) if e.expires_at > OffsetDateTime::now_utc() => e,
-        _ => return Err(client_failed(Refusal::PairCodeInvalid)),
+        _ => return Err(client_failed(by_client, Refusal::PairCodeInvalid)),
     };
-    let person_key = format!("pin:{}", entry.person_id);
-    if let Some(wait) = guard.per_person.locked(&person_key) {
-        tracing::warn!(%client, person = %entry.person_id, "pairing refused: person locked out");
-        return Err(Refusal::PairLockedOut(wait).into());
+    if typed {
+        guard.typed_codes.refund();
     }
+    let person_key = format!("pin:{}", entry.person_id);
     let (person, pin_hash) = store.read(|t| {
         Ok((
             records::person(t, &entry.person_id)?,
@@ -158,24 +199,29 @@ pub fn pair(
     })?;
     let person = person.ok_or(ServiceError::NotFound)?;
     // Strength rules apply when a PIN is chosen; an existing PIN is simply right or wrong.
-    let new_pin_hash = match &pin_hash {
+    let (new_pin_hash, by_person) = match &pin_hash {
         Some(phc) => {
-            let entered = Password::parse(&format!("pin:{}", req.pin.trim()))
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            if !auth::verify_password(phc, &entered) {
-                let _ = guard.per_client.fail(&client_key);
-                if let Some(wait) = guard.per_person.fail(&person_key) {
+            let by_person = guard.per_person.attempt(&person_key).map_err(|wait| {
+                tracing::warn!(%client, person = %entry.person_id, "pairing refused: person locked out");
+                ServiceError::from(Refusal::PairLockedOut(wait))
+            })?;
+            let entered = Pin::entered(&req.pin).map_err(Refusal::Device)?;
+            let right = auth::verify_password(phc, &pin_secret(&entered)?)
+                .map_err(|_| ServiceError::Busy)?;
+            if !right {
+                let _ = by_client.failed();
+                if let Some(wait) = by_person.failed() {
                     tracing::warn!(%client, person = %person.id, "pairing: PIN locked after repeated wrong PINs");
                     return Err(Refusal::PairLockedOut(wait).into());
                 }
                 tracing::info!(%client, person = %person.id, "pairing: wrong PIN");
                 return Err(Refusal::PairPinWrong.into());
             }
-            None
+            (None, Some(by_person))
         }
         None => {
             let pin = Pin::parse(&req.pin).map_err(Refusal::Device)?;
-            Some(auth::hash_password(&pin_secret(&pin)?).map_err(ServiceError::Internal)?)
+            (Some(auth::hash_password(&pin_secret(&pin)?)?), None)
         }
     };
 
@@ -216,8 +262,12 @@ pub fn pair(
             Ok::<_, ServiceError>((events, ()))
         },
     )?;
-    guard.per_client.succeed(&client_key);
-    guard.per_person.succeed(&person_key);
+    by_client.succeeded();
+    if let Some(p) = by_person {
+        p.succeeded();
+    } else {
+        guard.per_person.succeed(&person_key);
+    }
     tracing::info!(%client, person = %person.id, device = %device.id, "tablet paired");
     Ok(Paired {
         token,

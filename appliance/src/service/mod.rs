@@ -156,6 +156,9 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too many password checks at once; try again in a moment.
+    #[error("busy: too many password checks at once")]
+    Busy,
 }
 
 impl From<Refusal> for ServiceError {
@@ -167,5 +170,14 @@ impl From<Refusal> for ServiceError {
 impl From<PersonError> for ServiceError {
     fn from(e: PersonError) -> Self {
         ServiceError::Refused(Refusal::PersonInvalid(e))
+    }
+}
+
+impl From<crate::auth::HashError> for ServiceError {
+    fn from(e: crate::auth::HashError) -> Self {
+        match e {
+            crate::auth::HashError::Busy(_) => ServiceError::Busy,
+            crate::auth::HashError::Params(m) => ServiceError::Internal(m),
+        }
     }
 }

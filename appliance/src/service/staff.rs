@@ -37,7 +37,7 @@ pub fn create_account(
         .into());
     }
     // Hash outside the transaction: argon2 is deliberately slow.
-    let phc = auth::hash_password(password).map_err(ServiceError::Internal)?;
+    let phc = auth::hash_password(password).map_err(ServiceError::from)?;
     store.write(actor, |tx| {
         if tx.account(&username)?.is_some() {
             return Err(ServiceError::from(Refusal::AccountTaken(
@@ -58,7 +58,8 @@ pub fn create_account(
 }
 
 /// Checks a user name and password; on success opens a session and returns its cookie token.
-/// Failures count against both the user name and the client's address.
+/// The attempt counts against both the user name and the client's address *before* argon2
+/// runs, so parallel guesses cannot slip past the lockout.
 pub fn sign_in(
     store: &Store,
     limiter: &Limiter,
@@ -68,16 +69,16 @@ pub fn sign_in(
 ) -> Result<(String, Account), ServiceError> {
     let user_key = format!("user:{}", username.trim().to_lowercase());
     let client_key = format!("ip:{client}");
-    for key in [&user_key, &client_key] {
-        if let Some(wait) = limiter.locked(key) {
-            tracing::warn!(%client, key, "sign-in refused: locked out");
-            return Err(ServiceError::LockedOut(wait));
-        }
-    }
-    let fail = || {
-        let locked = [&user_key, &client_key]
+    let refused = |wait| {
+        tracing::warn!(%client, username = %user_key, "sign-in refused: locked out");
+        ServiceError::LockedOut(wait)
+    };
+    let by_user = limiter.attempt(&user_key).map_err(refused)?;
+    let by_client = limiter.attempt(&client_key).map_err(refused)?;
+    let fail = |by_user: auth::Attempt<'_>, by_client: auth::Attempt<'_>| {
+        let locked = [by_user.failed(), by_client.failed()]
             .into_iter()
-            .filter_map(|k| limiter.fail(k))
+            .flatten()
             .max();
         tracing::warn!(%client, username = %user_key, "sign-in failed");
         match locked {
@@ -87,7 +88,7 @@ pub fn sign_in(
     };
     let (Ok(username), Ok(password)) = (Username::parse(username), Password::parse(password))
     else {
-        return Err(fail());
+        return Err(fail(by_user, by_client));
     };
     let (account, phc) = store.read(|txn| {
         Ok((
@@ -95,17 +96,19 @@ pub fn sign_in(
             accounts::credential(txn, &username)?,
         ))
     })?;
-    let ok = auth::verify_password(phc.as_deref().unwrap_or(auth::dummy_hash()), &password);
+    // Busy: the places taken above are given back (dropped), not counted as failures.
+    let ok = auth::verify_password(phc.as_deref().unwrap_or(auth::dummy_hash()), &password)
+        .map_err(|_| ServiceError::Busy)?;
     let Some(account) = account.filter(|_| ok && phc.is_some()) else {
-        return Err(fail());
+        return Err(fail(by_user, by_client));
     };
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if account.disabled {
         tracing::warn!(%client, username = %account.username, "sign-in refused: account disabled");
         return Err(Refusal::AccountDisabled.into());
     }
-    limiter.succeed(&user_key);
-    limiter.succeed(&client_key);
+    by_user.succeeded();
+    by_client.succeeded();
     let (token, hash) = auth::new_token();
     let now = OffsetDateTime::now_utc();
     let session = Session {
@@ -223,28 +226,30 @@ pub fn change_own_password(
     new: &str,
 ) -> Result<(), ServiceError> {
     let user_key = format!("user:{}", by.username);
-    if let Some(wait) = limiter.locked(&user_key) {
-        return Err(ServiceError::LockedOut(wait));
-    }
     let new = Password::parse(new)?;
+    // Counted before the check, like a sign-in, so parallel guesses get no further.
+    let attempt = limiter
+        .attempt(&user_key)
+        .map_err(ServiceError::LockedOut)?;
     let phc = store
         .read(|txn| accounts::credential(txn, &by.username))?
         .ok_or(ServiceError::Unauthenticated)?;
-    let current_ok = Password::parse(current)
-        .map(|c| auth::verify_password(&phc, &c))
-        .unwrap_or(false);
+    let current_ok = match Password::parse(current) {
+        Ok(c) => auth::verify_password(&phc, &c).map_err(|_| ServiceError::Busy)?,
+        Err(_) => false,
+    };
     if !current_ok {
         tracing::warn!(username = %by.username, "password change refused: wrong current password");
-        return Err(match limiter.fail(&user_key) {
+        return Err(match attempt.failed() {
             Some(wait) => ServiceError::LockedOut(wait),
             None => Refusal::AccountWrongPassword.into(),
         });
     }
-    limiter.succeed(&user_key);
-    if auth::verify_password(&phc, &new) {
+    attempt.succeeded();
+    if auth::verify_password(&phc, &new).map_err(|_| ServiceError::Busy)? {
         return Err(Refusal::AccountSamePassword.into());
     }
-    let new_phc = auth::hash_password(&new).map_err(ServiceError::Internal)?;
+    let new_phc = auth::hash_password(&new)?;
     let keep = auth::token_hash(current_session);
     store.write(actor(by), |tx| {
         // Reset by the IT admin since the old password was checked: that one wins.
@@ -279,7 +284,7 @@ pub fn reset_password(
             Actor::Console,
         ),
     };
-    let phc = auth::hash_password(password).map_err(ServiceError::Internal)?;
+    let phc = auth::hash_password(password)?;
     store.write(actor, |tx| {
         if tx.account(&username)?.is_none() {
             return Err(ServiceError::NotFound);

@@ -93,6 +93,8 @@ export const staffApi = {
     send<Attendance>('PUT', `/api/meetings/${seg(meetingId)}/attendance/${seg(personId)}`, reason ? { status, reason } : { status }),
   attendanceCsvUrl: (meetingId: string) => `/api/meetings/${seg(meetingId)}/attendance.csv`,
   eventsUrl: (meetingId: string) => `/api/meetings/${seg(meetingId)}/events`,
+  /** Tablets paired and revoked, live (staff who pair or revoke tablets). */
+  deviceEventsUrl: '/api/devices/events',
 
   layout: (signal?: AbortSignal) => get<Layout>('/api/room/layout', signal),
   saveLayout: (layout: Layout) => send<Layout>('PUT', '/api/room/layout', layout),

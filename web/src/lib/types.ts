@@ -182,7 +182,10 @@ export const SETTABLE_STATUSES: readonly AttendanceStatus[] = ['present', 'late'
 export interface PairingCode {
   code: string;
   expires_at: string;
+  /** The link by the address this browser uses (it carries the code's long form). */
   url: string;
+  /** The same link by the box's IP address, for tablets that cannot resolve `.local`. */
+  ip_url: string | null;
 }
 
 export interface Device {
