@@ -6,8 +6,9 @@
 //!   phonghop init --data DIR --room "…" --admin-password …
 //!   cargo run --release --example gen_log -- DIR 1000000 [batch]
 //!
-//! It leaves the start-up checkpoint where it was, as a box that served all these writes
-//! without a restart would; the next `serve` checks from there.
+//! It leaves the integrity checkpoint where it was, so the next `serve` walks all of these
+//! events at start: the worst case. (A serving box moves its checkpoint every 5 minutes, after
+//! the full walk and at shutdown.)
 
 use anyhow::{anyhow, Context, Result};
 use phonghop::domain::{Actor, EventBody, NoticeText};
