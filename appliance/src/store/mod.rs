@@ -138,6 +138,8 @@ struct Inner {
     live: broadcast::Sender<Arc<EventEnvelope>>,
     blobs: BlobStore,
     integrity: RwLock<Integrity>,
+    /// Where the chain checkpoint stands, so the server can tell how far the head ran ahead.
+    checkpoint_seq: std::sync::atomic::AtomicU64,
 }
 
 /// The view a command gets inside its write transaction: it reads current state to check the
@@ -276,6 +278,7 @@ impl Store {
                 live,
                 blobs,
                 integrity: RwLock::new(Integrity::CheckedFromCheckpoint { upto: 0 }),
+                checkpoint_seq: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -350,6 +353,7 @@ impl Store {
                         .insert(own.as_str(), serde_json::to_vec(&head)?.as_slice())?;
                     txn.commit()?;
                 }
+                self.inner.checkpoint_seq.store(head.seq, Ordering::Release);
                 // A full walk already done stays the better news.
                 if let Integrity::CheckedFromCheckpoint { .. } = self.integrity() {
                     self.set_integrity(Integrity::CheckedFromCheckpoint { upto: head.seq });
@@ -358,6 +362,13 @@ impl Store {
             Walk::Broken(b) => self.set_integrity(Integrity::Broken(b)),
         }
         Ok(())
+    }
+
+    /// How many of the node's own events lie past the chain checkpoint: what a start after a
+    /// crash would have to walk.
+    pub fn past_checkpoint(&self) -> Result<u64, StoreError> {
+        let at = self.inner.checkpoint_seq.load(Ordering::Acquire);
+        Ok(self.head_seq()?.saturating_sub(at))
     }
 
     /// Walks every chain from its first event, records the result for `/readyz`, and moves
