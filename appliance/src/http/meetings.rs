@@ -134,12 +134,17 @@ fn document_of(body: &EventBody) -> Option<&Id> {
 
 impl FeedRules for MeetingFeed {
     fn decide(&self, e: &EventEnvelope) -> Decision {
+        if e.body.meeting_id() != Some(&self.meeting) {
+            // Another subject: only the caller can have changed (a revocation, an account
+            // disabled), so the meeting itself is not read for it.
+            return match resolve_caller(&self.store, &self.headers) {
+                Ok(Caller::Anonymous) | Err(_) => Decision::End,
+                Ok(_) => Decision::Skip,
+            };
+        }
         let Some((caller, role, header)) = self.current() else {
             return Decision::End;
         };
-        if e.body.meeting_id() != Some(&self.meeting) {
-            return Decision::Skip;
-        }
         let document = match document_of(&e.body) {
             Some(d) => match self.store.read(|t| records::document(t, d)) {
                 Ok(found) => found.map(|(_, d)| d),

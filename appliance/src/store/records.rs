@@ -153,12 +153,11 @@ fn document_w(
         .ok_or_else(|| StoreError::Db(format!("document {document} missing")))
 }
 
-fn children_w<T: DeserializeOwned>(
-    txn: &WriteTransaction,
-    def: JsonTable,
+/// The records of one meeting in a table keyed `<meeting id>/<child id>`, with their keys.
+fn children_in<T: DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
     meeting: &Id,
 ) -> Result<Vec<(String, T)>, StoreError> {
-    let t = txn.open_table(def)?;
     let prefix = format!("{meeting}/");
     let mut out = Vec::new();
     for row in t.range(prefix.as_str()..)? {
@@ -169,6 +168,14 @@ fn children_w<T: DeserializeOwned>(
         out.push((k.value().to_owned(), serde_json::from_slice(v.value())?));
     }
     Ok(out)
+}
+
+fn children_w<T: DeserializeOwned>(
+    txn: &WriteTransaction,
+    def: JsonTable,
+    meeting: &Id,
+) -> Result<Vec<(String, T)>, StoreError> {
+    children_in(&txn.open_table(def)?, meeting)
 }
 
 /// Updates the meeting's read models for one of its events. Each event touches only the
@@ -534,17 +541,8 @@ fn children<T: DeserializeOwned>(
     def: JsonTable,
     meeting: &Id,
 ) -> Result<Vec<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let prefix = format!("{meeting}/");
-    let mut out = Vec::new();
-    for row in t.range(prefix.as_str()..)? {
-        let (k, v) = row?;
-        if !k.value().starts_with(&prefix) {
-            break;
-        }
-        out.push(serde_json::from_slice(v.value())?);
-    }
-    Ok(out)
+    let rows = children_in(&txn.open_table(def)?, meeting)?;
+    Ok(rows.into_iter().map(|(_, v)| v).collect())
 }
 
 /// A meeting's agenda, in order.
