@@ -4,19 +4,11 @@
 // once in the secretary's own browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { Box, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const NEW = { username: 'thuky2', name: 'Đỗ Thị Hằng', first: 'mat-khau-ban-dau', own: 'mat-khau-cua-hang', reset: 'mat-khau-cap-lai' };
 
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
 
 /** Fills the sign-in screen; `next` is where the page was sent from. */
 async function signInForm(page, username, password) {

@@ -8,22 +8,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
 
-/** Appends the box's log to a failure, so a red test says what the server did. */
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
 
 /** Staff accounts are made with the CLI while the box is stopped. */
 async function addStaff(box, accounts) {

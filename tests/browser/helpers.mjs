@@ -1,5 +1,6 @@
 // Browser-test helpers: the REAL phonghop binary on a fresh data dir, and a real Chromium that
 // trusts the box's own root CA through an NSS db in a temp HOME (no ignoreHTTPSErrors, ever).
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -300,4 +301,42 @@ export async function screenshots(page, state) {
     await page.screenshot({ path: path.join(SHOTS_DIR, `${state}-${vp.width}x${vp.height}.png`), fullPage: true, animations: 'disabled' });
   }
   if (original) await page.setViewportSize(original);
+}
+
+/** Runs a test body and, when it fails, adds the tail of the box's log to the message. */
+export async function withBoxLog(box, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
+    throw e;
+  }
+}
+
+/** Signs in over the API; `call` makes authenticated requests from this box's origin. */
+export async function apiAs(box, { username, password }) {
+  const res = await box.request('POST', '/api/session', { json: { username, password }, headers: { Origin: box.origin } });
+  assert.equal(res.status, 200, `sign in as ${username}: ${res.text}`);
+  const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_session='));
+  assert.ok(cookie, 'a session cookie');
+  const call = async (method, pathname, json) => {
+    const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
+    assert.ok(r.status >= 200 && r.status < 300, `${method} ${pathname} → ${r.status} ${r.text}`);
+    return r.json;
+  };
+  return { cookie, call, origin: box.origin };
+}
+
+/** Pairs a fresh tablet for `person` through /pair with the secretary's code and a PIN. */
+export async function pairTablet(browser, desk, person, pin) {
+  const context = await newTablet(browser);
+  const page = await context.newPage();
+  const { code } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
+  await page.goto(`${desk.origin}/pair?code=${code}`);
+  await page.getByTestId('pin').fill(pin);
+  await page.getByTestId('pair-submit').click();
+  await page.getByTestId('confirm-pin').fill(pin);
+  await page.getByTestId('confirm-submit').click();
+  await page.waitForURL(`${desk.origin}/meetings`);
+  return { context, page };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const FIXTURE = path.join(REPO, 'tests', 'fixtures', 'thanh-vien-30.xlsx');
@@ -18,14 +18,6 @@ const CHAIR = { username: 'chutich', name: 'Nguyễn Văn Hùng', password: 'chu
 const BODY = 'UBND xã Tân Phú';
 const DELEGATE = 'Trần Thị Mai';
 
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
 
 /** A staff session from the API, for Node calls and for a browser context's cookie jar. */
 async function signIn(box, { username, password }) {

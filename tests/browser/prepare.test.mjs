@@ -12,21 +12,13 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { BIN, Box, REPO, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Mường Báng';
 const SECRETARY = { username: 'thuky', name: 'Đỗ Minh Quân', password: 'thuky-mat-khau-1', role: 'secretary' };
 const CHAIR = { username: 'chutri', name: 'Lò Văn Thành', password: 'chutri-mat-khau-1', role: 'chair' };
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
 
 async function addStaff(box, accounts) {
   await box.stop();
@@ -39,19 +31,6 @@ async function addStaff(box, accounts) {
   await box.start();
 }
 
-/** Staff driving the API from Node, to set the scene without clicking. */
-async function apiAs(box, { username, password }) {
-  const res = await box.request('POST', '/api/session', { json: { username, password }, headers: { Origin: box.origin } });
-  assert.equal(res.status, 200, `sign in as ${username}: ${res.text}`);
-  const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_session='));
-  assert.ok(cookie, 'a session cookie');
-  const call = async (method, pathname, json) => {
-    const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
-    assert.ok(r.status >= 200 && r.status < 300, `${method} ${pathname} → ${r.status} ${r.text}`);
-    return r.json;
-  };
-  return { cookie, call };
-}
 
 /** Uploads raw bytes the way the desk does (Node, trusting only the box's CA). */
 function postFile(box, pathname, bytes, headers) {
@@ -117,19 +96,6 @@ async function makePdf(browser, file, { title, paragraphs }) {
   }
 }
 
-/** Pairs a fresh tablet for `person` through /pair with the secretary's code and a PIN. */
-async function pairTablet(browser, desk, person, pin) {
-  const context = await newTablet(browser);
-  const page = await context.newPage();
-  const { code } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
-  await page.goto(`${desk.origin}/pair?code=${code}`);
-  await page.getByTestId('pin').fill(pin);
-  await page.getByTestId('pair-submit').click();
-  await page.getByTestId('confirm-pin').fill(pin);
-  await page.getByTestId('confirm-submit').click();
-  await page.waitForURL(`${desk.origin}/meetings`);
-  return { context, page };
-}
 
 describe('preparing a meeting', () => {
   /** @type {Box} */

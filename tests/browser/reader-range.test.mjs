@@ -10,7 +10,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, launchChromium, newTablet } from './helpers.mjs';
+import { BIN, Box, apiAs, launchChromium, newTablet, pairTablet, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Nà Tấu';
 const SECRETARY = { username: 'thuky', name: 'Lường Thị Hoa', password: 'thuky-mat-khau-2', role: 'secretary' };
@@ -21,27 +21,6 @@ const TARGET_BYTES = 50 * 1024 * 1024;
 /** Words only page 1 has, looked for in its text layer. */
 const PAGE_ONE_WORDS = 'QUYẾT TOÁN NGÂN SÁCH';
 
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
-
-async function apiAs(box, { username, password }) {
-  const res = await box.request('POST', '/api/session', { json: { username, password }, headers: { Origin: box.origin } });
-  assert.equal(res.status, 200, `sign in as ${username}: ${res.text}`);
-  const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_session='));
-  assert.ok(cookie, 'a session cookie');
-  const call = async (method, pathname, json) => {
-    const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
-    assert.ok(r.status >= 200 && r.status < 300, `${method} ${pathname} → ${r.status} ${r.text}`);
-    return r.json;
-  };
-  return { cookie, call, origin: box.origin };
-}
 
 /** Streams a file to the box the way the desk uploads (Node, trusting only the box's CA). */
 function postFile(box, pathname, file, headers) {
@@ -113,19 +92,6 @@ async function makeBigPdf(browser, file, { pixelsPerPage }) {
   }
 }
 
-/** Pairs a fresh tablet for `person` through /pair with the secretary's code and a PIN. */
-async function pairTablet(browser, desk, person, pin) {
-  const context = await newTablet(browser);
-  const page = await context.newPage();
-  const { code } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
-  await page.goto(`${desk.origin}/pair?code=${code}`);
-  await page.getByTestId('pin').fill(pin);
-  await page.getByTestId('pair-submit').click();
-  await page.getByTestId('confirm-pin').fill(pin);
-  await page.getByTestId('confirm-submit').click();
-  await page.waitForURL(`${desk.origin}/meetings`);
-  return { context, page };
-}
 
 describe('reading a large PDF', () => {
   /** @type {Box} */

@@ -5,21 +5,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-2026' };
 const XLSX = path.join(REPO, 'tests', 'fixtures', 'thanh-vien-30.xlsx');
 
-/** Appends the box's log to a failure, so a red test says what the server did. */
-async function withBoxLog(box, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    e.message += `\n--- phonghop log (${box.dataDir}) ---\n${box.logTail()}`;
-    throw e;
-  }
-}
 
 /** A staff account needs the store to itself: stop the box, add the account, start it again. */
 async function addSecretary(box) {
