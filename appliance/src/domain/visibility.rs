@@ -279,3 +279,86 @@ pub fn meeting_event(
         | EventBody::LayoutSaved { .. } => Shown::Hidden,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::records::{Document, DocumentKind};
+
+    fn id(n: u8) -> Id {
+        Id::parse(&format!("{n:032x}")).unwrap()
+    }
+
+    fn meeting(status: MeetingStatus) -> MeetingHeader {
+        let e = crate::domain::event::golden::samples()
+            .into_iter()
+            .find_map(|b| match b {
+                EventBody::MeetingCreated { meeting } => Some(meeting),
+                _ => None,
+            })
+            .unwrap();
+        let mut h = MeetingHeader::created(&e);
+        h.status = status;
+        h.submitted_seq = Some(10);
+        h.published_seq = (status == MeetingStatus::Published).then_some(20);
+        h
+    }
+
+    fn doc(restricted_to: Option<Vec<Id>>) -> Document {
+        Document {
+            id: id(6),
+            item_id: id(4),
+            title: "Tờ trình".into(),
+            number: None,
+            kind: DocumentKind::Pdf,
+            restricted_to,
+            versions: vec![],
+        }
+    }
+
+    #[test]
+    fn the_projector_sees_published_meetings_and_only_what_the_room_may_see() {
+        let roles = [Role::Projector];
+        let projector = Viewer::Staff(&roles);
+        assert_eq!(
+            meeting_role(projector, &meeting(MeetingStatus::Approved)),
+            None
+        );
+        let m = meeting(MeetingStatus::Published);
+        let role = meeting_role(projector, &m).unwrap();
+        assert_eq!(role, MeetingRole::Projector);
+        assert_eq!(history_from(projector, role, &m), 20);
+        assert!(sees_document(projector, role, &doc(None)));
+        assert!(!sees_document(projector, role, &doc(Some(vec![id(1)]))));
+        assert!(!sees_private_attendance(projector, role, &id(1)));
+    }
+
+    #[test]
+    fn a_chair_tablet_sees_from_submission_and_others_from_publication() {
+        let m = meeting(MeetingStatus::Published);
+        // id(1) chairs the sample meeting; id(9) is a member, id(10) a guest.
+        let chair = Viewer::Device(&m.chair_id.clone().unwrap());
+        let chair_role = meeting_role(chair, &m).unwrap();
+        assert_eq!(chair_role, MeetingRole::Chair);
+        assert_eq!(history_from(chair, chair_role, &m), 10);
+        let member = id(9);
+        let role = meeting_role(Viewer::Device(&member), &m).unwrap();
+        assert_eq!(role, MeetingRole::Delegate);
+        assert_eq!(history_from(Viewer::Device(&member), role, &m), 20);
+        let guest = id(10);
+        assert_eq!(
+            meeting_role(Viewer::Device(&guest), &m),
+            Some(MeetingRole::Guest)
+        );
+        // Drafts: only staff who prepare or chair.
+        let secretary = [Role::Secretary];
+        assert_eq!(
+            history_from(Viewer::Staff(&secretary), MeetingRole::Secretary, &m),
+            0
+        );
+        assert_eq!(meeting_role(Viewer::Revoked, &m), None);
+        assert_eq!(meeting_role(Viewer::Anonymous, &m), None);
+        let it = [Role::ItAdmin];
+        assert_eq!(meeting_role(Viewer::Staff(&it), &m), None);
+    }
+}
