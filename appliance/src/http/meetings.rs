@@ -125,6 +125,7 @@ impl MeetingFeed {
 fn document_of(body: &EventBody) -> Option<&Id> {
     match body {
         EventBody::DocumentAdded { document, .. } => Some(&document.id),
+        EventBody::FollowSet { document_id, .. } => Some(document_id),
         EventBody::DocumentVersionAdded { document_id, .. }
         | EventBody::DocumentUpdated { document_id, .. }
         | EventBody::DocumentRemoved { document_id, .. } => Some(document_id),
@@ -175,6 +176,11 @@ impl FeedRules for MeetingFeed {
                     "document_id": document_of(&e.body),
                     "hidden": true,
                 });
+                Decision::Send(live::sse_json(e, &v))
+            }
+            Shown::FollowHidden => {
+                let mut v = super::api::event_json(e);
+                v["body"] = json!({"meeting_id": self.meeting, "hidden": true});
                 Decision::Send(live::sse_json(e, &v))
             }
         }

@@ -709,6 +709,17 @@ impl Store {
         let txn = self.db()?.begin_read()?;
         f(&txn)
     }
+
+    /// Like [`Self::read`], with the sequence number of the node's last event in the same
+    /// snapshot: a feed opened from it misses nothing and repeats nothing the read saw.
+    pub fn read_with_head<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<(u64, T), StoreError> {
+        let txn = self.db()?.begin_read()?;
+        let head = cursor_of(&txn.open_table(CURSORS)?, self.inner.node_id.as_str())?.seq;
+        Ok((head, f(&txn)?))
+    }
 }
 
 impl Tx<'_> {
