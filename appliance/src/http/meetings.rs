@@ -47,7 +47,9 @@ async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Meeting
         let mut out = Vec::new();
         for (m, r) in meetings::list(&store, &caller)? {
             let w = prepare::publish_warning(&store, &m)?;
-            out.push(MeetingView::of(&m, r, caller.viewer(), w));
+            let mut v = MeetingView::of(&m, r, caller.viewer(), w);
+            v.live_phase = store.read(|t| records::live(t, &m.id))?.phase;
+            out.push(v);
         }
         Ok(out)
     })
@@ -90,7 +92,9 @@ async fn one(
                 .find(|r| &r.person.id == p),
             None => None,
         };
-        Ok((MeetingView::of(&m, role, caller.viewer(), warning), mine))
+        let mut v = MeetingView::of(&m, role, caller.viewer(), warning);
+        v.live_phase = store.read(|t| records::live(t, &mid))?.phase;
+        Ok((v, mine))
     })
     .await?;
     v.my_seat = Some(mine.as_ref().and_then(|r| r.seat.clone()));

@@ -83,6 +83,11 @@ async fn me(caller: Caller) -> Json<Value> {
             "device": device_json(&device),
             "person": person_json(&person),
         }),
+        Caller::Display(display) => json!({
+            "kind": "display",
+            "display": super::views::DisplayView::from(&display),
+            "person": null,
+        }),
     })
 }
 
