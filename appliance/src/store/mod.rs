@@ -1052,6 +1052,39 @@ mod tests {
     }
 
     #[test]
+    fn the_access_epoch_moves_for_what_changes_callers_and_not_for_a_running_meeting() {
+        let (_dir, store) = fresh();
+        let mut moved = Vec::new();
+        for body in samples() {
+            let before = store.access_epoch();
+            store.append(Actor::Node, vec![body.clone()]).unwrap();
+            if store.access_epoch() != before {
+                moved.push(body.kind());
+            }
+        }
+        assert_eq!(
+            moved,
+            vec![
+                "device.revoked",
+                "meeting.details_set",
+                "meeting.submitted",
+                "meeting.approved",
+                "meeting.sent_back",
+                "meeting.published",
+                "account.password_changed",
+                "account.password_reset",
+                "account.disabled",
+                "account.sessions_ended",
+                "account.removed",
+            ]
+        );
+        // A node-local write (a sign-in, a sign-out) moves it too.
+        let before = store.access_epoch();
+        store.write_local(|_| Ok::<_, StoreError>(())).unwrap();
+        assert_eq!(store.access_epoch(), before + 1);
+    }
+
+    #[test]
     fn rebuilding_gives_exactly_the_state_incremental_application_gave() {
         let (_dir, store) = fresh();
         crate::demo::seed(&store).unwrap();
