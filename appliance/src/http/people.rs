@@ -195,9 +195,7 @@ impl super::live::FeedRules for DeviceFeed {
             EventBody::DevicePaired { .. }
             | EventBody::DeviceRevoked { .. }
             | EventBody::DisplayPaired { .. }
-            | EventBody::DisplayRevoked { .. } => {
-                super::live::Decision::Send(super::live::sse_event(e))
-            }
+            | EventBody::DisplayRevoked { .. } => super::live::Decision::Whole,
             _ => super::live::Decision::Skip,
         }
     }
