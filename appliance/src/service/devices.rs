@@ -184,19 +184,9 @@ pub fn pair(
     client: &str,
     req: &PairRequest,
 ) -> Result<Paired, ServiceError> {
-    let client_key = format!("pair-ip:{client}");
-    let by_client = guard.per_client.attempt(&client_key).map_err(|wait| {
-        tracing::warn!(%client, "pairing refused: client locked out");
-        ServiceError::from(Refusal::PairLockedOut(wait))
-    })?;
-    let client_failed = |by_client: auth::Attempt<'_>, r: Refusal| -> ServiceError {
-        if let Some(wait) = by_client.failed() {
-            tracing::warn!(%client, "pairing: client locked out after repeated failures");
-            return Refusal::PairLockedOut(wait).into();
-        }
-        tracing::info!(%client, refusal = ?r, "pairing failed");
-        r.into()
-    };
+    let by_client = guard.client_attempt(client)?;
+    let client_failed =
+        |by_client: auth::Attempt<'_>, r: Refusal| guard.client_failed(client, by_client, r);
     let code = match PairingCode::parse(&req.code) {
         Ok(c) => c,
         Err(_) => return Err(client_failed(by_client, Refusal::PairCodeInvalid)),
