@@ -135,6 +135,88 @@ pub fn decide(
     }
 }
 
+
+/// Named (công khai: who voted how is part of the result) or secret (kín).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Secrecy {
+    Named,
+    Secret,
+}
+
+/// A motion (the three legal choices) or an election among candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    Motion,
+    Election,
+}
+
+/// Someone who may be elected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Candidate {
+    pub id: super::records::Id,
+    pub name: String,
+}
+
+/// What one ballot says: one of the three choices on a motion, or the candidates chosen in an
+/// election (none: took part without choosing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Marked {
+    Choice(Choice),
+    Candidates(Vec<super::records::Id>),
+}
+
+impl Marked {
+    /// The canonical text of the mark inside a signed payload: `approve`, `disapprove`,
+    /// `abstain`, or `c:` and the candidates' ids, sorted, joined by commas.
+    pub fn canonical(&self) -> String {
+        match self {
+            Marked::Choice(Choice::Approve) => "approve".into(),
+            Marked::Choice(Choice::Disapprove) => "disapprove".into(),
+            Marked::Choice(Choice::Abstain) => "abstain".into(),
+            Marked::Candidates(ids) => {
+                let mut ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+                ids.sort_unstable();
+                format!("c:{}", ids.join(","))
+            }
+        }
+    }
+}
+
+/// The version of the signed ballot format.
+pub const BALLOT_FORMAT: &str = "phonghop-ballot/1";
+/// The version of the signed "I took part" record of a secret vote.
+pub const PARTICIPATION_FORMAT: &str = "phonghop-participation/1";
+
+/// The exact bytes a tablet signs for a named ballot: every field is an id, a hex nonce or a
+/// fixed word, so the text is canonical without escaping.
+pub fn ballot_payload(
+    node: &str,
+    meeting: &super::records::Id,
+    question: &super::records::Id,
+    nonce: &str,
+    ballot: &super::records::Id,
+    mark: &Marked,
+) -> String {
+    format!(
+        "{BALLOT_FORMAT}|{node}|{meeting}|{question}|{nonce}|{ballot}|{}",
+        mark.canonical()
+    )
+}
+
+/// The exact bytes a tablet signs to take part in a secret vote: who, not how.
+pub fn participation_payload(
+    node: &str,
+    meeting: &super::records::Id,
+    question: &super::records::Id,
+    nonce: &str,
+    person: &super::records::Id,
+) -> String {
+    format!("{PARTICIPATION_FORMAT}|{node}|{meeting}|{question}|{nonce}|{person}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +235,17 @@ mod tests {
 
     /// The Vietnamese rules as a table: (case, counts, members, present, base, threshold, tie
     /// rule, the chair's choice) → (base size, approvals required, passed, tie decided by chair).
+    #[test]
+    fn payloads_are_canonical() {
+        let id = |n: u8| crate::domain::records::Id::parse(&format!("{n:032x}")).unwrap();
+        let m = Marked::Candidates(vec![id(9), id(2)]);
+        assert_eq!(m.canonical(), format!("c:{},{}", id(2), id(9)));
+        assert_eq!(
+            ballot_payload("n0de", &id(1), &id(3), "ab", &id(4), &Marked::Choice(Choice::Approve)),
+            format!("phonghop-ballot/1|n0de|{}|{}|ab|{}|approve", id(1), id(3), id(4))
+        );
+    }
+
     #[test]
     fn the_rules_as_a_table_of_cases() {
         use Base::*;
