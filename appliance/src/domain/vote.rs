@@ -11,7 +11,9 @@ use super::quorum::Threshold;
 use serde::{Deserialize, Serialize};
 
 /// The three legal choices on a motion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Choice {
     /// Tán thành.
@@ -135,7 +137,6 @@ pub fn decide(
     }
 }
 
-
 /// Named (công khai: who voted how is part of the result) or secret (kín).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -241,8 +242,20 @@ mod tests {
         let m = Marked::Candidates(vec![id(9), id(2)]);
         assert_eq!(m.canonical(), format!("c:{},{}", id(2), id(9)));
         assert_eq!(
-            ballot_payload("n0de", &id(1), &id(3), "ab", &id(4), &Marked::Choice(Choice::Approve)),
-            format!("phonghop-ballot/1|n0de|{}|{}|ab|{}|approve", id(1), id(3), id(4))
+            ballot_payload(
+                "n0de",
+                &id(1),
+                &id(3),
+                "ab",
+                &id(4),
+                &Marked::Choice(Choice::Approve)
+            ),
+            format!(
+                "phonghop-ballot/1|n0de|{}|{}|ab|{}|approve",
+                id(1),
+                id(3),
+                id(4)
+            )
         );
     }
 
@@ -252,26 +265,230 @@ mod tests {
         use Choice::*;
         use TieRule::*;
         #[allow(clippy::type_complexity)]
-        let cases: &[(&str, Counts, u32, u32, Base, Threshold, TieRule, Option<Choice>, (u32, u32, bool, bool))] = &[
-            ("UBND 9 members, 5 approve: more than half of all", c(5, 3, 1), 9, 9, AllMembers, HALF, ChairDecides, None, (9, 5, true, false)),
-            ("UBND 9 members, 4 approve: not more than half of all", c(4, 2, 0), 9, 7, AllMembers, HALF, ChairDecides, None, (9, 5, false, false)),
-            ("10 members, exactly half approve is not more than half", c(5, 1, 0), 10, 10, AllMembers, HALF, ThresholdOnly, None, (10, 6, false, false)),
-            ("UBND tie 4–4, the chair approved: passes", c(4, 4, 1), 9, 9, AllMembers, HALF, ChairDecides, Some(Approve), (9, 5, true, true)),
-            ("UBND tie 4–4, the chair disapproved: fails", c(4, 4, 1), 9, 9, AllMembers, HALF, ChairDecides, Some(Disapprove), (9, 5, false, true)),
-            ("tie 5–5 of 10, the chair disapproved though 5 < 6 anyway", c(5, 5, 0), 10, 10, AllMembers, HALF, ChairDecides, Some(Disapprove), (10, 6, false, true)),
-            ("tie, the chair abstained: the threshold decides", c(4, 4, 1), 9, 9, AllMembers, HALF, ChairDecides, Some(Abstain), (9, 5, false, false)),
-            ("tie in a secret vote (chair unknown): the threshold decides", c(4, 4, 1), 9, 9, AllMembers, HALF, ChairDecides, None, (9, 5, false, false)),
-            ("tie under threshold-only rules", c(4, 4, 1), 9, 9, AllMembers, HALF, ThresholdOnly, Some(Approve), (9, 5, false, false)),
-            ("no votes at all is no tie", c(0, 0, 0), 9, 9, AllMembers, HALF, ChairDecides, Some(Approve), (9, 5, false, false)),
-            ("HĐND 2/3 of all 30: 20 approve passes", c(20, 5, 2), 30, 27, AllMembers, TWO_THIRDS, ThresholdOnly, None, (30, 20, true, false)),
-            ("HĐND 2/3 of all 31: 20 approve fails (needs 21)", c(20, 5, 2), 31, 27, AllMembers, TWO_THIRDS, ThresholdOnly, None, (31, 21, false, false)),
-            ("base present: 7 present, 4 approve passes", c(4, 2, 1), 12, 7, Present, HALF, ThresholdOnly, None, (7, 4, true, false)),
-            ("base present: absent members do not count", c(3, 3, 1), 12, 7, Present, HALF, ThresholdOnly, None, (7, 4, false, false)),
-            ("base cast: abstentions count in the base", c(4, 2, 2), 12, 10, Cast, HALF, ThresholdOnly, None, (8, 5, false, false)),
-            ("base cast: 5 of 8 cast passes", c(5, 2, 1), 12, 10, Cast, HALF, ThresholdOnly, None, (8, 5, true, false)),
-            ("base cast with nobody voting never passes", c(0, 0, 0), 12, 10, Cast, HALF, ThresholdOnly, None, (0, 1, false, false)),
-            ("custom 3/4 at least of 8 present: 6 passes", c(6, 2, 0), 9, 8, Present, Threshold { numerator: 3, denominator: 4, comparison: Comparison::AtLeast }, ThresholdOnly, None, (8, 6, true, false)),
-            ("an empty body never passes", c(0, 0, 0), 0, 0, AllMembers, HALF, ThresholdOnly, None, (0, 1, false, false)),
+        let cases: &[(
+            &str,
+            Counts,
+            u32,
+            u32,
+            Base,
+            Threshold,
+            TieRule,
+            Option<Choice>,
+            (u32, u32, bool, bool),
+        )] = &[
+            (
+                "UBND 9 members, 5 approve: more than half of all",
+                c(5, 3, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                None,
+                (9, 5, true, false),
+            ),
+            (
+                "UBND 9 members, 4 approve: not more than half of all",
+                c(4, 2, 0),
+                9,
+                7,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                None,
+                (9, 5, false, false),
+            ),
+            (
+                "10 members, exactly half approve is not more than half",
+                c(5, 1, 0),
+                10,
+                10,
+                AllMembers,
+                HALF,
+                ThresholdOnly,
+                None,
+                (10, 6, false, false),
+            ),
+            (
+                "UBND tie 4–4, the chair approved: passes",
+                c(4, 4, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                Some(Approve),
+                (9, 5, true, true),
+            ),
+            (
+                "UBND tie 4–4, the chair disapproved: fails",
+                c(4, 4, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                Some(Disapprove),
+                (9, 5, false, true),
+            ),
+            (
+                "tie 5–5 of 10, the chair disapproved though 5 < 6 anyway",
+                c(5, 5, 0),
+                10,
+                10,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                Some(Disapprove),
+                (10, 6, false, true),
+            ),
+            (
+                "tie, the chair abstained: the threshold decides",
+                c(4, 4, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                Some(Abstain),
+                (9, 5, false, false),
+            ),
+            (
+                "tie in a secret vote (chair unknown): the threshold decides",
+                c(4, 4, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                None,
+                (9, 5, false, false),
+            ),
+            (
+                "tie under threshold-only rules",
+                c(4, 4, 1),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ThresholdOnly,
+                Some(Approve),
+                (9, 5, false, false),
+            ),
+            (
+                "no votes at all is no tie",
+                c(0, 0, 0),
+                9,
+                9,
+                AllMembers,
+                HALF,
+                ChairDecides,
+                Some(Approve),
+                (9, 5, false, false),
+            ),
+            (
+                "HĐND 2/3 of all 30: 20 approve passes",
+                c(20, 5, 2),
+                30,
+                27,
+                AllMembers,
+                TWO_THIRDS,
+                ThresholdOnly,
+                None,
+                (30, 20, true, false),
+            ),
+            (
+                "HĐND 2/3 of all 31: 20 approve fails (needs 21)",
+                c(20, 5, 2),
+                31,
+                27,
+                AllMembers,
+                TWO_THIRDS,
+                ThresholdOnly,
+                None,
+                (31, 21, false, false),
+            ),
+            (
+                "base present: 7 present, 4 approve passes",
+                c(4, 2, 1),
+                12,
+                7,
+                Present,
+                HALF,
+                ThresholdOnly,
+                None,
+                (7, 4, true, false),
+            ),
+            (
+                "base present: absent members do not count",
+                c(3, 3, 1),
+                12,
+                7,
+                Present,
+                HALF,
+                ThresholdOnly,
+                None,
+                (7, 4, false, false),
+            ),
+            (
+                "base cast: abstentions count in the base",
+                c(4, 2, 2),
+                12,
+                10,
+                Cast,
+                HALF,
+                ThresholdOnly,
+                None,
+                (8, 5, false, false),
+            ),
+            (
+                "base cast: 5 of 8 cast passes",
+                c(5, 2, 1),
+                12,
+                10,
+                Cast,
+                HALF,
+                ThresholdOnly,
+                None,
+                (8, 5, true, false),
+            ),
+            (
+                "base cast with nobody voting never passes",
+                c(0, 0, 0),
+                12,
+                10,
+                Cast,
+                HALF,
+                ThresholdOnly,
+                None,
+                (0, 1, false, false),
+            ),
+            (
+                "custom 3/4 at least of 8 present: 6 passes",
+                c(6, 2, 0),
+                9,
+                8,
+                Present,
+                Threshold {
+                    numerator: 3,
+                    denominator: 4,
+                    comparison: Comparison::AtLeast,
+                },
+                ThresholdOnly,
+                None,
+                (8, 6, true, false),
+            ),
+            (
+                "an empty body never passes",
+                c(0, 0, 0),
+                0,
+                0,
+                AllMembers,
+                HALF,
+                ThresholdOnly,
+                None,
+                (0, 1, false, false),
+            ),
         ];
         for (name, counts, members, present, base, threshold, tie, chair, want) in cases {
             let d = decide(
