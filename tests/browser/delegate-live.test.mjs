@@ -206,6 +206,13 @@ describe('the delegate in the live meeting', () => {
       assert.equal(await binh.getByTestId('live-ask').isDisabled(), true);
       await waitForText(binh.getByTestId('live-ask-blocked'), /chưa khai mạc/);
 
+      // From here on Bình's tablet applies what happens itself: not one GET until the reader opens.
+      const binhGets = [];
+      binh.on('request', (r) => {
+        const u = new URL(r.url());
+        if (r.method() === 'GET' && u.pathname.startsWith('/api/') && !u.pathname.endsWith('/events')) binhGets.push(u.pathname);
+      });
+
       // The chair opens the meeting (and its first item): every tablet shows it, without a reload.
       await chair.call('POST', `${live}/start`, {});
       for (const p of [binh, cuong, dung]) {
@@ -309,6 +316,8 @@ describe('the delegate in the live meeting', () => {
       await chair.call('POST', `${live}/speakers/${binhReq.id}/floor`, { seconds: 10 });
       await waitForText(binh.getByTestId('live-my-turn'), /^Mời đồng chí phát biểu/);
 
+      assert.deepEqual(binhGets, [], 'every event was applied on the tablet, none fetched');
+
       // Follow me: page 3 of the PDF. Every tablet opens it there.
       const readerUrl = `${box.origin}/read/${meeting.id}/${pdfDoc.id}`;
       await chair.call('PUT', `${live}/follow`, { document_id: pdfDoc.id, page: 3 });
@@ -356,13 +365,28 @@ describe('the delegate in the live meeting', () => {
         assert.equal(p.url(), readerUrl);
       }
 
-      // Back on the meeting page (Dung taps "back"): the state is the same as the box's.
-      await chair.call('DELETE', `${live}/follow`);
+      // The chair shows page 5 of the PDF: a new follow for those who could not see the last one.
+      await chair.call('PUT', `${live}/follow`, { document_id: pdfDoc.id, page: 5 });
+      await binh.waitForURL(readerUrl);
+      for (const p of [binh, cuong, dung]) await waitForText(p.getByTestId('reader-page'), /^Trang 5\/6/);
+
+      // Dung goes back to the meeting page: that leaves the chair's document, and one tap on the
+      // meeting page brings her back to it.
       await dung.getByTestId('reader-back').click();
       await dung.waitForURL(meetingUrl);
+      await waitForText(dung.getByTestId('follow-return'), 'Theo chủ tọa (trang 5)');
       await waitForText(dung.getByTestId('live-speaker-name'), 'Trần Thị Bình');
       await waitForQueue(dung, ['Lê Văn Cường']);
       assert.equal(await dung.getByTestId('live-ask').isDisabled(), false);
+      await dung.getByTestId('follow-return').click();
+      await dung.waitForURL(readerUrl);
+      await waitForText(dung.getByTestId('reader-page'), /^Trang 5\/6/);
+      await waitForText(dung.getByTestId('follow-on'), 'Đang theo chủ tọa · trang 5');
+
+      // The chair stops: the bar goes, everyone stays where they are.
+      await chair.call('DELETE', `${live}/follow`);
+      await dung.getByTestId('follow-bar').waitFor({ state: 'detached' });
+      assert.equal(dung.url(), readerUrl);
     });
   });
 });
