@@ -281,6 +281,7 @@ describe('the delegate in the live meeting', () => {
       assert.equal(await dung.getByTestId('live-ask').count(), 0);
       await dung.getByTestId('live-checkin').click();
       await openKinds(dung);
+      await screenshots(dung, 'delegate-live-0-kinds');
       await dung.getByTestId('live-kind-procedural').click();
       await waitForText(dung.getByTestId('live-my-place'), 'Đã đăng ký, bạn đứng thứ 1');
 
