@@ -356,6 +356,10 @@ describe('the delegate in the live meeting', () => {
       assert.match(await binh.getByTestId('reader-my-countdown').innerText(), /^−0:\d\d$/);
       const red = await binh.getByTestId('reader-my-turn').evaluate((el) => getComputedStyle(el).backgroundColor);
       assert.equal(red, 'rgb(163, 20, 15)', 'over time is red');
+      // A reload mid-speech shows the same running count, by the box's clock.
+      await binh.reload();
+      await binh.waitForFunction(() => document.querySelector('[data-testid="reader-my-turn"]')?.getAttribute('data-over') === 'true');
+      assert.ok(seconds(await binh.getByTestId('reader-my-countdown').innerText()) < 0);
       await screenshots(binh, 'delegate-live-5-over-time');
 
       // A document only Bình may see: her tablet opens it; the others say so and stay.
@@ -388,6 +392,19 @@ describe('the delegate in the live meeting', () => {
       await chair.call('DELETE', `${live}/follow`);
       await dung.getByTestId('follow-bar').waitFor({ state: 'detached' });
       assert.equal(dung.url(), readerUrl);
+
+      // A recess with its reason ends Bình's speech; then the meeting resumes and closes.
+      await dung.getByTestId('reader-back').click();
+      await dung.waitForURL(meetingUrl);
+      await chair.call('POST', `${live}/pause`, { reason: 'Nghỉ giải lao 15 phút' });
+      await waitForText(dung.getByTestId('live-phase'), 'Nghỉ giải lao · Nghỉ giải lao 15 phút');
+      assert.equal(await dung.getByTestId('live-speaker').count(), 0);
+      await chair.call('POST', `${live}/resume`, {});
+      await waitForText(dung.getByTestId('live-phase'), 'Đang họp');
+      await chair.call('POST', `${live}/end`, {});
+      await waitForText(dung.getByTestId('live-phase'), 'Đã bế mạc');
+      assert.equal(await dung.getByTestId('live-ask').count(), 0);
+      assert.equal(await dung.getByTestId('live-queue-row').count(), 0);
     });
   });
 });

@@ -5,7 +5,9 @@
 import { ApiError, request, sendJson } from './api';
 import { applyLive, BoxClock, type LiveView, type SpeechKind } from './liveReducer';
 import type { Applied } from './live.svelte';
-import type { LiveEvent } from './reducers';
+import { LIVE_KINDS, meetingOf, type LiveEvent } from './reducers';
+
+const LIVE: ReadonlySet<string> = new Set(LIVE_KINDS);
 
 const seg = encodeURIComponent;
 
@@ -111,7 +113,8 @@ export class DelegateLive {
 
   apply(ev: LiveEvent): Applied {
     const v = this.view;
-    if (!v) return 'ignored';
+    // The view could not be read (the Wi-Fi dropped then): a live event of this meeting reads it again.
+    if (!v) return LIVE.has(ev.kind) && meetingOf(ev) === this.meetingId ? 'refetch' : 'ignored';
     const out = applyLive(v, ev, { username: null });
     if (out === 'ignored' || out === 'refetch') return out;
     this.#seq = Math.max(this.#seq, ev.seq);
