@@ -257,7 +257,10 @@ describe('the delegate in the live meeting', () => {
       release();
       // Retries fail while offline (the tablet says it keeps trying, unless the feed already
       // told it the box has the request).
-      while (sentIds.length < 2) await cuong.waitForTimeout(100);
+      for (const until = Date.now() + 10_000; sentIds.length < 2; ) {
+        assert.ok(Date.now() < until, 'the tablet tried again while offline');
+        await cuong.waitForTimeout(100);
+      }
       const answered = cuong.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/live/speakers') && r.status() === 200);
       await tablets.cuong.context.setOffline(false);
       await answered;
@@ -294,6 +297,7 @@ describe('the delegate in the live meeting', () => {
 
       // A reload mid-queue restores the same state.
       await cuong.reload();
+      await waitForText(cuong.locator('[data-testid="live-item"] .item-title'), '1. Tờ trình điều chỉnh dự toán');
       await waitForQueue(cuong, order);
       await waitForText(cuong.getByTestId('live-my-place'), 'Đã đăng ký, bạn đứng thứ 3');
 
