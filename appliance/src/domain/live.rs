@@ -262,8 +262,24 @@ pub struct LiveState {
     pub follow: Option<Follow>,
     /// The secretary the chair handed the console to.
     pub operator: Option<Username>,
-    /// Requests heard or withdrawn, so that a retried request changes nothing.
-    pub closed: Vec<Id>,
+    /// Requests heard, withdrawn or lapsed, so that a retried request changes nothing.
+    pub closed: Vec<Closed>,
+}
+
+/// A request that is over, and whose it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closed {
+    pub id: Id,
+    pub person_id: Id,
+}
+
+impl From<&Request> for Closed {
+    fn from(r: &Request) -> Self {
+        Closed {
+            id: r.id.clone(),
+            person_id: r.person_id.clone(),
+        }
+    }
 }
 
 fn ms_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
@@ -279,7 +295,19 @@ impl LiveState {
                 .speaking
                 .as_ref()
                 .is_some_and(|s| &s.request.id == request)
-            || self.closed.contains(request)
+            || self.closed.iter().any(|c| &c.id == request)
+    }
+
+    /// Whose request this is, waiting, speaking or over.
+    pub fn owner(&self, request: &Id) -> Option<&Id> {
+        self.open_request(request)
+            .map(|r| &r.person_id)
+            .or_else(|| {
+                self.closed
+                    .iter()
+                    .find(|c| &c.id == request)
+                    .map(|c| &c.person_id)
+            })
     }
 
     /// A request with this id, waiting or speaking.
@@ -350,7 +378,7 @@ impl LiveState {
 
     fn end_speech(&mut self, at: OffsetDateTime) -> Option<Speech> {
         let s = self.speaking.take()?;
-        self.closed.push(s.request.id.clone());
+        self.closed.push(Closed::from(&s.request));
         Some(Speech {
             id: s.request.id,
             person_id: s.request.person_id,
@@ -416,8 +444,8 @@ impl LiveState {
                 self.ended_at = Some(at);
                 self.paused = None;
                 self.follow = None;
-                let waiting: Vec<Id> = self.queue.drain(..).map(|r| r.id).collect();
-                self.closed.extend(waiting);
+                let lapsed: Vec<Closed> = self.queue.drain(..).map(|r| Closed::from(&r)).collect();
+                self.closed.extend(lapsed);
                 ended
             }
             EventBody::ItemOpened { item_id, .. } => {
@@ -454,8 +482,8 @@ impl LiveState {
             }
             EventBody::SpeechWithdrawn { request_id, .. } => {
                 if let Some(p) = self.queue.iter().position(|r| &r.id == request_id) {
-                    self.queue.remove(p);
-                    self.closed.push(request_id.clone());
+                    let r = self.queue.remove(p);
+                    self.closed.push(Closed::from(&r));
                 }
                 None
             }

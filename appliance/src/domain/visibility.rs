@@ -136,6 +136,68 @@ pub fn may_request_floor(viewer: Viewer<'_>, role: MeetingRole) -> bool {
         && matches!(role, MeetingRole::Delegate | MeetingRole::Guest)
 }
 
+/// Whether an event can change who a caller is or what part they have in a meeting (a
+/// revoked tablet, an account disabled or signed out everywhere, a new chair, a meeting
+/// submitted or published). Live feeds may keep their answer to "who is watching, in what
+/// role" until such an event, or a node-local change (a sign-out), comes; documents are asked
+/// about afresh for every event that names one.
+pub fn changes_access(body: &EventBody) -> bool {
+    match body {
+        EventBody::DeviceRevoked { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
+        | EventBody::MeetingDetailsSet { .. }
+        | EventBody::MeetingSubmitted { .. }
+        | EventBody::MeetingApproved { .. }
+        | EventBody::MeetingSentBack { .. }
+        | EventBody::MeetingPublished { .. } => true,
+        EventBody::NodeInitialised { .. }
+        | EventBody::RoomRenamed { .. }
+        | EventBody::NoticePosted { .. }
+        | EventBody::NoticeCleared {}
+        | EventBody::PersonAdded { .. }
+        | EventBody::BodyCreated { .. }
+        | EventBody::BodyMembersSet { .. }
+        | EventBody::BodyRulesSet { .. }
+        | EventBody::MeetingCreated { .. }
+        | EventBody::PairingCodeIssued { .. }
+        | EventBody::DevicePaired { .. }
+        | EventBody::PinSet { .. }
+        | EventBody::PinReset { .. }
+        | EventBody::AttendanceMarked { .. }
+        | EventBody::LayoutSaved { .. }
+        | EventBody::SeatsAssigned { .. }
+        | EventBody::ItemAdded { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::ItemRemoved { .. }
+        | EventBody::AgendaReordered { .. }
+        | EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+        | EventBody::DocumentRemoved { .. }
+        | EventBody::AccountCreated { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::MeetingStarted { .. }
+        | EventBody::MeetingPaused { .. }
+        | EventBody::MeetingResumed { .. }
+        | EventBody::MeetingEnded { .. }
+        | EventBody::ItemOpened { .. }
+        | EventBody::SpeechRequested { .. }
+        | EventBody::SpeechWithdrawn { .. }
+        | EventBody::SpeechReordered { .. }
+        | EventBody::SpeechTimeSet { .. }
+        | EventBody::SpeechLimitsSet { .. }
+        | EventBody::SpeechStarted { .. }
+        | EventBody::SpeechEnded { .. }
+        | EventBody::FollowSet { .. }
+        | EventBody::FollowStopped { .. }
+        | EventBody::ConsoleDelegated { .. } => false,
+    }
+}
+
 /// How an event reaches a viewer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shown {

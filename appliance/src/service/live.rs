@@ -150,8 +150,8 @@ pub fn pause(
     meeting_id: &Id,
     reason: &str,
 ) -> Result<Snapshot, ServiceError> {
-    let reason = live::parse_reason(reason)?;
     operate(store, caller, meeting_id, |m, st| {
+        let reason = live::parse_reason(reason)?;
         under_way(st)?;
         if st.phase != Phase::Running {
             return Err(LiveError::NotRunning.into());
@@ -325,7 +325,12 @@ pub fn withdraw(
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
         let state = tx.read(|t| records::live(t, meeting_id))?;
         let runs = runs_meeting(role, is_operator(caller, &state));
-        if state.closed.contains(request_id) {
+        let owner = state.owner(request_id).ok_or(LiveError::UnknownRequest)?;
+        if !runs && caller.person_id() != Some(owner) {
+            return Err(ServiceError::Forbidden);
+        }
+        if state.closed.iter().any(|c| &c.id == request_id) {
+            // A retried withdrawal, or one that came after the request was heard.
             return Ok((vec![], ()));
         }
         if state
@@ -334,12 +339,6 @@ pub fn withdraw(
             .is_some_and(|s| &s.request.id == request_id)
         {
             return Err(LiveError::AlreadySpeaking.into());
-        }
-        let Some(r) = state.queue.iter().find(|r| &r.id == request_id) else {
-            return Err(LiveError::UnknownRequest.into());
-        };
-        if !runs && caller.person_id() != Some(&r.person_id) {
-            return Err(ServiceError::Forbidden);
         }
         Ok((
             vec![EventBody::SpeechWithdrawn {
@@ -384,8 +383,8 @@ pub fn give_floor(
     request_id: &Id,
     seconds: Option<u32>,
 ) -> Result<Snapshot, ServiceError> {
-    let seconds = seconds.map(check_seconds).transpose()?;
     operate(store, caller, meeting_id, |m, st| {
+        let seconds = seconds.map(check_seconds).transpose()?;
         under_way(st)?;
         if st.phase != Phase::Running {
             return Err(LiveError::NotRunning.into());
@@ -437,8 +436,8 @@ pub fn set_time(
     request_id: &Id,
     seconds: u32,
 ) -> Result<Snapshot, ServiceError> {
-    let seconds = check_seconds(seconds)?;
     operate(store, caller, meeting_id, |m, st| {
+        let seconds = check_seconds(seconds)?;
         under_way(st)?;
         if st.open_request(request_id).is_none() {
             return Err(LiveError::UnknownRequest.into());
@@ -458,8 +457,8 @@ pub fn set_limits(
     meeting_id: &Id,
     limits: SpeechLimits,
 ) -> Result<Snapshot, ServiceError> {
-    let limits = limits.check()?;
     operate(store, caller, meeting_id, |m, st| {
+        let limits = limits.check()?;
         if st.phase == Phase::Ended {
             return Err(LiveError::Ended.into());
         }
@@ -481,10 +480,10 @@ pub fn follow(
     document_id: &Id,
     page: u32,
 ) -> Result<Snapshot, ServiceError> {
-    if !(1..=live::MAX_PAGE).contains(&page) {
-        return Err(LiveError::BadPage.into());
-    }
     operate(store, caller, meeting_id, |m, st| {
+        if !(1..=live::MAX_PAGE).contains(&page) {
+            return Err(LiveError::BadPage.into());
+        }
         if st.phase == Phase::Ended {
             return Err(LiveError::Ended.into());
         }
