@@ -306,6 +306,33 @@ describe("the chair's console", () => {
       assert.ok(rows.some((r) => r.startsWith('Phạm Thị Dung\t1\t')), rows.join('\n'));
       await screenshots(page, 'chair-3-report');
 
+      // Speaking times per kind: questions get 2 minutes from now on.
+      await page.getByTestId('limits-toggle').click();
+      await page.getByTestId('limit-question').fill('2');
+      await page.getByTestId('limits-save').click();
+      await waitForText(page.getByTestId('console-note'), 'Đã lưu thời gian phát biểu.');
+      const limits = await page.evaluate(async (mid) => (await (await fetch(`/api/meetings/${mid}/live`)).json()).limits, meeting.id);
+      assert.equal(limits.question, 120);
+
+      // The next item: the first one's time is kept beside it.
+      await page.getByTestId('next-item').click();
+      await waitForText(page.locator('[data-testid="agenda-row"][data-current="true"] .a-title'), /^Kế hoạch đầu tư công/);
+      await waitForText(page.locator('[data-testid="agenda-row"]').first().locator('.a-title .muted'), /^30 phút\s*· đã dùng 0:\d\d$/);
+
+      // A recess with a preset reason, then resume; then close, asked twice.
+      await page.getByTestId('pause').click();
+      await page.getByRole('button', { name: 'Nghỉ giải lao 15 phút' }).click();
+      await page.getByTestId('pause-confirm').click();
+      await waitForText(page.getByTestId('phase'), 'Đang tạm nghỉ');
+      await waitForText(page.getByTestId('pause-reason'), /^Tạm nghỉ từ \d\d:\d\d: Nghỉ giải lao 15 phút$/);
+      await waitForText(sec.page.getByTestId('phase'), 'Đang tạm nghỉ');
+      await page.getByTestId('resume').click();
+      await waitForText(page.getByTestId('phase'), 'Đang họp');
+      await page.getByTestId('end').click();
+      await page.getByTestId('end-confirm').click();
+      await waitForText(page.getByTestId('phase'), 'Đã bế mạc');
+      await waitForText(sec.page.getByTestId('phase'), 'Đã bế mạc');
+
       await Promise.all([chairCtx.close(), sec.context.close(), sec2.context.close(), ...Object.values(tablets).map((t) => t.context.close())]);
     }),
   );

@@ -157,6 +157,7 @@ export const consoleEn: { readonly [K in keyof typeof consoleVi]: string } = {
   'console.end_question': 'Close the meeting? Waiting requests to speak lapse, and it cannot be reopened.',
   'console.end_yes': 'Close it now',
   'console.pause_reason': 'Reason for the recess',
+  // The reason goes to every tablet and the projector: it stays in Vietnamese.
   'console.pause_preset.break': 'Nghỉ giải lao 15 phút',
   'console.pause_preset.lunch': 'Nghỉ trưa',
   'console.pause_preset.consult': 'Xin ý kiến, trao đổi riêng',
