@@ -333,6 +333,16 @@ describe("the chair's console", () => {
       await waitForText(page.getByTestId('phase'), 'Đã bế mạc');
       await waitForText(sec.page.getByTestId('phase'), 'Đã bế mạc');
 
+      // The chair's own paired tablet: from the meeting page, one tap to the console, which it runs.
+      const chairTablet = await pairTablet(chrome.browser, desk, people.an, '1470');
+      await chairTablet.page.goto(`${box.origin}/meetings/${meeting.id}`);
+      await chairTablet.page.getByTestId('open-console').click();
+      await chairTablet.page.waitForURL(`${box.origin}${url}`);
+      await waitForText(chairTablet.page.getByTestId('phase'), 'Đã bế mạc');
+      await chairTablet.page.getByTestId('operator-name').waitFor();
+      assert.equal(await chairTablet.page.getByTestId('console-readonly').count(), 0);
+      await chairTablet.context.close();
+
       await Promise.all([chairCtx.close(), sec.context.close(), sec2.context.close(), ...Object.values(tablets).map((t) => t.context.close())]);
     }),
   );
