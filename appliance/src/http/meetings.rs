@@ -112,7 +112,9 @@ struct MeetingFeed {
     known: std::sync::Mutex<Option<(u64, Watcher)>>,
 }
 
-type Watcher = Option<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>;
+/// Who watches, their role and the meeting's header; shared, so a cached answer costs no copy
+/// of a large meeting's member list per event.
+type Watcher = Option<std::sync::Arc<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>>;
 
 impl MeetingFeed {
     /// The caller now, and their role in the meeting now; `None` if they may no longer watch.
@@ -123,7 +125,7 @@ impl MeetingFeed {
             .read(|t| records::meeting_header(t, &self.meeting))
             .ok()??;
         let role = meetings::role_in(&caller, &header)?;
-        Some((caller, role, header))
+        Some(std::sync::Arc::new((caller, role, header)))
     }
 
     /// Like [`Self::current`], answered from the last time when the access epoch has not moved
@@ -168,9 +170,10 @@ impl FeedRules for MeetingFeed {
                 None => Decision::End,
             };
         }
-        let Some((caller, role, header)) = self.watcher() else {
+        let Some(watcher) = self.watcher() else {
             return Decision::End;
         };
+        let (caller, role, header) = &*watcher;
         let document = match document_of(&e.body) {
             Some(d) => match self.store.read(|t| records::document(t, d)) {
                 Ok(found) => found.map(|(_, d)| d),
@@ -180,15 +183,15 @@ impl FeedRules for MeetingFeed {
         };
         let shown = visibility::meeting_event(
             caller.viewer(),
-            role,
-            &header,
+            *role,
+            header,
             e.seq,
             &e.body,
             document.as_ref(),
         );
         match shown {
             Shown::Hidden => Decision::Skip,
-            Shown::Whole => Decision::Send(live::sse_event(e)),
+            Shown::Whole => Decision::Whole,
             Shown::WithoutReason => {
                 let mut v = super::api::event_json(e);
                 v["body"]["reason"] = Value::Null;

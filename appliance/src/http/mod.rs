@@ -57,6 +57,8 @@ pub struct Shared {
     pub imports: crate::service::import::ImportStash,
     /// Flips to `true` when the server starts to shut down; live feeds end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// The JSON of recent events as every feed sends them whole.
+    pub wire: Arc<live::WireCache>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.

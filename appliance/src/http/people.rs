@@ -188,7 +188,7 @@ impl super::live::FeedRules for DeviceFeed {
         use crate::domain::EventBody;
         match e.body {
             EventBody::DevicePaired { .. } | EventBody::DeviceRevoked { .. } => {
-                super::live::Decision::Send(super::live::sse_event(e))
+                super::live::Decision::Whole
             }
             _ => super::live::Decision::Skip,
         }
