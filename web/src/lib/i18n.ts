@@ -4,6 +4,7 @@ import { derived, writable, type Readable } from 'svelte/store';
 import { delegateEn, delegateVi } from './messages/delegate';
 import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
+import { consoleEn, consoleVi } from './messages/console';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -12,6 +13,7 @@ const vi = {
   ...delegateVi,
   ...staffVi,
   ...prepareVi,
+  ...consoleVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -49,6 +51,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...delegateEn,
   ...staffEn,
   ...prepareEn,
+  ...consoleEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
