@@ -5,6 +5,7 @@ import { delegateEn, delegateVi } from './messages/delegate';
 import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
 import { screenEn, screenVi } from './messages/screen';
+import { consoleEn, consoleVi } from './messages/console';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -14,6 +15,7 @@ const vi = {
   ...staffVi,
   ...prepareVi,
   ...screenVi,
+  ...consoleVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -52,6 +54,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...staffEn,
   ...prepareEn,
   ...screenEn,
+  ...consoleEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
