@@ -457,6 +457,7 @@ impl Application {
             )),
             imports: crate::service::import::ImportStash::default(),
             wire: Default::default(),
+            meeting_headers: Default::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),

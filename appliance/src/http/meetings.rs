@@ -5,7 +5,7 @@ use super::live::{self, Decision, FeedRules, Since};
 use super::people::id;
 use super::views::{AttendanceRow, AttendanceSheet, MeetingList, MeetingView};
 use super::{blocking, resolve_caller, ApiError, AppState};
-use crate::domain::records::{Assignments, Id, Layout};
+use crate::domain::records::{Assignments, Id, Layout, MeetingHeader};
 use crate::domain::visibility::{self, Shown};
 use crate::domain::{EventBody, EventEnvelope};
 use crate::service::attendance::{self, Mark, Row};
@@ -19,6 +19,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -102,6 +104,39 @@ async fn one(
     Ok(Json(v))
 }
 
+/// Meeting headers as of an access epoch, shared by every feed of the meeting: with a room full
+/// of tablets, one header is read and held once, not once per tablet. A header's fields that
+/// decide who sees what (chair, members, guests, status and where it was submitted and
+/// published) change only with events that move the epoch.
+#[derive(Default)]
+pub struct SharedHeaders {
+    map: std::sync::Mutex<std::collections::HashMap<Id, (u64, Arc<MeetingHeader>)>>,
+}
+
+impl SharedHeaders {
+    /// Meetings whose header is kept; beyond it the oldest epoch's go first.
+    const KEEP: usize = 64;
+
+    fn get(&self, store: &Store, meeting: &Id) -> Option<Arc<MeetingHeader>> {
+        let epoch = store.access_epoch();
+        if let Ok(map) = self.map.lock() {
+            if let Some((at, h)) = map.get(meeting) {
+                if *at == epoch {
+                    return Some(h.clone());
+                }
+            }
+        }
+        let header = Arc::new(store.read(|t| records::meeting_header(t, meeting)).ok()??);
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::KEEP {
+                map.retain(|_, (at, _)| *at == epoch);
+            }
+            map.insert(meeting.clone(), (epoch, header.clone()));
+        }
+        Some(header)
+    }
+}
+
 /// One client's view of a meeting's feed. Every event is judged by the visibility policy
 /// against the caller, the meeting and the document as they are when it is sent, so a replay
 /// shows no more than the API would now, and a change of rules reaches feeds already open.
@@ -110,43 +145,44 @@ struct MeetingFeed {
     meeting: Id,
     /// The client's cookies, resolved again whenever the store's access epoch moves.
     headers: HeaderMap,
-    /// The last answer to "who is watching, in what role", and the access epoch it was
-    /// given at: until the epoch moves, nothing that answer depends on has changed, so a busy
-    /// meeting does not resolve every watcher's cookie again for every event.
-    known: std::sync::Mutex<Option<(u64, Watcher)>>,
+    shared: Arc<SharedHeaders>,
+    /// The last answer to "who is watching, in what role", the access epoch it was given at,
+    /// and when: until the epoch moves nothing that answer depends on has changed, except time
+    /// itself (a session that expires), so it is also asked again after [`WATCHER_AGE`].
+    known: std::sync::Mutex<Option<(u64, Instant, Watcher)>>,
 }
 
-/// Who watches, their role and the meeting's header; shared, so a cached answer costs no copy
-/// of a large meeting's member list per event.
-type Watcher = Option<std::sync::Arc<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>>;
+/// How long a feed trusts its answer to "who is watching" while nothing moves the access
+/// epoch: the longest an expired session's feed stays open.
+const WATCHER_AGE: Duration = Duration::from_secs(30);
+
+/// Who watches, their role and the meeting's header.
+type Watcher = Option<Arc<(Caller, MeetingRole, Arc<MeetingHeader>)>>;
 
 impl MeetingFeed {
     /// The caller now, and their role in the meeting now; `None` if they may no longer watch.
     fn current(&self) -> Watcher {
         let caller = resolve_caller(&self.store, &self.headers).ok()?;
-        let header = self
-            .store
-            .read(|t| records::meeting_header(t, &self.meeting))
-            .ok()??;
+        let header = self.shared.get(&self.store, &self.meeting)?;
         let role = meetings::role_in(&caller, &header)?;
-        Some(std::sync::Arc::new((caller, role, header)))
+        Some(Arc::new((caller, role, header)))
     }
 
     /// Like [`Self::current`], answered from the last time when the access epoch has not moved
-    /// since. The epoch is read before asking, so a change during the question is seen next
-    /// time.
+    /// since and the answer is recent. The epoch is read before asking, so a change during the
+    /// question is seen next time.
     fn watcher(&self) -> Watcher {
         let epoch = self.store.access_epoch();
         if let Ok(known) = self.known.lock() {
-            if let Some((at, w)) = known.as_ref() {
-                if *at == epoch {
+            if let Some((at, when, w)) = known.as_ref() {
+                if *at == epoch && when.elapsed() < WATCHER_AGE {
                     return w.clone();
                 }
             }
         }
         let w = self.current();
         if let Ok(mut known) = self.known.lock() {
-            *known = Some((epoch, w.clone()));
+            *known = Some((epoch, Instant::now(), w.clone()));
         }
         w
     }
@@ -179,8 +215,11 @@ impl FeedRules for MeetingFeed {
         };
         let (caller, role, header) = &*watcher;
         let document = match document_of(&e.body) {
-            Some(d) => match self.store.read(|t| records::document(t, d)) {
-                Ok(found) => found.map(|(_, d)| d),
+            Some(d) => match self
+                .store
+                .read(|t| records::meeting_document(t, &self.meeting, d))
+            {
+                Ok(found) => found,
                 Err(_) => return Decision::End,
             },
             None => None,
@@ -219,7 +258,7 @@ impl FeedRules for MeetingFeed {
     }
 
     fn still_allowed(&self) -> bool {
-        self.current().is_some()
+        self.watcher().is_some()
     }
 }
 
@@ -241,6 +280,7 @@ async fn events(
         store: st.store.clone(),
         meeting: mid,
         headers,
+        shared: st.meeting_headers.clone(),
         known: std::sync::Mutex::new(None),
     };
     Ok(live::stream_from(st, live_rx, after, rules).into_response())

@@ -61,6 +61,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// The JSON of recent events as every feed sends them whole.
     pub wire: Arc<live::WireCache>,
+    /// Meeting headers shared by the meeting feeds.
+    pub meeting_headers: Arc<meetings::SharedHeaders>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.

@@ -692,6 +692,15 @@ pub fn document(
     Ok(doc.map(|d| (header, d.document)))
 }
 
+/// A document of a known meeting, without reading the meeting's header.
+pub fn meeting_document(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    id: &Id,
+) -> Result<Option<Document>, StoreError> {
+    Ok(get::<StoredDocument>(txn, DOCUMENTS, &child_key(meeting, id))?.map(|d| d.document))
+}
+
 /// The live documents whose versions use a blob, with their meetings.
 pub fn documents_using_blob(
     txn: &ReadTransaction,
