@@ -432,11 +432,11 @@ impl Store {
         let events =
             append_in(&txn, &self.inner.node_id, actor, bodies).map_err(|e| self.poison(e))?;
         txn.commit().map_err(|e| self.poison(StoreError::from(e)))?;
-        // A write with no event changed node-local records (a session, a device cookie).
-        if events.is_empty()
-            || events
-                .iter()
-                .any(|e| crate::domain::visibility::changes_access(&e.body))
+        // Node-local writes (a session) move it in `write_local`; a command that found nothing
+        // to change (a retry) moves nothing.
+        if events
+            .iter()
+            .any(|e| crate::domain::visibility::changes_access(&e.body))
         {
             self.inner.access_epoch.fetch_add(1, Ordering::AcqRel);
         }
@@ -719,8 +719,12 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.write(Actor::Node, |tx| f(tx).map(|v| (Vec::new(), v)))
-            .map(|(_, v)| v)
+        let v = self
+            .write(Actor::Node, |tx| f(tx).map(|v| (Vec::new(), v)))
+            .map(|(_, v)| v)?;
+        // A sign-in or a sign-out: who a cookie stands for may have changed.
+        self.inner.access_epoch.fetch_add(1, Ordering::AcqRel);
+        Ok(v)
     }
 
     /// Runs a read-only query against a consistent snapshot.
@@ -1124,9 +1128,14 @@ mod tests {
                 "display.revoked",
             ]
         );
-        // A node-local write (a sign-in, a sign-out) moves it too.
+        // A node-local write (a sign-in, a sign-out) moves it too; a command that found nothing
+        // to change does not.
         let before = store.access_epoch();
         store.write_local(|_| Ok::<_, StoreError>(())).unwrap();
+        assert_eq!(store.access_epoch(), before + 1);
+        store
+            .write(Actor::Node, |_| Ok::<_, StoreError>((vec![], ())))
+            .unwrap();
         assert_eq!(store.access_epoch(), before + 1);
     }
 
