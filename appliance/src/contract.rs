@@ -8,7 +8,10 @@ mod tests {
     use crate::domain::device::DeviceKey;
     use crate::domain::event::{
         BodyEntry, DeviceEntry, DocumentEntry, EventBody, ItemEntry, LayoutEntry, MeetingEntry,
-        PersonEntry, SeatEntry, VersionEntry,
+        PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
+    };
+    use crate::domain::live::{
+        CurrentItem, Pause, Phase, Request, Speaking, Speech, SpeechKind, SpeechLimits,
     };
     use crate::domain::person::{PersonName, Phone, Position, Unit};
     use crate::domain::quorum::{Comparison, Quorum, Threshold};
@@ -19,8 +22,8 @@ mod tests {
     use crate::domain::visibility::MeetingRole;
     use crate::domain::{NoticeText, Role, RoomName, Username};
     use crate::http::views::{
-        AttendanceRow, AttendanceSheet, DocumentView, MeetingList, MeetingView, PersonView,
-        PublishWarning, VersionView,
+        AttendanceRow, AttendanceSheet, DocumentView, FollowView, LiveView, MeetingList,
+        MeetingView, PersonView, PublishWarning, SpeakerLine, SpeakingReport, VersionView,
     };
     use crate::service::attendance::InviteKind;
     use std::path::PathBuf;
@@ -53,6 +56,9 @@ mod tests {
             LayoutShape::decl(&cfg),
             DeviceKey::decl(&cfg),
             MeetingRole::decl(&cfg),
+            SpeechKind::decl(&cfg),
+            SpeechLimits::decl(&cfg),
+            Phase::decl(&cfg),
             // What the log's events carry.
             PersonEntry::decl(&cfg),
             BodyEntry::decl(&cfg),
@@ -63,6 +69,7 @@ mod tests {
             DeviceEntry::decl(&cfg),
             LayoutEntry::decl(&cfg),
             SeatEntry::decl(&cfg),
+            SpeechRequestEntry::decl(&cfg),
             EventBody::decl(&cfg),
             // What the API returns.
             Person::decl(&cfg),
@@ -84,6 +91,16 @@ mod tests {
             AttendanceSheet::decl(&cfg),
             MeetingView::decl(&cfg),
             MeetingList::decl(&cfg),
+            // The live meeting.
+            Request::decl(&cfg),
+            Speaking::decl(&cfg),
+            Speech::decl(&cfg),
+            Pause::decl(&cfg),
+            CurrentItem::decl(&cfg),
+            FollowView::decl(&cfg),
+            LiveView::decl(&cfg),
+            SpeakerLine::decl(&cfg),
+            SpeakingReport::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\
@@ -97,12 +114,15 @@ mod tests {
         out.push_str(
             "/** A document the caller could see and no longer may: its tablet drops it. */\n\
              export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };\n\n\
+             /** \"Follow me\" on a document the caller may not see: stop following. */\n\
+             export type FollowHidden = { meeting_id: Id, hidden: true };\n\n\
              /** One event on a live feed: its place in the node's log, when, and what. A \
              `document.updated` may come as `DocumentHidden`; an `attendance.marked` of \
              someone else comes with `reason: null`. */\n\
              export type FeedEvent = { seq: number, at: string } & (\n  \
              | EventBody\n  \
-             | { kind: \"document.updated\", body: DocumentHidden }\n);\n",
+             | { kind: \"document.updated\", body: DocumentHidden }\n  \
+             | { kind: \"follow.set\", body: FollowHidden }\n);\n",
         );
         out
     }

@@ -430,6 +430,50 @@ async fn every_event_kind_reaches_every_caller_as_the_api_shows_it() {
     )
     .await;
     settle!();
+    // The meeting runs: Lan asks to speak and gets the floor; the chair shows everyone the
+    // page of a document restricted to Minh (the others learn only that it is hidden).
+    let live = format!("{m}/live");
+    ok(
+        &b,
+        Method::POST,
+        &format!("{live}/start"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{live}/speakers"),
+        &lan_cookie,
+        Some(json!({"request_id": "00000000000000000000000000000077", "kind": "question"})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{live}/speakers/00000000000000000000000000000077/floor"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{live}/follow"),
+        &chair_account,
+        Some(json!({"document_id": later, "page": 2})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{live}/floor/end"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    settle!();
     // A new chair, then a document for the new chair only.
     ok(&b, Method::PUT, &m, &sec, Some(json!({"chair_id": lan}))).await;
     settle!();
@@ -577,6 +621,35 @@ fn check(w: Who, m: &Meeting, got: &[Got], live: bool) {
             }
         }
         assert!(all_text.contains("Đi khám bệnh ở huyện"), "{w:?}");
+    }
+    // The running of the meeting reaches everyone with a role in it; "follow me" on a
+    // document the caller may not see says only that (live: as the rules were when it was
+    // sent; replayed: as they are now).
+    for k in [
+        "meeting.started",
+        "agenda.item_opened",
+        "speech.requested",
+        "speech.started",
+        "speech.ended",
+        "follow.set",
+    ] {
+        assert!(kinds.contains(k), "{w:?} lacks {k}: {kinds:?}");
+    }
+    let follow = got.iter().find(|g| g.kind == "follow.set").unwrap();
+    let sees_later = staff
+        || w == Who::MemberTablet
+        || (w == Who::NewChairTablet && !live)
+        || (w == Who::FormerChairTablet && live);
+    if sees_later {
+        assert_eq!(follow.body["page"], 2, "{w:?}: {follow:?}");
+    } else {
+        assert_eq!(
+            follow.body,
+            json!({"meeting_id": m.id, "hidden": true}),
+            "{w:?}: a hidden document's follow names nothing"
+        );
+    }
+    if staff {
         return;
     }
     // Not staff: nothing from before publication (the new chair's tablet: nothing from

@@ -13,6 +13,7 @@ mod hostile;
 mod import_lists;
 mod integrity;
 mod lifecycle;
+mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;

@@ -6,6 +6,7 @@ pub mod device;
 pub mod document;
 pub mod event;
 pub mod import;
+pub mod live;
 pub mod person;
 pub mod quorum;
 pub mod records;

@@ -119,6 +119,85 @@ pub fn sees_private_attendance(viewer: Viewer<'_>, role: MeetingRole, of: &Id) -
     }
 }
 
+/// Whether someone with `role` runs the live meeting (the console: start, pause, the agenda,
+/// the speakers' queue, "follow me"): the chair, on their account or tablet, or the
+/// secretary's account the chair handed the console to (`is_operator`).
+pub fn runs_meeting(role: MeetingRole, is_operator: bool) -> bool {
+    match role {
+        MeetingRole::Chair => true,
+        MeetingRole::Secretary => is_operator,
+        MeetingRole::Delegate | MeetingRole::Guest | MeetingRole::Projector => false,
+    }
+}
+
+/// Whether someone with `role` may ask to speak for themself: the invited, on their tablet.
+pub fn may_request_floor(viewer: Viewer<'_>, role: MeetingRole) -> bool {
+    matches!(viewer, Viewer::Device(_))
+        && matches!(role, MeetingRole::Delegate | MeetingRole::Guest)
+}
+
+/// Whether an event can change who a caller is or what part they have in a meeting (a
+/// revoked tablet, an account disabled or signed out everywhere, a new chair, a meeting
+/// submitted or published). Live feeds may keep their answer to "who is watching, in what
+/// role" until such an event, or a node-local change (a sign-out), comes; documents are asked
+/// about afresh for every event that names one.
+pub fn changes_access(body: &EventBody) -> bool {
+    match body {
+        EventBody::DeviceRevoked { .. }
+        | EventBody::AccountPasswordChanged { .. }
+        | EventBody::AccountPasswordReset { .. }
+        | EventBody::AccountDisabled { .. }
+        | EventBody::AccountRemoved { .. }
+        | EventBody::AccountSessionsEnded { .. }
+        | EventBody::MeetingDetailsSet { .. }
+        | EventBody::MeetingSubmitted { .. }
+        | EventBody::MeetingApproved { .. }
+        | EventBody::MeetingSentBack { .. }
+        | EventBody::MeetingPublished { .. } => true,
+        EventBody::NodeInitialised { .. }
+        | EventBody::RoomRenamed { .. }
+        | EventBody::NoticePosted { .. }
+        | EventBody::NoticeCleared {}
+        | EventBody::PersonAdded { .. }
+        | EventBody::BodyCreated { .. }
+        | EventBody::BodyMembersSet { .. }
+        | EventBody::BodyRulesSet { .. }
+        | EventBody::MeetingCreated { .. }
+        | EventBody::PairingCodeIssued { .. }
+        | EventBody::DevicePaired { .. }
+        | EventBody::PinSet { .. }
+        | EventBody::PinReset { .. }
+        | EventBody::AttendanceMarked { .. }
+        | EventBody::LayoutSaved { .. }
+        | EventBody::SeatsAssigned { .. }
+        | EventBody::ItemAdded { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::ItemRemoved { .. }
+        | EventBody::AgendaReordered { .. }
+        | EventBody::DocumentAdded { .. }
+        | EventBody::DocumentVersionAdded { .. }
+        | EventBody::DocumentUpdated { .. }
+        | EventBody::DocumentRemoved { .. }
+        | EventBody::AccountCreated { .. }
+        | EventBody::AccountEnabled { .. }
+        | EventBody::MeetingStarted { .. }
+        | EventBody::MeetingPaused { .. }
+        | EventBody::MeetingResumed { .. }
+        | EventBody::MeetingEnded { .. }
+        | EventBody::ItemOpened { .. }
+        | EventBody::SpeechRequested { .. }
+        | EventBody::SpeechWithdrawn { .. }
+        | EventBody::SpeechReordered { .. }
+        | EventBody::SpeechTimeSet { .. }
+        | EventBody::SpeechLimitsSet { .. }
+        | EventBody::SpeechStarted { .. }
+        | EventBody::SpeechEnded { .. }
+        | EventBody::FollowSet { .. }
+        | EventBody::FollowStopped { .. }
+        | EventBody::ConsoleDelegated { .. } => false,
+    }
+}
+
 /// How an event reaches a viewer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shown {
@@ -131,6 +210,9 @@ pub enum Shown {
     /// Only that a document the viewer could see is now hidden from them: `{meeting_id,
     /// document_id, hidden: true}`.
     DocumentHidden,
+    /// `follow.set` of a document the viewer may not see: only `{meeting_id, hidden: true}`,
+    /// so their tablet stops following without learning which document it was.
+    FollowHidden,
 }
 
 /// Whether an event belongs on the room's public feed (the landing page, the projector).
@@ -172,7 +254,22 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::MeetingSubmitted { .. }
         | EventBody::MeetingApproved { .. }
         | EventBody::MeetingSentBack { .. }
-        | EventBody::MeetingPublished { .. } => false,
+        | EventBody::MeetingPublished { .. }
+        | EventBody::MeetingStarted { .. }
+        | EventBody::MeetingPaused { .. }
+        | EventBody::MeetingResumed { .. }
+        | EventBody::MeetingEnded { .. }
+        | EventBody::ItemOpened { .. }
+        | EventBody::SpeechRequested { .. }
+        | EventBody::SpeechWithdrawn { .. }
+        | EventBody::SpeechReordered { .. }
+        | EventBody::SpeechTimeSet { .. }
+        | EventBody::SpeechLimitsSet { .. }
+        | EventBody::SpeechStarted { .. }
+        | EventBody::SpeechEnded { .. }
+        | EventBody::FollowSet { .. }
+        | EventBody::FollowStopped { .. }
+        | EventBody::ConsoleDelegated { .. } => false,
     }
 }
 
@@ -212,6 +309,28 @@ pub fn meeting_event(
         | EventBody::ItemUpdated { .. }
         | EventBody::ItemRemoved { .. }
         | EventBody::AgendaReordered { .. } => Shown::Whole,
+        // The running of the meeting happens in front of the whole room.
+        EventBody::MeetingStarted { .. }
+        | EventBody::MeetingPaused { .. }
+        | EventBody::MeetingResumed { .. }
+        | EventBody::MeetingEnded { .. }
+        | EventBody::ItemOpened { .. }
+        | EventBody::SpeechRequested { .. }
+        | EventBody::SpeechWithdrawn { .. }
+        | EventBody::SpeechReordered { .. }
+        | EventBody::SpeechTimeSet { .. }
+        | EventBody::SpeechLimitsSet { .. }
+        | EventBody::SpeechStarted { .. }
+        | EventBody::SpeechEnded { .. }
+        | EventBody::FollowStopped { .. }
+        | EventBody::ConsoleDelegated { .. } => Shown::Whole,
+        EventBody::FollowSet { .. } => {
+            if sees_now(document_now) {
+                Shown::Whole
+            } else {
+                Shown::FollowHidden
+            }
+        }
         EventBody::AttendanceMarked {
             person_id, reason, ..
         } => {

@@ -326,9 +326,97 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::AccountSamePassword => (S::UNPROCESSABLE_ENTITY, "account.same_password", "Mật khẩu mới phải khác mật khẩu hiện tại.".into(), "The new password must differ from the current one.".into()),
         Refusal::AccountSelf => (S::CONFLICT, "account.self", "Không thể làm việc này với chính tài khoản của bạn. Để đổi mật khẩu của mình, dùng “Đổi mật khẩu”.".into(), "You cannot do this to your own account. To change your own password, use “Change password”.".into()),
         Refusal::AccountTaken(u) => (S::CONFLICT, "account.taken", format!("Tên đăng nhập “{u}” đã có người dùng. Hãy chọn tên khác."), format!("The user name “{u}” is taken. Choose another.")),
+        Refusal::Live(e) => live_refusal(*e),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
+}
+
+/// A live-meeting refusal: its status, code and Vietnamese message (English from Display).
+fn live_refusal(e: crate::domain::live::LiveError) -> (StatusCode, &'static str, String, String) {
+    use crate::domain::live::LiveError as L;
+    use StatusCode as S;
+    let (status, code, vi) = match e {
+        L::NotStarted => (S::CONFLICT, "live.not_started", "Cuộc họp chưa khai mạc."),
+        L::AlreadyStarted => (S::CONFLICT, "live.already_started", "Cuộc họp đã khai mạc."),
+        L::NotRunning => (
+            S::CONFLICT,
+            "live.not_running",
+            "Cuộc họp đang nghỉ giải lao; hãy tiếp tục cuộc họp trước.",
+        ),
+        L::NotPaused => (
+            S::CONFLICT,
+            "live.not_paused",
+            "Cuộc họp không ở trạng thái nghỉ.",
+        ),
+        L::Ended => (S::CONFLICT, "live.ended", "Cuộc họp đã bế mạc."),
+        L::NoItem => (
+            S::CONFLICT,
+            "live.no_item",
+            "Chưa có nội dung nào đang được thảo luận.",
+        ),
+        L::UnknownItem => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.unknown_item",
+            "Không có nội dung này trong chương trình họp.",
+        ),
+        L::UnknownRequest => (
+            S::CONFLICT,
+            "live.unknown_request",
+            "Lượt đăng ký phát biểu này không còn trong danh sách chờ.",
+        ),
+        L::NobodySpeaking => (
+            S::CONFLICT,
+            "live.nobody_speaking",
+            "Hiện không có ai đang phát biểu.",
+        ),
+        L::AlreadySpeaking => (
+            S::CONFLICT,
+            "live.already_speaking",
+            "Người này đang phát biểu.",
+        ),
+        L::NotPresent => (
+            S::CONFLICT,
+            "live.not_present",
+            "Bạn cần điểm danh trước khi đăng ký phát biểu.",
+        ),
+        L::StaleOrder => (
+            S::CONFLICT,
+            "live.stale_order",
+            "Danh sách phát biểu vừa thay đổi. Đã tải lại; hãy sắp xếp lại.",
+        ),
+        L::BadSeconds => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.bad_seconds",
+            "Thời gian phát biểu từ 10 giây đến 60 phút.",
+        ),
+        L::BadReason => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.bad_reason",
+            "Hãy ghi lý do tạm nghỉ (tối đa 200 ký tự).",
+        ),
+        L::UnknownDocument => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.unknown_document",
+            "Tài liệu này không thuộc cuộc họp.",
+        ),
+        L::BadPage => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.bad_page",
+            "Số trang không hợp lệ.",
+        ),
+        L::BadReply => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.bad_reply",
+            "Giải trình phải trả lời một chất vấn của nội dung đang thảo luận.",
+        ),
+        L::BadOperator => (
+            S::UNPROCESSABLE_ENTITY,
+            "live.bad_operator",
+            "Chỉ có thể giao điều hành cho tài khoản thư ký đang hoạt động.",
+        ),
+    };
+    (status, code, vi.to_owned(), e.to_string())
 }
 
 impl IntoResponse for ApiError {

@@ -104,13 +104,19 @@ async fn one(
 struct MeetingFeed {
     store: Store,
     meeting: Id,
-    /// The client's cookies, resolved again for every decision.
+    /// The client's cookies, resolved again whenever the store's access epoch moves.
     headers: HeaderMap,
+    /// The last answer to "who is watching, in what role", and the access epoch it was
+    /// given at: until the epoch moves, nothing that answer depends on has changed, so a busy
+    /// meeting does not resolve every watcher's cookie again for every event.
+    known: std::sync::Mutex<Option<(u64, Watcher)>>,
 }
+
+type Watcher = Option<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>;
 
 impl MeetingFeed {
     /// The caller now, and their role in the meeting now; `None` if they may no longer watch.
-    fn current(&self) -> Option<(Caller, MeetingRole, crate::domain::records::MeetingHeader)> {
+    fn current(&self) -> Watcher {
         let caller = resolve_caller(&self.store, &self.headers).ok()?;
         let header = self
             .store
@@ -119,12 +125,32 @@ impl MeetingFeed {
         let role = meetings::role_in(&caller, &header)?;
         Some((caller, role, header))
     }
+
+    /// Like [`Self::current`], answered from the last time when the access epoch has not moved
+    /// since. The epoch is read before asking, so a change during the question is seen next
+    /// time.
+    fn watcher(&self) -> Watcher {
+        let epoch = self.store.access_epoch();
+        if let Ok(known) = self.known.lock() {
+            if let Some((at, w)) = known.as_ref() {
+                if *at == epoch {
+                    return w.clone();
+                }
+            }
+        }
+        let w = self.current();
+        if let Ok(mut known) = self.known.lock() {
+            *known = Some((epoch, w.clone()));
+        }
+        w
+    }
 }
 
 /// The document an event is about, if any.
 fn document_of(body: &EventBody) -> Option<&Id> {
     match body {
         EventBody::DocumentAdded { document, .. } => Some(&document.id),
+        EventBody::FollowSet { document_id, .. } => Some(document_id),
         EventBody::DocumentVersionAdded { document_id, .. }
         | EventBody::DocumentUpdated { document_id, .. }
         | EventBody::DocumentRemoved { document_id, .. } => Some(document_id),
@@ -136,13 +162,13 @@ impl FeedRules for MeetingFeed {
     fn decide(&self, e: &EventEnvelope) -> Decision {
         if e.body.meeting_id() != Some(&self.meeting) {
             // Another subject: only the caller can have changed (a revocation, an account
-            // disabled), so the meeting itself is not read for it.
-            return match resolve_caller(&self.store, &self.headers) {
-                Ok(Caller::Anonymous) | Err(_) => Decision::End,
-                Ok(_) => Decision::Skip,
+            // disabled).
+            return match self.watcher() {
+                Some(_) => Decision::Skip,
+                None => Decision::End,
             };
         }
-        let Some((caller, role, header)) = self.current() else {
+        let Some((caller, role, header)) = self.watcher() else {
             return Decision::End;
         };
         let document = match document_of(&e.body) {
@@ -177,6 +203,11 @@ impl FeedRules for MeetingFeed {
                 });
                 Decision::Send(live::sse_json(e, &v))
             }
+            Shown::FollowHidden => {
+                let mut v = super::api::event_json(e);
+                v["body"] = json!({"meeting_id": self.meeting, "hidden": true});
+                Decision::Send(live::sse_json(e, &v))
+            }
         }
     }
 
@@ -203,6 +234,7 @@ async fn events(
         store: st.store.clone(),
         meeting: mid,
         headers,
+        known: std::sync::Mutex::new(None),
     };
     Ok(live::stream_from(st, live_rx, after, rules).into_response())
 }

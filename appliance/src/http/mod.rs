@@ -7,6 +7,7 @@ mod assets;
 pub mod conn;
 pub mod error;
 mod live;
+mod live_meeting;
 mod meetings;
 mod onboarding;
 mod people;
@@ -152,6 +153,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(people::routes())
         .merge(meetings::routes())
+        .merge(live_meeting::routes())
         .merge(prepare::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))

@@ -2,6 +2,9 @@
 //! app's TypeScript types are generated from them (`appliance/src/contract.rs`), so the two
 //! cannot drift apart unnoticed. Times are RFC 3339 in UTC.
 
+use crate::domain::live::{
+    CurrentItem, Pause, Phase, Request, Speaking, Speech, SpeechKind, SpeechLimits,
+};
 use crate::domain::records::{
     AttendanceStatus, ChangedDetails, Document, DocumentKind, Id, Item, Meeting, MeetingStatus,
     Person, Version,
@@ -220,4 +223,109 @@ impl MeetingView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct MeetingList {
     pub meetings: Vec<MeetingView>,
+}
+
+/// The document the chair asks tablets to follow: which and where, or only that it is one the
+/// caller may not see.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FollowView {
+    pub document_id: Option<Id>,
+    pub page: Option<u32>,
+    pub since: Option<String>,
+    /// The chair shows a document this caller may not see: stop following, say so.
+    pub hidden: bool,
+}
+
+/// `GET /api/meetings/{id}/live`: the live meeting, and the box's clock to time it by.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LiveView {
+    pub meeting_id: Id,
+    /// The box's clock when this was read (milliseconds): screens time countdowns by it, not
+    /// by their own clock.
+    pub now: String,
+    /// The log's head this view reflects: open the feed with `?since=` it.
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub role: MeetingRole,
+    /// Whether the caller may run the console.
+    pub can_run: bool,
+    pub phase: Phase,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub paused: Option<Pause>,
+    pub item: Option<CurrentItem>,
+    /// Milliseconds spent on items that are not current.
+    #[ts(type = "Record<string, number>")]
+    pub item_spent_ms: std::collections::BTreeMap<Id, i64>,
+    /// Waiting requests of every item, in the order they will be heard.
+    pub queue: Vec<Request>,
+    pub speaking: Option<Speaking>,
+    /// Speeches heard, in order.
+    pub history: Vec<Speech>,
+    pub limits: SpeechLimits,
+    pub follow: Option<FollowView>,
+    /// The secretary's account the chair handed the console to.
+    pub operator: Option<String>,
+}
+
+impl From<&crate::service::live::Snapshot> for LiveView {
+    fn from(s: &crate::service::live::Snapshot) -> Self {
+        let st = &s.state;
+        LiveView {
+            meeting_id: s.meeting.id.clone(),
+            now: super::utc(s.now),
+            seq: s.seq,
+            role: s.role,
+            can_run: s.can_run,
+            phase: st.phase,
+            started_at: st.started_at.map(super::utc),
+            ended_at: st.ended_at.map(super::utc),
+            paused: st.paused.clone(),
+            item: st.item.clone(),
+            item_spent_ms: st.item_spent_ms.clone(),
+            queue: st.queue.clone(),
+            speaking: st.speaking.clone(),
+            history: s.history.clone(),
+            limits: st.limits,
+            follow: st.follow.as_ref().map(|f| {
+                if s.follow_visible {
+                    FollowView {
+                        document_id: Some(f.document_id.clone()),
+                        page: Some(f.page),
+                        since: Some(super::utc(f.since)),
+                        hidden: false,
+                    }
+                } else {
+                    FollowView {
+                        document_id: None,
+                        page: None,
+                        since: None,
+                        hidden: true,
+                    }
+                }
+            }),
+            operator: st.operator.as_ref().map(|u| u.to_string()),
+        }
+    }
+}
+
+/// One person's line in the speaking report.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SpeakerLine {
+    pub person_id: Id,
+    pub name: String,
+    pub speeches: u32,
+    /// Seconds actually spoken.
+    #[ts(type = "number")]
+    pub seconds: u64,
+    pub over_time: u32,
+    #[ts(type = "Partial<Record<SpeechKind, number>>")]
+    pub by_kind: std::collections::BTreeMap<SpeechKind, u32>,
+}
+
+/// `GET /api/meetings/{id}/live/report`: who spoke how often and how long, and every speech.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SpeakingReport {
+    pub speakers: Vec<SpeakerLine>,
+    pub speeches: Vec<Speech>,
 }

@@ -5,6 +5,7 @@ pub mod attendance;
 pub mod bodies;
 pub mod devices;
 pub mod import;
+pub mod live;
 pub mod meetings;
 pub mod people;
 pub mod prepare;
@@ -126,6 +127,8 @@ pub enum Refusal {
     AccountSelf,
     /// The user name is taken.
     AccountTaken(String),
+    /// A live-meeting command that does not fit the meeting's state now.
+    Live(crate::domain::live::LiveError),
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

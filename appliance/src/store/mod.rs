@@ -140,6 +140,9 @@ struct Inner {
     integrity: RwLock<Integrity>,
     /// Where the chain checkpoint stands, so the server can tell how far the head ran ahead.
     checkpoint_seq: std::sync::atomic::AtomicU64,
+    /// Moves after every commit that may change who a caller is or their part in a meeting
+    /// (see [`Store::access_epoch`]).
+    access_epoch: std::sync::atomic::AtomicU64,
 }
 
 /// The view a command gets inside its write transaction: it reads current state to check the
@@ -279,6 +282,7 @@ impl Store {
                 blobs,
                 integrity: RwLock::new(Integrity::CheckedFromCheckpoint { upto: 0 }),
                 checkpoint_seq: std::sync::atomic::AtomicU64::new(0),
+                access_epoch: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -428,6 +432,14 @@ impl Store {
         let events =
             append_in(&txn, &self.inner.node_id, actor, bodies).map_err(|e| self.poison(e))?;
         txn.commit().map_err(|e| self.poison(StoreError::from(e)))?;
+        // A write with no event changed node-local records (a session, a device cookie).
+        if events.is_empty()
+            || events
+                .iter()
+                .any(|e| crate::domain::visibility::changes_access(&e.body))
+        {
+            self.inner.access_epoch.fetch_add(1, Ordering::AcqRel);
+        }
         let events: Vec<Arc<EventEnvelope>> = events.into_iter().map(Arc::new).collect();
         for e in &events {
             // No receiver is not an error: nobody is watching right now.
@@ -524,6 +536,15 @@ impl Store {
             .map(|(e, ())| e)
     }
 
+    /// A number that moves after every commit that may change who a caller is or their part
+    /// in a meeting: a sign-in or sign-out, a revocation, an account change, a new chair, a
+    /// meeting submitted, sent back or published. It moves before the commit's events reach
+    /// the live channel, so a feed that kept its caller while the number stood still and sees
+    /// it moved asks again before judging those events.
+    pub fn access_epoch(&self) -> u64 {
+        self.inner.access_epoch.load(Ordering::Acquire)
+    }
+
     /// A receiver of every event committed from now on, in sequence order.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventEnvelope>> {
         self.inner.live.subscribe()
@@ -589,6 +610,7 @@ impl Store {
         let txn = db.begin_write()?;
         let n = rebuild_in(&txn, &self.inner.node_id)?;
         txn.commit()?;
+        self.inner.access_epoch.fetch_add(1, Ordering::AcqRel);
         Ok(n)
     }
 
@@ -708,6 +730,17 @@ impl Store {
     ) -> Result<T, StoreError> {
         let txn = self.db()?.begin_read()?;
         f(&txn)
+    }
+
+    /// Like [`Self::read`], with the sequence number of the node's last event in the same
+    /// snapshot: a feed opened from it misses nothing and repeats nothing the read saw.
+    pub fn read_with_head<T>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<(u64, T), StoreError> {
+        let txn = self.db()?.begin_read()?;
+        let head = cursor_of(&txn.open_table(CURSORS)?, self.inner.node_id.as_str())?.seq;
+        Ok((head, f(&txn)?))
     }
 }
 
@@ -1016,6 +1049,39 @@ mod tests {
         )
         .unwrap();
         (dir, store)
+    }
+
+    #[test]
+    fn the_access_epoch_moves_for_what_changes_callers_and_not_for_a_running_meeting() {
+        let (_dir, store) = fresh();
+        let mut moved = Vec::new();
+        for body in samples() {
+            let before = store.access_epoch();
+            store.append(Actor::Node, vec![body.clone()]).unwrap();
+            if store.access_epoch() != before {
+                moved.push(body.kind());
+            }
+        }
+        assert_eq!(
+            moved,
+            vec![
+                "device.revoked",
+                "meeting.details_set",
+                "meeting.submitted",
+                "meeting.approved",
+                "meeting.sent_back",
+                "meeting.published",
+                "account.password_changed",
+                "account.password_reset",
+                "account.disabled",
+                "account.sessions_ended",
+                "account.removed",
+            ]
+        );
+        // A node-local write (a sign-in, a sign-out) moves it too.
+        let before = store.access_epoch();
+        store.write_local(|_| Ok::<_, StoreError>(())).unwrap();
+        assert_eq!(store.access_epoch(), before + 1);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use super::tables::{
     AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, DEVICES, DEVICE_TOKENS, DOCUMENTS,
-    DOCUMENT_MEETING, MEETINGS, PAIRING_CODES, PEOPLE, PINS, SEATING,
+    DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS, SEATING, SPEECHES,
 };
 use super::{StoreError, Tx};
+use crate::domain::live::{LiveState, Speech};
 use crate::domain::records::{
     Assignments, AttendanceRecord, Body, Device, Document, Id, Item, Layout, Meeting,
     MeetingHeader, MeetingStatus, Person, Version,
@@ -343,6 +344,20 @@ fn apply_meeting(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreE
     }
 }
 
+/// Updates a meeting's live state for one of its live events, and keeps the speech that ended
+/// with it, keyed by the event's place in the log so that a meeting's speeches scan in order.
+fn apply_live(txn: &WriteTransaction, meeting: &Id, e: &EventEnvelope) -> Result<(), StoreError> {
+    let mut state: LiveState = get_w(txn, LIVE, meeting.as_str())?.unwrap_or_default();
+    if let Some(speech) = state.apply(&e.body, e.at) {
+        put(txn, SPEECHES, &speech_key(meeting, e.seq), &speech)?;
+    }
+    put(txn, LIVE, meeting.as_str(), &state)
+}
+
+fn speech_key(meeting: &Id, seq: u64) -> String {
+    format!("{meeting}/{seq:020}")
+}
+
 /// Updates the read models for the people-and-tablets events and the meetings' events. Only
 /// read models are written here, never node-local records: a rebuild replays this.
 pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
@@ -422,6 +437,21 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::MeetingApproved { .. }
         | EventBody::MeetingSentBack { .. }
         | EventBody::MeetingPublished { .. } => apply_meeting(txn, e),
+        EventBody::MeetingStarted { meeting_id, .. }
+        | EventBody::MeetingPaused { meeting_id, .. }
+        | EventBody::MeetingResumed { meeting_id, .. }
+        | EventBody::MeetingEnded { meeting_id, .. }
+        | EventBody::ItemOpened { meeting_id, .. }
+        | EventBody::SpeechRequested { meeting_id, .. }
+        | EventBody::SpeechWithdrawn { meeting_id, .. }
+        | EventBody::SpeechReordered { meeting_id, .. }
+        | EventBody::SpeechTimeSet { meeting_id, .. }
+        | EventBody::SpeechLimitsSet { meeting_id, .. }
+        | EventBody::SpeechStarted { meeting_id, .. }
+        | EventBody::SpeechEnded { meeting_id, .. }
+        | EventBody::FollowSet { meeting_id, .. }
+        | EventBody::FollowStopped { meeting_id, .. }
+        | EventBody::ConsoleDelegated { meeting_id, .. } => apply_live(txn, meeting_id, e),
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
@@ -508,6 +538,19 @@ fn all<T: DeserializeOwned>(txn: &ReadTransaction, def: JsonTable) -> Result<Vec
         out.push(serde_json::from_slice(v.value())?);
     }
     Ok(out)
+}
+
+/// A meeting's live state (the default before it starts).
+pub fn live(txn: &ReadTransaction, meeting: &Id) -> Result<LiveState, StoreError> {
+    Ok(get(txn, LIVE, meeting.as_str())?.unwrap_or_default())
+}
+
+/// The speeches heard in a meeting, in the order they ended.
+pub fn speeches(txn: &ReadTransaction, meeting: &Id) -> Result<Vec<Speech>, StoreError> {
+    Ok(children_in(&txn.open_table(SPEECHES)?, meeting)?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
 }
 
 pub fn person(txn: &ReadTransaction, id: &Id) -> Result<Option<Person>, StoreError> {

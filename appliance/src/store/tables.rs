@@ -82,10 +82,18 @@ pub const PINS: TableDefinition<&str, &str> = TableDefinition::new("pins");
 /// Read model of seating: `layout` → the room's layout; `meeting/<id>` → its assignments.
 pub const SEATING: TableDefinition<&str, &[u8]> = TableDefinition::new("seating");
 
+/// Read model of live meetings: meeting id → JSON [`crate::domain::live::LiveState`] (phase,
+/// current item, the speakers' queue, who has the floor, "follow me").
+pub const LIVE: TableDefinition<&str, &[u8]> = TableDefinition::new("live");
+
+/// Read model of speeches heard: `<meeting id>/<seq of the event that ended it, 20 digits>` →
+/// JSON [`crate::domain::live::Speech`]; a prefix scan lists one meeting's in order.
+pub const SPEECHES: TableDefinition<&str, &[u8]> = TableDefinition::new("speeches");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ROOM, ACCOUNTS, PEOPLE, BODIES, MEETINGS, AGENDA, DOCUMENTS, ATTENDANCE, DEVICES, SEATING,
-    BLOBS,
+    BLOBS, LIVE, SPEECHES,
 ];
 
 /// The read models' indexes, rebuilt with them.

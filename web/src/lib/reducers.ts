@@ -305,9 +305,27 @@ const MEETING_KINDS = [
   'meeting.published',
 ] as const;
 const ROOM_KINDS = ['attendance.marked', 'seating.assigned'] as const;
+/** The live meeting's kinds: the screens that show it apply them (live.ts); others ignore them. */
+export const LIVE_KINDS = [
+  'meeting.started',
+  'meeting.paused',
+  'meeting.resumed',
+  'meeting.ended',
+  'agenda.item_opened',
+  'speech.requested',
+  'speech.withdrawn',
+  'speech.reordered',
+  'speech.time_set',
+  'speech.limits_set',
+  'speech.started',
+  'speech.ended',
+  'follow.set',
+  'follow.stopped',
+  'console.delegated',
+] as const;
 
 /** Every kind the screens understand, whether or not a given screen shows what it changes. */
-export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS]);
+export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS, ...LIVE_KINDS]);
 
 export type Reducer<M> = (s: ScreenState<M>, ev: LiveEvent) => Outcome<ScreenState<M>>;
 

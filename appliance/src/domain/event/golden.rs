@@ -238,6 +238,64 @@ pub(crate) fn samples() -> Vec<EventBody> {
         EventBody::AccountRemoved {
             username: Username::parse("thuky").unwrap(),
         },
+        EventBody::MeetingStarted { meeting_id: id(3) },
+        EventBody::MeetingPaused {
+            meeting_id: id(3),
+            reason: "Nghỉ giải lao 15 phút".into(),
+        },
+        EventBody::MeetingResumed { meeting_id: id(3) },
+        EventBody::MeetingEnded { meeting_id: id(3) },
+        EventBody::ItemOpened {
+            meeting_id: id(3),
+            item_id: id(11),
+        },
+        EventBody::SpeechRequested {
+            meeting_id: id(3),
+            request: SpeechRequestEntry {
+                id: id(12),
+                person_id: id(9),
+                item_id: id(11),
+                kind: crate::domain::live::SpeechKind::Question,
+                replies_to: None,
+                before: None,
+            },
+        },
+        EventBody::SpeechWithdrawn {
+            meeting_id: id(3),
+            request_id: id(12),
+        },
+        EventBody::SpeechReordered {
+            meeting_id: id(3),
+            order: vec![id(13), id(14)],
+        },
+        EventBody::SpeechTimeSet {
+            meeting_id: id(3),
+            request_id: id(13),
+            seconds: 240,
+        },
+        EventBody::SpeechLimitsSet {
+            meeting_id: id(3),
+            limits: crate::domain::live::SpeechLimits::default(),
+        },
+        EventBody::SpeechStarted {
+            meeting_id: id(3),
+            request_id: id(13),
+            seconds: 180,
+        },
+        EventBody::SpeechEnded {
+            meeting_id: id(3),
+            request_id: id(13),
+        },
+        EventBody::FollowSet {
+            meeting_id: id(3),
+            document_id: id(6),
+            page: 3,
+        },
+        EventBody::FollowStopped { meeting_id: id(3) },
+        EventBody::ConsoleDelegated {
+            meeting_id: id(3),
+            username: Some(Username::parse("thuky").unwrap()),
+        },
     ]
 }
 

@@ -14,7 +14,7 @@ use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
 pub use payload::{
     BodyEntry, DeviceEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry, PersonEntry,
-    SeatEntry, VersionEntry,
+    SeatEntry, SpeechRequestEntry, VersionEntry,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -243,6 +243,67 @@ pub enum EventBody {
     /// The IT admin ended every session of an account (its open feeds close too).
     #[serde(rename = "account.sessions_ended")]
     AccountSessionsEnded { username: Username },
+    /// The chair opened the meeting (khai mạc).
+    #[serde(rename = "meeting.started")]
+    MeetingStarted { meeting_id: Id },
+    /// A recess, with its reason ("Nghỉ giải lao 15 phút").
+    #[serde(rename = "meeting.paused")]
+    MeetingPaused { meeting_id: Id, reason: String },
+    #[serde(rename = "meeting.resumed")]
+    MeetingResumed { meeting_id: Id },
+    /// The chair closed the meeting (bế mạc); requests still waiting lapse.
+    #[serde(rename = "meeting.ended")]
+    MeetingEnded { meeting_id: Id },
+    /// The agenda item under discussion from now on.
+    #[serde(rename = "agenda.item_opened")]
+    ItemOpened { meeting_id: Id, item_id: Id },
+    /// Xin phát biểu: a request joins the queue in front of `request.before` (or last).
+    #[serde(rename = "speech.requested")]
+    SpeechRequested {
+        meeting_id: Id,
+        request: SpeechRequestEntry,
+    },
+    #[serde(rename = "speech.withdrawn")]
+    SpeechWithdrawn { meeting_id: Id, request_id: Id },
+    /// The chair's new order for the current item's waiting requests.
+    #[serde(rename = "speech.reordered")]
+    SpeechReordered { meeting_id: Id, order: Vec<Id> },
+    /// A speaking time for one person (waiting, or extending the current speech).
+    #[serde(rename = "speech.time_set")]
+    SpeechTimeSet {
+        meeting_id: Id,
+        request_id: Id,
+        seconds: u32,
+    },
+    #[serde(rename = "speech.limits_set")]
+    SpeechLimitsSet {
+        meeting_id: Id,
+        limits: super::live::SpeechLimits,
+    },
+    /// The chair gave the floor, for `seconds`; the clock starts at the event's time.
+    #[serde(rename = "speech.started")]
+    SpeechStarted {
+        meeting_id: Id,
+        request_id: Id,
+        seconds: u32,
+    },
+    #[serde(rename = "speech.ended")]
+    SpeechEnded { meeting_id: Id, request_id: Id },
+    /// "Follow me": every following tablet shows this page of this document.
+    #[serde(rename = "follow.set")]
+    FollowSet {
+        meeting_id: Id,
+        document_id: Id,
+        page: u32,
+    },
+    #[serde(rename = "follow.stopped")]
+    FollowStopped { meeting_id: Id },
+    /// The chair handed the console to a secretary's account (or took it back: `null`).
+    #[serde(rename = "console.delegated")]
+    ConsoleDelegated {
+        meeting_id: Id,
+        username: Option<Username>,
+    },
 }
 
 impl EventBody {
@@ -288,6 +349,21 @@ impl EventBody {
         ("account.enabled", 1),
         ("account.sessions_ended", 1),
         ("account.removed", 1),
+        ("meeting.started", 1),
+        ("meeting.paused", 1),
+        ("meeting.resumed", 1),
+        ("meeting.ended", 1),
+        ("agenda.item_opened", 1),
+        ("speech.requested", 1),
+        ("speech.withdrawn", 1),
+        ("speech.reordered", 1),
+        ("speech.time_set", 1),
+        ("speech.limits_set", 1),
+        ("speech.started", 1),
+        ("speech.ended", 1),
+        ("follow.set", 1),
+        ("follow.stopped", 1),
+        ("console.delegated", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -339,6 +415,21 @@ impl EventBody {
             EventBody::AccountEnabled { .. } => "account.enabled",
             EventBody::AccountRemoved { .. } => "account.removed",
             EventBody::AccountSessionsEnded { .. } => "account.sessions_ended",
+            EventBody::MeetingStarted { .. } => "meeting.started",
+            EventBody::MeetingPaused { .. } => "meeting.paused",
+            EventBody::MeetingResumed { .. } => "meeting.resumed",
+            EventBody::MeetingEnded { .. } => "meeting.ended",
+            EventBody::ItemOpened { .. } => "agenda.item_opened",
+            EventBody::SpeechRequested { .. } => "speech.requested",
+            EventBody::SpeechWithdrawn { .. } => "speech.withdrawn",
+            EventBody::SpeechReordered { .. } => "speech.reordered",
+            EventBody::SpeechTimeSet { .. } => "speech.time_set",
+            EventBody::SpeechLimitsSet { .. } => "speech.limits_set",
+            EventBody::SpeechStarted { .. } => "speech.started",
+            EventBody::SpeechEnded { .. } => "speech.ended",
+            EventBody::FollowSet { .. } => "follow.set",
+            EventBody::FollowStopped { .. } => "follow.stopped",
+            EventBody::ConsoleDelegated { .. } => "console.delegated",
         }
     }
 
@@ -361,6 +452,22 @@ impl EventBody {
             | EventBody::MeetingApproved { meeting_id }
             | EventBody::MeetingSentBack { meeting_id, .. }
             | EventBody::MeetingPublished { meeting_id } => Some(meeting_id),
+            EventBody::MeetingStarted { meeting_id, .. } => Some(meeting_id),
+            EventBody::MeetingPaused { meeting_id, .. } => Some(meeting_id),
+            EventBody::MeetingResumed { meeting_id, .. } => Some(meeting_id),
+            EventBody::MeetingEnded { meeting_id, .. } => Some(meeting_id),
+            EventBody::ItemOpened { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechRequested { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechWithdrawn { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechReordered { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechTimeSet { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechLimitsSet { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechStarted { meeting_id, .. } => Some(meeting_id),
+            EventBody::SpeechEnded { meeting_id, .. } => Some(meeting_id),
+            EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
+            EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
+            EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),
+
             EventBody::NodeInitialised { .. }
             | EventBody::RoomRenamed { .. }
             | EventBody::NoticePosted { .. }

@@ -136,3 +136,17 @@ pub struct SeatEntry {
     pub x: u16,
     pub y: u16,
 }
+
+/// `speech.requested`: a request to speak and where it joins the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SpeechRequestEntry {
+    /// Chosen by the tablet, so that a retried request is the same request.
+    pub id: Id,
+    pub person_id: Id,
+    pub item_id: Id,
+    pub kind: super::super::live::SpeechKind,
+    /// For a reply (giải trình): the question it answers.
+    pub replies_to: Option<Id>,
+    /// The waiting request it goes in front of; `None`: last.
+    pub before: Option<Id>,
+}

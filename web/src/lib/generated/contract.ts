@@ -51,6 +51,12 @@ export type DeviceKey = string;
 
 export type MeetingRole = "secretary" | "chair" | "delegate" | "guest" | "projector";
 
+export type SpeechKind = "opinion" | "question" | "reply" | "procedural";
+
+export type SpeechLimits = { opinion: number, question: number, reply: number, procedural: number, };
+
+export type Phase = "not_started" | "running" | "paused" | "ended";
+
 export type PersonEntry = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
 export type BodyEntry = { id: Id, name: string, kind: BodyKind, quorum: Threshold, pass: Threshold, members: Array<Id>, publish_lead_days: number, };
@@ -69,11 +75,25 @@ export type LayoutEntry = { shape: LayoutShape, seats: Array<SeatEntry>, };
 
 export type SeatEntry = { id: string, label: string, x: number, y: number, };
 
+export type SpeechRequestEntry = { 
+/**
+ * Chosen by the tablet, so that a retried request is the same request.
+ */
+id: Id, person_id: Id, item_id: Id, kind: SpeechKind, 
+/**
+ * For a reply (giải trình): the question it answers.
+ */
+replies_to: Id | null, 
+/**
+ * The waiting request it goes in front of; `None`: last.
+ */
+before: Id | null, };
+
 export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomName, role: string, } } | { "kind": "room.renamed", "body": { name: RoomName, } } | { "kind": "notice.posted", "body": { text: NoticeText, } } | { "kind": "notice.cleared", "body": Record<symbol, never> } | { "kind": "account.created", "body": { username: Username, display_name: string, roles: Array<Role>, } } | { "kind": "person.added", "body": { person: PersonEntry, } } | { "kind": "body.created", "body": { body: BodyEntry, } } | { "kind": "body.members_set", "body": { body_id: Id, members: Array<Id>, } } | { "kind": "body.rules_set", "body": { body_id: Id, name: string, quorum: Threshold, pass: Threshold, publish_lead_days: number, } } | { "kind": "meeting.created", "body": { meeting: MeetingEntry, } } | { "kind": "pairing.code_issued", "body": { person_id: Id, expires_at: string, } } | { "kind": "device.paired", "body": { device: DeviceEntry, } } | { "kind": "device.revoked", "body": { device_id: Id, } } | { "kind": "pin.set", "body": { person_id: Id, } } | { "kind": "pin.reset", "body": { person_id: Id, } } | { "kind": "attendance.marked", "body": { meeting_id: Id, person_id: Id, status: AttendanceStatus, at: string | null, reason: string | null, } } | { "kind": "seating.layout_saved", "body": { layout: LayoutEntry, } } | { "kind": "seating.assigned", "body": { meeting_id: Id, assignments: { [key in string]: Id }, } } | { "kind": "meeting.details_set", "body": { meeting_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, } } | { "kind": "agenda.item_added", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_updated", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_removed", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "agenda.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "document.added", "body": { meeting_id: Id, document: DocumentEntry, } } | { "kind": "document.version_added", "body": { meeting_id: Id, document_id: Id, version: VersionEntry, restricted_to: Array<Id> | null, } } | { "kind": "document.updated", "body": { meeting_id: Id, document_id: Id, title: string, number: string | null, restricted_to: Array<Id> | null, 
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
  */
-was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } };
+was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } } | { "kind": "meeting.started", "body": { meeting_id: Id, } } | { "kind": "meeting.paused", "body": { meeting_id: Id, reason: string, } } | { "kind": "meeting.resumed", "body": { meeting_id: Id, } } | { "kind": "meeting.ended", "body": { meeting_id: Id, } } | { "kind": "agenda.item_opened", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "speech.requested", "body": { meeting_id: Id, request: SpeechRequestEntry, } } | { "kind": "speech.withdrawn", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "speech.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "speech.time_set", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.limits_set", "body": { meeting_id: Id, limits: SpeechLimits, } } | { "kind": "speech.started", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.ended", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "follow.set", "body": { meeting_id: Id, document_id: Id, page: number, } } | { "kind": "follow.stopped", "body": { meeting_id: Id, } } | { "kind": "console.delegated", "body": { meeting_id: Id, username: Username | null, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -213,11 +233,102 @@ my_seat?: string | null, };
 
 export type MeetingList = { meetings: Array<MeetingView>, };
 
+export type Request = { id: Id, person_id: Id, item_id: Id, kind: SpeechKind, 
+/**
+ * For a reply: the question it answers.
+ */
+replies_to: Id | null, requested_at: string, 
+/**
+ * A time the chair set for this person; otherwise the kind's applies.
+ */
+seconds_set: number | null, };
+
+export type Speaking = { started_at: string, 
+/**
+ * The time given, in seconds; the countdown turns red past it.
+ */
+seconds: number, id: Id, person_id: Id, item_id: Id, kind: SpeechKind, 
+/**
+ * For a reply: the question it answers.
+ */
+replies_to: Id | null, requested_at: string, 
+/**
+ * A time the chair set for this person; otherwise the kind's applies.
+ */
+seconds_set: number | null, };
+
+export type Speech = { id: Id, person_id: Id, item_id: Id, kind: SpeechKind, replies_to: Id | null, started_at: string, ended_at: string, 
+/**
+ * The time that was given.
+ */
+seconds: number, };
+
+export type Pause = { reason: string, since: string, };
+
+export type CurrentItem = { item_id: Id, 
+/**
+ * When its clock last started; `None` while the meeting is paused.
+ */
+since: string | null, 
+/**
+ * Time already spent on it before `since`, in milliseconds.
+ */
+spent_ms: number, };
+
+export type FollowView = { document_id: Id | null, page: number | null, since: string | null, 
+/**
+ * The chair shows a document this caller may not see: stop following, say so.
+ */
+hidden: boolean, };
+
+export type LiveView = { meeting_id: Id, 
+/**
+ * The box's clock when this was read (milliseconds): screens time countdowns by it, not
+ * by their own clock.
+ */
+now: string, 
+/**
+ * The log's head this view reflects: open the feed with `?since=` it.
+ */
+seq: number, role: MeetingRole, 
+/**
+ * Whether the caller may run the console.
+ */
+can_run: boolean, phase: Phase, started_at: string | null, ended_at: string | null, paused: Pause | null, item: CurrentItem | null, 
+/**
+ * Milliseconds spent on items that are not current.
+ */
+item_spent_ms: Record<string, number>, 
+/**
+ * Waiting requests of every item, in the order they will be heard.
+ */
+queue: Array<Request>, speaking: Speaking | null, 
+/**
+ * Speeches heard, in order.
+ */
+history: Array<Speech>, limits: SpeechLimits, follow: FollowView | null, 
+/**
+ * The secretary's account the chair handed the console to.
+ */
+operator: string | null, };
+
+export type SpeakerLine = { person_id: Id, name: string, speeches: number, 
+/**
+ * Seconds actually spoken.
+ */
+seconds: number, over_time: number, by_kind: Partial<Record<SpeechKind, number>>, };
+
+export type SpeakingReport = { speakers: Array<SpeakerLine>, speeches: Array<Speech>, };
+
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };
+
+/** "Follow me" on a document the caller may not see: stop following. */
+export type FollowHidden = { meeting_id: Id, hidden: true };
 
 /** One event on a live feed: its place in the node's log, when, and what. A `document.updated` may come as `DocumentHidden`; an `attendance.marked` of someone else comes with `reason: null`. */
 export type FeedEvent = { seq: number, at: string } & (
   | EventBody
   | { kind: "document.updated", body: DocumentHidden }
+  | { kind: "follow.set", body: FollowHidden }
 );
