@@ -25,7 +25,7 @@
 //! Usage (see benches/live.sh):
 //!   live-load --url https://127.0.0.1:PORT --ca DATA/tls/root.pem --tablets 500 \
 //!       --secretary thuky:PASS --chair chutri:PASS [--rounds 20] [--interval-ms 300] \
-//!       [--speak 0.02] [--pair-concurrency 4] [--pid BOX_PID] [--json]
+//!       [--speak 0.005] [--pair-concurrency 4] [--pid BOX_PID] [--json]
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
@@ -79,7 +79,7 @@ fn parse_args() -> Result<Args> {
         tablets: 100,
         rounds: 20,
         interval: Duration::from_millis(300),
-        speak: 0.02,
+        speak: 0.005,
         pair_concurrency: 4,
         pid: None,
         json: false,
