@@ -7,8 +7,8 @@
 mod tests {
     use crate::domain::device::DeviceKey;
     use crate::domain::event::{
-        BodyEntry, DeviceEntry, DocumentEntry, EventBody, ItemEntry, LayoutEntry, MeetingEntry,
-        PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
+        BodyEntry, DeviceEntry, DisplayEntry, DocumentEntry, EventBody, ItemEntry, LayoutEntry,
+        MeetingEntry, PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
     };
     use crate::domain::live::{
         CurrentItem, Pause, Phase, Request, Speaking, Speech, SpeechKind, SpeechLimits,
@@ -22,8 +22,9 @@ mod tests {
     use crate::domain::visibility::MeetingRole;
     use crate::domain::{NoticeText, Role, RoomName, Username};
     use crate::http::views::{
-        AttendanceRow, AttendanceSheet, DocumentView, FollowView, LiveView, MeetingList,
-        MeetingView, PersonView, PublishWarning, SpeakerLine, SpeakingReport, VersionView,
+        AttendanceRow, AttendanceSheet, DisplayCode, DisplayList, DisplayView, DocumentView,
+        FollowView, LiveView, MeetingList, MeetingView, PersonView, PublishWarning, SpeakerLine,
+        SpeakingReport, VersionView,
     };
     use crate::service::attendance::InviteKind;
     use std::path::PathBuf;
@@ -67,6 +68,7 @@ mod tests {
             DocumentEntry::decl(&cfg),
             VersionEntry::decl(&cfg),
             DeviceEntry::decl(&cfg),
+            DisplayEntry::decl(&cfg),
             LayoutEntry::decl(&cfg),
             SeatEntry::decl(&cfg),
             SpeechRequestEntry::decl(&cfg),
@@ -101,6 +103,9 @@ mod tests {
             LiveView::decl(&cfg),
             SpeakerLine::decl(&cfg),
             SpeakingReport::decl(&cfg),
+            DisplayView::decl(&cfg),
+            DisplayList::decl(&cfg),
+            DisplayCode::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\

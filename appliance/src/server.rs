@@ -456,6 +456,7 @@ impl Application {
                 &self.config.data_dir.join("tls"),
             )),
             imports: crate::service::import::ImportStash::default(),
+            wire: Default::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),

@@ -19,9 +19,11 @@ enum Caller {
     Outsider,
     /// A tablet that was revoked.
     Revoked,
+    /// A paired projector screen: it reads what the room may see, and writes nothing.
+    Display,
 }
 
-const ALL: [Caller; 9] = [
+const ALL: [Caller; 10] = [
     Caller::Anonymous,
     Caller::ForgedCookie,
     Caller::SignedOut,
@@ -31,37 +33,38 @@ const ALL: [Caller; 9] = [
     Caller::Delegate,
     Caller::Outsider,
     Caller::Revoked,
+    Caller::Display,
 ];
 
 /// One row per route: (method, path, body, expected status for each caller in `ALL` order).
 /// `{p}` is the delegate's person, `{b}` a body, `{m}` a meeting, `{d}` an unknown device.
-fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
-    const ANY: [u16; 9] = [200; 9];
+fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
+    const ANY: [u16; 10] = [200; 10];
     vec![
         (Method::GET, "/api/room", None, ANY),
         (
             Method::PUT,
             "/api/room",
             Some(json!({"name": "Phòng họp mới"})),
-            [401, 401, 401, 200, 403, 403, 403, 403, 401],
+            [401, 401, 401, 200, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/room/notices",
             Some(json!({"text": "Nghỉ giải lao 15 phút"})),
-            [401, 401, 401, 201, 201, 201, 403, 403, 401],
+            [401, 401, 401, 201, 201, 201, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/room/notices",
             None,
-            [401, 401, 401, 204, 204, 204, 403, 403, 401],
+            [401, 401, 401, 204, 204, 204, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/room/layout",
             None,
-            [401, 401, 401, 200, 200, 200, 200, 200, 401],
+            [401, 401, 401, 200, 200, 200, 200, 200, 401, 200],
         ),
         (
             Method::PUT,
@@ -69,267 +72,267 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             Some(
                 json!({"shape": "rows", "seats": [{"id": "A1", "label": "Ghế 1", "x": 10, "y": 10}]}),
             ),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/session",
             None,
-            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+            [200, 200, 200, 200, 200, 200, 200, 200, 401, 200],
         ),
         (
             Method::GET,
             "/api/me",
             None,
-            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+            [200, 200, 200, 200, 200, 200, 200, 200, 401, 200],
         ),
         (
             Method::GET,
             "/api/people",
             None,
-            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+            [401, 401, 401, 200, 200, 200, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/people",
             Some(json!({"name": "Người Mới Thêm"})),
-            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/people/import/preview",
             Some(json!({"not": "a member list"})),
-            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+            [401, 401, 401, 403, 422, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/people/import",
             Some(json!({"preview_id": "0123456789abcdef0123456789abcdef"})),
-            [401, 401, 401, 403, 410, 403, 403, 403, 401],
+            [401, 401, 401, 403, 410, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/people/{p}/pairing-code",
             None,
-            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/people/{p}/devices",
             None,
-            [401, 401, 401, 200, 200, 403, 403, 403, 401],
+            [401, 401, 401, 200, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/people/{p}/pin",
             None,
-            [401, 401, 401, 403, 204, 403, 403, 403, 401],
+            [401, 401, 401, 403, 204, 403, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/devices/{d}",
             None,
-            [401, 401, 401, 404, 404, 403, 403, 403, 401],
+            [401, 401, 401, 404, 404, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/devices/pair",
             Some(json!({"code": "x", "pin": "2580", "public_key": "", "signature": ""})),
-            [400; 9],
+            [400; 10],
         ),
         (
             Method::GET,
             "/api/devices/events",
             None,
-            [401, 401, 401, 200, 200, 403, 403, 403, 401],
+            [401, 401, 401, 200, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/bodies",
             None,
-            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+            [401, 401, 401, 200, 200, 200, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/bodies",
             Some(json!({"name": "HĐND xã", "kind": "hdnd"})),
-            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/bodies/{b}",
             Some(json!({"publish_lead_days": 5})),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/bodies/{b}/members",
             Some(json!({"members": ["{p}"]})),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/meetings",
             None,
-            [401, 401, 401, 403, 200, 200, 200, 200, 401],
+            [401, 401, 401, 403, 200, 200, 200, 200, 401, 200],
         ),
         (
             Method::POST,
             "/api/meetings",
             Some(json!({"body_id": "{b}", "title": "Họp", "starts_at": "2026-12-01T01:00:00Z"})),
-            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/meetings/{m}",
             None,
-            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
         ),
         (
             Method::GET,
             "/api/meetings/{m}/events",
             None,
-            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
         ),
         (
             Method::GET,
             "/api/meetings/{m}/attendance",
             None,
-            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
         ),
         (
             Method::GET,
             "/api/meetings/{m}/attendance.csv",
             None,
-            [401, 401, 401, 403, 200, 200, 403, 404, 401],
+            [401, 401, 401, 403, 200, 200, 403, 404, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/absence",
             Some(json!({"reason": "Ốm"})),
-            [401, 401, 401, 403, 403, 403, 200, 404, 401],
+            [401, 401, 401, 403, 403, 403, 200, 404, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/check-in",
             None,
-            [401, 401, 401, 403, 403, 403, 200, 404, 401],
+            [401, 401, 401, 403, 403, 403, 200, 404, 401, 403],
         ),
         (
             Method::PUT,
             "/api/meetings/{m}/attendance/{p}",
             Some(json!({"status": "late"})),
-            [401, 401, 401, 403, 200, 403, 403, 404, 401],
+            [401, 401, 401, 403, 200, 403, 403, 404, 401, 403],
         ),
         (
             Method::GET,
             "/api/meetings/{m}/seats",
             None,
-            [401, 401, 401, 403, 200, 200, 200, 404, 401],
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
         ),
         (
             Method::PUT,
             "/api/meetings/{m}/seats",
             Some(json!({"assignments": {"A1": "{p}"}})),
-            [401, 401, 401, 403, 200, 403, 403, 404, 401],
+            [401, 401, 401, 403, 200, 403, 403, 404, 401, 403],
         ),
         (
             Method::PUT,
             "/api/meetings/{m}",
             Some(json!({"place": "Hội trường"})),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/items",
             Some(json!({"title": "Mục thêm"})),
-            [401, 401, 401, 403, 201, 403, 403, 403, 401],
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/meetings/{m}/items/{i}",
             Some(json!({"presenter": "Phó Chủ tịch"})),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         // A published meeting keeps its items and their order.
         (
             Method::DELETE,
             "/api/meetings/{m}/items/{d}",
             None,
-            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+            [401, 401, 401, 403, 409, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/meetings/{m}/agenda",
             Some(json!({"order": ["{i}"], "expected": ["{i}"]})),
-            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+            [401, 401, 401, 403, 409, 403, 403, 403, 401, 403],
         ),
         // No file name: refused before a byte is stored.
         (
             Method::POST,
             "/api/meetings/{m}/items/{i}/documents?title=x",
             Some(json!({})),
-            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+            [401, 401, 401, 403, 422, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/documents/{doc}/versions",
             Some(json!({})),
-            [401, 401, 401, 403, 422, 403, 403, 403, 401],
+            [401, 401, 401, 403, 422, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/documents/{doc}",
             Some(json!({"number": "01/TB-UBND"})),
-            [401, 401, 401, 403, 200, 403, 403, 403, 401],
+            [401, 401, 401, 403, 200, 403, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/documents/{doc}",
             None,
-            [401, 401, 401, 403, 409, 403, 403, 403, 401],
+            [401, 401, 401, 403, 409, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/submit",
             None,
-            [401, 401, 401, 403, 409, 403, 403, 404, 401],
+            [401, 401, 401, 403, 409, 403, 403, 404, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/approve",
             None,
-            [401, 401, 401, 403, 403, 409, 403, 404, 401],
+            [401, 401, 401, 403, 403, 409, 403, 404, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/send-back",
             Some(json!({"comment": "Sửa lại"})),
-            [401, 401, 401, 403, 403, 409, 403, 404, 401],
+            [401, 401, 401, 403, 403, 409, 403, 404, 401, 403],
         ),
         (
             Method::POST,
             "/api/meetings/{m}/publish",
             None,
-            [401, 401, 401, 403, 409, 403, 403, 404, 401],
+            [401, 401, 401, 403, 409, 403, 403, 404, 401, 403],
         ),
         (
             Method::GET,
             "/api/blobs/{sha}",
             None,
-            [401, 401, 401, 404, 200, 200, 200, 404, 401],
+            [401, 401, 401, 404, 200, 200, 200, 404, 401, 200],
         ),
         (
             Method::GET,
             "/api/integrity",
             None,
-            [401, 401, 401, 200, 200, 200, 403, 403, 401],
+            [401, 401, 401, 200, 200, 200, 403, 403, 401, 403],
         ),
         (
             Method::GET,
             "/api/accounts",
             None,
-            [401, 401, 401, 200, 403, 403, 403, 403, 401],
+            [401, 401, 401, 200, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
@@ -337,44 +340,44 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             Some(
                 json!({"username": "moi", "display_name": "Người Mới", "roles": ["secretary"], "password": "mat-khau-moi-1"}),
             ),
-            [401, 401, 401, 201, 403, 403, 403, 403, 401],
+            [401, 401, 401, 201, 403, 403, 403, 403, 401, 403],
         ),
         // Staff give a wrong current password here: 403 `account.wrong_password`.
         (
             Method::POST,
             "/api/session/password",
             Some(json!({"current": "khong-dung-dau", "new": "mat-khau-moi-2"})),
-            [401, 401, 401, 403, 403, 403, 403, 403, 401],
+            [401, 401, 401, 403, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::PUT,
             "/api/accounts/{u}/password",
             Some(json!({"password": "mat-khau-dat-lai"})),
-            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+            [401, 401, 401, 204, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/accounts/{u}/sessions",
             None,
-            [401, 401, 401, 200, 403, 403, 403, 403, 401],
+            [401, 401, 401, 200, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/accounts/{u}/disable",
             None,
-            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+            [401, 401, 401, 204, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::POST,
             "/api/accounts/{u}/enable",
             None,
-            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+            [401, 401, 401, 204, 403, 403, 403, 403, 401, 403],
         ),
         (
             Method::DELETE,
             "/api/accounts/{u}",
             None,
-            [401, 401, 401, 204, 403, 403, 403, 403, 401],
+            [401, 401, 401, 204, 403, 403, 403, 403, 401, 403],
         ),
         (Method::GET, "/healthz", None, ANY),
         (Method::GET, "/readyz", None, ANY),
@@ -383,11 +386,55 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 9])> {
             Method::GET,
             "/metrics",
             None,
-            [200, 200, 200, 200, 200, 200, 200, 200, 401],
+            [200, 200, 200, 200, 200, 200, 200, 200, 401, 200],
         ),
         (Method::GET, "/ca.pem", None, ANY),
-        (Method::GET, "/api/nothing-here", None, [404; 9]),
-        (Method::DELETE, "/api/session", None, [204; 9]),
+        (Method::GET, "/api/nothing-here", None, [404; 10]),
+        // Projector screens: the secretary pairs and revokes them; a display reads only.
+        (
+            Method::GET,
+            "/api/displays",
+            None,
+            [401, 401, 401, 200, 200, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/displays/code",
+            Some(json!({"label": "Máy chiếu"})),
+            [401, 401, 401, 403, 201, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::DELETE,
+            "/api/displays/{d}",
+            None,
+            [401, 401, 401, 404, 404, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/displays/pair",
+            Some(json!({"label": "no code"})),
+            [400; 10],
+        ),
+        // The live meeting: everyone with a role reads it; only the chair runs it.
+        (
+            Method::GET,
+            "/api/meetings/{m}/live",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/live/speakers",
+            Some(json!({"request_id": "00000000000000000000000000000001", "kind": "opinion"})),
+            [401, 401, 401, 403, 403, 403, 409, 404, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/live/start",
+            Some(json!({})),
+            [401, 401, 401, 403, 403, 200, 403, 404, 401, 403],
+        ),
+        (Method::DELETE, "/api/session", None, [204; 10]),
     ]
 }
 
@@ -443,6 +490,11 @@ async fn role_by_route_matrix() {
         )
         .await;
     assert_eq!(s, 204);
+    let display = crate::displays::pair_display(&b, &sec, "Máy chiếu hội trường").await;
+    let display_client = crate::displays::client_from(
+        &b,
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 4, 2)),
+    );
     let admin = b.admin().await;
     let (s, v) = b
         .call(
@@ -485,9 +537,14 @@ async fn role_by_route_matrix() {
                 Caller::Delegate => Some(delegate.cookie.clone()),
                 Caller::Outsider => Some(outsider.cookie.clone()),
                 Caller::Revoked => Some(revoked.cookie.clone()),
+                Caller::Display => Some(display.clone()),
             };
-            let mut req = b
-                .client
+            // The projector is its own machine: its wrong pairing codes count for its address.
+            let client = match caller {
+                Caller::Display => &display_client,
+                _ => &b.client,
+            };
+            let mut req = client
                 .request(method.clone(), b.url(&path))
                 .header("origin", b.origin());
             if let Some(c) = &cookie {

@@ -28,9 +28,11 @@ enum Who {
     GuestTablet,
     OutsiderTablet,
     RevokedTablet,
+    /// A projector screen paired as a read-only display.
+    Display,
 }
 
-const ALL: [Who; 11] = [
+const ALL: [Who; 12] = [
     Who::Anonymous,
     Who::SignedOut,
     Who::ItAdmin,
@@ -42,6 +44,7 @@ const ALL: [Who; 11] = [
     Who::GuestTablet,
     Who::OutsiderTablet,
     Who::RevokedTablet,
+    Who::Display,
 ];
 
 /// What each caller's cookie is.
@@ -335,6 +338,10 @@ async fn every_event_kind_reaches_every_caller_as_the_api_shows_it() {
             tab(b.pair_tablet(&sec, &ngoai, "9630").await),
         ),
         (Who::RevokedTablet, Some(revoked.cookie)),
+        (
+            Who::Display,
+            Some(crate::displays::pair_display(&b, &sec, "Máy chiếu").await),
+        ),
     ]));
 
     // Who may open the feed at all, and the API agrees.
@@ -526,8 +533,11 @@ async fn every_event_kind_reaches_every_caller_as_the_api_shows_it() {
             .filter_map(|g| g.body["document_id"].as_str())
             .collect();
         let expected: BTreeSet<&str> = match w {
-            // Lan was a member when 'Báo cáo quý' was restricted to Minh; the guest too.
-            Who::NewChairTablet | Who::GuestTablet => BTreeSet::from([later.as_str()]),
+            // Lan was a member when 'Báo cáo quý' was restricted to Minh; the guest and the
+            // projector, who saw it while it was for everyone, too.
+            Who::NewChairTablet | Who::GuestTablet | Who::Display => {
+                BTreeSet::from([later.as_str()])
+            }
             _ => BTreeSet::new(),
         };
         assert_eq!(hidden, expected, "{w:?}: documents announced as hidden");
@@ -551,7 +561,9 @@ async fn every_event_kind_reaches_every_caller_as_the_api_shows_it() {
             .filter_map(|g| g.body["document_id"].as_str())
             .collect();
         let expected: BTreeSet<&str> = match w {
-            Who::FormerChairTablet | Who::GuestTablet => BTreeSet::from([later.as_str()]),
+            Who::FormerChairTablet | Who::GuestTablet | Who::Display => {
+                BTreeSet::from([later.as_str()])
+            }
             _ => BTreeSet::new(),
         };
         assert_eq!(hidden, expected, "{w:?}: replayed hidden documents");
@@ -690,6 +702,16 @@ fn check(w: Who, m: &Meeting, got: &[Got], live: bool) {
         Who::FormerChairTablet => {
             assert!(!private_doc("Riêng Minh"));
             assert!(!private_doc("Gửi chủ tọa mới"));
+        }
+        Who::Display => {
+            // The wall shows only what is for everyone.
+            assert!(
+                private_doc("to-trinh-v2.pdf"),
+                "the public document's new version"
+            );
+            assert!(!private_doc("Riêng Minh"));
+            assert!(!private_doc("Gửi chủ tọa mới"));
+            assert!(!private_doc("Báo cáo quý"), "restricted after publication");
         }
         _ => {}
     }

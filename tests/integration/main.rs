@@ -5,6 +5,7 @@ mod accounts;
 mod data_dir;
 mod discovery;
 mod disk_full;
+mod displays;
 mod downloads;
 mod durability;
 mod feed_matrix;

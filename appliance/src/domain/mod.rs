@@ -14,6 +14,7 @@ pub mod role;
 pub mod text;
 pub mod vietnamese;
 pub mod visibility;
+pub mod vote;
 
 pub use event::{EventBody, EventEnvelope, Hash, NodeId};
 pub use role::{Actor, Role};

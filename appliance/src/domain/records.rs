@@ -4,8 +4,8 @@
 
 use super::device::DeviceKey;
 use super::event::{
-    BodyEntry, DeviceEntry, DocumentEntry, ItemEntry, LayoutEntry, PersonEntry, SeatEntry,
-    VersionEntry,
+    BodyEntry, DeviceEntry, DisplayEntry, DocumentEntry, ItemEntry, LayoutEntry, PersonEntry,
+    SeatEntry, VersionEntry,
 };
 use super::person::{PersonName, Phone, Position, Unit};
 use super::quorum::Threshold;
@@ -334,6 +334,40 @@ pub struct Device {
     #[ts(type = "string | null")]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A projector screen or TV paired as a read-only display: no person, no key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Display {
+    pub id: Id,
+    pub label: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub paired_at: OffsetDateTime,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<&DisplayEntry> for Display {
+    fn from(e: &DisplayEntry) -> Self {
+        Display {
+            id: e.id.clone(),
+            label: e.label.clone(),
+            paired_at: e.paired_at,
+            revoked_at: None,
+        }
+    }
+}
+
+impl From<&Display> for DisplayEntry {
+    fn from(d: &Display) -> Self {
+        DisplayEntry {
+            id: d.id.clone(),
+            label: d.label.clone(),
+            paired_at: d.paired_at,
+        }
+    }
 }
 
 /// Where a person stands for a meeting.

@@ -21,6 +21,8 @@ pub enum Viewer<'a> {
     Device(&'a Id),
     /// A tablet whose pairing was revoked: it sees nothing but that fact.
     Revoked,
+    /// A paired projector screen: what the room may see on the wall, of published meetings.
+    Display,
 }
 
 /// The caller's part in one meeting.
@@ -45,6 +47,8 @@ pub fn meeting_role(viewer: Viewer<'_>, meeting: &MeetingHeader) -> Option<Meeti
     let published = meeting.status == MeetingStatus::Published;
     match viewer {
         Viewer::Anonymous | Viewer::Revoked => None,
+        // A display sees what the projector account sees: published meetings only.
+        Viewer::Display => published.then_some(MeetingRole::Projector),
         Viewer::Staff(roles) => {
             if roles.iter().any(|r| r.may_manage_meetings()) {
                 Some(MeetingRole::Secretary)
@@ -102,7 +106,7 @@ pub fn sees_document(viewer: Viewer<'_>, role: MeetingRole, document: &Document)
         MeetingRole::Secretary | MeetingRole::Chair => true,
         MeetingRole::Delegate | MeetingRole::Guest => match viewer {
             Viewer::Device(person) => document.visible_to(person),
-            Viewer::Anonymous | Viewer::Revoked | Viewer::Staff(_) => false,
+            Viewer::Anonymous | Viewer::Revoked | Viewer::Staff(_) | Viewer::Display => false,
         },
         MeetingRole::Projector => document.restricted_to.is_none(),
     }
@@ -144,6 +148,7 @@ pub fn may_request_floor(viewer: Viewer<'_>, role: MeetingRole) -> bool {
 pub fn changes_access(body: &EventBody) -> bool {
     match body {
         EventBody::DeviceRevoked { .. }
+        | EventBody::DisplayRevoked { .. }
         | EventBody::AccountPasswordChanged { .. }
         | EventBody::AccountPasswordReset { .. }
         | EventBody::AccountDisabled { .. }
@@ -165,6 +170,7 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::MeetingCreated { .. }
         | EventBody::PairingCodeIssued { .. }
         | EventBody::DevicePaired { .. }
+        | EventBody::DisplayPaired { .. }
         | EventBody::PinSet { .. }
         | EventBody::PinReset { .. }
         | EventBody::AttendanceMarked { .. }
@@ -269,7 +275,9 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::SpeechEnded { .. }
         | EventBody::FollowSet { .. }
         | EventBody::FollowStopped { .. }
-        | EventBody::ConsoleDelegated { .. } => false,
+        | EventBody::ConsoleDelegated { .. }
+        | EventBody::DisplayPaired { .. }
+        | EventBody::DisplayRevoked { .. } => false,
     }
 }
 
@@ -393,6 +401,8 @@ pub fn meeting_event(
         | EventBody::PairingCodeIssued { .. }
         | EventBody::DevicePaired { .. }
         | EventBody::DeviceRevoked { .. }
+        | EventBody::DisplayPaired { .. }
+        | EventBody::DisplayRevoked { .. }
         | EventBody::PinSet { .. }
         | EventBody::PinReset { .. }
         | EventBody::LayoutSaved { .. } => Shown::Hidden,
@@ -450,6 +460,37 @@ mod tests {
         assert!(sees_document(projector, role, &doc(None)));
         assert!(!sees_document(projector, role, &doc(Some(vec![id(1)]))));
         assert!(!sees_private_attendance(projector, role, &id(1)));
+    }
+
+    #[test]
+    fn a_paired_display_sees_what_the_projector_sees() {
+        let display = Viewer::Display;
+        assert_eq!(
+            meeting_role(display, &meeting(MeetingStatus::Approved)),
+            None
+        );
+        assert_eq!(meeting_role(display, &meeting(MeetingStatus::Draft)), None);
+        let m = meeting(MeetingStatus::Published);
+        let role = meeting_role(display, &m).unwrap();
+        assert_eq!(role, MeetingRole::Projector);
+        assert_eq!(history_from(display, role, &m), 20);
+        assert!(sees_document(display, role, &doc(None)));
+        assert!(!sees_document(display, role, &doc(Some(vec![id(1)]))));
+        assert!(!sees_private_attendance(display, role, &id(1)));
+        assert!(!may_request_floor(display, role));
+        assert!(!runs_meeting(role, true));
+        let paired = EventBody::DisplayPaired {
+            display: crate::domain::event::DisplayEntry {
+                id: id(14),
+                label: "Máy chiếu".into(),
+                paired_at: time::OffsetDateTime::UNIX_EPOCH,
+            },
+        };
+        assert!(!on_room_feed(&paired));
+        assert_eq!(
+            meeting_event(display, role, &m, 30, &paired, None),
+            Shown::Hidden
+        );
     }
 
     #[test]

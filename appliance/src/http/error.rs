@@ -286,6 +286,7 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
             DeviceError::BadSignature => (S::UNPROCESSABLE_ENTITY, "pair.signature_invalid", "Chữ ký của máy không hợp lệ. Hãy thử lại.".into(), "The device's signature is invalid. Try again.".into()),
         },
         Refusal::DeviceRevoked => (S::UNAUTHORIZED, "device.revoked", "Máy này đã bị thu hồi. Vui lòng liên hệ thư ký.".into(), "This device has been revoked. Please see the secretary.".into()),
+        Refusal::DisplayRevoked => (S::UNAUTHORIZED, "display.revoked", "Màn hình này đã bị thu hồi. Vui lòng liên hệ thư ký để ghép nối lại.".into(), "This screen has been revoked. Please ask the secretary to pair it again.".into()),
         Refusal::AttendanceDeviceOnly => (S::FORBIDDEN, "attendance.device_only", "Đại biểu tự điểm danh trên máy tính bảng của mình.".into(), "Delegates check in on their own paired tablet.".into()),
         Refusal::AttendanceAlreadyPresent => (S::CONFLICT, "attendance.already_present", "Bạn đã điểm danh có mặt, không thể báo vắng.".into(), "You have already checked in; you cannot send a leave of absence.".into()),
         Refusal::LayoutInvalid(e) => {

@@ -21,6 +21,8 @@ use tokio_stream::StreamExt;
 
 /// What a feed does with one event.
 pub enum Decision {
+    /// Send the event whole (its JSON is made once for every feed that sends it).
+    Whole,
     /// Send this to the client (the event as the client may see it).
     Send(Event),
     /// Not for this client.
@@ -46,7 +48,7 @@ struct RoomFeed;
 impl FeedRules for RoomFeed {
     fn decide(&self, e: &EventEnvelope) -> Decision {
         if visibility::on_room_feed(&e.body) {
-            Decision::Send(sse_event(e))
+            Decision::Whole
         } else {
             Decision::Skip
         }
@@ -86,9 +88,51 @@ fn resume_point(headers: &HeaderMap, q: &Since) -> Option<u64> {
         .or(q.since)
 }
 
-/// An event as it goes on a feed, whole.
-pub fn sse_event(e: &EventEnvelope) -> Event {
-    sse_json(e, &event_json(e))
+/// The JSON of the latest events as they go on a feed whole, made once per event rather than
+/// once per feed: with a room full of tablets, one event goes to every one of them.
+#[derive(Default)]
+pub struct WireCache {
+    recent: std::sync::Mutex<
+        std::collections::VecDeque<(u64, crate::domain::Hash, std::sync::Arc<str>)>,
+    >,
+}
+
+impl WireCache {
+    /// How many events' JSON it keeps: more than a burst that feeds still work through.
+    const KEEP: usize = 256;
+
+    fn json(&self, e: &EventEnvelope) -> std::sync::Arc<str> {
+        let hit =
+            |q: &std::collections::VecDeque<(u64, crate::domain::Hash, std::sync::Arc<str>)>| {
+                q.iter()
+                    .rev()
+                    .find(|(seq, prev, _)| *seq == e.seq && *prev == e.prev)
+                    .map(|(_, _, j)| j.clone())
+            };
+        if let Ok(q) = self.recent.lock() {
+            if let Some(j) = hit(&q) {
+                return j;
+            }
+        }
+        let made: std::sync::Arc<str> = event_json(e).to_string().into();
+        if let Ok(mut q) = self.recent.lock() {
+            if hit(&q).is_none() {
+                if q.len() >= Self::KEEP {
+                    q.pop_front();
+                }
+                q.push_back((e.seq, e.prev, made.clone()));
+            }
+        }
+        made
+    }
+
+    /// The event, whole, as an SSE message.
+    pub fn event(&self, e: &EventEnvelope) -> Event {
+        Event::default()
+            .id(e.seq.to_string())
+            .event(e.body.kind())
+            .data(&*self.json(e))
+    }
 }
 
 /// An event on a feed with the JSON the policy allows (its id and name are the event's).
@@ -126,7 +170,12 @@ pub fn stream_from(
     let shutdown = st.shutdown.clone();
     tokio::spawn(async move {
         let _counted = st.metrics.live_client();
-        feed(store, live, after, tx, shutdown, LIMITS, &rules).await;
+        let out = Out {
+            tx,
+            limits: LIMITS,
+            wire: st.wire.clone(),
+        };
+        feed(store, live, after, &out, shutdown, &rules).await;
     });
     let hello = Event::default()
         .retry(Duration::from_secs(2))
@@ -145,12 +194,22 @@ pub fn start_point(st: &AppState, headers: &HeaderMap, q: &Since) -> Result<u64,
     }
 }
 
-/// Sends one event, or reports that the client is gone or too slow.
-async fn push(tx: &mpsc::Sender<Event>, event: Event, limits: Limits) -> bool {
-    matches!(
-        tokio::time::timeout(limits.grace, tx.send(event)).await,
-        Ok(Ok(()))
-    )
+/// Where one feed's events go: the client's bounded queue, how long it may stay full, and the
+/// shared JSON of whole events.
+struct Out {
+    tx: mpsc::Sender<Event>,
+    limits: Limits,
+    wire: std::sync::Arc<WireCache>,
+}
+
+impl Out {
+    /// Sends one event, or reports that the client is gone or too slow.
+    async fn push(&self, event: Event) -> bool {
+        matches!(
+            tokio::time::timeout(self.limits.grace, self.tx.send(event)).await,
+            Ok(Ok(()))
+        )
+    }
 }
 
 /// What happened to one event on its way to the client.
@@ -160,28 +219,23 @@ enum Sent {
     Stop,
 }
 
-async fn offer(
-    tx: &mpsc::Sender<Event>,
-    e: &EventEnvelope,
-    limits: Limits,
-    rules: &dyn FeedRules,
-) -> Sent {
-    match rules.decide(e) {
-        Decision::Send(event) => {
-            if push(tx, event, limits).await {
-                Sent::Ok
-            } else {
-                Sent::Stop
-            }
-        }
-        Decision::Skip => Sent::Ok,
+async fn offer(out: &Out, e: &EventEnvelope, rules: &dyn FeedRules) -> Sent {
+    let event = match rules.decide(e) {
+        Decision::Whole => out.wire.event(e),
+        Decision::Send(event) => event,
+        Decision::Skip => return Sent::Ok,
         Decision::End => {
             tracing::info!(
                 seq = e.seq,
                 "live feed ended: its client may no longer see it"
             );
-            Sent::Stop
+            return Sent::Stop;
         }
+    };
+    if out.push(event).await {
+        Sent::Ok
+    } else {
+        Sent::Stop
     }
 }
 
@@ -189,10 +243,9 @@ async fn offer(
 /// sequence number handled, or `None` if the client went away.
 async fn replay(
     store: &Store,
-    tx: &mpsc::Sender<Event>,
+    out: &Out,
     mut after: u64,
     upto: Option<u64>,
-    limits: Limits,
     rules: &dyn FeedRules,
 ) -> Option<u64> {
     loop {
@@ -208,7 +261,7 @@ async fn replay(
             if upto.is_some_and(|u| e.seq > u) {
                 return Some(after);
             }
-            if let Sent::Stop = offer(tx, &e, limits, rules).await {
+            if let Sent::Stop = offer(out, &e, rules).await {
                 return None;
             }
             after = e.seq;
@@ -220,15 +273,14 @@ async fn feed(
     store: Store,
     mut live: broadcast::Receiver<std::sync::Arc<EventEnvelope>>,
     after: u64,
-    tx: mpsc::Sender<Event>,
+    out: &Out,
     mut shutdown: watch::Receiver<bool>,
-    limits: Limits,
     rules: &dyn FeedRules,
 ) {
     if *shutdown.borrow() || !rules.still_allowed() {
         return;
     }
-    let Some(mut last) = replay(&store, &tx, after, None, limits, rules).await else {
+    let Some(mut last) = replay(&store, out, after, None, rules).await else {
         return;
     };
     let mut recheck = tokio::time::interval(RECHECK);
@@ -236,7 +288,7 @@ async fn feed(
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
-            _ = tx.closed() => break,
+            _ = out.tx.closed() => break,
             _ = recheck.tick() => {
                 if !rules.still_allowed() {
                     tracing::info!("live feed ended: its client may no longer watch");
@@ -250,11 +302,11 @@ async fn feed(
                     }
                     if e.seq > last + 1 {
                         // Fill any hole from the store so the client sees every event once.
-                        if replay(&store, &tx, last, Some(e.seq - 1), limits, rules).await.is_none() {
+                        if replay(&store, out, last, Some(e.seq - 1), rules).await.is_none() {
                             break;
                         }
                     }
-                    if let Sent::Stop = offer(&tx, &e, limits, rules).await {
+                    if let Sent::Stop = offer(out, &e, rules).await {
                         tracing::info!(seq = e.seq, "live client too slow, gone, or no longer allowed; cut off");
                         break;
                     }
@@ -278,8 +330,8 @@ mod tests {
 
     struct Every;
     impl FeedRules for Every {
-        fn decide(&self, e: &EventEnvelope) -> Decision {
-            Decision::Send(sse_event(e))
+        fn decide(&self, _: &EventEnvelope) -> Decision {
+            Decision::Whole
         }
         fn still_allowed(&self) -> bool {
             true
@@ -306,15 +358,13 @@ mod tests {
         };
         let (tx, mut rx) = mpsc::channel(limits.queue);
         let head = store.head_seq().unwrap();
-        let task = tokio::spawn(feed(
-            store.clone(),
-            store.subscribe(),
-            head,
+        let out = Out {
             tx,
-            stop_rx,
             limits,
-            &Every,
-        ));
+            wire: Default::default(),
+        };
+        let (s, live) = (store.clone(), store.subscribe());
+        let task = tokio::spawn(async move { feed(s, live, head, &out, stop_rx, &Every).await });
         // More than the live channel holds, in one burst, to a client that reads nothing.
         store.append(Actor::Node, notices(1500)).unwrap();
         tokio::time::timeout(Duration::from_secs(5), task)
@@ -336,15 +386,13 @@ mod tests {
             Store::init(dir.path(), &RoomName::parse("P").unwrap(), NodeRole::Room).unwrap();
         let (stop_tx, stop_rx) = watch::channel(false);
         let (tx, mut rx) = mpsc::channel(8);
-        let task = tokio::spawn(feed(
-            store.clone(),
-            store.subscribe(),
-            0,
+        let out = Out {
             tx,
-            stop_rx,
-            LIMITS,
-            &Every,
-        ));
+            limits: LIMITS,
+            wire: Default::default(),
+        };
+        let (s, live) = (store.clone(), store.subscribe());
+        let task = tokio::spawn(async move { feed(s, live, 0, &out, stop_rx, &Every).await });
         assert!(rx.recv().await.is_some(), "replays the first event");
         stop_tx.send(true).unwrap();
         tokio::time::timeout(Duration::from_secs(2), task)

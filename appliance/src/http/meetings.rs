@@ -47,7 +47,9 @@ async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Meeting
         let mut out = Vec::new();
         for (m, r) in meetings::list(&store, &caller)? {
             let w = prepare::publish_warning(&store, &m)?;
-            out.push(MeetingView::of(&m, r, caller.viewer(), w));
+            let mut v = MeetingView::of(&m, r, caller.viewer(), w);
+            v.live_phase = store.read(|t| records::live(t, &m.id))?.phase;
+            out.push(v);
         }
         Ok(out)
     })
@@ -90,7 +92,9 @@ async fn one(
                 .find(|r| &r.person.id == p),
             None => None,
         };
-        Ok((MeetingView::of(&m, role, caller.viewer(), warning), mine))
+        let mut v = MeetingView::of(&m, role, caller.viewer(), warning);
+        v.live_phase = store.read(|t| records::live(t, &mid))?.phase;
+        Ok((v, mine))
     })
     .await?;
     v.my_seat = Some(mine.as_ref().and_then(|r| r.seat.clone()));
@@ -112,7 +116,9 @@ struct MeetingFeed {
     known: std::sync::Mutex<Option<(u64, Watcher)>>,
 }
 
-type Watcher = Option<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>;
+/// Who watches, their role and the meeting's header; shared, so a cached answer costs no copy
+/// of a large meeting's member list per event.
+type Watcher = Option<std::sync::Arc<(Caller, MeetingRole, crate::domain::records::MeetingHeader)>>;
 
 impl MeetingFeed {
     /// The caller now, and their role in the meeting now; `None` if they may no longer watch.
@@ -123,7 +129,7 @@ impl MeetingFeed {
             .read(|t| records::meeting_header(t, &self.meeting))
             .ok()??;
         let role = meetings::role_in(&caller, &header)?;
-        Some((caller, role, header))
+        Some(std::sync::Arc::new((caller, role, header)))
     }
 
     /// Like [`Self::current`], answered from the last time when the access epoch has not moved
@@ -168,9 +174,10 @@ impl FeedRules for MeetingFeed {
                 None => Decision::End,
             };
         }
-        let Some((caller, role, header)) = self.watcher() else {
+        let Some(watcher) = self.watcher() else {
             return Decision::End;
         };
+        let (caller, role, header) = &*watcher;
         let document = match document_of(&e.body) {
             Some(d) => match self.store.read(|t| records::document(t, d)) {
                 Ok(found) => found.map(|(_, d)| d),
@@ -180,15 +187,15 @@ impl FeedRules for MeetingFeed {
         };
         let shown = visibility::meeting_event(
             caller.viewer(),
-            role,
-            &header,
+            *role,
+            header,
             e.seq,
             &e.body,
             document.as_ref(),
         );
         match shown {
             Shown::Hidden => Decision::Skip,
-            Shown::Whole => Decision::Send(live::sse_event(e)),
+            Shown::Whole => Decision::Whole,
             Shown::WithoutReason => {
                 let mut v = super::api::event_json(e);
                 v["body"]["reason"] = Value::Null;

@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod assets;
 pub mod conn;
+mod displays;
 pub mod error;
 mod live;
 mod live_meeting;
@@ -18,6 +19,7 @@ pub mod views;
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
 use crate::service::devices::{self, PairingGuard, DEVICE_COOKIE};
+use crate::service::displays::{self as display_service, DISPLAY_COOKIE};
 use crate::service::{staff, Caller, Refusal, ServiceError};
 use crate::store::{Account, Store};
 use crate::tls::CertAuthority;
@@ -57,6 +59,8 @@ pub struct Shared {
     pub imports: crate::service::import::ImportStash,
     /// Flips to `true` when the server starts to shut down; live feeds end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// The JSON of recent events as every feed sends them whole.
+    pub wire: Arc<live::WireCache>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.
@@ -154,6 +158,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(meetings::routes())
         .merge(live_meeting::routes())
+        .merge(displays::routes())
         .merge(prepare::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
@@ -316,19 +321,29 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match Caller::from_request_parts(parts, state).await? {
             Caller::Staff(a) => Ok(Staff(a)),
-            Caller::Device { .. } => Err(ApiError::Forbidden),
+            Caller::Device { .. } | Caller::Display(_) => Err(ApiError::Forbidden),
             Caller::Anonymous => Err(ApiError::Unauthenticated),
         }
     }
 }
 
-/// Who is asking: staff by session, a tablet by device cookie, or nobody. A revoked device's
-/// cookie is an error (401 `device.revoked`), so the tablet can tell its user.
+/// Who is asking: staff by session, a tablet by device cookie, a projector screen by display
+/// cookie, or nobody. A revoked device's cookie is an error (401 `device.revoked`, or
+/// `display.revoked`), so the tablet or screen can tell the room.
+///
+/// A display only reads: any other method is refused here (403), before any handler runs,
+/// so no route can forget it.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve_caller(&state.store, &parts.headers)
+        let caller = resolve_caller(&state.store, &parts.headers)?;
+        if matches!(caller, Caller::Display(_))
+            && !matches!(parts.method, Method::GET | Method::HEAD)
+        {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(caller)
     }
 }
 
@@ -346,6 +361,16 @@ pub fn resolve_caller(store: &Store, headers: &HeaderMap) -> Result<Caller, ApiE
             Ok(None) => Ok(Caller::Anonymous),
             Err(ServiceError::Refused(Refusal::DeviceRevoked)) => {
                 Err(ApiError::Refused(Refusal::DeviceRevoked))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    if let Some(token) = cookie_value(headers, DISPLAY_COOKIE) {
+        return match display_service::display_session(store, &token) {
+            Ok(Some(display)) => Ok(Caller::Display(display)),
+            Ok(None) => Ok(Caller::Anonymous),
+            Err(ServiceError::Refused(Refusal::DisplayRevoked)) => {
+                Err(ApiError::Refused(Refusal::DisplayRevoked))
             }
             Err(e) => Err(e.into()),
         };

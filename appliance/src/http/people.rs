@@ -83,6 +83,11 @@ async fn me(caller: Caller) -> Json<Value> {
             "device": device_json(&device),
             "person": person_json(&person),
         }),
+        Caller::Display(display) => json!({
+            "kind": "display",
+            "display": super::views::DisplayView::from(&display),
+            "person": null,
+        }),
     })
 }
 
@@ -176,8 +181,8 @@ fn may_watch_devices(caller: &Caller) -> bool {
     caller.staff_may(Role::may_pair_devices) || caller.staff_may(Role::may_revoke_devices)
 }
 
-/// The rules of the devices feed: pairings and revocations, for as long as the caller's
-/// session still allows it (a sign-out ends the feed).
+/// The rules of the devices feed: pairings and revocations of tablets and projector screens,
+/// for as long as the caller's session still allows it (a sign-out ends the feed).
 struct DeviceFeed {
     store: crate::store::Store,
     headers: axum::http::HeaderMap,
@@ -187,9 +192,10 @@ impl super::live::FeedRules for DeviceFeed {
     fn decide(&self, e: &crate::domain::EventEnvelope) -> super::live::Decision {
         use crate::domain::EventBody;
         match e.body {
-            EventBody::DevicePaired { .. } | EventBody::DeviceRevoked { .. } => {
-                super::live::Decision::Send(super::live::sse_event(e))
-            }
+            EventBody::DevicePaired { .. }
+            | EventBody::DeviceRevoked { .. }
+            | EventBody::DisplayPaired { .. }
+            | EventBody::DisplayRevoked { .. } => super::live::Decision::Whole,
             _ => super::live::Decision::Skip,
         }
     }

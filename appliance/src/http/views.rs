@@ -171,6 +171,8 @@ pub struct MeetingView {
     /// Which details changed after publishing ("đã cập nhật").
     pub changed_after_publish: ChangedDetails,
     pub my_role: MeetingRole,
+    /// Where the live meeting stands (the projector picks the running or paused one).
+    pub live_phase: Phase,
     /// The caller's own row, on `GET /api/meetings/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -213,10 +215,47 @@ impl MeetingView {
             }),
             changed_after_publish: m.changed_after_publish,
             my_role: role,
+            live_phase: Phase::NotStarted,
             my_attendance: None,
             my_seat: None,
         }
     }
+}
+
+/// A paired projector screen, as the secretary's list shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DisplayView {
+    pub id: Id,
+    pub label: String,
+    pub paired_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&crate::domain::records::Display> for DisplayView {
+    fn from(d: &crate::domain::records::Display) -> Self {
+        DisplayView {
+            id: d.id.clone(),
+            label: d.label.clone(),
+            paired_at: super::utc(d.paired_at),
+            revoked_at: d.revoked_at.map(super::utc),
+        }
+    }
+}
+
+/// `GET /api/displays`.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DisplayList {
+    pub displays: Vec<DisplayView>,
+}
+
+/// `POST /api/displays/code`: the code to type on the screen, and the QR link (its long form).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DisplayCode {
+    pub code: String,
+    pub link: String,
+    /// The same link by the box's IP address, for a TV that cannot resolve `.local` names.
+    pub ip_link: Option<String>,
+    pub expires_at: String,
 }
 
 /// `GET /api/meetings`.

@@ -48,6 +48,46 @@ impl PairingGuard {
     pub fn link_form(&self, code: &PairingCode) -> String {
         code.link_form(&self.link_key)
     }
+
+    /// Counts one pairing attempt from `client` before anything is looked up; refused while
+    /// the client is locked out.
+    pub fn client_attempt(&self, client: &str) -> Result<auth::Attempt<'_>, ServiceError> {
+        self.per_client
+            .attempt(&format!("pair-ip:{client}"))
+            .map_err(|wait| {
+                tracing::warn!(%client, "pairing refused: client locked out");
+                ServiceError::from(Refusal::PairLockedOut(wait))
+            })
+    }
+
+    /// A failed attempt: the refusal, or the lock-out it earned.
+    pub fn client_failed(
+        &self,
+        client: &str,
+        attempt: auth::Attempt<'_>,
+        r: Refusal,
+    ) -> ServiceError {
+        if let Some(wait) = attempt.failed() {
+            tracing::warn!(%client, "pairing: client locked out after repeated failures");
+            return Refusal::PairLockedOut(wait).into();
+        }
+        tracing::info!(%client, refusal = ?r, "pairing failed");
+        r.into()
+    }
+
+    /// Spends one of the box-wide typed-code guesses (refunded when the code is right).
+    pub fn take_typed_code(&self) -> Result<(), Duration> {
+        self.typed_codes.take()
+    }
+
+    pub fn refund_typed_code(&self) {
+        self.typed_codes.refund()
+    }
+
+    /// Whether a QR-form code carries this box's proof.
+    pub fn tail_matches(&self, code: &PairingCode) -> bool {
+        code.tail_matches(&self.link_key)
+    }
 }
 
 impl Default for PairingGuard {
@@ -144,19 +184,9 @@ pub fn pair(
     client: &str,
     req: &PairRequest,
 ) -> Result<Paired, ServiceError> {
-    let client_key = format!("pair-ip:{client}");
-    let by_client = guard.per_client.attempt(&client_key).map_err(|wait| {
-        tracing::warn!(%client, "pairing refused: client locked out");
-        ServiceError::from(Refusal::PairLockedOut(wait))
-    })?;
-    let client_failed = |by_client: auth::Attempt<'_>, r: Refusal| -> ServiceError {
-        if let Some(wait) = by_client.failed() {
-            tracing::warn!(%client, "pairing: client locked out after repeated failures");
-            return Refusal::PairLockedOut(wait).into();
-        }
-        tracing::info!(%client, refusal = ?r, "pairing failed");
-        r.into()
-    };
+    let by_client = guard.client_attempt(client)?;
+    let client_failed =
+        |by_client: auth::Attempt<'_>, r: Refusal| guard.client_failed(client, by_client, r);
     let code = match PairingCode::parse(&req.code) {
         Ok(c) => c,
         Err(_) => return Err(client_failed(by_client, Refusal::PairCodeInvalid)),

@@ -4,6 +4,7 @@
 pub mod attendance;
 pub mod bodies;
 pub mod devices;
+pub mod displays;
 pub mod import;
 pub mod live;
 pub mod meetings;
@@ -15,7 +16,7 @@ pub mod staff;
 
 use crate::domain::device::DeviceError;
 use crate::domain::person::PersonError;
-use crate::domain::records::{Device, Id, LayoutError, Person};
+use crate::domain::records::{Device, Display, Id, LayoutError, Person};
 use crate::domain::{Actor, Role, TextError};
 use crate::store::{Account, StoreError};
 use std::time::Duration;
@@ -31,6 +32,8 @@ pub enum Caller {
         device: Device,
         person: Person,
     },
+    /// A projector screen paired as a read-only display: it reads what the room may see.
+    Display(Display),
 }
 
 impl Caller {
@@ -55,6 +58,7 @@ impl Caller {
             Caller::Anonymous => Viewer::Anonymous,
             Caller::Staff(a) => Viewer::Staff(&a.roles),
             Caller::Device { person, .. } => Viewer::Device(&person.id),
+            Caller::Display(_) => Viewer::Display,
         }
     }
 
@@ -76,6 +80,9 @@ impl Caller {
                 device_id: device.id.to_string(),
                 person_id: person.id.to_string(),
             },
+            // A display never writes (every write of a display is refused before it reaches
+            // a command); were one to slip through, it would not pass as anyone.
+            Caller::Display(_) => Actor::Node,
         }
     }
 }
@@ -106,6 +113,8 @@ pub enum Refusal {
     /// A bad PIN, key or signature from the tablet.
     Device(DeviceError),
     DeviceRevoked,
+    /// The secretary revoked this projector screen.
+    DisplayRevoked,
     AttendanceDeviceOnly,
     AttendanceAlreadyPresent,
     LayoutInvalid(LayoutError),

@@ -3,8 +3,9 @@
 
 use super::tables::{
     ACCOUNTS, AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, CHECKPOINTS, CREDENTIALS, CURSORS,
-    DEVICES, DEVICE_TOKENS, DOCUMENTS, DOCUMENT_MEETING, EVENTS, LIVE, LOG_V2, MEETINGS,
-    MEETINGS_V2, META, PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING, SESSIONS, SPEECHES,
+    DEVICES, DEVICE_TOKENS, DISPLAYS, DISPLAY_CODES, DISPLAY_TOKENS, DOCUMENTS, DOCUMENT_MEETING,
+    EVENTS, LIVE, LOG_V2, MEETINGS, MEETINGS_V2, META, PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING,
+    SESSIONS, SPEECHES,
 };
 use super::{NodeRole, StoreError};
 use crate::domain::NodeId;
@@ -16,7 +17,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of the read models' shape. When a build changes how events are projected, it
 /// bumps this, and the store rebuilds every read model from the log when it opens.
-pub const READ_MODEL_VERSION: u32 = 3;
+pub const READ_MODEL_VERSION: u32 = 4;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;
@@ -80,6 +81,9 @@ fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(SEATING)?;
     txn.open_table(LIVE)?;
     txn.open_table(SPEECHES)?;
+    txn.open_table(DISPLAYS)?;
+    txn.open_table(DISPLAY_TOKENS)?;
+    txn.open_table(DISPLAY_CODES)?;
     Ok(())
 }
 

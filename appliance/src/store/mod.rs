@@ -1052,6 +1052,51 @@ mod tests {
     }
 
     #[test]
+    fn a_store_made_before_displays_has_no_display_tables_and_still_works() {
+        let (dir, store) = fresh();
+        drop(store);
+        let path = dir.path().join("data").join(DB_FILE);
+        {
+            // As a box made by the build before displays: no display tables, old read models.
+            let db = open_db(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.delete_table(tables::DISPLAY_TOKENS).unwrap();
+            txn.delete_table(tables::DISPLAY_CODES).unwrap();
+            txn.delete_table(tables::DISPLAYS).unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("read_model_version", "3")
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        assert_eq!(store.read(records::displays).unwrap(), vec![]);
+        assert_eq!(
+            store.read(|t| records::display_by_token(t, "ab")).unwrap(),
+            None
+        );
+        assert_eq!(
+            store.read(|t| records::display_code(t, "ab")).unwrap(),
+            None
+        );
+        // The first code and pairing create the node-local tables.
+        let entry = records::DisplayCodeEntry {
+            label: "Máy chiếu".into(),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        };
+        store
+            .write_local(|tx| {
+                tx.put_display_code("ab", &entry)?;
+                tx.put_display_token("cd", &crate::domain::records::Id::random())
+            })
+            .unwrap();
+        assert_eq!(
+            store.read(|t| records::display_code(t, "ab")).unwrap(),
+            Some(entry)
+        );
+    }
+
+    #[test]
     fn the_access_epoch_moves_for_what_changes_callers_and_not_for_a_running_meeting() {
         let (_dir, store) = fresh();
         let mut moved = Vec::new();
@@ -1076,6 +1121,7 @@ mod tests {
                 "account.disabled",
                 "account.sessions_ended",
                 "account.removed",
+                "display.revoked",
             ]
         );
         // A node-local write (a sign-in, a sign-out) moves it too.

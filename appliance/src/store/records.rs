@@ -2,13 +2,14 @@
 //! node-local secrets of pairing (codes, device cookies, PINs), which never enter the log.
 
 use super::tables::{
-    AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, DEVICES, DEVICE_TOKENS, DOCUMENTS,
-    DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS, SEATING, SPEECHES,
+    AGENDA, ATTENDANCE, BLOBS, BLOB_USES, BODIES, DEVICES, DEVICE_TOKENS, DISPLAYS, DISPLAY_CODES,
+    DISPLAY_TOKENS, DOCUMENTS, DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
+    SEATING, SPEECHES,
 };
 use super::{StoreError, Tx};
 use crate::domain::live::{LiveState, Speech};
 use crate::domain::records::{
-    Assignments, AttendanceRecord, Body, Device, Document, Id, Item, Layout, Meeting,
+    Assignments, AttendanceRecord, Body, Device, Display, Document, Id, Item, Layout, Meeting,
     MeetingHeader, MeetingStatus, Person, Version,
 };
 use crate::domain::{EventBody, EventEnvelope};
@@ -24,6 +25,14 @@ type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeEntry {
     pub person_id: Id,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A display's pairing code waiting to be used, with the name the secretary gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayCodeEntry {
+    pub label: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
@@ -398,6 +407,16 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             // Its cookie stays known, so the tablet can be told it was revoked.
             Ok(())
         }
+        EventBody::DisplayPaired { display } => {
+            put(txn, DISPLAYS, display.id.as_str(), &Display::from(display))
+        }
+        EventBody::DisplayRevoked { display_id } => {
+            let mut display: Display = get_w(txn, DISPLAYS, display_id.as_str())?
+                .ok_or_else(|| StoreError::Db(format!("display {display_id} missing")))?;
+            display.revoked_at = Some(e.at);
+            // Its cookie stays known, so the screen can be told it was revoked.
+            put(txn, DISPLAYS, display_id.as_str(), &display)
+        }
         EventBody::AttendanceMarked {
             meeting_id,
             person_id,
@@ -503,6 +522,53 @@ impl Tx<'_> {
         self.txn()
             .open_table(DEVICE_TOKENS)?
             .insert(token_hash, device_id.as_str())?;
+        Ok(())
+    }
+
+    /// Keeps a display's code; codes that have expired go at the same time. Several displays
+    /// may be waiting at once (two screens in one room), so other live codes stay.
+    pub fn put_display_code(
+        &mut self,
+        code_hash: &str,
+        entry: &DisplayCodeEntry,
+    ) -> Result<(), StoreError> {
+        let mut t = self.txn().open_table(DISPLAY_CODES)?;
+        let mut stale = Vec::new();
+        let now = OffsetDateTime::now_utc();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let e: DisplayCodeEntry = serde_json::from_slice(v.value())?;
+            if e.expires_at <= now {
+                stale.push(k.value().to_owned());
+            }
+        }
+        for k in stale {
+            t.remove(k.as_str())?;
+        }
+        t.insert(code_hash, serde_json::to_vec(entry)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Takes a display's code out, so it can be used once only.
+    pub fn take_display_code(
+        &mut self,
+        code_hash: &str,
+    ) -> Result<Option<DisplayCodeEntry>, StoreError> {
+        let mut t = self.txn().open_table(DISPLAY_CODES)?;
+        let removed = t.remove(code_hash)?;
+        removed
+            .map(|v| serde_json::from_slice(v.value()).map_err(StoreError::from))
+            .transpose()
+    }
+
+    pub fn put_display_token(
+        &mut self,
+        token_hash: &str,
+        display_id: &Id,
+    ) -> Result<(), StoreError> {
+        self.txn()
+            .open_table(DISPLAY_TOKENS)?
+            .insert(token_hash, display_id.as_str())?;
         Ok(())
     }
 
@@ -742,6 +808,46 @@ pub fn pairing_code(
     code_hash: &str,
 ) -> Result<Option<CodeEntry>, StoreError> {
     get(txn, PAIRING_CODES, code_hash)
+}
+
+pub fn display(txn: &ReadTransaction, id: &Id) -> Result<Option<Display>, StoreError> {
+    get(txn, DISPLAYS, id.as_str())
+}
+
+/// Every display ever paired, revoked ones too, oldest first.
+pub fn displays(txn: &ReadTransaction) -> Result<Vec<Display>, StoreError> {
+    let mut d: Vec<Display> = all(txn, DISPLAYS)?;
+    d.sort_by_key(|d| d.paired_at);
+    Ok(d)
+}
+
+/// The display behind a cookie; revoked displays are returned too, so the caller can say so.
+/// A store made before displays existed has no token table yet: no display is paired there.
+pub fn display_by_token(
+    txn: &ReadTransaction,
+    token_hash: &str,
+) -> Result<Option<Display>, StoreError> {
+    let t = match txn.open_table(DISPLAY_TOKENS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(id) = t.get(token_hash)?.and_then(|v| Id::parse(v.value())) else {
+        return Ok(None);
+    };
+    display(txn, &id)
+}
+
+/// A display's code waiting to be used (none in a store made before displays existed).
+pub fn display_code(
+    txn: &ReadTransaction,
+    code_hash: &str,
+) -> Result<Option<DisplayCodeEntry>, StoreError> {
+    match txn.open_table(DISPLAY_CODES) {
+        Ok(_) => get(txn, DISPLAY_CODES, code_hash),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Whether any document refers to this blob.

@@ -90,10 +90,21 @@ pub const LIVE: TableDefinition<&str, &[u8]> = TableDefinition::new("live");
 /// JSON [`crate::domain::live::Speech`]; a prefix scan lists one meeting's in order.
 pub const SPEECHES: TableDefinition<&str, &[u8]> = TableDefinition::new("speeches");
 
+/// Read model of paired displays (projector screens): display id → JSON
+/// [`crate::domain::records::Display`].
+pub const DISPLAYS: TableDefinition<&str, &[u8]> = TableDefinition::new("displays");
+
+/// Node-local: SHA-256 of a display cookie (hex) → display id.
+pub const DISPLAY_TOKENS: TableDefinition<&str, &str> = TableDefinition::new("display_tokens");
+
+/// Node-local: SHA-256 of node id and a display's pairing code (hex) → JSON
+/// [`super::records::DisplayCodeEntry`].
+pub const DISPLAY_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("display_codes");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ROOM, ACCOUNTS, PEOPLE, BODIES, MEETINGS, AGENDA, DOCUMENTS, ATTENDANCE, DEVICES, SEATING,
-    BLOBS, LIVE, SPEECHES,
+    BLOBS, LIVE, SPEECHES, DISPLAYS,
 ];
 
 /// The read models' indexes, rebuilt with them.

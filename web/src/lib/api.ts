@@ -29,6 +29,14 @@ export function onDeviceRevoked(hook: () => void): () => void {
   return () => revokedHooks.delete(hook);
 }
 
+/** Told when any call learns that this projector screen was revoked (401 display.revoked). */
+const displayRevokedHooks = new Set<() => void>();
+
+export function onDisplayRevoked(hook: () => void): () => void {
+  displayRevokedHooks.add(hook);
+  return () => displayRevokedHooks.delete(hook);
+}
+
 function isErrorBody(value: unknown): value is StaffErrorBody {
   return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string';
 }
@@ -40,6 +48,7 @@ function isErrorBody(value: unknown): value is StaffErrorBody {
 export function failure(status: number, body: unknown, retryAfterHeader: string | null, fallback = 'unknown'): ApiError {
   const err: StaffErrorBody = isErrorBody(body) ? body : { code: fallback };
   if (status === 401 && err.code === 'device.revoked') for (const hook of revokedHooks) hook();
+  if (status === 401 && err.code === 'display.revoked') for (const hook of displayRevokedHooks) hook();
   const retry = Number(retryAfterHeader);
   const retryAfter = retryAfterHeader !== null && Number.isFinite(retry) && retry > 0 ? retry : null;
   if (retryAfter !== null) err.retry_after = retryAfter;

@@ -4,6 +4,8 @@ import { derived, writable, type Readable } from 'svelte/store';
 import { delegateEn, delegateVi } from './messages/delegate';
 import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
+import { screenEn, screenVi } from './messages/screen';
+import { consoleEn, consoleVi } from './messages/console';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -12,6 +14,8 @@ const vi = {
   ...delegateVi,
   ...staffVi,
   ...prepareVi,
+  ...screenVi,
+  ...consoleVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -49,6 +53,8 @@ const en: { readonly [K in MessageKey]: string } = {
   ...delegateEn,
   ...staffEn,
   ...prepareEn,
+  ...screenEn,
+  ...consoleEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 

@@ -58,6 +58,7 @@ export class MeetingFeed {
     if (!this.#stopped) return;
     this.#stopped = false;
     document.addEventListener('visibilitychange', this.#onVisible);
+    window.addEventListener('online', this.#onVisible);
     try {
       // Everything after this point reaches us as an event, so the snapshot read next can only
       // be newer; an event it already holds is applied twice, which changes nothing.
@@ -73,6 +74,7 @@ export class MeetingFeed {
   stop(): void {
     this.#stopped = true;
     document.removeEventListener('visibilitychange', this.#onVisible);
+    window.removeEventListener('online', this.#onVisible);
     clearTimeout(this.#retry);
     this.#source?.close();
     this.#source = null;
@@ -172,6 +174,7 @@ export class MeetingFeed {
     if (outcome === 'refetch') this.reload();
   }
 
+  /** Shown again, or the Wi-Fi is back: reconnect now rather than when the back-off says. */
   #onVisible = (): void => {
     if (this.#stopped || document.visibilityState !== 'visible') return;
     if (this.#source?.readyState !== EventSource.OPEN) this.#connect();

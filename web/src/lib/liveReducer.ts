@@ -180,7 +180,9 @@ export class BoxClock {
 export function remainingSeconds(s: Speaking, boxNowMs: number): number {
   const started = Date.parse(s.started_at);
   if (!Number.isFinite(started)) return s.seconds;
-  return s.seconds - Math.floor((boxNowMs - started) / 1000);
+  // The box's clock is estimated to within the round trip: a speech that has just begun never
+  // shows more time than it was given.
+  return s.seconds - Math.max(0, Math.floor((boxNowMs - started) / 1000));
 }
 
 /** Milliseconds spent on the current item, by the box's clock. */

@@ -4,11 +4,11 @@
 import type { MessageKey } from './i18n';
 import type { Role } from './staffApi';
 
-export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair' | 'accounts' | 'password';
+export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair' | 'accounts' | 'password' | 'displays';
 
 const SECTIONS: Partial<Record<Role, readonly Section[]>> = {
   // The whole desk.
-  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'chair', 'password'],
+  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'displays', 'chair', 'password'],
   // Meetings: review (approve or send back) and the console.
   chair: ['meetings', 'prepare', 'chair', 'password'],
   // Reads people and bodies, lists and revokes tablets (on a person's page); no meetings.
@@ -23,6 +23,7 @@ const TABS: readonly { section: Section; href: string; key: MessageKey; exact?: 
   { section: 'bodies', href: '/desk/bodies', key: 'staff.nav.bodies' },
   { section: 'meetings', href: '/desk/meetings', key: 'staff.nav.meetings' },
   { section: 'seating', href: '/desk/seating', key: 'staff.nav.seating' },
+  { section: 'displays', href: '/desk/displays', key: 'staff.nav.displays' },
   { section: 'accounts', href: '/desk/accounts', key: 'staff.nav.accounts' },
 ];
 

@@ -9,6 +9,8 @@ import type {
   Body,
   BodyKind,
   Device,
+  DisplayCode,
+  DisplayView,
   ImportPreview,
   ImportResult,
   DamagedDocuments,
@@ -78,6 +80,11 @@ export const staffApi = {
     (await get<{ devices: Device[] }>(`/api/people/${seg(personId)}/devices`, signal)).devices,
   revokeDevice: (deviceId: string) => send<null>('DELETE', `/api/devices/${seg(deviceId)}`),
   resetPin: (personId: string) => send<null>('DELETE', `/api/people/${seg(personId)}/pin`),
+
+  /** Projector screens: a code for a new one, the list, revoking one. */
+  displayCode: (label: string) => call<DisplayCode>('POST', '/api/displays/code', { json: { label } }),
+  displays: async (signal?: AbortSignal) => (await get<{ displays: DisplayView[] }>('/api/displays', signal)).displays,
+  revokeDisplay: (id: string) => send<null>('DELETE', `/api/displays/${seg(id)}`),
 
   bodies: async (signal?: AbortSignal) => (await get<{ bodies: Body[] }>('/api/bodies', signal)).bodies,
   createBody: (name: string, kind: BodyKind) => send<Body>('POST', '/api/bodies', { name, kind }),

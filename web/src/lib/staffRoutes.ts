@@ -29,6 +29,7 @@ const ROUTES: readonly [string, Section | null, Loader, { device?: boolean }?][]
   ['/desk/meetings/:id/seats', 'seats', () => import('../screens/staff/MeetingSeats.svelte')],
   ['/desk/meetings/:id/prepare', 'prepare', () => import('../screens/prepare/Prepare.svelte'), { device: true }],
   ['/desk/seating', 'seating', () => import('../screens/staff/RoomLayout.svelte')],
+  ['/desk/displays', 'displays', () => import('../screens/staff/Displays.svelte')],
   ['/desk/accounts', 'accounts', () => import('../screens/staff/Accounts.svelte')],
   ['/staff/password', 'password', () => import('../screens/staff/ChangePassword.svelte')],
   ['/chair/meetings/:id', 'chair', () => import('../screens/staff/ChairConsole.svelte'), { device: true }],

@@ -2,6 +2,7 @@
 // generated from the Rust response types can replace it whole. No code here, only types (and
 // the few constant lists that belong to a type).
 import type { ApiErrorBody } from './i18n';
+import type { DisplayView, Phase } from './generated/contract';
 
 export type { ApiErrorBody };
 
@@ -84,7 +85,8 @@ export interface DamagedDocuments {
 export type Me =
   | { kind: 'anonymous' }
   | { kind: 'staff'; account: Account; person: Person | null }
-  | { kind: 'device'; device: { id: string; label: string; paired_at: string }; person: Person };
+  | { kind: 'device'; device: { id: string; label: string; paired_at: string }; person: Person }
+  | { kind: 'display'; display: DisplayView; person: null };
 
 export type PersonKind = 'member' | 'guest';
 
@@ -133,6 +135,8 @@ export type {
 export type {
   AttendanceRow as Attendance,
   AttendanceSheet,
+  DisplayCode,
+  DisplayView,
   DocumentView,
   MeetingView,
   PersonView as Person,
@@ -174,6 +178,8 @@ export interface Meeting {
   members: string[];
   guests: string[];
   my_role?: MeetingRole;
+  /** Where the live meeting stands (the projector screen picks the running one). */
+  live_phase?: Phase;
 }
 
 /** What the secretary can set with one tap, in the order the desk shows them. */

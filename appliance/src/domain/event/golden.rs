@@ -296,6 +296,14 @@ pub(crate) fn samples() -> Vec<EventBody> {
             meeting_id: id(3),
             username: Some(Username::parse("thuky").unwrap()),
         },
+        EventBody::DisplayPaired {
+            display: DisplayEntry {
+                id: id(14),
+                label: "Máy chiếu phòng họp".into(),
+                paired_at: datetime!(2026-11-30 07:45:00 UTC),
+            },
+        },
+        EventBody::DisplayRevoked { display_id: id(14) },
     ]
 }
 

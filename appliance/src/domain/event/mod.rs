@@ -13,8 +13,8 @@ use super::records::{Assignments, AttendanceStatus, Id};
 use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
 pub use payload::{
-    BodyEntry, DeviceEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry, PersonEntry,
-    SeatEntry, SpeechRequestEntry, VersionEntry,
+    BodyEntry, DeviceEntry, DisplayEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry,
+    PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -304,6 +304,12 @@ pub enum EventBody {
         meeting_id: Id,
         username: Option<Username>,
     },
+    /// A projector screen paired as a read-only display (no person, no PIN).
+    #[serde(rename = "display.paired")]
+    DisplayPaired { display: DisplayEntry },
+    /// The secretary revoked a display; its cookie stops working at once.
+    #[serde(rename = "display.revoked")]
+    DisplayRevoked { display_id: Id },
 }
 
 impl EventBody {
@@ -364,6 +370,8 @@ impl EventBody {
         ("follow.set", 1),
         ("follow.stopped", 1),
         ("console.delegated", 1),
+        ("display.paired", 1),
+        ("display.revoked", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -430,6 +438,8 @@ impl EventBody {
             EventBody::FollowSet { .. } => "follow.set",
             EventBody::FollowStopped { .. } => "follow.stopped",
             EventBody::ConsoleDelegated { .. } => "console.delegated",
+            EventBody::DisplayPaired { .. } => "display.paired",
+            EventBody::DisplayRevoked { .. } => "display.revoked",
         }
     }
 
@@ -486,6 +496,8 @@ impl EventBody {
             | EventBody::PairingCodeIssued { .. }
             | EventBody::DevicePaired { .. }
             | EventBody::DeviceRevoked { .. }
+            | EventBody::DisplayPaired { .. }
+            | EventBody::DisplayRevoked { .. }
             | EventBody::PinSet { .. }
             | EventBody::PinReset { .. }
             | EventBody::LayoutSaved { .. } => None,

@@ -122,6 +122,17 @@ pub struct DeviceEntry {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// `display.paired`: a projector screen or TV paired as a read-only display. It acts for no
+/// person and holds no key; the secretary revokes it like a tablet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DisplayEntry {
+    pub id: Id,
+    pub label: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub paired_at: OffsetDateTime,
+}
+
 /// `seating.layout_saved`: the room's seats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LayoutEntry {

@@ -71,6 +71,8 @@ export type VersionEntry = { n: number, sha256: string, size: number, file_name:
 
 export type DeviceEntry = { id: Id, person_id: Id, label: string, key: DeviceKey, paired_at: string, revoked_at: string | null, };
 
+export type DisplayEntry = { id: Id, label: string, paired_at: string, };
+
 export type LayoutEntry = { shape: LayoutShape, seats: Array<SeatEntry>, };
 
 export type SeatEntry = { id: string, label: string, x: number, y: number, };
@@ -93,7 +95,7 @@ export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomN
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
  */
-was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } } | { "kind": "meeting.started", "body": { meeting_id: Id, } } | { "kind": "meeting.paused", "body": { meeting_id: Id, reason: string, } } | { "kind": "meeting.resumed", "body": { meeting_id: Id, } } | { "kind": "meeting.ended", "body": { meeting_id: Id, } } | { "kind": "agenda.item_opened", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "speech.requested", "body": { meeting_id: Id, request: SpeechRequestEntry, } } | { "kind": "speech.withdrawn", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "speech.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "speech.time_set", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.limits_set", "body": { meeting_id: Id, limits: SpeechLimits, } } | { "kind": "speech.started", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.ended", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "follow.set", "body": { meeting_id: Id, document_id: Id, page: number, } } | { "kind": "follow.stopped", "body": { meeting_id: Id, } } | { "kind": "console.delegated", "body": { meeting_id: Id, username: Username | null, } };
+was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body": { meeting_id: Id, document_id: Id, restricted_to: Array<Id> | null, } } | { "kind": "meeting.submitted", "body": { meeting_id: Id, } } | { "kind": "meeting.approved", "body": { meeting_id: Id, } } | { "kind": "meeting.sent_back", "body": { meeting_id: Id, comment: string, } } | { "kind": "meeting.published", "body": { meeting_id: Id, } } | { "kind": "account.password_changed", "body": { username: Username, } } | { "kind": "account.password_reset", "body": { username: Username, } } | { "kind": "account.disabled", "body": { username: Username, } } | { "kind": "account.enabled", "body": { username: Username, } } | { "kind": "account.removed", "body": { username: Username, } } | { "kind": "account.sessions_ended", "body": { username: Username, } } | { "kind": "meeting.started", "body": { meeting_id: Id, } } | { "kind": "meeting.paused", "body": { meeting_id: Id, reason: string, } } | { "kind": "meeting.resumed", "body": { meeting_id: Id, } } | { "kind": "meeting.ended", "body": { meeting_id: Id, } } | { "kind": "agenda.item_opened", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "speech.requested", "body": { meeting_id: Id, request: SpeechRequestEntry, } } | { "kind": "speech.withdrawn", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "speech.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "speech.time_set", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.limits_set", "body": { meeting_id: Id, limits: SpeechLimits, } } | { "kind": "speech.started", "body": { meeting_id: Id, request_id: Id, seconds: number, } } | { "kind": "speech.ended", "body": { meeting_id: Id, request_id: Id, } } | { "kind": "follow.set", "body": { meeting_id: Id, document_id: Id, page: number, } } | { "kind": "follow.stopped", "body": { meeting_id: Id, } } | { "kind": "console.delegated", "body": { meeting_id: Id, username: Username | null, } } | { "kind": "display.paired", "body": { display: DisplayEntry, } } | { "kind": "display.revoked", "body": { display_id: Id, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -223,6 +225,10 @@ export type MeetingView = { id: Id, body_id: Id, title: string, starts_at: strin
  */
 changed_after_publish: ChangedDetails, my_role: MeetingRole, 
 /**
+ * Where the live meeting stands (the projector picks the running or paused one).
+ */
+live_phase: Phase, 
+/**
  * The caller's own row, on `GET /api/meetings/{id}` only.
  */
 my_attendance?: AttendanceRow | null, 
@@ -319,6 +325,16 @@ export type SpeakerLine = { person_id: Id, name: string, speeches: number,
 seconds: number, over_time: number, by_kind: Partial<Record<SpeechKind, number>>, };
 
 export type SpeakingReport = { speakers: Array<SpeakerLine>, speeches: Array<Speech>, };
+
+export type DisplayView = { id: Id, label: string, paired_at: string, revoked_at: string | null, };
+
+export type DisplayList = { displays: Array<DisplayView>, };
+
+export type DisplayCode = { code: string, link: string, 
+/**
+ * The same link by the box's IP address, for a TV that cannot resolve `.local` names.
+ */
+ip_link: string | null, expires_at: string, };
 
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };

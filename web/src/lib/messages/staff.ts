@@ -274,7 +274,7 @@ export const staffVi = {
   'staff.meetings.prepare': 'Chuẩn bị',
   'staff.meetings.attendance': 'Điểm danh',
   'staff.meetings.seats': 'Xếp chỗ ngồi',
-  'staff.meetings.chair_console': 'Màn hình chủ trì',
+  'staff.meetings.chair_console': 'Điều hành phiên họp',
 
   'staff.status.invited': 'Chưa điểm danh',
   'staff.status.present': 'Có mặt',
@@ -657,7 +657,7 @@ export const staffEn: { readonly [K in StaffMessageKey]: string } = {
   'staff.meetings.prepare': 'Prepare',
   'staff.meetings.attendance': 'Check-in',
   'staff.meetings.seats': 'Seating',
-  'staff.meetings.chair_console': "Chair's console",
+  'staff.meetings.chair_console': 'Run the meeting',
 
   'staff.status.invited': 'Not checked in',
   'staff.status.present': 'Present',
