@@ -39,6 +39,7 @@ for N in "${SIZES[@]}"; do
   # shellcheck disable=SC2086
   "$LOAD" --url "https://127.0.0.1:$PORT" --ca "$DATA/tls/root.pem" --tablets "$N" \
     --secretary thuky:bench-secretary --chair chutri:bench-chair --pid "$BOX" ${LIVE_ARGS:-} || status=$?
+  echo "database file: $(( $(stat -c %s "$DATA/phonghop.redb") / 1024 / 1024 )) MiB"
   echo "box log: $(grep -c 'fell behind' "$TMP/box-$N.log" || true) feeds cut off for falling behind, $(grep -c 'too slow' "$TMP/box-$N.log" || true) for a slow client, $(grep -ci 'refus' "$TMP/box-$N.log" || true) refusals"
   kill -TERM $BOX; wait $BOX || true
   BOX=""

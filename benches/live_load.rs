@@ -891,7 +891,14 @@ async fn main() -> Result<()> {
     }
     let feeds_secs = t_feeds.elapsed().as_secs_f64();
     eprintln!("{n} feeds open in {feeds_secs:.1} s");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // What the open feeds cost with nothing happening (their periodic re-checks).
+    let idle_cpu0 = a.pid.and_then(cpu_seconds);
+    let t_idle = Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_cores = match (idle_cpu0, a.pid.and_then(cpu_seconds)) {
+        (Some(x), Some(y)) => Some((y - x) / t_idle.elapsed().as_secs_f64()),
+        _ => None,
+    };
 
     // Live-meeting API present? (Before issue 9 the box answers 404.)
     let (live_status, _) = chair
@@ -1182,6 +1189,7 @@ async fn main() -> Result<()> {
             "concurrency": a.pair_concurrency,
         },
         "feeds_open_s": feeds_secs,
+        "box_cpu_cores_idle_feeds": idle_cores,
         "measured_s": measure_secs,
         "actions": d.actions.len(),
         "deliveries": lat.len(),
@@ -1286,6 +1294,10 @@ async fn main() -> Result<()> {
             "box RSS once paired, before the feeds opened: {:.0} MiB; VmHWM (its peak over its whole life, pairing's argon2 included): {:.0} MiB",
             mib(rss_paired),
             mib(rss_hwm)
+        );
+        println!(
+            "box CPU with the feeds open and no event, over 5 s: {} cores",
+            idle_cores.map_or("-".into(), |c| format!("{c:.3}"))
         );
     }
     if missed_pairs > 0 {
