@@ -25,7 +25,9 @@
 //! Usage (see benches/live.sh):
 //!   live-load --url https://127.0.0.1:PORT --ca DATA/tls/root.pem --tablets 500 \
 //!       --secretary thuky:PASS --chair chutri:PASS [--rounds 20] [--interval-ms 300] \
-//!       [--speak 0.005] [--pair-concurrency 4] [--pid BOX_PID] [--json]
+//!       [--speak 0.005] [--pair-concurrency 4] [--pid BOX_PID] [--json] [--retry-speak]
+//!   live-load --connections-only --url … --ca … --tablets N --pid BOX_PID
+//!       (what N held connections, then N room feeds, cost the box in RSS)
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
@@ -61,6 +63,9 @@ struct Args {
     json: bool,
     /// Diagnosis: only open N connections, then N room feeds, and report the box's RSS.
     connections_only: bool,
+    /// Every request to speak is sent twice with the same id, as a tablet on a flaky Wi-Fi
+    /// retries one whose answer it lost.
+    retry_speak: bool,
 }
 
 fn user_pass(s: &str) -> Result<(String, String)> {
@@ -84,6 +89,7 @@ fn parse_args() -> Result<Args> {
         pid: None,
         json: false,
         connections_only: false,
+        retry_speak: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -93,6 +99,10 @@ fn parse_args() -> Result<Args> {
         }
         if flag == "--connections-only" {
             a.connections_only = true;
+            continue;
+        }
+        if flag == "--retry-speak" {
+            a.retry_speak = true;
             continue;
         }
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -969,22 +979,21 @@ async fn main() -> Result<()> {
             for _ in 0..per_round {
                 let t = tablets[rand::thread_rng().gen_range(0..n)].clone();
                 let (tally, lat, m) = (speak_tally.clone(), speak_lat.clone(), m.clone());
+                let retry = a.retry_speak;
                 let delay =
                     rand::thread_rng().gen_range(0..(a.interval.as_millis() as u64 * 3).max(1));
                 speakers.push(tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(delay)).await;
                     let kind = ["opinion", "opinion", "question", "procedural"]
                         [rand::thread_rng().gen_range(0..4)];
+                    let body = json!({"request_id": hex16(), "kind": kind});
+                    let path = format!("/api/meetings/{m}/live/speakers");
                     let t0 = Instant::now();
-                    match t
-                        .api
-                        .call(
-                            Method::POST,
-                            &format!("/api/meetings/{m}/live/speakers"),
-                            Some(&json!({"request_id": hex16(), "kind": kind})),
-                        )
-                        .await
-                    {
+                    let mut answer = t.api.call(Method::POST, &path, Some(&body)).await;
+                    if retry && answer.is_ok() {
+                        answer = t.api.call(Method::POST, &path, Some(&body)).await;
+                    }
+                    match answer {
                         Ok((s, v)) => {
                             if let Ok(mut l) = lat.lock() {
                                 l.push(ms(t0.elapsed()));
