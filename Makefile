@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -47,8 +47,8 @@ clean:
 
 # Speed figures (not part of `make test`): bench-serving (start-up, RSS, requests/s, live feeds,
 # the reader, web bytes, blob checks); acknowledged writes/s for a 10-item and a 5,000-item
-# meeting; start-up with 1,000,000 events.
-bench: bench-serving bench-writes bench-startup
+# meeting; start-up with 1,000,000 events; 100, 500 and 2,000 tablets in one live meeting.
+bench: bench-serving bench-writes bench-startup bench-live
 
 bench-serving: release
 	bash benches/skeleton.sh
@@ -63,6 +63,9 @@ bench-writes: release
 
 bench-startup: release
 	bash benches/startup.sh
+
+bench-live: release
+	bash benches/live.sh 100 500 2000
 
 bench-download: release
 	bash benches/download.sh
