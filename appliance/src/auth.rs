@@ -4,8 +4,9 @@
 //! Every argon2 run (sign-in, PIN check, new hash) passes through one gate: at most
 //! [`HashGate::permits`] run at once, a short queue waits behind them, and anything beyond the
 //! queue is refused at once ([`Busy`], 429 to the client). Each run borrows its working memory
-//! (19 MiB with the default parameters) from a fixed pool, one buffer per permit, so a flood
-//! of failed sign-ins cannot grow the process: the pool is allocated once and reused.
+//! (19 MiB with the default parameters) from a pool of at most one buffer per permit, so a
+//! flood of failed sign-ins cannot grow the process: the pool is reused through a burst and
+//! handed back to the system once nobody is hashing.
 
 use crate::domain::Password;
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
@@ -76,7 +77,15 @@ impl Drop for Permit<'_> {
             s.pool.push(blocks);
         }
         let drained = s.running == 0 && s.waiting == 0;
+        // Nobody is hashing: the buffers (19 MiB each) go back too, rather than stay in a
+        // box that may now serve a meeting for hours. The next burst allocates them again.
+        let idle_pool = if drained {
+            std::mem::take(&mut s.pool)
+        } else {
+            Vec::new()
+        };
         drop(s);
+        drop(idle_pool);
         self.gate.freed.notify_one();
         if drained {
             give_back_freed_memory();
@@ -532,8 +541,8 @@ mod tests {
         assert_eq!(verify_with(&gate, &h, &p), Err(Busy));
         drop(held);
         assert_eq!(waiter.join().unwrap(), Ok(true));
-        // One buffer, reused.
-        assert_eq!(gate.state.lock().unwrap().pool.len(), 1);
+        // Nobody hashes any more: no buffer is kept.
+        assert_eq!(gate.state.lock().unwrap().pool.len(), 0);
     }
 
     #[test]
