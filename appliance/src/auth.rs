@@ -85,9 +85,13 @@ impl Drop for Permit<'_> {
             Vec::new()
         };
         drop(s);
+        let released = !idle_pool.is_empty();
         drop(idle_pool);
         self.gate.freed.notify_one();
-        if drained {
+        if released {
+            // The buffers were just freed: hand them back now, whenever the last trim was.
+            trim_heap();
+        } else if drained {
             give_back_freed_memory();
         }
     }
@@ -109,8 +113,13 @@ fn give_back_freed_memory() {
     {
         return;
     }
+    trim_heap();
+}
+
+/// Hands glibc's free heap memory back to the system.
+fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory at the top of glibc's heaps.
+    // SAFETY: malloc_trim only releases memory glibc holds free.
     unsafe {
         libc::malloc_trim(0);
     }
