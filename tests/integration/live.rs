@@ -694,3 +694,55 @@ async fn only_the_chair_or_the_secretary_handed_the_console_runs_it() {
     assert_eq!(v["phase"], "ended");
     assert_eq!(v["history"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_tablet_that_asks_and_withdraws_in_a_loop_is_stopped() {
+    let r = Room::new().await;
+    r.ok(&r.chair, Method::POST, "/start", json!({})).await;
+    let cookie = r.tablet("A");
+    let mut refused = None;
+    for n in 0..110u32 {
+        let id = format!("{:032x}", 1000 + n);
+        let (s, v) = r
+            .live(
+                &cookie,
+                Method::POST,
+                "/speakers",
+                json!({"request_id": id, "kind": "opinion"}),
+            )
+            .await;
+        if s != StatusCode::OK {
+            refused = Some((
+                n,
+                s.as_u16(),
+                v["code"].as_str().unwrap_or_default().to_owned(),
+            ));
+            break;
+        }
+        let (s, v) = r
+            .live(
+                &cookie,
+                Method::DELETE,
+                &format!("/speakers/{id}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    assert_eq!(
+        refused,
+        Some((100, 429, "live.too_many_requests".to_owned())),
+        "the 101st request of one tablet is refused"
+    );
+    // Others are not affected, and the chair can still add this person.
+    r.ask("B", &rid(1), "opinion").await;
+    let v = r
+        .ok(
+            &r.chair,
+            Method::POST,
+            "/speakers",
+            json!({"request_id": rid(2), "kind": "opinion", "person_id": r.person("A")}),
+        )
+        .await;
+    assert_eq!(queue_people(&v), vec![r.person("B"), r.person("A")]);
+}

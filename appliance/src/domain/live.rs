@@ -154,7 +154,14 @@ pub enum LiveError {
     BadReply,
     #[error("only a secretary's account can be handed the console")]
     BadOperator,
+    #[error("too many requests to speak from one person in this meeting")]
+    TooManyRequests,
 }
+
+/// The most requests to speak one tablet may make in a meeting (withdrawn ones included): a
+/// delegate speaks a few times a meeting; a tablet that asks and withdraws in a loop must not
+/// grow the meeting's state without end.
+pub const MAX_REQUESTS_PER_PERSON: usize = 100;
 
 /// One request to speak while it waits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -332,6 +339,20 @@ impl LiveState {
 
     pub fn current_item(&self) -> Option<&Id> {
         self.item.as_ref().map(|i| &i.item_id)
+    }
+
+    /// How many requests this person has made here, waiting, speaking or over.
+    pub fn requests_of(&self, person: &Id) -> usize {
+        self.queue.iter().filter(|r| &r.person_id == person).count()
+            + self
+                .speaking
+                .as_ref()
+                .is_some_and(|s| &s.request.person_id == person) as usize
+            + self
+                .closed
+                .iter()
+                .filter(|c| &c.person_id == person)
+                .count()
     }
 
     /// The waiting requests of the current item, in order.

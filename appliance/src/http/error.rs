@@ -416,6 +416,11 @@ fn live_refusal(e: crate::domain::live::LiveError) -> (StatusCode, &'static str,
             "live.bad_operator",
             "Chỉ có thể giao điều hành cho tài khoản thư ký đang hoạt động.",
         ),
+        L::TooManyRequests => (
+            S::TOO_MANY_REQUESTS,
+            "live.too_many_requests",
+            "Bạn đã đăng ký phát biểu quá nhiều lần trong cuộc họp này. Hãy giơ tay để chủ tọa mời.",
+        ),
     };
     (status, code, vi.to_owned(), e.to_string())
 }

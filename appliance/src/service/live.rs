@@ -275,6 +275,10 @@ pub fn request(
         if state.open_request_of(&person, &item).is_some() {
             return Ok((vec![], ()));
         }
+        if !runs && state.requests_of(&person) >= live::MAX_REQUESTS_PER_PERSON {
+            tracing::warn!(meeting = %meeting_id, person = %person, "request to speak refused: too many from one person");
+            return Err(LiveError::TooManyRequests.into());
+        }
         match (input.kind, &input.replies_to) {
             (SpeechKind::Reply, Some(q)) => {
                 let history = tx.read(|t| records::speeches(t, meeting_id))?;

@@ -139,6 +139,7 @@ export const consoleVi = {
   'error.live.bad_page': 'Số trang không hợp lệ.',
   'error.live.bad_reply': 'Giải trình phải trả lời một chất vấn của nội dung đang thảo luận.',
   'error.live.bad_operator': 'Chỉ có thể giao điều hành cho tài khoản thư ký đang hoạt động.',
+  'error.live.too_many_requests': 'Bạn đã đăng ký phát biểu quá nhiều lần trong cuộc họp này. Hãy giơ tay để chủ tọa mời.',
 } as const;
 
 export const consoleEn: { readonly [K in keyof typeof consoleVi]: string } = {
@@ -277,4 +278,5 @@ export const consoleEn: { readonly [K in keyof typeof consoleVi]: string } = {
   'error.live.bad_page': 'Not a valid page number.',
   'error.live.bad_reply': "A reply must answer a question on the item under discussion.",
   'error.live.bad_operator': 'The console can only be handed to an active secretary account.',
+  'error.live.too_many_requests': 'You have asked to speak too many times in this meeting. Raise your hand for the chair.',
 };
