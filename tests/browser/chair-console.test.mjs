@@ -6,10 +6,8 @@
 // show it. The chair hands the console to a secretary, who runs it; another secretary sees it
 // read-only. A reload restores the exact state.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, launchChromium, newTablet, pairTablet, printPdf, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const SECRETARY2 = { username: 'thuky2', name: 'Lê Thị Hoa', password: 'thuky2-demo', role: 'secretary' };
@@ -19,22 +17,8 @@ const SKEW_MS = 3 * 3600 * 1000;
 /** A staff page signed in through the sign-in form, landing on `pathname`. */
 async function signInPage(browser, box, account, pathname, { skewMs = 0 } = {}) {
   const context = await newTablet(browser);
-  if (skewMs) {
-    // This laptop's clock is off by hours: Date.now() and new Date() are wrong by skewMs.
-    await context.addInitScript((skew) => {
-      const Real = Date;
-      class Skewed extends Real {
-        constructor(...args) {
-          if (args.length === 0) super(Real.now() + skew);
-          else super(...args);
-        }
-        static now() {
-          return Real.now() + skew;
-        }
-      }
-      globalThis.Date = Skewed;
-    }, skewMs);
-  }
+  // This laptop's clock may be off by hours: Date.now() and new Date() are wrong by skewMs.
+  if (skewMs) await skewClock(context, skewMs);
   const page = await context.newPage();
   await page.goto(`${box.origin}${pathname}`);
   await page.locator('#signin-username').fill(account.username);
@@ -42,40 +26,6 @@ async function signInPage(browser, box, account, pathname, { skewMs = 0 } = {}) 
   await page.locator('form button[type="submit"]').click();
   await page.waitForURL(`${box.origin}${pathname}`);
   return { context, page };
-}
-
-/** A 4-page PDF, printed by Chromium. */
-async function fourPages(browser) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    const pages = [1, 2, 3, 4].map((n) => `<section style="break-after:page"><h1>Tờ trình — trang ${n}</h1></section>`).join('');
-    await page.setContent(`<!doctype html><html lang="vi"><meta charset="utf-8"><body>${pages}</body></html>`);
-    return await page.pdf({ format: 'A4' });
-  } finally {
-    await context.close();
-  }
-}
-
-/** Uploads a PDF the way the desk does (raw body). */
-function upload(box, cookie, pathname, bytes) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${box.origin}${pathname}`,
-      { method: 'POST', ca: box.caPem, headers: { Accept: 'application/json', Origin: box.origin, Cookie: cookie, 'Content-Type': 'application/pdf', 'X-File-Name': 'to-trinh.pdf', 'Content-Length': bytes.length } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 201) reject(new Error(`upload → ${res.statusCode} ${text}`));
-          else resolve(JSON.parse(text));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(bytes);
-  });
 }
 
 /** Names in the console's queue, in order. */
@@ -92,11 +42,7 @@ describe("the chair's console", () => {
 
   before(async () => {
     box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
-    await box.stop();
-    for (const a of [SECRETARY, SECRETARY2, CHAIR]) {
-      execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], { stdio: 'pipe', timeout: 60_000 });
-    }
-    await box.start();
+    await addStaff(box, [SECRETARY, SECRETARY2, CHAIR]);
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
     for (const [key, name] of [
@@ -119,7 +65,7 @@ describe("the chair's console", () => {
       chair_id: people.an.id,
     });
     const first = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng', duration_minutes: 30 });
-    await upload(box, desk.cookie, `/api/meetings/${meeting.id}/items/${first.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await fourPages(chrome.browser));
+    await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${first.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await printPdf(chrome.browser, [1, 2, 3, 4].map((n) => `<h1>Tờ trình — trang ${n}</h1>`)));
     await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Kế hoạch đầu tư công', presenter: 'Tài chính', duration_minutes: 20 });
     const chair = await apiAs(box, CHAIR);
     await desk.call('POST', `/api/meetings/${meeting.id}/submit`);

@@ -6,71 +6,16 @@
 // "follow me" on page 3 moves the readers there, one delegate leaves and comes back with one tap,
 // a document a delegate may not see is named, not opened; a reload restores the same state.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, apiAs, launchChromium, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, apiAs, launchChromium, pairTablet, printPdf, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
 const HOURS_OFF = 3;
-
-async function addStaff(box, accounts) {
-  await box.stop();
-  for (const a of accounts) {
-    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
-      stdio: 'pipe',
-      timeout: 60_000,
-    });
-  }
-  await box.start();
-}
-
-/** A six-page Vietnamese PDF, one heading per page, made the way the fixtures were. */
-async function makePdf(browser, file) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    const pages = Array.from(
-      { length: 6 },
-      (_, i) => `<section style="page-break-after:always"><h1>Trang ${i + 1}</h1><p>Điều chỉnh dự toán chi ngân sách xã năm 2026, mục ${i + 1}.</p></section>`,
-    ).join('');
-    await page.setContent(`<!doctype html><html lang="vi"><meta charset="utf-8"><body style="font:15pt serif">${pages}</body></html>`);
-    fs.writeFileSync(file, await page.pdf({ format: 'A4' }));
-  } finally {
-    await context.close();
-  }
-}
-
-/** Uploads a PDF the way the desk does (raw body). */
-function upload(box, cookie, pathname, file) {
-  const bytes = fs.readFileSync(file);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${box.origin}${pathname}`,
-      {
-        method: 'POST',
-        ca: box.caPem,
-        headers: { Accept: 'application/json', Origin: box.origin, Cookie: cookie, 'Content-Type': 'application/pdf', 'X-File-Name': path.basename(file), 'Content-Length': bytes.length },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 201) reject(new Error(`upload → ${res.statusCode} ${text}`));
-          else resolve(JSON.parse(text));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(bytes);
-  });
-}
 
 /** The names in the queue a tablet shows, in order. */
 async function queueNames(page) {
@@ -123,7 +68,8 @@ describe('the delegate in the live meeting', () => {
     chrome = await launchChromium(box.caPem);
     tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'phonghop-live-'));
     const pdf = path.join(tmp, 'to-trinh-6-trang.pdf');
-    await makePdf(chrome.browser, pdf);
+    const pages = Array.from({ length: 6 }, (_, i) => `<h1>Trang ${i + 1}</h1><p>Điều chỉnh dự toán chi ngân sách xã năm 2026, mục ${i + 1}.</p>`);
+    fs.writeFileSync(pdf, await printPdf(chrome.browser, pages, { style: 'font:15pt serif' }));
     desk = await apiAs(box, SECRETARY);
     chair = await apiAs(box, CHAIR);
     for (const [key, name] of [
@@ -149,8 +95,8 @@ describe('the delegate in the live meeting', () => {
       await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng' }),
     ];
     const docs = `/api/meetings/${meeting.id}/items/${items[0].id}/documents?title=`;
-    pdfDoc = await upload(box, desk.cookie, `${docs}${encodeURIComponent('Tờ trình điều chỉnh dự toán')}`, pdf);
-    secretDoc = await upload(box, desk.cookie, `${docs}${encodeURIComponent('Hồ sơ nhân sự (mật)')}`, path.join(REPO, 'tests', 'fixtures', 'giay-moi-hop.pdf'));
+    pdfDoc = await uploadPdf(box, desk.cookie, `${docs}${encodeURIComponent('Tờ trình điều chỉnh dự toán')}`, fs.readFileSync(pdf), path.basename(pdf));
+    secretDoc = await uploadPdf(box, desk.cookie, `${docs}${encodeURIComponent('Hồ sơ nhân sự (mật)')}`, fs.readFileSync(path.join(REPO, 'tests', 'fixtures', 'giay-moi-hop.pdf')), 'giay-moi-hop.pdf');
     await desk.call('PUT', `/api/documents/${secretDoc.id}`, { title: 'Hồ sơ nhân sự (mật)', restricted_to: [people.binh.id] });
     await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
     await chair.call('POST', `/api/meetings/${meeting.id}/approve`);
@@ -176,20 +122,7 @@ describe('the delegate in the live meeting', () => {
         tablets[key] = await pairTablet(chrome.browser, desk, people[key], pin);
       }
       // Dung's tablet runs 3 hours fast (a tablet whose clock was never set).
-      await tablets.dung.context.addInitScript((hours) => {
-        const Real = Date;
-        const off = hours * 3_600_000;
-        class Skewed extends Real {
-          constructor(...args) {
-            if (args.length === 0) super(Real.now() + off);
-            else super(...args);
-          }
-          static now() {
-            return Real.now() + off;
-          }
-        }
-        globalThis.Date = Skewed;
-      }, HOURS_OFF);
+      await skewClock(tablets.dung.context, HOURS_OFF * 3_600_000);
       const { binh, cuong, dung } = { binh: tablets.binh.page, cuong: tablets.cuong.page, dung: tablets.dung.page };
       for (const p of [binh, cuong, dung]) await p.goto(meetingUrl);
       const skew = await dung.evaluate(() => Date.now() - performance.timeOrigin - performance.now());

@@ -5,28 +5,15 @@
 // appearing on the open meeting page (one restricted to someone else never does), and the calm
 // screen after the secretary revokes the tablet.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
 
-
-/** Staff accounts are made with the CLI while the box is stopped. */
-async function addStaff(box, accounts) {
-  await box.stop();
-  for (const a of accounts) {
-    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
-      stdio: 'pipe',
-      timeout: 60_000,
-    });
-  }
-  await box.start();
-}
 
 /** The secretary at her desk, driving the API the way the desk screens do. */
 class Desk {

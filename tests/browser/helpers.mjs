@@ -340,3 +340,70 @@ export async function pairTablet(browser, desk, person, pin) {
   await page.waitForURL(`${desk.origin}/meetings`);
   return { context, page };
 }
+
+/** Creates staff accounts with `phonghop admin create` (the box is stopped for it, then started). */
+export async function addStaff(box, accounts) {
+  await box.stop();
+  for (const a of accounts) {
+    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
+      stdio: 'pipe',
+      timeout: 60_000,
+    });
+  }
+  await box.start();
+}
+
+/** A PDF with one page per HTML section in `pages`, printed by Chromium. */
+export async function printPdf(browser, pages, { style = '' } = {}) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const body = pages.map((html) => `<section style="break-after:page">${html}</section>`).join('');
+    await page.setContent(`<!doctype html><html lang="vi"><meta charset="utf-8"><body style="${style}">${body}</body></html>`);
+    return await page.pdf({ format: 'A4' });
+  } finally {
+    await context.close();
+  }
+}
+
+/** Uploads a PDF's bytes the way the desk does (a raw body, the file name in a header). */
+export function uploadPdf(box, cookie, pathname, bytes, fileName = 'to-trinh.pdf') {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${box.origin}${pathname}`,
+      {
+        method: 'POST',
+        ca: box.caPem,
+        headers: { Accept: 'application/json', Origin: box.origin, Cookie: cookie, 'Content-Type': 'application/pdf', 'X-File-Name': fileName, 'Content-Length': bytes.length },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 201) reject(new Error(`upload → ${res.statusCode} ${text}`));
+          else resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+/** Every page of `context` gets a clock that is `ms` off: `Date.now()` and `new Date()` lie. */
+export async function skewClock(context, ms) {
+  await context.addInitScript((skew) => {
+    const Real = Date;
+    class Skewed extends Real {
+      constructor(...args) {
+        if (args.length === 0) super(Real.now() + skew);
+        else super(...args);
+      }
+      static now() {
+        return Real.now() + skew;
+      }
+    }
+    globalThis.Date = Skewed;
+  }, ms);
+}

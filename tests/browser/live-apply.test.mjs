@@ -4,27 +4,15 @@
 // screen without a single GET, in the browsers (counted per page) and on the box (counted in
 // /metrics). A kind the screen cannot apply, and a reconnect, are covered too.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, Box, REPO, launchChromium, newTablet, waitForText } from './helpers.mjs';
+import { Box, REPO, addStaff, launchChromium, newTablet, waitForText } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
-
-async function addStaff(box, accounts) {
-  await box.stop();
-  for (const a of accounts) {
-    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
-      stdio: 'pipe',
-      timeout: 60_000,
-    });
-  }
-  await box.start();
-}
 
 /** Uploads a fixture PDF the way the desk does (raw body). */
 function upload(box, cookie, pathname, fixture) {

@@ -6,46 +6,11 @@
 // one delegate leaves and comes back with one tap. Nothing here goes through the API except
 // setting the meeting up.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, launchChromium, newTablet, pairTablet, printPdf, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
-
-/** A 4-page PDF, printed by Chromium. */
-async function fourPages(browser) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    const pages = [1, 2, 3, 4].map((n) => `<section style="break-after:page"><h1>Tờ trình — trang ${n}</h1></section>`).join('');
-    await page.setContent(`<!doctype html><html lang="vi"><meta charset="utf-8"><body>${pages}</body></html>`);
-    return await page.pdf({ format: 'A4' });
-  } finally {
-    await context.close();
-  }
-}
-
-function upload(box, cookie, pathname, bytes) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${box.origin}${pathname}`,
-      { method: 'POST', ca: box.caPem, headers: { Accept: 'application/json', Origin: box.origin, Cookie: cookie, 'Content-Type': 'application/pdf', 'X-File-Name': 'to-trinh.pdf', 'Content-Length': bytes.length } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 201) reject(new Error(`upload → ${res.statusCode} ${text}`));
-          else resolve(JSON.parse(text));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(bytes);
-  });
-}
 
 /** The names a tablet shows in the queue, in order, without "(bạn)". */
 async function tabletQueue(page) {
@@ -72,11 +37,7 @@ describe('the live meeting, every screen at once', () => {
 
   before(async () => {
     box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
-    await box.stop();
-    for (const a of [SECRETARY, CHAIR]) {
-      execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], { stdio: 'pipe', timeout: 60_000 });
-    }
-    await box.start();
+    await addStaff(box, [SECRETARY, CHAIR]);
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
     for (const [key, name] of [
@@ -98,7 +59,7 @@ describe('the live meeting, every screen at once', () => {
       chair_id: people.an.id,
     });
     const item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Dự toán ngân sách xã năm 2027', presenter: 'Kế toán', duration_minutes: 30 });
-    await upload(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await fourPages(chrome.browser));
+    await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await printPdf(chrome.browser, [1, 2, 3, 4].map((n) => `<h1>Tờ trình — trang ${n}</h1>`)));
     const chair = await apiAs(box, CHAIR);
     await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
     await chair.call('POST', `/api/meetings/${meeting.id}/approve`);

@@ -6,30 +6,18 @@
 // "ngan sach", is brought back to the page last read, and sees "Đã cập nhật" after a change.
 // A delegate who is not invited sees no meeting at all.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Mường Báng';
 const SECRETARY = { username: 'thuky', name: 'Đỗ Minh Quân', password: 'thuky-mat-khau-1', role: 'secretary' };
 const CHAIR = { username: 'chutri', name: 'Lò Văn Thành', password: 'chutri-mat-khau-1', role: 'chair' };
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 
-
-async function addStaff(box, accounts) {
-  await box.stop();
-  for (const a of accounts) {
-    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
-      stdio: 'pipe',
-      timeout: 60_000,
-    });
-  }
-  await box.start();
-}
 
 
 /** Uploads raw bytes the way the desk does (Node, trusting only the box's CA). */

@@ -4,11 +4,10 @@
 // clock, the next in the queue, the quorum, a recess with its reason. It survives the box
 // restarting, pairs by itself from the QR link, and tells the room when it was revoked.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { BIN, Box, SHOTS_DIR, apiAs, launchChromium, pairTablet, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, launchChromium, pairTablet, waitForText, withBoxLog } from './helpers.mjs';
 
 /** With PHONGHOP_SCREENSHOTS set: the wall as it is, at its own size. */
 async function shot(page, name) {
@@ -17,17 +16,6 @@ async function shot(page, name) {
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-123' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-123' };
-
-async function addStaff(box, accounts) {
-  await box.stop();
-  for (const a of accounts) {
-    execFileSync(BIN, ['admin', 'create', '--data', box.dataDir, '--username', a.username, '--name', a.name, '--role', a.role, '--password', a.password], {
-      stdio: 'pipe',
-      timeout: 60_000,
-    });
-  }
-  await box.start();
-}
 
 /** A paired tablet's API: its device cookie, taken from the browser that paired it. */
 async function tabletApi(box, tablet) {
