@@ -7,7 +7,7 @@
 // read-only. A reload restores the exact state.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, launchChromium, newTablet, pairTablet, printPdf, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const SECRETARY2 = { username: 'thuky2', name: 'Lê Thị Hoa', password: 'thuky2-demo', role: 'secretary' };
@@ -38,39 +38,19 @@ describe("the chair's console", () => {
   let chrome;
   let desk;
   let meeting;
-  const people = {};
+  let people = {};
 
   before(async () => {
     box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
     await addStaff(box, [SECRETARY, SECRETARY2, CHAIR]);
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
-    for (const [key, name] of [
-      ['an', 'Nguyễn Văn An'],
-      ['binh', 'Trần Thị Bình'],
-      ['cuong', 'Lê Văn Cường'],
-      ['dung', 'Phạm Thị Dung'],
-      ['em', 'Hoàng Văn Em'],
-    ]) {
-      people[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
-    }
-    const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
-    await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(people).map((p) => p.id) });
-    const startsAt = new Date(Date.now() + 30 * 60_000);
-    startsAt.setUTCSeconds(0, 0);
-    meeting = await desk.call('POST', '/api/meetings', {
-      body_id: body.id,
-      title: 'Phiên họp thường kỳ tháng 11',
-      starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
-      chair_id: people.an.id,
-    });
+    ({ meeting, people } = await draftMeeting(desk, { people: [['an', 'Nguyễn Văn An'], ['binh', 'Trần Thị Bình'], ['cuong', 'Lê Văn Cường'], ['dung', 'Phạm Thị Dung'], ['em', 'Hoàng Văn Em']], startsInMinutes: 30, chair: 'an' }));
     const first = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng', duration_minutes: 30 });
     await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${first.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await printPdf(chrome.browser, [1, 2, 3, 4].map((n) => `<h1>Tờ trình — trang ${n}</h1>`)));
     await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Kế hoạch đầu tư công', presenter: 'Tài chính', duration_minutes: 20 });
     const chair = await apiAs(box, CHAIR);
-    await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
-    await chair.call('POST', `/api/meetings/${meeting.id}/approve`);
-    await desk.call('POST', `/api/meetings/${meeting.id}/publish`);
+    await publishMeeting(desk, chair, meeting.id);
     for (const key of ['an', 'binh', 'cuong', 'dung', 'em']) {
       await desk.call('PUT', `/api/meetings/${meeting.id}/attendance/${people[key].id}`, { status: 'present' });
     }

@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, REPO, addStaff, apiAs, launchChromium, pairTablet, printPdf, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, skewClock, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
@@ -53,7 +53,7 @@ describe('the delegate in the live meeting', () => {
   let desk;
   let chair;
   let tmp;
-  const people = {};
+  let people = {};
   let meeting;
   let items;
   let pdfDoc;
@@ -72,24 +72,7 @@ describe('the delegate in the live meeting', () => {
     fs.writeFileSync(pdf, await printPdf(chrome.browser, pages, { style: 'font:15pt serif' }));
     desk = await apiAs(box, SECRETARY);
     chair = await apiAs(box, CHAIR);
-    for (const [key, name] of [
-      ['an', 'Nguyễn Văn An'],
-      ['binh', 'Trần Thị Bình'],
-      ['cuong', 'Lê Văn Cường'],
-      ['dung', 'Phạm Thị Dung'],
-    ]) {
-      people[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
-    }
-    const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
-    await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(people).map((p) => p.id) });
-    const startsAt = new Date(Date.now() + 30 * 60_000);
-    startsAt.setUTCSeconds(0, 0);
-    meeting = await desk.call('POST', '/api/meetings', {
-      body_id: body.id,
-      title: 'Phiên họp thường kỳ tháng 11',
-      starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
-      chair_id: people.an.id,
-    });
+    ({ meeting, people } = await draftMeeting(desk, { people: [['an', 'Nguyễn Văn An'], ['binh', 'Trần Thị Bình'], ['cuong', 'Lê Văn Cường'], ['dung', 'Phạm Thị Dung']], startsInMinutes: 30, chair: 'an' }));
     items = [
       await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Tờ trình điều chỉnh dự toán', presenter: 'Kế toán' }),
       await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội', presenter: 'Văn phòng' }),
@@ -98,9 +81,7 @@ describe('the delegate in the live meeting', () => {
     pdfDoc = await uploadPdf(box, desk.cookie, `${docs}${encodeURIComponent('Tờ trình điều chỉnh dự toán')}`, fs.readFileSync(pdf), path.basename(pdf));
     secretDoc = await uploadPdf(box, desk.cookie, `${docs}${encodeURIComponent('Hồ sơ nhân sự (mật)')}`, fs.readFileSync(path.join(REPO, 'tests', 'fixtures', 'giay-moi-hop.pdf')), 'giay-moi-hop.pdf');
     await desk.call('PUT', `/api/documents/${secretDoc.id}`, { title: 'Hồ sơ nhân sự (mật)', restricted_to: [people.binh.id] });
-    await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
-    await chair.call('POST', `/api/meetings/${meeting.id}/approve`);
-    await desk.call('POST', `/api/meetings/${meeting.id}/publish`);
+    await publishMeeting(desk, chair, meeting.id);
   });
 
   after(async () => {

@@ -407,3 +407,31 @@ export async function skewClock(context, ms) {
     globalThis.Date = Skewed;
   }, ms);
 }
+
+/**
+ * A UBND body whose members are `people` ([[key, name], …], each "Ủy viên UBND"), and a draft
+ * meeting of it starting in `startsInMinutes` (on the minute), chaired by the person `chair`
+ * (a key) if given. Returns the meeting and the people by key.
+ */
+export async function draftMeeting(desk, { people, startsInMinutes, chair = null, title = 'Phiên họp thường kỳ tháng 11' }) {
+  const byKey = {};
+  for (const [key, name] of people) byKey[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
+  const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
+  await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(byKey).map((p) => p.id) });
+  const startsAt = new Date(Date.now() + startsInMinutes * 60_000);
+  startsAt.setUTCSeconds(0, 0);
+  const meeting = await desk.call('POST', '/api/meetings', {
+    body_id: body.id,
+    title,
+    starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
+    ...(chair ? { chair_id: byKey[chair].id } : {}),
+  });
+  return { meeting, people: byKey };
+}
+
+/** The review: the secretary submits, the chair approves, the secretary publishes. */
+export async function publishMeeting(desk, chair, meetingId) {
+  await desk.call('POST', `/api/meetings/${meetingId}/submit`);
+  await chair.call('POST', `/api/meetings/${meetingId}/approve`);
+  await desk.call('POST', `/api/meetings/${meetingId}/publish`);
+}

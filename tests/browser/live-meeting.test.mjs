@@ -7,7 +7,7 @@
 // setting the meeting up.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, launchChromium, newTablet, pairTablet, printPdf, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -33,37 +33,18 @@ describe('the live meeting, every screen at once', () => {
   let chrome;
   let desk;
   let meeting;
-  const people = {};
+  let people = {};
 
   before(async () => {
     box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
     await addStaff(box, [SECRETARY, CHAIR]);
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
-    for (const [key, name] of [
-      ['an', 'Nguyễn Văn An'],
-      ['binh', 'Trần Thị Bình'],
-      ['cuong', 'Lê Văn Cường'],
-      ['dung', 'Phạm Thị Dung'],
-    ]) {
-      people[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
-    }
-    const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
-    await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(people).map((p) => p.id) });
-    const startsAt = new Date(Date.now() + 15 * 60_000);
-    startsAt.setUTCSeconds(0, 0);
-    meeting = await desk.call('POST', '/api/meetings', {
-      body_id: body.id,
-      title: 'Phiên họp thường kỳ tháng 11',
-      starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
-      chair_id: people.an.id,
-    });
+    ({ meeting, people } = await draftMeeting(desk, { people: [['an', 'Nguyễn Văn An'], ['binh', 'Trần Thị Bình'], ['cuong', 'Lê Văn Cường'], ['dung', 'Phạm Thị Dung']], startsInMinutes: 15, chair: 'an' }));
     const item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Dự toán ngân sách xã năm 2027', presenter: 'Kế toán', duration_minutes: 30 });
     await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Tờ trình dự toán')}`, await printPdf(chrome.browser, [1, 2, 3, 4].map((n) => `<h1>Tờ trình — trang ${n}</h1>`)));
     const chair = await apiAs(box, CHAIR);
-    await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
-    await chair.call('POST', `/api/meetings/${meeting.id}/approve`);
-    await desk.call('POST', `/api/meetings/${meeting.id}/publish`);
+    await publishMeeting(desk, chair, meeting.id);
   });
 
   after(async () => {

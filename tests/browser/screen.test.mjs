@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { Box, SHOTS_DIR, addStaff, apiAs, launchChromium, pairTablet, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, waitForText, withBoxLog } from './helpers.mjs';
 
 /** With PHONGHOP_SCREENSHOTS set: the wall as it is, at its own size. */
 async function shot(page, name) {
@@ -35,7 +35,7 @@ describe('the projector screen', () => {
   let chrome;
   let desk;
   let chair;
-  const people = {};
+  let people = {};
   let meeting;
   let item;
 
@@ -48,27 +48,10 @@ describe('the projector screen', () => {
     chrome = await launchChromium(box.caPem);
     desk = await apiAs(box, SECRETARY);
     chair = await apiAs(box, CHAIR);
-    for (const [key, name] of [
-      ['binh', 'Trần Thị Bình'],
-      ['cuong', 'Lê Văn Cường'],
-      ['dung', 'Phạm Thị Dung'],
-    ]) {
-      people[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
-    }
-    const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
-    await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(people).map((p) => p.id) });
     // Later today (in Vietnam, as the screen's clock sees it), so the screen picks it as today's.
-    const startsAt = new Date(Date.now() + 5 * 60_000);
-    startsAt.setUTCSeconds(0, 0);
-    meeting = await desk.call('POST', '/api/meetings', {
-      body_id: body.id,
-      title: 'Phiên họp thường kỳ tháng 11',
-      starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
-    });
+    ({ meeting, people } = await draftMeeting(desk, { people: [['binh', 'Trần Thị Bình'], ['cuong', 'Lê Văn Cường'], ['dung', 'Phạm Thị Dung']], startsInMinutes: 5 }));
     item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Dự toán ngân sách xã năm 2027', presenter: 'Văn phòng', duration_minutes: 30 });
-    await desk.call('POST', `/api/meetings/${meeting.id}/submit`);
-    await chair.call('POST', `/api/meetings/${meeting.id}/approve`);
-    await desk.call('POST', `/api/meetings/${meeting.id}/publish`);
+    await publishMeeting(desk, chair, meeting.id);
   });
 
   after(async () => {
