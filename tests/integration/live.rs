@@ -746,3 +746,70 @@ async fn a_tablet_that_asks_and_withdraws_in_a_loop_is_stopped() {
         .await;
     assert_eq!(queue_people(&v), vec![r.person("B"), r.person("A")]);
 }
+
+#[tokio::test]
+async fn the_one_tap_intervention_gives_the_floor_in_the_same_write() {
+    let r = Room::new().await;
+    r.ok(&r.chair, Method::POST, "/start", json!({})).await;
+    r.ask("A", &rid(1), "opinion").await;
+    r.ask("B", &rid(2), "question").await;
+    r.ok(
+        &r.chair,
+        Method::POST,
+        &format!("/speakers/{}/floor", rid(1)),
+        json!({}),
+    )
+    .await;
+    let before = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    // D raised a hand: added and given the floor at once; A's speech ends.
+    let v = r
+        .ok(
+            &r.chair,
+            Method::POST,
+            "/speakers",
+            json!({"request_id": rid(3), "kind": "procedural", "person_id": r.person("D"), "floor": true}),
+        )
+        .await;
+    assert_eq!(v["speaking"]["person_id"], r.person("D").as_str());
+    assert_eq!(v["speaking"]["seconds"], 60);
+    assert_eq!(v["history"][0]["person_id"], r.person("A").as_str());
+    assert_eq!(queue_people(&v), vec![r.person("B")]);
+    let after = v["seq"].as_u64().unwrap();
+    assert_eq!(
+        after - before,
+        3,
+        "requested, A's speech ended, D's started: one write"
+    );
+    // B already waits: "now" gives B's waiting request the floor, no second entry.
+    let v = r
+        .ok(
+            &r.chair,
+            Method::POST,
+            "/speakers",
+            json!({"request_id": rid(4), "kind": "opinion", "person_id": r.person("B"), "floor": true}),
+        )
+        .await;
+    assert_eq!(v["speaking"]["id"], rid(2).as_str());
+    assert!(queue_people(&v).is_empty());
+    // Only the console may: a delegate asking "now" for themself is refused.
+    let (s, _) = r
+        .live(
+            &r.tablet("A"),
+            Method::POST,
+            "/speakers",
+            json!({"request_id": rid(5), "kind": "opinion", "floor": true}),
+        )
+        .await;
+    assert_eq!(s, 403, "a delegate cannot take the floor");
+    let (s, _) = r
+        .live(
+            &r.tablet("G"),
+            Method::POST,
+            "/speakers",
+            json!({"request_id": rid(6), "kind": "opinion", "floor": true}),
+        )
+        .await;
+    assert_eq!(s, 403);
+}

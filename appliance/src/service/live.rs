@@ -226,6 +226,10 @@ pub struct NewRequest {
     /// For a reply: the question it answers.
     #[serde(default)]
     pub replies_to: Option<Id>,
+    /// The console's one-tap intervention: the person gets the floor at once, in the same
+    /// write (their waiting request, if they already have one on this item).
+    #[serde(default)]
+    pub floor: bool,
 }
 
 /// Xin phát biểu. A delegate asks for themself (checked in, on the current item); whoever runs
@@ -258,10 +262,16 @@ pub fn request(
         if for_self && !runs && !visibility::may_request_floor(caller.viewer(), role) {
             return Err(ServiceError::Forbidden);
         }
+        if input.floor && !runs {
+            return Err(ServiceError::Forbidden);
+        }
         if state.knows(&input.request_id) {
             return Ok((vec![], ()));
         }
         under_way(&state)?;
+        if input.floor && state.phase != Phase::Running {
+            return Err(LiveError::NotRunning.into());
+        }
         let item = state.current_item().cloned().ok_or(LiveError::NoItem)?;
         if !meeting.is_invited(&person) {
             return Err(ServiceError::NotFound);
@@ -272,8 +282,19 @@ pub fn request(
                 return Err(LiveError::NotPresent.into());
             }
         }
-        if state.open_request_of(&person, &item).is_some() {
-            return Ok((vec![], ()));
+        if let Some(open) = state.open_request_of(&person, &item) {
+            // A second request is the first; "now" gives that one the floor.
+            let waiting = state.queue.iter().any(|r| r.id == open.id);
+            if !(input.floor && waiting) {
+                return Ok((vec![], ()));
+            }
+            let mut out: Vec<EventBody> = end_current(meeting_id, &state).into_iter().collect();
+            out.push(EventBody::SpeechStarted {
+                meeting_id: meeting_id.clone(),
+                request_id: open.id.clone(),
+                seconds: open.seconds_set.unwrap_or_else(|| state.limits.of(open.kind)),
+            });
+            return Ok((out, ()));
         }
         if !runs && state.requests_of(&person) >= live::MAX_REQUESTS_PER_PERSON {
             tracing::warn!(meeting = %meeting_id, person = %person, "request to speak refused: too many from one person");
@@ -300,20 +321,26 @@ pub fn request(
             (_, None) => {}
         }
         let before = state.placement(&item, input.kind, input.replies_to.as_ref());
-        Ok((
-            vec![EventBody::SpeechRequested {
+        let mut out = vec![EventBody::SpeechRequested {
+            meeting_id: meeting_id.clone(),
+            request: SpeechRequestEntry {
+                id: input.request_id.clone(),
+                person_id: person,
+                item_id: item,
+                kind: input.kind,
+                replies_to: input.replies_to.clone(),
+                before,
+            },
+        }];
+        if input.floor {
+            out.extend(end_current(meeting_id, &state));
+            out.push(EventBody::SpeechStarted {
                 meeting_id: meeting_id.clone(),
-                request: SpeechRequestEntry {
-                    id: input.request_id.clone(),
-                    person_id: person,
-                    item_id: item,
-                    kind: input.kind,
-                    replies_to: input.replies_to.clone(),
-                    before,
-                },
-            }],
-            (),
-        ))
+                request_id: input.request_id.clone(),
+                seconds: state.limits.of(input.kind),
+            });
+        }
+        Ok((out, ()))
     })?;
     snapshot(store, caller, meeting_id)
 }
