@@ -49,6 +49,16 @@ fn is_operator(caller: &Caller, state: &LiveState) -> bool {
 /// The live state of a meeting, for anyone with a role in it.
 pub fn snapshot(store: &Store, caller: &Caller, meeting_id: &Id) -> Result<Snapshot, ServiceError> {
     let (_, role) = visible_header(store, caller, meeting_id)?;
+    snapshot_as(store, caller, meeting_id, role)
+}
+
+/// The snapshot for a caller whose role in the meeting a command has just established.
+fn snapshot_as(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+    role: MeetingRole,
+) -> Result<Snapshot, ServiceError> {
     let (seq, (meeting, state, history, follow_doc)) = store.read_with_head(|t| {
         let meeting = records::meeting_header(t, meeting_id)?;
         let state = records::live(t, meeting_id)?;
@@ -97,7 +107,7 @@ fn operate(
         }
         Ok((decide(&meeting, &state)?, ()))
     })?;
-    snapshot(store, caller, meeting_id)
+    snapshot_as(store, caller, meeting_id, role)
 }
 
 /// Refuses when the meeting is not under way (not started, or over).
@@ -342,7 +352,7 @@ pub fn request(
         }
         Ok((out, ()))
     })?;
-    snapshot(store, caller, meeting_id)
+    snapshot_as(store, caller, meeting_id, role)
 }
 
 /// Withdraws a waiting request: its own tablet, or whoever runs the meeting.
@@ -379,7 +389,7 @@ pub fn withdraw(
             (),
         ))
     })?;
-    snapshot(store, caller, meeting_id)
+    snapshot_as(store, caller, meeting_id, role)
 }
 
 /// The chair's new order for the current item's queue: exactly the requests waiting now.
@@ -583,7 +593,7 @@ pub fn delegate(
             (),
         ))
     })?;
-    snapshot(store, caller, meeting_id)
+    snapshot_as(store, caller, meeting_id, role)
 }
 
 /// Who spoke how often and how long (for the minutes), with every speech.
@@ -594,4 +604,48 @@ pub fn report(
 ) -> Result<(Vec<live::SpeakerTotal>, Vec<Speech>), ServiceError> {
     let s = snapshot(store, caller, meeting_id)?;
     Ok((live::totals(&s.history), s.history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, RoomName};
+    use crate::store::{Account, NodeRole};
+
+    #[test]
+    fn every_console_event_records_who_ran_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::init(dir.path(), &RoomName::parse("P").unwrap(), NodeRole::Room).unwrap();
+        crate::demo::seed(&store).unwrap();
+        let meeting = store
+            .read(crate::store::records::meeting_headers)
+            .unwrap()
+            .remove(0);
+        let chair = Caller::Staff(Account {
+            username: Username::parse("chutri").unwrap(),
+            display_name: "Chủ trì".into(),
+            roles: vec![Role::Chair],
+            created_at: OffsetDateTime::now_utc(),
+            disabled: false,
+            password_set_at: None,
+        });
+        let head = store.head_seq().unwrap();
+        start(&store, &chair, &meeting.id).unwrap();
+        pause(&store, &chair, &meeting.id, "Nghỉ giải lao 15 phút").unwrap();
+        let events = store.events_after(head, 10).unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+        assert_eq!(
+            kinds,
+            ["meeting.started", "agenda.item_opened", "meeting.paused"]
+        );
+        for e in &events {
+            assert_eq!(
+                e.actor,
+                Actor::Staff {
+                    username: "chutri".into()
+                }
+            );
+        }
+    }
 }
