@@ -328,7 +328,17 @@ async fn the_chair_runs_the_queue_and_the_history_keeps_every_speech() {
         .iter()
         .any(|s| s["name"] == "Lê Văn An" && s["speeches"] == 1));
 
-    // A recess stops the clock, a second pause is refused, the next item moves on.
+    // A recess stops the clock, a second pause is refused, the next item moves on. Who is
+    // asking comes before what is asked: a delegate's empty reason is 403, not 422.
+    let (s, _) = r
+        .live(
+            &r.tablet("A"),
+            Method::POST,
+            "/pause",
+            json!({"reason": "  "}),
+        )
+        .await;
+    assert_eq!(s, 403);
     let (s, e) = r
         .live(&chair, Method::POST, "/pause", json!({"reason": "  "}))
         .await;
