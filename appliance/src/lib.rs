@@ -26,5 +26,6 @@ pub mod metrics;
 pub mod qr;
 pub mod server;
 pub mod service;
+pub mod signing;
 pub mod store;
 pub mod tls;

@@ -200,7 +200,14 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::SpeechEnded { .. }
         | EventBody::FollowSet { .. }
         | EventBody::FollowStopped { .. }
-        | EventBody::ConsoleDelegated { .. } => false,
+        | EventBody::ConsoleDelegated { .. }
+        | EventBody::QuestionAdded { .. }
+        | EventBody::QuestionUpdated { .. }
+        | EventBody::QuestionRemoved { .. }
+        | EventBody::VoteOpened { .. }
+        | EventBody::BallotCast { .. }
+        | EventBody::VoteParticipated { .. }
+        | EventBody::VoteClosed { .. } => false,
     }
 }
 
@@ -219,6 +226,33 @@ pub enum Shown {
     /// `follow.set` of a document the viewer may not see: only `{meeting_id, hidden: true}`,
     /// so their tablet stops following without learning which document it was.
     FollowHidden,
+}
+
+/// Whole to the person's own tablet, hidden from everyone else.
+fn own(viewer: Viewer<'_>, person: &Id) -> Shown {
+    match viewer {
+        Viewer::Device(p) if p == person => Shown::Whole,
+        _ => Shown::Hidden,
+    }
+}
+
+/// Whether someone with `role` may prepare a meeting's questions: the staff who prepare the
+/// meeting and the chair, or whoever runs the console (a motion raised in the meeting).
+pub fn prepares_questions(viewer: Viewer<'_>, role: MeetingRole, is_operator: bool) -> bool {
+    (matches!(viewer, Viewer::Staff(_)) && role == MeetingRole::Secretary)
+        || runs_meeting(role, is_operator)
+}
+
+/// Whether someone with `role` may vote: a voting member, on their own paired tablet (the
+/// chair votes too, on theirs).
+pub fn may_vote(viewer: Viewer<'_>, role: MeetingRole, meeting: &MeetingHeader) -> bool {
+    match viewer {
+        Viewer::Device(p) => {
+            matches!(role, MeetingRole::Delegate | MeetingRole::Chair)
+                && meeting.members.contains(p)
+        }
+        Viewer::Anonymous | Viewer::Revoked | Viewer::Staff(_) | Viewer::Display => false,
+    }
 }
 
 /// Whether an event belongs on the room's public feed (the landing page, the projector).
@@ -277,7 +311,14 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::FollowStopped { .. }
         | EventBody::ConsoleDelegated { .. }
         | EventBody::DisplayPaired { .. }
-        | EventBody::DisplayRevoked { .. } => false,
+        | EventBody::DisplayRevoked { .. }
+        | EventBody::QuestionAdded { .. }
+        | EventBody::QuestionUpdated { .. }
+        | EventBody::QuestionRemoved { .. }
+        | EventBody::VoteOpened { .. }
+        | EventBody::BallotCast { .. }
+        | EventBody::VoteParticipated { .. }
+        | EventBody::VoteClosed { .. } => false,
     }
 }
 
@@ -332,6 +373,22 @@ pub fn meeting_event(
         | EventBody::SpeechEnded { .. }
         | EventBody::FollowStopped { .. }
         | EventBody::ConsoleDelegated { .. } => Shown::Whole,
+        // Questions are prepared by the staff and the chair; the room sees one when it opens
+        // (`vote.opened` carries it).
+        EventBody::QuestionAdded { .. }
+        | EventBody::QuestionUpdated { .. }
+        | EventBody::QuestionRemoved { .. } => {
+            if staff_view {
+                Shown::Whole
+            } else {
+                Shown::Hidden
+            }
+        }
+        EventBody::VoteOpened { .. } | EventBody::VoteClosed { .. } => Shown::Whole,
+        // How someone voted, or that they took part in a secret vote, is theirs alone until
+        // the result: the chair and the projector see how many have voted, not who or how.
+        EventBody::BallotCast { ballot, .. } => own(viewer, &ballot.person_id),
+        EventBody::VoteParticipated { participation, .. } => own(viewer, &participation.person_id),
         EventBody::FollowSet { .. } => {
             if sees_now(document_now) {
                 Shown::Whole

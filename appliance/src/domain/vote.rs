@@ -218,6 +218,606 @@ pub fn participation_payload(
     format!("{PARTICIPATION_FORMAT}|{node}|{meeting}|{question}|{nonce}|{person}")
 }
 
+/// Why a vote command was refused. Each has its own API code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VoteError {
+    #[error("the question's text must be 1 to 500 characters")]
+    BadTitle,
+    #[error("an election needs 1 to 50 candidates with distinct ids and names")]
+    BadCandidates,
+    #[error("the number of choices must be between 1 and the number of candidates")]
+    BadMaxChoices,
+    #[error("a motion has no candidates")]
+    MotionWithCandidates,
+    #[error("a secret ballot cannot be changed")]
+    SecretChangeable,
+    #[error("the countdown must be 10 to 3600 seconds")]
+    BadCountdown,
+    #[error("the threshold is not a fraction between 0 and 1")]
+    BadThreshold,
+    #[error("no such question")]
+    UnknownQuestion,
+    #[error("the question has been opened and can no longer be changed")]
+    AlreadyOpened,
+    #[error("the vote is not open")]
+    NotOpen,
+    #[error("the vote is closed")]
+    Closed,
+    #[error("another vote is open in this meeting")]
+    AnotherOpen,
+    #[error("the quorum is not reached")]
+    NoQuorum,
+    #[error("the meeting is not running")]
+    MeetingNotRunning,
+    #[error("only a voting member's tablet can vote")]
+    NotMember,
+    #[error("the member is not checked in")]
+    NotPresent,
+    #[error("this person has already voted")]
+    AlreadyVoted,
+    #[error("the mark does not fit the question")]
+    BadMark,
+    #[error("the ballot's signature does not verify")]
+    BadSignature,
+    #[error("a secret ballot needs a receipt (64 hex digits), a named one a ballot id")]
+    BadReceipt,
+    #[error("the hand count does not add up or has no reason")]
+    BadManualCount,
+    #[error("the record has no signature that verifies")]
+    Unsigned,
+}
+
+/// The largest number of candidates in an election.
+pub const MAX_CANDIDATES: usize = 50;
+/// Characters in a question's text.
+pub const MAX_TITLE_CHARS: usize = 500;
+
+/// A question as prepared: what is asked and how it is decided. Permanent (it is in
+/// `question.added`, `question.updated` and the signed result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct QuestionEntry {
+    pub id: super::records::Id,
+    /// The agenda item it belongs to.
+    pub item_id: super::records::Id,
+    pub title: String,
+    pub kind: QuestionKind,
+    /// For an election: who may be chosen.
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
+    /// For an election: how many may be chosen (the seats). 1 for a motion.
+    pub max_choices: u32,
+    pub secrecy: Secrecy,
+    pub base: Base,
+    pub threshold: Threshold,
+    pub tie: TieRule,
+    /// Whether a ballot may be replaced before close (never for a secret vote).
+    pub changeable: bool,
+    /// Closes by itself this many seconds after opening.
+    #[serde(default)]
+    pub countdown_seconds: Option<u32>,
+}
+
+impl QuestionEntry {
+    /// Checks a question as the secretary typed it; trims the texts.
+    pub fn checked(mut self) -> Result<Self, VoteError> {
+        let title = self.title.trim();
+        if title.is_empty()
+            || title.chars().count() > MAX_TITLE_CHARS
+            || title.chars().any(|c| c.is_control() && c != '\n')
+        {
+            return Err(VoteError::BadTitle);
+        }
+        self.title = title.to_owned();
+        if Threshold::new(
+            self.threshold.numerator,
+            self.threshold.denominator,
+            self.threshold.comparison,
+        )
+        .is_err()
+            || self.threshold.numerator == 0
+        {
+            return Err(VoteError::BadThreshold);
+        }
+        match self.kind {
+            QuestionKind::Motion => {
+                if !self.candidates.is_empty() {
+                    return Err(VoteError::MotionWithCandidates);
+                }
+                self.max_choices = 1;
+            }
+            QuestionKind::Election => {
+                if self.candidates.is_empty() || self.candidates.len() > MAX_CANDIDATES {
+                    return Err(VoteError::BadCandidates);
+                }
+                let mut ids = std::collections::BTreeSet::new();
+                let mut names = std::collections::BTreeSet::new();
+                for c in self.candidates.iter_mut() {
+                    let n = c.name.trim();
+                    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+                        return Err(VoteError::BadCandidates);
+                    }
+                    c.name = n.to_owned();
+                    if !ids.insert(c.id.clone()) || !names.insert(c.name.to_lowercase()) {
+                        return Err(VoteError::BadCandidates);
+                    }
+                }
+                let n = u32::try_from(self.candidates.len()).unwrap_or(u32::MAX);
+                if self.max_choices == 0 || self.max_choices > n {
+                    return Err(VoteError::BadMaxChoices);
+                }
+            }
+        }
+        if self.secrecy == Secrecy::Secret && self.changeable {
+            return Err(VoteError::SecretChangeable);
+        }
+        if let Some(s) = self.countdown_seconds {
+            if !(10..=3600).contains(&s) {
+                return Err(VoteError::BadCountdown);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether `mark` is a valid answer to this question.
+    pub fn accepts(&self, mark: &Marked) -> bool {
+        match (self.kind, mark) {
+            (QuestionKind::Motion, Marked::Choice(_)) => true,
+            (QuestionKind::Election, Marked::Candidates(ids)) => {
+                let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+                distinct.len() == ids.len()
+                    && ids.len() <= self.max_choices as usize
+                    && ids
+                        .iter()
+                        .all(|i| self.candidates.iter().any(|c| &c.id == i))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One candidate's votes in an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CandidateTally {
+    pub id: super::records::Id,
+    pub name: String,
+    pub votes: u32,
+    pub elected: bool,
+}
+
+/// The outcome of an election: each candidate's votes, in the question's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ElectionOutcome {
+    /// Ballots cast, blank ones included.
+    pub ballots: u32,
+    /// Ballots that chose nobody.
+    pub blank: u32,
+    pub base: Base,
+    pub base_size: u32,
+    pub threshold: Threshold,
+    /// Votes a candidate needs.
+    pub required: u32,
+    pub seats: u32,
+    pub candidates: Vec<CandidateTally>,
+    /// Candidates who reached the threshold tied for the last seat: none of the tied is
+    /// elected and another round is needed.
+    pub tie_at_last_seat: bool,
+}
+
+/// Decides an election: candidates reaching the threshold are elected in order of votes, up
+/// to the seats; a tie for the last seat elects none of the tied.
+pub fn decide_election(
+    question: &QuestionEntry,
+    marks: &[Marked],
+    electorate: Electorate,
+) -> ElectionOutcome {
+    let mut tallies: Vec<CandidateTally> = question
+        .candidates
+        .iter()
+        .map(|c| CandidateTally {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            votes: 0,
+            elected: false,
+        })
+        .collect();
+    let mut blank = 0u32;
+    for m in marks {
+        match m {
+            Marked::Candidates(ids) if !ids.is_empty() => {
+                for t in tallies.iter_mut().filter(|t| ids.contains(&t.id)) {
+                    t.votes += 1;
+                }
+            }
+            _ => blank += 1,
+        }
+    }
+    let ballots = u32::try_from(marks.len()).unwrap_or(u32::MAX);
+    let size = match question.base {
+        Base::AllMembers => electorate.members,
+        Base::Present => electorate.present,
+        Base::Cast => ballots,
+    };
+    let required = question.threshold.required(size);
+    let mut reaching: Vec<u32> = tallies
+        .iter()
+        .filter(|t| size > 0 && t.votes >= required)
+        .map(|t| t.votes)
+        .collect();
+    reaching.sort_unstable_by(|a, b| b.cmp(a));
+    let seats = question.max_choices;
+    let mut tie_at_last_seat = false;
+    // The lowest vote count still elected: every candidate above it is in; at it, all are
+    // in only if they fit the seats.
+    let cutoff = if reaching.len() <= seats as usize {
+        reaching.last().copied()
+    } else {
+        let last_in = reaching[seats as usize - 1];
+        let first_out = reaching[seats as usize];
+        if last_in == first_out {
+            tie_at_last_seat = true;
+            // Those strictly above the tied count are elected.
+            Some(last_in.saturating_add(1))
+        } else {
+            Some(last_in)
+        }
+    };
+    if let Some(cut) = cutoff {
+        for t in tallies.iter_mut() {
+            t.elected = size > 0 && t.votes >= required && t.votes >= cut;
+        }
+    }
+    ElectionOutcome {
+        ballots,
+        blank,
+        base: question.base,
+        base_size: size,
+        threshold: question.threshold,
+        required,
+        seats,
+        candidates: tallies,
+        tie_at_last_seat,
+    }
+}
+
+/// What a question decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Outcome {
+    Motion(Decision),
+    Election(ElectionOutcome),
+}
+
+impl Outcome {
+    /// Counts the marks of a question under its rules. `chair` is the chair's own mark when it
+    /// is known (a named vote in which the chair voted).
+    pub fn count(
+        question: &QuestionEntry,
+        marks: &[Marked],
+        electorate: Electorate,
+        chair: Option<&Marked>,
+    ) -> Outcome {
+        match question.kind {
+            QuestionKind::Motion => {
+                let mut counts = Counts::default();
+                for m in marks {
+                    if let Marked::Choice(c) = m {
+                        counts.add(*c);
+                    }
+                }
+                let chair = match chair {
+                    Some(Marked::Choice(c)) => Some(*c),
+                    _ => None,
+                };
+                Outcome::Motion(decide(
+                    counts,
+                    electorate,
+                    question.base,
+                    question.threshold,
+                    question.tie,
+                    chair,
+                ))
+            }
+            QuestionKind::Election => {
+                Outcome::Election(decide_election(question, marks, electorate))
+            }
+        }
+    }
+
+    /// Ballots counted.
+    pub fn cast(&self) -> u32 {
+        match self {
+            Outcome::Motion(d) => d.counts.cast(),
+            Outcome::Election(e) => e.ballots,
+        }
+    }
+}
+
+/// A named ballot as the tablet sent it and the box accepted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SignedBallot {
+    /// Chosen by the tablet; a retry carries the same.
+    pub id: super::records::Id,
+    pub person_id: super::records::Id,
+    pub device_id: super::records::Id,
+    pub mark: Marked,
+    /// ECDSA P-256 / SHA-256, IEEE P1363, base64url, over [`ballot_payload`].
+    pub signature: String,
+}
+
+/// A signed "this person took part" record of a secret vote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Participation {
+    pub person_id: super::records::Id,
+    pub device_id: super::records::Id,
+    /// Over [`participation_payload`].
+    pub signature: String,
+}
+
+/// A secret choice as published at close: the voter's receipt and the mark, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ReceiptMark {
+    pub receipt: String,
+    pub mark: Marked,
+}
+
+/// Whether `s` is a receipt: 64 lower-case hex digits (a SHA-256).
+pub fn is_receipt(s: &str) -> bool {
+    super::records::is_lower_hex(s, 64)
+}
+
+/// A voter named in the result, with the key their tablet signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct VoterKey {
+    pub person_id: super::records::Id,
+    pub name: String,
+    pub device_id: super::records::Id,
+    /// The device's P-256 public key as registered at pairing.
+    pub device_key: super::device::DeviceKey,
+}
+
+/// How the result was obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Method {
+    /// Ballots from the tablets.
+    Electronic,
+    /// A hand count entered by staff (paper fallback); electronic ballots received before it
+    /// were set aside.
+    Manual {
+        reason: String,
+        entered_by: String,
+        set_aside: u32,
+    },
+}
+
+/// The version of the result record format.
+pub const RESULT_FORMAT: &str = "phonghop-vote-result/1";
+
+/// The result of one question: everything needed to check it offline. The node signs its
+/// RFC 8785 canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ResultRecord {
+    pub format: String,
+    pub node: String,
+    pub meeting_id: super::records::Id,
+    pub meeting_title: String,
+    pub body_name: String,
+    /// The meeting's chair, whose own ballot decides a tie under the UBND rule.
+    pub chair_id: Option<super::records::Id>,
+    pub item_title: String,
+    pub question: QuestionEntry,
+    /// The server nonce of the opening ("" for a hand count of a question never opened).
+    pub nonce: String,
+    #[ts(type = "string | null")]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub opened_at: Option<time::OffsetDateTime>,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub closed_at: time::OffsetDateTime,
+    pub electorate: Electorate,
+    pub method: Method,
+    pub outcome: Outcome,
+    /// Everyone who voted (named) or took part (secret), with their device's key.
+    pub voters: Vec<VoterKey>,
+    /// A named vote: every ballot, in the order of `voters`.
+    pub ballots: Vec<SignedBallot>,
+    /// A secret vote: every participation record, in the order of `voters`.
+    pub participations: Vec<Participation>,
+    /// A secret vote: every choice with its receipt, sorted by receipt.
+    pub receipts: Vec<ReceiptMark>,
+}
+
+/// A result record with the node's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SignedResult {
+    pub record: ResultRecord,
+    /// ECDSA P-256 / SHA-256, IEEE P1363, base64url, by the node's record-signing key over
+    /// the RFC 8785 canonical JSON of `record`.
+    pub signature: String,
+    /// The node's record-signing certificate (PEM), issued by the box's root.
+    pub certificate: String,
+}
+
+/// What checking a result record found wrong, one line each.
+pub fn check_record(r: &ResultRecord) -> Vec<String> {
+    let mut problems = Vec::new();
+    let q = &r.question;
+    let electronic = matches!(r.method, Method::Electronic);
+    if r.format != RESULT_FORMAT {
+        problems.push(format!("unknown format {:?}", r.format));
+    }
+    let find_key = |person: &super::records::Id, device: &super::records::Id| {
+        r.voters
+            .iter()
+            .find(|v| &v.person_id == person && &v.device_id == device)
+    };
+    let mut persons = std::collections::BTreeSet::new();
+    for v in &r.voters {
+        if !persons.insert(v.person_id.clone()) {
+            problems.push(format!("{} is listed twice among the voters", v.name));
+        }
+    }
+    match (q.secrecy, electronic) {
+        (Secrecy::Named, true) => {
+            if !r.participations.is_empty() || !r.receipts.is_empty() {
+                problems.push("a named vote carries secret-ballot records".into());
+            }
+            if r.ballots.len() != r.voters.len() {
+                problems.push("the ballots and the voters differ in number".into());
+            }
+            for b in &r.ballots {
+                let Some(v) = find_key(&b.person_id, &b.device_id) else {
+                    problems.push(format!("ballot {} has no voter with that device", b.id));
+                    continue;
+                };
+                if !q.accepts(&b.mark) {
+                    problems.push(format!("ballot {} does not fit the question", b.id));
+                }
+                let payload =
+                    ballot_payload(&r.node, &r.meeting_id, &q.id, &r.nonce, &b.id, &b.mark);
+                if v.device_key
+                    .verify(payload.as_bytes(), &b.signature)
+                    .is_err()
+                {
+                    problems.push(format!("ballot {} of {}: bad signature", b.id, v.name));
+                }
+            }
+        }
+        (Secrecy::Secret, true) => {
+            if !r.ballots.is_empty() {
+                problems.push("a secret vote carries named ballots".into());
+            }
+            if r.participations.len() != r.voters.len() {
+                problems.push("the participation records and the voters differ in number".into());
+            }
+            if r.receipts.len() != r.participations.len() {
+                problems.push(format!(
+                    "{} choices but {} people took part",
+                    r.receipts.len(),
+                    r.participations.len()
+                ));
+            }
+            for p in &r.participations {
+                let Some(v) = find_key(&p.person_id, &p.device_id) else {
+                    problems.push(format!("participation of {} has no voter", p.person_id));
+                    continue;
+                };
+                let payload =
+                    participation_payload(&r.node, &r.meeting_id, &q.id, &r.nonce, &p.person_id);
+                if v.device_key
+                    .verify(payload.as_bytes(), &p.signature)
+                    .is_err()
+                {
+                    problems.push(format!("participation of {}: bad signature", v.name));
+                }
+            }
+            let sorted = r.receipts.windows(2).all(|w| w[0].receipt < w[1].receipt);
+            if !sorted {
+                problems.push("the receipts are not sorted and distinct".into());
+            }
+            for c in &r.receipts {
+                if !is_receipt(&c.receipt) || !q.accepts(&c.mark) {
+                    problems.push(format!("receipt {} is malformed", c.receipt));
+                }
+            }
+        }
+        (_, false) => {
+            if !r.ballots.is_empty() || !r.receipts.is_empty() || !r.participations.is_empty() {
+                problems.push("a hand count carries electronic ballots".into());
+            }
+        }
+    }
+    if electronic {
+        let marks: Vec<Marked> = match q.secrecy {
+            Secrecy::Named => r.ballots.iter().map(|b| b.mark.clone()).collect(),
+            Secrecy::Secret => r.receipts.iter().map(|c| c.mark.clone()).collect(),
+        };
+        let chair = match q.secrecy {
+            Secrecy::Named => chair_mark(r),
+            Secrecy::Secret => None,
+        };
+        let recount = Outcome::count(q, &marks, r.electorate, chair);
+        if recount != r.outcome {
+            problems.push("the recount differs from the recorded outcome".into());
+        }
+    }
+    problems
+}
+
+/// The chair's own ballot in a named vote: it decides a tie under the UBND rule.
+pub fn chair_mark(r: &ResultRecord) -> Option<&Marked> {
+    let chair = r.chair_id.as_ref()?;
+    r.ballots
+        .iter()
+        .find(|b| &b.person_id == chair)
+        .map(|b| &b.mark)
+}
+
+/// Where a question is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    #[default]
+    Draft,
+    Open,
+    Closed,
+}
+
+/// A question as the read model keeps it: what was prepared, and how far the vote went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Question {
+    pub question: QuestionEntry,
+    /// Its place in the log when it was added: questions list in that order.
+    pub ord: u64,
+    pub status: QuestionStatus,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub electorate: Option<Electorate>,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub opened_at: Option<time::OffsetDateTime>,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub closes_at: Option<time::OffsetDateTime>,
+    /// Ballots (named) or participations (secret) so far.
+    pub cast: u32,
+    #[ts(type = "string | null")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<time::OffsetDateTime>,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// Whether the result is a hand count.
+    #[serde(default)]
+    pub manual: bool,
+}
+
+impl Question {
+    pub fn new(question: QuestionEntry, ord: u64) -> Self {
+        Question {
+            question,
+            ord,
+            status: QuestionStatus::Draft,
+            nonce: None,
+            electorate: None,
+            opened_at: None,
+            closes_at: None,
+            cast: 0,
+            closed_at: None,
+            outcome: None,
+            manual: false,
+        }
+    }
+}
+
+/// What one voter has cast on a question, as the read model keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Cast {
+    Named { ballot: SignedBallot },
+    Secret { participation: Participation },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use super::tables::{
     EVENTS, LIVE, LOG_V2, MEETINGS, MEETINGS_V2, META, PAIRING_CODES, PEOPLE, PINS, ROOM, SEATING,
     SESSIONS, SPEECHES,
 };
+use super::tables::{BALLOTS, QUESTIONS, RESULTS, SECRET_CHOICES};
 use super::{NodeRole, StoreError};
 use crate::domain::NodeId;
 use redb::{Database, ReadableDatabase, WriteTransaction};
@@ -17,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of the read models' shape. When a build changes how events are projected, it
 /// bumps this, and the store rebuilds every read model from the log when it opens.
-pub const READ_MODEL_VERSION: u32 = 4;
+pub const READ_MODEL_VERSION: u32 = 5;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;
@@ -84,6 +85,10 @@ fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(DISPLAYS)?;
     txn.open_table(DISPLAY_TOKENS)?;
     txn.open_table(DISPLAY_CODES)?;
+    txn.open_table(QUESTIONS)?;
+    txn.open_table(BALLOTS)?;
+    txn.open_table(RESULTS)?;
+    txn.open_table(SECRET_CHOICES)?;
     Ok(())
 }
 

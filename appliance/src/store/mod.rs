@@ -871,6 +871,8 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
         txn.delete_table(*def)?;
         txn.open_table(*def)?;
     }
+    // Node-local tables a newer build added: created, never emptied.
+    txn.open_table(tables::SECRET_CHOICES)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;

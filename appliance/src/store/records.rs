@@ -6,12 +6,14 @@ use super::tables::{
     DISPLAY_TOKENS, DOCUMENTS, DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
     SEATING, SPEECHES,
 };
+use super::tables::{BALLOTS, QUESTIONS, RESULTS, SECRET_CHOICES};
 use super::{StoreError, Tx};
 use crate::domain::live::{LiveState, Speech};
 use crate::domain::records::{
     Assignments, AttendanceRecord, Body, Device, Display, Document, Id, Item, Layout, Meeting,
     MeetingHeader, MeetingStatus, Person, Version,
 };
+use crate::domain::vote::{Cast, Marked, Question, QuestionStatus, SignedResult};
 use crate::domain::{EventBody, EventEnvelope};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
@@ -363,6 +365,119 @@ fn apply_live(txn: &WriteTransaction, meeting: &Id, e: &EventEnvelope) -> Result
     put(txn, LIVE, meeting.as_str(), &state)
 }
 
+/// Updates the questions' read models for one vote event.
+fn apply_vote(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
+    let question_w = |meeting: &Id, q: &Id| -> Result<Question, StoreError> {
+        get_w(txn, QUESTIONS, &child_key(meeting, q))?
+            .ok_or_else(|| StoreError::Db(format!("question {q} missing")))
+    };
+    match &e.body {
+        EventBody::QuestionAdded {
+            meeting_id,
+            question,
+        } => put(
+            txn,
+            QUESTIONS,
+            &child_key(meeting_id, &question.id),
+            &Question::new(question.clone(), e.seq),
+        ),
+        EventBody::QuestionUpdated {
+            meeting_id,
+            question,
+        } => {
+            let mut q = question_w(meeting_id, &question.id)?;
+            q.question = question.clone();
+            put(txn, QUESTIONS, &child_key(meeting_id, &question.id), &q)
+        }
+        EventBody::QuestionRemoved {
+            meeting_id,
+            question_id,
+        } => {
+            let mut t = txn.open_table(QUESTIONS)?;
+            t.remove(child_key(meeting_id, question_id).as_str())?;
+            Ok(())
+        }
+        EventBody::VoteOpened {
+            meeting_id,
+            question_id,
+            question,
+            nonce,
+            electorate,
+            closes_at,
+        } => {
+            let mut q = question_w(meeting_id, question_id)?;
+            q.question = question.clone();
+            q.status = QuestionStatus::Open;
+            q.nonce = Some(nonce.clone());
+            q.electorate = Some(*electorate);
+            q.opened_at = Some(e.at);
+            q.closes_at = *closes_at;
+            put(txn, QUESTIONS, &child_key(meeting_id, question_id), &q)
+        }
+        EventBody::BallotCast {
+            meeting_id,
+            question_id,
+            ballot,
+        } => {
+            let key = child_key(question_id, &ballot.person_id);
+            let known = get_w::<Cast>(txn, BALLOTS, &key)?.is_some();
+            put(
+                txn,
+                BALLOTS,
+                &key,
+                &Cast::Named {
+                    ballot: ballot.clone(),
+                },
+            )?;
+            if !known {
+                let mut q = question_w(meeting_id, question_id)?;
+                q.cast += 1;
+                put(txn, QUESTIONS, &child_key(meeting_id, question_id), &q)?;
+            }
+            Ok(())
+        }
+        EventBody::VoteParticipated {
+            meeting_id,
+            question_id,
+            participation,
+        } => {
+            let key = child_key(question_id, &participation.person_id);
+            put(
+                txn,
+                BALLOTS,
+                &key,
+                &Cast::Secret {
+                    participation: participation.clone(),
+                },
+            )?;
+            let mut q = question_w(meeting_id, question_id)?;
+            q.cast += 1;
+            put(txn, QUESTIONS, &child_key(meeting_id, question_id), &q)
+        }
+        EventBody::VoteClosed {
+            meeting_id,
+            question_id,
+            result,
+        } => {
+            let mut q = question_w(meeting_id, question_id)?;
+            q.status = QuestionStatus::Closed;
+            q.closed_at = Some(result.record.closed_at);
+            q.outcome = Some(result.record.outcome.clone());
+            q.manual = !matches!(
+                result.record.method,
+                crate::domain::vote::Method::Electronic
+            );
+            q.question = result.record.question.clone();
+            if q.opened_at.is_none() {
+                q.electorate = Some(result.record.electorate);
+            }
+            put(txn, QUESTIONS, &child_key(meeting_id, question_id), &q)?;
+            put(txn, RESULTS, question_id.as_str(), result)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn speech_key(meeting: &Id, seq: u64) -> String {
     format!("{meeting}/{seq:020}")
 }
@@ -471,6 +586,13 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::FollowSet { meeting_id, .. }
         | EventBody::FollowStopped { meeting_id, .. }
         | EventBody::ConsoleDelegated { meeting_id, .. } => apply_live(txn, meeting_id, e),
+        EventBody::QuestionAdded { .. }
+        | EventBody::QuestionUpdated { .. }
+        | EventBody::QuestionRemoved { .. }
+        | EventBody::VoteOpened { .. }
+        | EventBody::BallotCast { .. }
+        | EventBody::VoteParticipated { .. }
+        | EventBody::VoteClosed { .. } => apply_vote(txn, e),
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
@@ -604,6 +726,97 @@ fn all<T: DeserializeOwned>(txn: &ReadTransaction, def: JsonTable) -> Result<Vec
         out.push(serde_json::from_slice(v.value())?);
     }
     Ok(out)
+}
+
+/// A meeting's questions, in the order they were added.
+pub fn questions(txn: &ReadTransaction, meeting: &Id) -> Result<Vec<Question>, StoreError> {
+    let mut qs: Vec<Question> = children(txn, QUESTIONS, meeting)?;
+    qs.sort_by_key(|q| q.ord);
+    Ok(qs)
+}
+
+pub fn question(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    question: &Id,
+) -> Result<Option<Question>, StoreError> {
+    get(txn, QUESTIONS, &child_key(meeting, question))
+}
+
+/// What one person cast on a question.
+pub fn cast_of(
+    txn: &ReadTransaction,
+    question: &Id,
+    person: &Id,
+) -> Result<Option<Cast>, StoreError> {
+    get(txn, BALLOTS, &child_key(question, person))
+}
+
+/// Everything cast on a question, in the order of the voters' ids.
+pub fn casts(txn: &ReadTransaction, question: &Id) -> Result<Vec<Cast>, StoreError> {
+    children(txn, BALLOTS, question)
+}
+
+pub fn result(txn: &ReadTransaction, question: &Id) -> Result<Option<SignedResult>, StoreError> {
+    get(txn, RESULTS, question.as_str())
+}
+
+/// Whether a secret choice with this receipt is stored for the question.
+pub fn secret_choice(
+    txn: &ReadTransaction,
+    question: &Id,
+    receipt: &str,
+) -> Result<Option<Marked>, StoreError> {
+    get(txn, SECRET_CHOICES, &format!("{question}/{receipt}"))
+}
+
+/// A secret vote's choices, in the order of their receipts.
+pub fn secret_choices(
+    txn: &ReadTransaction,
+    question: &Id,
+) -> Result<Vec<(String, Marked)>, StoreError> {
+    let rows: Vec<(String, Marked)> = children_in(&txn.open_table(SECRET_CHOICES)?, question)?;
+    let prefix_len = question.as_str().len() + 1;
+    Ok(rows
+        .into_iter()
+        .map(|(k, m)| (k.get(prefix_len..).unwrap_or("").to_owned(), m))
+        .collect())
+}
+
+/// Stores a secret choice, node-locally, in the command's transaction.
+pub fn put_secret_choice(
+    tx: &Tx<'_>,
+    question: &Id,
+    receipt: &str,
+    mark: &Marked,
+) -> Result<(), StoreError> {
+    put(
+        tx.txn(),
+        SECRET_CHOICES,
+        &format!("{question}/{receipt}"),
+        mark,
+    )
+}
+
+/// Drops a closed secret vote's choices (its `vote.closed` event now holds them).
+pub fn drop_secret_choices(tx: &Tx<'_>, question: &Id) -> Result<(), StoreError> {
+    let mut t = tx.txn().open_table(SECRET_CHOICES)?;
+    let prefix = format!("{question}/");
+    let keys: Vec<String> = {
+        let mut keys = Vec::new();
+        for row in t.range(prefix.as_str()..)? {
+            let (k, _) = row?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            keys.push(k.value().to_owned());
+        }
+        keys
+    };
+    for k in keys {
+        t.remove(k.as_str())?;
+    }
+    Ok(())
 }
 
 /// A meeting's live state (the default before it starts).

@@ -101,10 +101,28 @@ pub const DISPLAY_TOKENS: TableDefinition<&str, &str> = TableDefinition::new("di
 /// [`super::records::DisplayCodeEntry`].
 pub const DISPLAY_CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("display_codes");
 
+/// Read model of questions to vote on: `<meeting id>/<question id>` → JSON
+/// [`crate::domain::vote::Question`].
+pub const QUESTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("questions");
+
+/// Read model of what each voter cast: `<question id>/<person id>` → JSON
+/// [`crate::domain::vote::Cast`] (a named ballot, or a secret vote's participation record).
+pub const BALLOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("ballots");
+
+/// Read model of signed results: question id → JSON [`crate::domain::vote::SignedResult`].
+pub const RESULTS: TableDefinition<&str, &[u8]> = TableDefinition::new("results");
+
+/// Node-local, never in the log: a secret vote's choices while it is open, `<question
+/// id>/<receipt>` → JSON [`crate::domain::vote::Marked`]. The receipt is random, so the
+/// key order says nothing about the order of arrival; no time and no person is stored. The
+/// rows go when the vote closes (its `vote.closed` event publishes them, sorted by receipt).
+/// Not a read model: a rebuild keeps it.
+pub const SECRET_CHOICES: TableDefinition<&str, &[u8]> = TableDefinition::new("secret_choices");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ROOM, ACCOUNTS, PEOPLE, BODIES, MEETINGS, AGENDA, DOCUMENTS, ATTENDANCE, DEVICES, SEATING,
-    BLOBS, LIVE, SPEECHES, DISPLAYS,
+    BLOBS, LIVE, SPEECHES, DISPLAYS, QUESTIONS, BALLOTS, RESULTS,
 ];
 
 /// The read models' indexes, rebuilt with them.

@@ -163,6 +163,34 @@ pub(crate) fn leaf(
     Ok(Issued { der, key })
 }
 
+/// The node's record-signing certificate (vote results): an end entity under the root, for
+/// document signing only (RFC 9336 id-kp-documentSigning), valid as long as the root.
+pub(crate) fn record_signing(
+    room_name: &str,
+    root: &Issuer<'static, KeyPair>,
+    root_not_after: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Issued, TlsError> {
+    let now = whole_seconds(now);
+    let key = new_key()?;
+    let mut p = CertificateParams::default();
+    p.distinguished_name = name(common_name("Phonghop ", room_name, " record signing"));
+    p.serial_number = Some(random_serial());
+    p.not_before = now - BACKDATE;
+    p.not_after = root_not_after;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(vec![
+        1, 3, 6, 1, 5, 5, 7, 3, 36,
+    ])];
+    p.use_authority_key_identifier_extension = true;
+    let der = p.signed_by(&key, root)?.der().clone();
+    Ok(Issued { der, key })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,7 @@ use parse::CertFacts;
 use resolver::LeafResolver;
 use store::{
     INTERMEDIATE_CERT, INTERMEDIATE_KEY, KEY_MODE, LEAF_CERT, LEAF_KEY, NAMES, PUBLIC_MODE,
-    ROOT_CERT, ROOT_KEY,
+    ROOT_CERT, ROOT_KEY, SIGNING_CERT, SIGNING_KEY,
 };
 
 /// Renew the leaf when less than this remains.
@@ -261,6 +261,65 @@ impl CertAuthority {
                 leaf,
             }),
         })
+    }
+
+    /// The node's record-signing key (`signing.key`, `signing.pem`), made on first use: an
+    /// end entity under the root, for signing vote results and never anything else. A key that
+    /// does not match its certificate, or a certificate not issued by this root, is replaced
+    /// (records signed before carry their own certificate, so they still verify).
+    pub fn record_signer(&self, room_name: &str) -> Result<crate::signing::RecordSigner, TlsError> {
+        let cert_path = store::path(&self.dir, SIGNING_CERT);
+        let key_path = store::path(&self.dir, SIGNING_KEY);
+        let existing = match (
+            store::read_optional(&cert_path)?,
+            store::read_optional(&key_path)?,
+        ) {
+            (Some(cert), Some(key)) => {
+                let der = parse::cert_from_pem(&cert, &cert_path)?;
+                let key = parse::key_from_pem(&key, &key_path)?;
+                let facts = CertFacts::parse(&der, &cert_path)?;
+                if facts.matches_key(&key) && facts.issued_by(&self.root.facts) {
+                    Some((der, key))
+                } else {
+                    tracing::warn!(
+                        "the record-signing certificate does not fit; issuing a new one"
+                    );
+                    None
+                }
+            }
+            _ => None,
+        };
+        let (der, key) = match existing {
+            Some(pair) => pair,
+            None => {
+                let now = OffsetDateTime::now_utc();
+                if now < CLOCK_FLOOR {
+                    return Err(TlsError::ClockNotSet { now });
+                }
+                let issued = issue::record_signing(
+                    room_name,
+                    &self.root.issuer,
+                    self.root.facts.not_after,
+                    now,
+                )?;
+                store::write_atomic(
+                    &self.dir,
+                    SIGNING_KEY,
+                    issued.key.serialize_pem().as_bytes(),
+                    KEY_MODE,
+                )?;
+                store::write_atomic(
+                    &self.dir,
+                    SIGNING_CERT,
+                    pem_cert(&issued.der).as_bytes(),
+                    PUBLIC_MODE,
+                )?;
+                tracing::info!("record-signing certificate issued");
+                (issued.der, issued.key)
+            }
+        };
+        crate::signing::RecordSigner::new(&key.serialize_der(), pem_cert(&der), self.root_pem())
+            .map_err(|e| parse::corrupt(&key_path, e.to_string()))
     }
 
     /// The HTTPS server configuration (ALPN h2 and http/1.1). Built once; renewals reach it

@@ -17,6 +17,8 @@ pub(crate) const INTERMEDIATE_KEY: &str = "intermediate.key";
 pub(crate) const LEAF_CERT: &str = "leaf.pem";
 pub(crate) const LEAF_KEY: &str = "leaf.key";
 pub(crate) const NAMES: &str = "names.json";
+pub(crate) const SIGNING_CERT: &str = "signing.pem";
+pub(crate) const SIGNING_KEY: &str = "signing.key";
 
 pub(crate) const KEY_MODE: u32 = 0o600;
 pub(crate) const PUBLIC_MODE: u32 = 0o644;

@@ -10,6 +10,10 @@ use super::*;
 use crate::domain::person::{PersonName, Phone, Position, Unit};
 use crate::domain::quorum::Threshold;
 use crate::domain::records::{BodyKind, DocumentKind, LayoutShape, MeetingStatus};
+use crate::domain::vote::{
+    Base, Choice, Counts, Electorate, Marked, Method, Outcome, Participation, QuestionKind,
+    ResultRecord, Secrecy, SignedBallot, SignedResult, TieRule, VoterKey,
+};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use time::macros::datetime;
@@ -304,7 +308,122 @@ pub(crate) fn samples() -> Vec<EventBody> {
             },
         },
         EventBody::DisplayRevoked { display_id: id(14) },
+        EventBody::QuestionAdded {
+            meeting_id: id(3),
+            question: question(),
+        },
+        EventBody::QuestionUpdated {
+            meeting_id: id(3),
+            question: question(),
+        },
+        EventBody::QuestionRemoved {
+            meeting_id: id(3),
+            question_id: id(16),
+        },
+        EventBody::VoteOpened {
+            meeting_id: id(3),
+            question_id: id(15),
+            question: question(),
+            nonce: "5a".repeat(32),
+            electorate: Electorate {
+                members: 2,
+                present: 2,
+            },
+            closes_at: Some(datetime!(2026-12-01 02:05:00 UTC)),
+        },
+        EventBody::BallotCast {
+            meeting_id: id(3),
+            question_id: id(15),
+            ballot: ballot(),
+        },
+        EventBody::VoteParticipated {
+            meeting_id: id(3),
+            question_id: id(15),
+            participation: Participation {
+                person_id: id(9),
+                device_id: id(18),
+                signature: "cGFydGljaXBhdGlvbg".into(),
+            },
+        },
+        EventBody::VoteClosed {
+            meeting_id: id(3),
+            question_id: id(15),
+            result: SignedResult {
+                record: ResultRecord {
+                    format: crate::domain::vote::RESULT_FORMAT.into(),
+                    node: "00000000000000000000000000000007".into(),
+                    meeting_id: id(3),
+                    meeting_title: "Họp UBND xã tháng 12".into(),
+                    body_name: "UBND xã Tân Phú".into(),
+                    chair_id: Some(id(1)),
+                    item_title: item().title,
+                    question: question(),
+                    nonce: "5a".repeat(32),
+                    opened_at: Some(datetime!(2026-12-01 02:00:00 UTC)),
+                    closed_at: datetime!(2026-12-01 02:04:10 UTC),
+                    electorate: Electorate {
+                        members: 2,
+                        present: 2,
+                    },
+                    method: Method::Electronic,
+                    outcome: Outcome::Motion(crate::domain::vote::decide(
+                        Counts {
+                            approve: 1,
+                            disapprove: 0,
+                            abstain: 0,
+                        },
+                        Electorate {
+                            members: 2,
+                            present: 2,
+                        },
+                        Base::AllMembers,
+                        Threshold::MORE_THAN_HALF,
+                        TieRule::ChairDecides,
+                        Some(Choice::Approve),
+                    )),
+                    voters: vec![VoterKey {
+                        person_id: id(1),
+                        name: "Nguyễn Văn An".into(),
+                        device_id: id(5),
+                        device_key: key(),
+                    }],
+                    ballots: vec![ballot()],
+                    participations: vec![],
+                    receipts: vec![],
+                },
+                signature: "bm9kZS1zaWduYXR1cmU".into(),
+                certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+                    .into(),
+            },
+        },
     ]
+}
+
+fn question() -> crate::domain::vote::QuestionEntry {
+    crate::domain::vote::QuestionEntry {
+        id: id(15),
+        item_id: id(4),
+        title: "Thông qua dự toán ngân sách xã năm 2027".into(),
+        kind: QuestionKind::Motion,
+        candidates: vec![],
+        max_choices: 1,
+        secrecy: Secrecy::Named,
+        base: Base::AllMembers,
+        threshold: Threshold::MORE_THAN_HALF,
+        tie: TieRule::ChairDecides,
+        changeable: false,
+        countdown_seconds: Some(300),
+    }
+}
+
+fn ballot() -> SignedBallot {
+    SignedBallot {
+        id: id(17),
+        person_id: id(1),
+        device_id: id(5),
+        mark: Marked::Choice(Choice::Approve),
+        signature: "YmFsbG90LXNpZ25hdHVyZQ".into(),
+    }
 }
 
 fn envelope(body: EventBody) -> EventEnvelope {

@@ -310,6 +310,55 @@ pub enum EventBody {
     /// The secretary revoked a display; its cookie stops working at once.
     #[serde(rename = "display.revoked")]
     DisplayRevoked { display_id: Id },
+    /// A question to vote on, prepared for an agenda item.
+    #[serde(rename = "question.added")]
+    QuestionAdded {
+        meeting_id: Id,
+        question: super::vote::QuestionEntry,
+    },
+    /// A question changed before it was opened (the whole question, replaced).
+    #[serde(rename = "question.updated")]
+    QuestionUpdated {
+        meeting_id: Id,
+        question: super::vote::QuestionEntry,
+    },
+    #[serde(rename = "question.removed")]
+    QuestionRemoved { meeting_id: Id, question_id: Id },
+    /// Voting opened, with the server's nonce that every ballot signs, the size of the body
+    /// and of the room at that moment, and when the countdown closes it.
+    #[serde(rename = "vote.opened")]
+    VoteOpened {
+        meeting_id: Id,
+        question_id: Id,
+        /// The question as it was opened: what every ballot answers.
+        question: super::vote::QuestionEntry,
+        nonce: String,
+        electorate: super::vote::Electorate,
+        #[ts(type = "string | null")]
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        closes_at: Option<OffsetDateTime>,
+    },
+    /// A named ballot, signed by the voter's tablet.
+    #[serde(rename = "vote.ballot_cast")]
+    BallotCast {
+        meeting_id: Id,
+        question_id: Id,
+        ballot: super::vote::SignedBallot,
+    },
+    /// Someone took part in a secret vote: who, never how.
+    #[serde(rename = "vote.participated")]
+    VoteParticipated {
+        meeting_id: Id,
+        question_id: Id,
+        participation: super::vote::Participation,
+    },
+    /// The result, signed by the node: the first event that carries a secret vote's choices.
+    #[serde(rename = "vote.closed")]
+    VoteClosed {
+        meeting_id: Id,
+        question_id: Id,
+        result: super::vote::SignedResult,
+    },
 }
 
 impl EventBody {
@@ -372,6 +421,13 @@ impl EventBody {
         ("console.delegated", 1),
         ("display.paired", 1),
         ("display.revoked", 1),
+        ("question.added", 1),
+        ("question.updated", 1),
+        ("question.removed", 1),
+        ("vote.opened", 1),
+        ("vote.ballot_cast", 1),
+        ("vote.participated", 1),
+        ("vote.closed", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -440,6 +496,13 @@ impl EventBody {
             EventBody::ConsoleDelegated { .. } => "console.delegated",
             EventBody::DisplayPaired { .. } => "display.paired",
             EventBody::DisplayRevoked { .. } => "display.revoked",
+            EventBody::QuestionAdded { .. } => "question.added",
+            EventBody::QuestionUpdated { .. } => "question.updated",
+            EventBody::QuestionRemoved { .. } => "question.removed",
+            EventBody::VoteOpened { .. } => "vote.opened",
+            EventBody::BallotCast { .. } => "vote.ballot_cast",
+            EventBody::VoteParticipated { .. } => "vote.participated",
+            EventBody::VoteClosed { .. } => "vote.closed",
         }
     }
 
@@ -474,6 +537,13 @@ impl EventBody {
             EventBody::SpeechLimitsSet { meeting_id, .. } => Some(meeting_id),
             EventBody::SpeechStarted { meeting_id, .. } => Some(meeting_id),
             EventBody::SpeechEnded { meeting_id, .. } => Some(meeting_id),
+            EventBody::QuestionAdded { meeting_id, .. }
+            | EventBody::QuestionUpdated { meeting_id, .. }
+            | EventBody::QuestionRemoved { meeting_id, .. }
+            | EventBody::VoteOpened { meeting_id, .. }
+            | EventBody::BallotCast { meeting_id, .. }
+            | EventBody::VoteParticipated { meeting_id, .. }
+            | EventBody::VoteClosed { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
             EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),
