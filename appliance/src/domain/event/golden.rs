@@ -348,7 +348,7 @@ pub(crate) fn samples() -> Vec<EventBody> {
         EventBody::VoteClosed {
             meeting_id: id(3),
             question_id: id(15),
-            result: SignedResult {
+            result: Box::new(SignedResult {
                 record: ResultRecord {
                     format: crate::domain::vote::RESULT_FORMAT.into(),
                     node: "00000000000000000000000000000007".into(),
@@ -394,7 +394,7 @@ pub(crate) fn samples() -> Vec<EventBody> {
                 signature: "bm9kZS1zaWduYXR1cmU".into(),
                 certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
                     .into(),
-            },
+            }),
         },
     ]
 }

@@ -357,7 +357,7 @@ pub enum EventBody {
     VoteClosed {
         meeting_id: Id,
         question_id: Id,
-        result: super::vote::SignedResult,
+        result: Box<super::vote::SignedResult>,
     },
 }
 
