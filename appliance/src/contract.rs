@@ -20,6 +20,7 @@ mod tests {
         Id, Item, Layout, LayoutShape, MeetingHeader, MeetingStatus, Person, Seat, Version,
     };
     use crate::domain::visibility::MeetingRole;
+    use crate::domain::vote;
     use crate::domain::{NoticeText, Role, RoomName, Username};
     use crate::http::views::{
         AttendanceRow, AttendanceSheet, DisplayCode, DisplayList, DisplayView, DocumentView,
@@ -72,6 +73,31 @@ mod tests {
             LayoutEntry::decl(&cfg),
             SeatEntry::decl(&cfg),
             SpeechRequestEntry::decl(&cfg),
+            // Voting.
+            vote::Choice::decl(&cfg),
+            vote::Base::decl(&cfg),
+            vote::TieRule::decl(&cfg),
+            vote::Counts::decl(&cfg),
+            vote::Electorate::decl(&cfg),
+            vote::Decision::decl(&cfg),
+            vote::Secrecy::decl(&cfg),
+            vote::QuestionKind::decl(&cfg),
+            vote::Candidate::decl(&cfg),
+            vote::Marked::decl(&cfg),
+            vote::QuestionEntry::decl(&cfg),
+            vote::CandidateTally::decl(&cfg),
+            vote::ElectionOutcome::decl(&cfg),
+            vote::Outcome::decl(&cfg),
+            vote::SignedBallot::decl(&cfg),
+            vote::Participation::decl(&cfg),
+            vote::ReceiptMark::decl(&cfg),
+            vote::VoterKey::decl(&cfg),
+            vote::Method::decl(&cfg),
+            vote::ResultRecord::decl(&cfg),
+            vote::SignedResult::decl(&cfg),
+            vote::QuestionStatus::decl(&cfg),
+            vote::Question::decl(&cfg),
+            vote::Cast::decl(&cfg),
             EventBody::decl(&cfg),
             // What the API returns.
             Person::decl(&cfg),
@@ -106,6 +132,12 @@ mod tests {
             DisplayView::decl(&cfg),
             DisplayList::decl(&cfg),
             DisplayCode::decl(&cfg),
+            crate::service::vote::MyVote::decl(&cfg),
+            crate::service::vote::QuestionSeen::decl(&cfg),
+            crate::service::vote::QuestionsSeen::decl(&cfg),
+            crate::service::vote::BallotAccepted::decl(&cfg),
+            crate::http::votes::VoteProgress::decl(&cfg),
+            crate::http::votes::ResultSummary::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\
@@ -127,7 +159,11 @@ mod tests {
              export type FeedEvent = { seq: number, at: string } & (\n  \
              | EventBody\n  \
              | { kind: \"document.updated\", body: DocumentHidden }\n  \
-             | { kind: \"follow.set\", body: FollowHidden }\n);\n",
+             | { kind: \"follow.set\", body: FollowHidden }\n  \
+             | { kind: \"vote.closed\", body: ResultSummary }\n);\n\n\
+             /** The coalesced \"N have voted\" counter (at most 4 a second; not a logged \
+             event, so it has no seq). */\n\
+             export type ProgressMessage = { kind: \"vote.progress\", body: VoteProgress };\n",
         );
         out
     }

@@ -120,6 +120,7 @@ pub struct Application {
     config: Config,
     store: Store,
     ca: Arc<CertAuthority>,
+    signer: Option<Arc<crate::signing::RecordSigner>>,
     https: TcpListener,
     http: TcpListener,
     site: Site,
@@ -365,11 +366,20 @@ impl Application {
             let tls_dir = tls_dir.clone();
             let names = names.clone();
             tokio::task::spawn_blocking(move || {
-                CertAuthority::load_or_create(&tls_dir, &room_name, &names)
+                let ca = CertAuthority::load_or_create(&tls_dir, &room_name, &names)?;
+                let signer = match ca.record_signer(&room_name) {
+                    Ok(s) => Some(Arc::new(s)),
+                    Err(e) => {
+                        tracing::error!("no record-signing key, so votes cannot be closed: {e}");
+                        None
+                    }
+                };
+                Ok::<_, crate::tls::TlsError>((ca, signer))
             })
             .await
             .map_err(|e| StoreError::Db(format!("CA task failed: {e}")))??
         };
+        let (ca, signer) = ca;
         let https = bind(config.bind, config.https_port, "https-port")?;
         let http = bind(config.bind, config.http_port, "http-port")?;
         let https_port = https
@@ -411,6 +421,7 @@ impl Application {
             config,
             store,
             ca: Arc::new(ca),
+            signer,
             https,
             http,
             site,
@@ -458,6 +469,8 @@ impl Application {
             imports: crate::service::import::ImportStash::default(),
             wire: Default::default(),
             meeting_headers: Default::default(),
+            signer: self.signer.clone(),
+            votes: Default::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),
@@ -524,6 +537,7 @@ impl Application {
                 }
             })
         };
+        let countdowns = tokio::spawn(http::votes::countdown_loop(state.clone(), stop_rx.clone()));
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -571,6 +585,7 @@ impl Application {
         let _ = plain.await;
         let _ = renew.await;
         let _ = checkpoints.await;
+        let _ = countdowns.await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())

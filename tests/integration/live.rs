@@ -10,20 +10,20 @@ use std::time::Duration;
 
 /// A published meeting under way: members A, B, D and the chair's own person C (each with a
 /// checked-in tablet), a guest G, an outsider O; two agenda items and a PDF.
-struct Room {
-    b: TestBox,
+pub(crate) struct Room {
+    pub b: TestBox,
     _tmp: tempfile::TempDir,
-    sec: String,
-    chair: String,
-    meeting: String,
-    items: [String; 2],
+    pub sec: String,
+    pub chair: String,
+    pub meeting: String,
+    pub items: [String; 2],
     doc: String,
     people: Vec<(&'static str, String)>,
-    tablets: Vec<(&'static str, Tablet)>,
+    pub tablets: Vec<(&'static str, Tablet)>,
 }
 
 impl Room {
-    async fn new() -> Room {
+    pub(crate) async fn new() -> Room {
         let (b, tmp) = box_with_staff().await;
         let sec = b.sign_in("thuky", SECRETARY_PW).await;
         let chair = b.sign_in("chutri", CHAIR_PW).await;
@@ -111,7 +111,7 @@ impl Room {
         }
     }
 
-    fn person(&self, tag: &str) -> String {
+    pub(crate) fn person(&self, tag: &str) -> String {
         self.people
             .iter()
             .find(|(k, _)| *k == tag)
@@ -120,7 +120,7 @@ impl Room {
             .clone()
     }
 
-    fn tablet(&self, tag: &str) -> String {
+    pub(crate) fn tablet(&self, tag: &str) -> String {
         self.tablets
             .iter()
             .find(|(k, _)| *k == tag)
@@ -149,7 +149,7 @@ impl Room {
     }
 
     /// A call that must succeed; returns the live view.
-    async fn ok(&self, cookie: &str, method: Method, path: &str, body: Value) -> Value {
+    pub(crate) async fn ok(&self, cookie: &str, method: Method, path: &str, body: Value) -> Value {
         let (s, v) = self.live(cookie, method.clone(), path, body).await;
         assert_eq!(s, 200, "{method} live{path}: {v}");
         v

@@ -20,3 +20,4 @@ mod onboarding;
 mod prepare;
 mod tablets;
 mod tls_chain;
+mod votes;

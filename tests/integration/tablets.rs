@@ -57,6 +57,16 @@ fn b64(b: &[u8]) -> String {
 pub struct Tablet {
     pub cookie: String,
     pub device_id: String,
+    /// The device's key, as the tablet keeps it (non-extractable in a browser).
+    pub key: SigningKey,
+}
+
+impl Tablet {
+    /// Signs `text` as WebCrypto does: ECDSA P-256 / SHA-256, r‖s, base64url.
+    pub fn sign(&self, text: &str) -> String {
+        let sig: Signature = self.key.sign(text.as_bytes());
+        b64(&sig.to_bytes())
+    }
 }
 
 /// Typed calls, named after what people do.
@@ -214,6 +224,7 @@ impl TestBox {
         Tablet {
             cookie: cookie.unwrap(),
             device_id: v["device"]["id"].as_str().unwrap().to_owned(),
+            key,
         }
     }
 

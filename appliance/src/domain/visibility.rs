@@ -226,6 +226,10 @@ pub enum Shown {
     /// `follow.set` of a document the viewer may not see: only `{meeting_id, hidden: true}`,
     /// so their tablet stops following without learning which document it was.
     FollowHidden,
+    /// `vote.closed` without the signed record: the question, its outcome and how it was
+    /// obtained (the full record is a request away; sending it to every tablet would cost
+    /// the room's Wi-Fi a megabyte per thousand ballots per tablet).
+    ResultSummary,
 }
 
 /// Whole to the person's own tablet, hidden from everyone else.
@@ -384,7 +388,16 @@ pub fn meeting_event(
                 Shown::Hidden
             }
         }
-        EventBody::VoteOpened { .. } | EventBody::VoteClosed { .. } => Shown::Whole,
+        EventBody::VoteOpened { .. } => Shown::Whole,
+        // The whole signed record (every ballot) to the staff and the chair; the room gets the
+        // outcome and fetches the record when someone asks for it.
+        EventBody::VoteClosed { .. } => {
+            if staff_view {
+                Shown::Whole
+            } else {
+                Shown::ResultSummary
+            }
+        }
         // How someone voted, or that they took part in a secret vote, is theirs alone until
         // the result: the chair and the projector see how many have voted, not who or how.
         EventBody::BallotCast { ballot, .. } => own(viewer, &ballot.person_id),

@@ -438,44 +438,52 @@ pub fn decide_election(
         Base::Cast => ballots,
     };
     let required = question.threshold.required(size);
-    let mut reaching: Vec<u32> = tallies
-        .iter()
-        .filter(|t| size > 0 && t.votes >= required)
-        .map(|t| t.votes)
-        .collect();
-    reaching.sort_unstable_by(|a, b| b.cmp(a));
-    let seats = question.max_choices;
-    let mut tie_at_last_seat = false;
-    // The lowest vote count still elected: every candidate above it is in; at it, all are
-    // in only if they fit the seats.
-    let cutoff = if reaching.len() <= seats as usize {
-        reaching.last().copied()
-    } else {
-        let last_in = reaching[seats as usize - 1];
-        let first_out = reaching[seats as usize];
-        if last_in == first_out {
-            tie_at_last_seat = true;
-            // Those strictly above the tied count are elected.
-            Some(last_in.saturating_add(1))
-        } else {
-            Some(last_in)
-        }
-    };
-    if let Some(cut) = cutoff {
-        for t in tallies.iter_mut() {
-            t.elected = size > 0 && t.votes >= required && t.votes >= cut;
-        }
-    }
-    ElectionOutcome {
+    let mut outcome = ElectionOutcome {
         ballots,
         blank,
         base: question.base,
         base_size: size,
         threshold: question.threshold,
         required,
-        seats,
+        seats: question.max_choices,
         candidates: tallies,
-        tie_at_last_seat,
+        tie_at_last_seat: false,
+    };
+    elect(&mut outcome);
+    outcome
+}
+
+/// Marks who is elected from the votes: candidates reaching `required` in order of votes, up
+/// to the seats; a tie for the last seat elects none of the tied.
+pub fn elect(o: &mut ElectionOutcome) {
+    let size = o.base_size;
+    let required = o.required;
+    let mut reaching: Vec<u32> = o
+        .candidates
+        .iter()
+        .filter(|t| size > 0 && t.votes >= required)
+        .map(|t| t.votes)
+        .collect();
+    reaching.sort_unstable_by(|a, b| b.cmp(a));
+    let seats = o.seats as usize;
+    o.tie_at_last_seat = false;
+    // The lowest count still elected.
+    let cutoff = if reaching.len() <= seats {
+        reaching.last().copied()
+    } else if seats == 0 {
+        None
+    } else {
+        let last_in = reaching[seats - 1];
+        let first_out = reaching[seats];
+        if last_in == first_out {
+            o.tie_at_last_seat = true;
+            Some(last_in.saturating_add(1))
+        } else {
+            Some(last_in)
+        }
+    };
+    for t in o.candidates.iter_mut() {
+        t.elected = cutoff.is_some_and(|cut| size > 0 && t.votes >= required && t.votes >= cut);
     }
 }
 

@@ -328,6 +328,7 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::AccountSelf => (S::CONFLICT, "account.self", "Không thể làm việc này với chính tài khoản của bạn. Để đổi mật khẩu của mình, dùng “Đổi mật khẩu”.".into(), "You cannot do this to your own account. To change your own password, use “Change password”.".into()),
         Refusal::AccountTaken(u) => (S::CONFLICT, "account.taken", format!("Tên đăng nhập “{u}” đã có người dùng. Hãy chọn tên khác."), format!("The user name “{u}” is taken. Choose another.")),
         Refusal::Live(e) => live_refusal(*e),
+        Refusal::Vote(e) => vote_refusal(*e),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
@@ -420,6 +421,121 @@ fn live_refusal(e: crate::domain::live::LiveError) -> (StatusCode, &'static str,
             S::TOO_MANY_REQUESTS,
             "live.too_many_requests",
             "Bạn đã đăng ký phát biểu quá nhiều lần trong cuộc họp này. Hãy giơ tay để chủ tọa mời.",
+        ),
+    };
+    (status, code, vi.to_owned(), e.to_string())
+}
+
+/// A vote refusal: its status, code and Vietnamese message (English from Display).
+fn vote_refusal(e: crate::domain::vote::VoteError) -> (StatusCode, &'static str, String, String) {
+    use crate::domain::vote::VoteError as V;
+    use StatusCode as S;
+    let (status, code, vi) = match e {
+        V::BadTitle => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_title",
+            "Hãy ghi nội dung biểu quyết (tối đa 500 ký tự).",
+        ),
+        V::BadCandidates => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_candidates",
+            "Danh sách ứng cử viên cần từ 1 đến 50 người, không trùng tên.",
+        ),
+        V::BadMaxChoices => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_max_choices",
+            "Số người được chọn phải từ 1 đến số ứng cử viên.",
+        ),
+        V::MotionWithCandidates => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.motion_with_candidates",
+            "Biểu quyết tán thành/không tán thành không có danh sách ứng cử viên.",
+        ),
+        V::SecretChangeable => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.secret_changeable",
+            "Bỏ phiếu kín không cho phép sửa phiếu đã bỏ.",
+        ),
+        V::BadCountdown => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_countdown",
+            "Thời gian biểu quyết từ 10 giây đến 60 phút.",
+        ),
+        V::BadThreshold => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_threshold",
+            "Tỷ lệ thông qua phải là một phân số lớn hơn 0 và không quá 1.",
+        ),
+        V::UnknownQuestion => (
+            S::NOT_FOUND,
+            "vote.unknown_question",
+            "Không có nội dung biểu quyết này.",
+        ),
+        V::AlreadyOpened => (
+            S::CONFLICT,
+            "vote.already_opened",
+            "Nội dung này đã mở biểu quyết nên không sửa hoặc xóa được.",
+        ),
+        V::NotOpen => (S::CONFLICT, "vote.not_open", "Biểu quyết chưa mở."),
+        V::Closed => (
+            S::CONFLICT,
+            "vote.closed",
+            "Biểu quyết đã kết thúc; phiếu không được tính.",
+        ),
+        V::AnotherOpen => (
+            S::CONFLICT,
+            "vote.another_open",
+            "Đang có một biểu quyết khác mở. Hãy kết thúc biểu quyết đó trước.",
+        ),
+        V::NoQuorum => (
+            S::CONFLICT,
+            "vote.no_quorum",
+            "Chưa đủ số thành viên có mặt theo quy định nên chưa thể biểu quyết.",
+        ),
+        V::MeetingNotRunning => (
+            S::CONFLICT,
+            "vote.meeting_not_running",
+            "Cuộc họp phải đang diễn ra (đã khai mạc, không nghỉ giải lao) mới mở biểu quyết được.",
+        ),
+        V::NotMember => (
+            S::FORBIDDEN,
+            "vote.not_member",
+            "Chỉ thành viên có quyền biểu quyết, trên máy tính bảng của mình, mới bỏ phiếu được.",
+        ),
+        V::NotPresent => (
+            S::CONFLICT,
+            "vote.not_present",
+            "Bạn cần điểm danh trước khi biểu quyết.",
+        ),
+        V::AlreadyVoted => (
+            S::CONFLICT,
+            "vote.already_voted",
+            "Bạn đã biểu quyết nội dung này rồi.",
+        ),
+        V::BadMark => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_mark",
+            "Lựa chọn không phù hợp với nội dung biểu quyết.",
+        ),
+        V::BadSignature => (
+            S::FORBIDDEN,
+            "vote.bad_signature",
+            "Chữ ký của máy trên phiếu không hợp lệ. Phiếu không được tính.",
+        ),
+        V::BadReceipt => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_receipt",
+            "Phiếu thiếu mã phiếu hoặc mã biên nhận hợp lệ.",
+        ),
+        V::BadManualCount => (
+            S::UNPROCESSABLE_ENTITY,
+            "vote.bad_manual_count",
+            "Kết quả kiểm phiếu tay không hợp lệ: số phiếu vượt số thành viên, hoặc thiếu lý do.",
+        ),
+        V::Unsigned => (
+            S::INTERNAL_SERVER_ERROR,
+            "vote.unsigned",
+            "Không ký được kết quả biểu quyết.",
         ),
     };
     (status, code, vi.to_owned(), e.to_string())

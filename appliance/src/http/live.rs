@@ -37,6 +37,10 @@ pub trait FeedRules: Send + Sync + 'static {
     fn decide(&self, e: &EventEnvelope) -> Decision;
     /// Whether the client may still watch at all; checked between events.
     fn still_allowed(&self) -> bool;
+    /// A counter the feed forwards, coalesced (the meeting's "N have voted").
+    fn progress(&self) -> Option<watch::Receiver<Option<super::votes::VoteProgress>>> {
+        None
+    }
 }
 
 /// How often an open feed re-checks that its client may still watch, when no event comes.
@@ -285,10 +289,42 @@ async fn feed(
     };
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut progress = rules.progress();
+    if let Some(p) = progress.as_mut() {
+        // Only changes from now on: the snapshot the client read has the count.
+        p.mark_unchanged();
+    }
+    // A counter change waits here until the next moment it may go out.
+    let mut pending = false;
+    let mut next_progress = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             _ = out.tx.closed() => break,
+            changed = async {
+                match progress.as_mut() {
+                    Some(p) => p.changed().await,
+                    None => std::future::pending().await,
+                }
+            }, if !pending => {
+                if changed.is_err() {
+                    progress = None;
+                } else {
+                    pending = true;
+                }
+            }
+            _ = tokio::time::sleep_until(next_progress), if pending => {
+                pending = false;
+                next_progress = tokio::time::Instant::now() + super::votes::PROGRESS_EVERY;
+                let current = progress.as_mut().and_then(|p| p.borrow_and_update().clone());
+                if let Some(p) = current {
+                    let json = serde_json::json!({"kind": "vote.progress", "body": p});
+                    let event = Event::default().event("vote.progress").data(json.to_string());
+                    if !out.push(event).await {
+                        break;
+                    }
+                }
+            }
             _ = recheck.tick() => {
                 if !rules.still_allowed() {
                     tracing::info!("live feed ended: its client may no longer watch");

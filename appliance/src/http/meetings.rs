@@ -150,6 +150,8 @@ struct MeetingFeed {
     /// and when: until the epoch moves nothing that answer depends on has changed, except time
     /// itself (a session that expires), so it is also asked again after [`WATCHER_AGE`].
     known: std::sync::Mutex<Option<(u64, Instant, Watcher)>>,
+    /// The meeting's "N have voted".
+    progress: Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>>,
 }
 
 /// How long a feed trusts its answer to "who is watching" while nothing moves the access
@@ -254,11 +256,27 @@ impl FeedRules for MeetingFeed {
                 v["body"] = json!({"meeting_id": self.meeting, "hidden": true});
                 Decision::Send(live::sse_json(e, &v))
             }
+            Shown::ResultSummary => match super::votes::ResultSummary::of(&e.body) {
+                Some(summary) => {
+                    let v = json!({
+                        "seq": e.seq,
+                        "at": e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                        "kind": e.body.kind(),
+                        "body": summary,
+                    });
+                    Decision::Send(live::sse_json(e, &v))
+                }
+                None => Decision::Skip,
+            },
         }
     }
 
     fn still_allowed(&self) -> bool {
         self.watcher().is_some()
+    }
+
+    fn progress(&self) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
+        self.progress.clone()
     }
 }
 
@@ -276,12 +294,14 @@ async fn events(
     let check = mid.clone();
     blocking(move || Ok(meetings::visible_header(&store, &caller, &check)?)).await?;
     let after = live::start_point(&st, &headers, &q)?;
+    let mid_for_progress = mid.clone();
     let rules = MeetingFeed {
         store: st.store.clone(),
         meeting: mid,
         headers,
         shared: st.meeting_headers.clone(),
         known: std::sync::Mutex::new(None),
+        progress: st.votes.subscribe(&mid_for_progress),
     };
     Ok(live::stream_from(st, live_rx, after, rules).into_response())
 }

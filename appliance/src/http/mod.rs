@@ -15,6 +15,7 @@ mod people;
 mod prepare;
 mod probes;
 pub mod views;
+pub mod votes;
 
 use crate::auth::{Limiter, SESSION_COOKIE};
 use crate::metrics::Metrics;
@@ -63,6 +64,11 @@ pub struct Shared {
     pub wire: Arc<live::WireCache>,
     /// Meeting headers shared by the meeting feeds.
     pub meeting_headers: Arc<meetings::SharedHeaders>,
+    /// The node's record-signing key (vote results); `None` if it could not be made (the
+    /// clock was not set on first start), and closing a vote then says so.
+    pub signer: Option<Arc<crate::signing::RecordSigner>>,
+    /// The latest "N have voted" of each meeting, for the feeds.
+    pub votes: Arc<votes::ProgressBoard>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.
@@ -162,6 +168,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(live_meeting::routes())
         .merge(displays::routes())
         .merge(prepare::routes())
+        .merge(votes::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))

@@ -13,6 +13,7 @@ pub mod prepare;
 pub mod room;
 pub mod seating;
 pub mod staff;
+pub mod vote;
 
 use crate::domain::device::DeviceError;
 use crate::domain::person::PersonError;
@@ -138,6 +139,8 @@ pub enum Refusal {
     AccountTaken(String),
     /// A live-meeting command that does not fit the meeting's state now.
     Live(crate::domain::live::LiveError),
+    /// A vote command that does not fit the question's state, or a ballot refused.
+    Vote(crate::domain::vote::VoteError),
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

@@ -91,6 +91,176 @@ replies_to: Id | null,
  */
 before: Id | null, };
 
+export type Choice = "approve" | "disapprove" | "abstain";
+
+export type Base = "all_members" | "present" | "cast";
+
+export type TieRule = "chair_decides" | "threshold_only";
+
+export type Counts = { approve: number, disapprove: number, abstain: number, };
+
+export type Electorate = { 
+/**
+ * Members invited (with a vote).
+ */
+members: number, 
+/**
+ * Members present when the vote opened.
+ */
+present: number, };
+
+export type Decision = { counts: Counts, base: Base, 
+/**
+ * The size of the base.
+ */
+base_size: number, threshold: Threshold, 
+/**
+ * Approvals needed.
+ */
+required: number, 
+/**
+ * Members who did not vote (of all members).
+ */
+not_voted: number, passed: boolean, 
+/**
+ * Approvals and disapprovals were equal and the chair's side decided.
+ */
+tie_decided_by_chair: boolean, };
+
+export type Secrecy = "named" | "secret";
+
+export type QuestionKind = "motion" | "election";
+
+export type Candidate = { id: Id, name: string, };
+
+export type Marked = { "choice": Choice } | { "candidates": Array<Id> };
+
+export type QuestionEntry = { id: Id, 
+/**
+ * The agenda item it belongs to.
+ */
+item_id: Id, title: string, kind: QuestionKind, 
+/**
+ * For an election: who may be chosen.
+ */
+candidates: Array<Candidate>, 
+/**
+ * For an election: how many may be chosen (the seats). 1 for a motion.
+ */
+max_choices: number, secrecy: Secrecy, base: Base, threshold: Threshold, tie: TieRule, 
+/**
+ * Whether a ballot may be replaced before close (never for a secret vote).
+ */
+changeable: boolean, 
+/**
+ * Closes by itself this many seconds after opening.
+ */
+countdown_seconds: number | null, };
+
+export type CandidateTally = { id: Id, name: string, votes: number, elected: boolean, };
+
+export type ElectionOutcome = { 
+/**
+ * Ballots cast, blank ones included.
+ */
+ballots: number, 
+/**
+ * Ballots that chose nobody.
+ */
+blank: number, base: Base, base_size: number, threshold: Threshold, 
+/**
+ * Votes a candidate needs.
+ */
+required: number, seats: number, candidates: Array<CandidateTally>, 
+/**
+ * Candidates who reached the threshold tied for the last seat: none of the tied is
+ * elected and another round is needed.
+ */
+tie_at_last_seat: boolean, };
+
+export type Outcome = { "type": "motion" } & Decision | { "type": "election" } & ElectionOutcome;
+
+export type SignedBallot = { 
+/**
+ * Chosen by the tablet; a retry carries the same.
+ */
+id: Id, person_id: Id, device_id: Id, mark: Marked, 
+/**
+ * ECDSA P-256 / SHA-256, IEEE P1363, base64url, over [`ballot_payload`].
+ */
+signature: string, };
+
+export type Participation = { person_id: Id, device_id: Id, 
+/**
+ * Over [`participation_payload`].
+ */
+signature: string, };
+
+export type ReceiptMark = { receipt: string, mark: Marked, };
+
+export type VoterKey = { person_id: Id, name: string, device_id: Id, 
+/**
+ * The device's P-256 public key as registered at pairing.
+ */
+device_key: DeviceKey, };
+
+export type Method = { "type": "electronic" } | { "type": "manual", reason: string, entered_by: string, set_aside: number, };
+
+export type ResultRecord = { format: string, node: string, meeting_id: Id, meeting_title: string, body_name: string, 
+/**
+ * The meeting's chair, whose own ballot decides a tie under the UBND rule.
+ */
+chair_id: Id | null, item_title: string, question: QuestionEntry, 
+/**
+ * The server nonce of the opening ("" for a hand count of a question never opened).
+ */
+nonce: string, opened_at: string | null, closed_at: string, electorate: Electorate, method: Method, outcome: Outcome, 
+/**
+ * Everyone who voted (named) or took part (secret), with their device's key.
+ */
+voters: Array<VoterKey>, 
+/**
+ * A named vote: every ballot, in the order of `voters`.
+ */
+ballots: Array<SignedBallot>, 
+/**
+ * A secret vote: every participation record, in the order of `voters`.
+ */
+participations: Array<Participation>, 
+/**
+ * A secret vote: every choice with its receipt, sorted by receipt.
+ */
+receipts: Array<ReceiptMark>, };
+
+export type SignedResult = { record: ResultRecord, 
+/**
+ * ECDSA P-256 / SHA-256, IEEE P1363, base64url, by the node's record-signing key over
+ * the RFC 8785 canonical JSON of `record`.
+ */
+signature: string, 
+/**
+ * The node's record-signing certificate (PEM), issued by the box's root.
+ */
+certificate: string, };
+
+export type QuestionStatus = "draft" | "open" | "closed";
+
+export type Question = { question: QuestionEntry, 
+/**
+ * Its place in the log when it was added: questions list in that order.
+ */
+ord: number, status: QuestionStatus, nonce: string | null, electorate: Electorate | null, opened_at: string | null, closes_at: string | null, 
+/**
+ * Ballots (named) or participations (secret) so far.
+ */
+cast: number, closed_at: string | null, outcome: Outcome | null, 
+/**
+ * Whether the result is a hand count.
+ */
+manual: boolean, };
+
+export type Cast = { "type": "named", ballot: SignedBallot, } | { "type": "secret", participation: Participation, };
+
 export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomName, role: string, } } | { "kind": "room.renamed", "body": { name: RoomName, } } | { "kind": "notice.posted", "body": { text: NoticeText, } } | { "kind": "notice.cleared", "body": Record<symbol, never> } | { "kind": "account.created", "body": { username: Username, display_name: string, roles: Array<Role>, } } | { "kind": "person.added", "body": { person: PersonEntry, } } | { "kind": "body.created", "body": { body: BodyEntry, } } | { "kind": "body.members_set", "body": { body_id: Id, members: Array<Id>, } } | { "kind": "body.rules_set", "body": { body_id: Id, name: string, quorum: Threshold, pass: Threshold, publish_lead_days: number, } } | { "kind": "meeting.created", "body": { meeting: MeetingEntry, } } | { "kind": "pairing.code_issued", "body": { person_id: Id, expires_at: string, } } | { "kind": "device.paired", "body": { device: DeviceEntry, } } | { "kind": "device.revoked", "body": { device_id: Id, } } | { "kind": "pin.set", "body": { person_id: Id, } } | { "kind": "pin.reset", "body": { person_id: Id, } } | { "kind": "attendance.marked", "body": { meeting_id: Id, person_id: Id, status: AttendanceStatus, at: string | null, reason: string | null, } } | { "kind": "seating.layout_saved", "body": { layout: LayoutEntry, } } | { "kind": "seating.assigned", "body": { meeting_id: Id, assignments: { [key in string]: Id }, } } | { "kind": "meeting.details_set", "body": { meeting_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, } } | { "kind": "agenda.item_added", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_updated", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_removed", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "agenda.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "document.added", "body": { meeting_id: Id, document: DocumentEntry, } } | { "kind": "document.version_added", "body": { meeting_id: Id, document_id: Id, version: VersionEntry, restricted_to: Array<Id> | null, } } | { "kind": "document.updated", "body": { meeting_id: Id, document_id: Id, title: string, number: string | null, restricted_to: Array<Id> | null, 
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
@@ -340,6 +510,50 @@ export type DisplayCode = { code: string, link: string,
  */
 ip_link: string | null, expires_at: string, };
 
+export type MyVote = { "type": "named", ballot_id: Id, mark: Marked, } | { "type": "secret" };
+
+export type QuestionSeen = { question: Question, 
+/**
+ * The caller's own vote, for a member's tablet.
+ */
+mine: MyVote | null, 
+/**
+ * Whether the caller may vote on it (a member's tablet, checked in).
+ */
+may_vote: boolean, };
+
+export type QuestionsSeen = { questions: Array<QuestionSeen>, 
+/**
+ * Whether the caller may prepare questions (and record a hand count).
+ */
+can_manage: boolean, 
+/**
+ * Whether the caller may open and close votes.
+ */
+can_run: boolean, 
+/**
+ * The box's clock, for countdowns on tablets whose clock is off.
+ */
+now: string, };
+
+export type BallotAccepted = { question_id: Id, 
+/**
+ * Ballots (or participations) counted so far.
+ */
+cast: number, ballot_id: Id | null, receipt: string | null, };
+
+export type VoteProgress = { meeting_id: Id, question_id: Id, 
+/**
+ * Ballots (or secret-vote participations) counted so far.
+ */
+cast: number, };
+
+export type ResultSummary = { meeting_id: Id, question_id: Id, question: QuestionEntry, outcome: Outcome, method: Method, electorate: Electorate, closed_at: string, 
+/**
+ * Whether the full record names each voter's choice (a named vote).
+ */
+named: boolean, };
+
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };
 
@@ -351,4 +565,8 @@ export type FeedEvent = { seq: number, at: string } & (
   | EventBody
   | { kind: "document.updated", body: DocumentHidden }
   | { kind: "follow.set", body: FollowHidden }
+  | { kind: "vote.closed", body: ResultSummary }
 );
+
+/** The coalesced "N have voted" counter (at most 4 a second; not a logged event, so it has no seq). */
+export type ProgressMessage = { kind: "vote.progress", body: VoteProgress };
