@@ -6,6 +6,7 @@ import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
 import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
+import { ballotEn, ballotVi } from './messages/ballot';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -16,6 +17,7 @@ const vi = {
   ...prepareVi,
   ...screenVi,
   ...consoleVi,
+  ...ballotVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -55,6 +57,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...prepareEn,
   ...screenEn,
   ...consoleEn,
+  ...ballotEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
