@@ -1,0 +1,312 @@
+// Voting on the delegates' tablets (issue 10), five real tablets in five browser contexts against
+// the real box, with the chair acting through the API: a named vote opens and the ballot shows
+// at once over the meeting page and over a document in the reader; each delegate taps a choice,
+// confirms and sees "Đã ghi nhận" only after the box's 200. One tablet's answer is lost while its
+// Wi-Fi drops: it sends the same ballot id again when back and the box counts it once. Another is
+// offline when it taps "Gửi phiếu": it says the room's Wi-Fi is needed, keeps the ballot and sends
+// it when the link is back. A member who is not checked in sees the vote but no ballot. At close
+// every tablet shows the result, and "Xem chi tiết" lists who voted how. Then a secret vote: each
+// tablet finds its own receipt in the published list, with its choice.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+
+const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
+const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
+const VOTERS = [
+  ['binh', 'Trần Thị Bình', '2580'],
+  ['cuong', 'Lê Văn Cường', '1357'],
+  ['dung', 'Phạm Thị Dung', '2468'],
+  ['em', 'Hoàng Văn Em', '3690'],
+  ['giang', 'Đỗ Thị Giang', '4826'],
+];
+const WORDS = { approve: 'Tán thành', disapprove: 'Không tán thành', abstain: 'Không biểu quyết' };
+
+/** Taps a choice, reads the confirmation as a person would, and taps "Gửi phiếu". */
+async function choose(page, choice) {
+  await page.getByTestId(`ballot-${choice}`).click();
+  await waitForText(page.getByTestId('ballot-confirm'), `Xác nhận: ${WORDS[choice]}?`);
+  await page.waitForTimeout(450); // a tap sooner counts as the second tap of a double tap
+  await page.getByTestId('ballot-send').click();
+}
+
+async function accepted(page, choice, timeout = 10_000) {
+  await waitForText(page.getByTestId('ballot-accepted').locator('.done-title'), '✓ Đã ghi nhận phiếu của bạn', { timeout });
+  await waitForText(page.getByTestId('ballot-my-choice'), `Lựa chọn của bạn: ${WORDS[choice]}`);
+}
+
+describe('voting on the delegates’ tablets', () => {
+  let box;
+  let chrome;
+  let desk;
+  let chair;
+  let people = {};
+  let meeting;
+  let item;
+  let doc;
+  const tablets = {};
+
+  before(async () => {
+    box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
+    await addStaff(box, [
+      { ...SECRETARY, role: 'secretary' },
+      { ...CHAIR, role: 'chair' },
+    ]);
+    chrome = await launchChromium(box.caPem);
+    desk = await apiAs(box, SECRETARY);
+    chair = await apiAs(box, CHAIR);
+    ({ meeting, people } = await draftMeeting(desk, {
+      people: [['an', 'Nguyễn Văn An'], ...VOTERS.map(([k, n]) => [k, n]), ['hoa', 'Vũ Thị Hoa']],
+      startsInMinutes: 20,
+      chair: 'an',
+    }));
+    item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội năm 2026', presenter: 'Văn phòng' });
+    doc = await uploadPdf(
+      box,
+      desk.cookie,
+      `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Báo cáo kinh tế - xã hội')}`,
+      fs.readFileSync(path.join(REPO, 'tests', 'fixtures', 'giay-moi-hop.pdf')),
+      'bao-cao.pdf',
+    );
+    await publishMeeting(desk, chair, meeting.id);
+  });
+
+  after(async () => {
+    await chrome?.close();
+    await box?.destroy();
+  });
+
+  test('a named vote and a secret vote, with a dropped link, on five tablets', { timeout: 240_000 }, async () => {
+    await withBoxLog(box, async () => {
+      const questions = `/api/meetings/${meeting.id}/questions`;
+      const meetingUrl = `${box.origin}/meetings/${meeting.id}`;
+      for (const [key, , pin] of [...VOTERS, ['hoa', '', '9753']]) tablets[key] = await pairTablet(chrome.browser, desk, people[key], pin);
+      const page = (k) => tablets[k].page;
+      for (const k of Object.keys(tablets)) await page(k).goto(meetingUrl);
+      // Five check in; Hoa does not.
+      for (const [k] of VOTERS) {
+        await page(k).getByTestId('checkin-button').click();
+        await page(k).getByTestId('checked-in').waitFor();
+      }
+      await chair.call('POST', `/api/meetings/${meeting.id}/live/start`, {});
+      // Bình is reading the report when the vote opens.
+      await page('binh').goto(`${box.origin}/read/${meeting.id}/${doc.id}`);
+      await page('binh').locator('canvas').first().waitFor({ timeout: 20_000 });
+
+      // ---- the named vote ----------------------------------------------------------------------
+      const title = 'Thông qua báo cáo kinh tế - xã hội năm 2026';
+      const named = await chair.call('POST', questions, { item_id: item.id, title, secrecy: 'named' });
+      const nq = named.question.question.id;
+      await chair.call('POST', `${questions}/${nq}/open`, {});
+
+      // The ballot shows at once on every checked-in tablet, over the reader too.
+      for (const [k] of VOTERS) {
+        await waitForText(page(k).getByTestId('ballot-question'), title);
+        assert.match(await page(k).getByTestId('ballot').innerText(), /Chữ ký điện tử chuyên dùng của hệ thống phòng họp/);
+        assert.doesNotMatch(await page(k).getByTestId('ballot').innerText(), /chữ ký số/i);
+      }
+      // Hoa (not checked in) sees the vote under way, no ballot, and why.
+      await waitForText(page('hoa').getByTestId('vote-banner-title'), title);
+      await waitForText(page('hoa').getByTestId('vote-banner-checkin'), 'Bạn cần điểm danh để biểu quyết');
+      assert.equal(await page('hoa').getByTestId('ballot').count(), 0, 'no ballot for a member who is not checked in');
+      await screenshots(page('cuong'), 'vote-ballot');
+
+      // "Chọn lại" goes back to the three choices; nothing was sent.
+      await page('cuong').getByTestId('ballot-disapprove').click();
+      await waitForText(page('cuong').getByTestId('ballot-confirm'), 'Xác nhận: Không tán thành?');
+      await screenshots(page('cuong'), 'vote-confirm');
+      await page('cuong').getByTestId('ballot-again').click();
+      await page('cuong').getByTestId('ballot-approve').waitFor();
+
+      await choose(page('binh'), 'approve');
+      await accepted(page('binh'), 'approve');
+      await choose(page('cuong'), 'approve');
+      await accepted(page('cuong'), 'approve');
+      await screenshots(page('cuong'), 'vote-accepted');
+
+      // Dung: the box gets the ballot, but the answer is lost as the Wi-Fi drops. The tablet tries
+      // again (same ballot id) while offline, and again once back; it is counted once.
+      const dungCookie = (await tablets.dung.context.cookies(box.origin)).map((c) => `${c.name}=${c.value}`).join('; ');
+      const sent = [];
+      page('dung').on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith(`/questions/${nq}/ballots`)) sent.push(JSON.parse(r.postData()));
+      });
+      await page('dung').route(
+        `**/questions/${nq}/ballots`,
+        async (route) => {
+          await tablets.dung.context.setOffline(true);
+          const res = await box.request('POST', `${questions}/${nq}/ballots`, { json: JSON.parse(route.request().postData()), headers: { Cookie: dungCookie, Origin: box.origin } });
+          assert.equal(res.status, 200, res.text);
+          await route.abort('internetdisconnected');
+        },
+        { times: 1 },
+      );
+      await choose(page('dung'), 'approve');
+      await waitForText(page('dung').getByTestId('ballot-offline').locator('.offline-title'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
+      assert.equal(await page('dung').getByTestId('ballot-accepted').count(), 0, 'never "recorded" before a 200');
+      assert.equal(await page('dung').getByTestId('vote-banner-voted').count(), 0, 'nor "voted" on the banner');
+      await screenshots(page('dung'), 'vote-offline');
+      await tablets.dung.context.setOffline(false);
+      await accepted(page('dung'), 'approve', 15_000);
+      assert.ok(sent.length >= 2, `sent, then sent again: ${sent.length}`);
+      assert.equal(new Set(sent.map((b) => b.ballot_id)).size, 1, 'every try carried the same ballot id');
+      assert.equal(new Set(sent.map((b) => b.signature)).size, 1, 'and the same signature');
+
+      // Em is offline before tapping "Gửi phiếu": nothing is accepted; the ballot waits.
+      await tablets.em.context.setOffline(true);
+      await choose(page('em'), 'disapprove');
+      await waitForText(page('em').getByTestId('ballot-offline').locator('.offline-title'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
+      await page('em').waitForTimeout(1_000);
+      assert.equal(await page('em').getByTestId('ballot-accepted').count(), 0);
+      await tablets.em.context.setOffline(false);
+      await accepted(page('em'), 'disapprove', 15_000);
+
+      await choose(page('giang'), 'approve');
+      await accepted(page('giang'), 'approve');
+
+      // The box counted five, once each; the banner on Hoa's tablet says so.
+      const open = await chair.call('GET', `${questions}/${nq}`);
+      assert.equal(open.question.cast, 5);
+      await waitForText(page('hoa').getByTestId('vote-banner-cast'), /^Đã có 5\/5 người biểu quyết$/, { timeout: 5_000 });
+
+      // The chair closes: every tablet shows the result.
+      await chair.call('POST', `${questions}/${nq}/close`, {});
+      for (const k of [...VOTERS.map(([key]) => key), 'hoa']) {
+        const pop = page(k).getByTestId('vote-result-popup');
+        await waitForText(pop.getByTestId('vote-result-verdict'), 'ĐƯỢC THÔNG QUA');
+        await waitForText(pop.getByTestId('count-approve'), '4');
+        await waitForText(pop.getByTestId('count-disapprove'), '1');
+        await waitForText(pop.getByTestId('count-abstain'), '0');
+        await waitForText(pop.getByTestId('count-not-voted'), '2');
+        await waitForText(pop.getByTestId('vote-result-rule'), 'Cần 4 phiếu tán thành: quá 1/2 tổng số thành viên (7)');
+      }
+      await screenshots(page('cuong'), 'vote-result');
+      // Who voted how, from the signed record.
+      const pop = page('cuong').getByTestId('vote-result-popup');
+      await pop.getByTestId('vote-result-details').click();
+      await pop.getByTestId('vote-result-who').waitFor();
+      const who = Object.fromEntries(
+        await pop.getByTestId('vote-result-voter').evaluateAll((rows) => rows.map((r) => [r.querySelector('.w-name').textContent, r.querySelector('.w-mark').textContent])),
+      );
+      assert.deepEqual(who, {
+        'Trần Thị Bình': 'Tán thành',
+        'Lê Văn Cường': 'Tán thành',
+        'Phạm Thị Dung': 'Tán thành',
+        'Hoàng Văn Em': 'Không tán thành',
+        'Đỗ Thị Giang': 'Tán thành',
+      });
+      // What a projector reads: the signed result, five ballots, one per person.
+      const result = await chair.call('GET', `${questions}/${nq}/result`);
+      assert.deepEqual(result.record.outcome.counts, { approve: 4, disapprove: 1, abstain: 0 });
+      assert.equal(result.record.outcome.passed, true);
+      assert.equal(result.record.ballots.length, 5);
+      assert.equal(new Set(result.record.ballots.map((b) => b.person_id)).size, 5);
+      assert.equal(result.record.ballots.find((b) => b.person_id === people.dung.id).id, sent[0].ballot_id, "Dung's ballot is the one it retried");
+      for (const k of Object.keys(tablets)) await page(k).getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
+
+      // ---- the secret vote ---------------------------------------------------------------------
+      const stitle = 'Bỏ phiếu kín: đề nghị khen thưởng năm 2026';
+      const secret = await chair.call('POST', questions, { item_id: item.id, title: stitle, secrecy: 'secret' });
+      const sq = secret.question.question.id;
+      await chair.call('POST', `${questions}/${sq}/open`, {});
+      const marks = { binh: 'approve', cuong: 'disapprove', dung: 'abstain', em: 'approve', giang: 'approve' };
+      for (const [k] of VOTERS) await waitForText(page(k).getByTestId('ballot-question'), stitle);
+      // Cường's link drops before sending; the receipt goes once it is back.
+      await tablets.cuong.context.setOffline(true);
+      // Giang's tablet cannot reach the box and is reloaded: the same receipt goes after the reload.
+      const receipts = [];
+      page('giang').on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith(`/questions/${sq}/ballots`)) receipts.push(JSON.parse(r.postData()).receipt);
+      });
+      await page('giang').route(`**/questions/${sq}/ballots`, (route) => route.abort('connectionreset'));
+      for (const [k] of VOTERS) await choose(page(k), marks[k]);
+      await waitForText(page('giang').getByTestId('ballot-sending'), 'Đang gửi lại phiếu…');
+      await page('giang').reload();
+      await waitForText(page('giang').getByTestId('ballot-sending'), /^Đang gửi (lại )?phiếu…$/);
+      for (const until = Date.now() + 10_000; receipts.length < 3; ) {
+        assert.ok(Date.now() < until, `retried after the reload: ${receipts.length}`);
+        await page('giang').waitForTimeout(100);
+      }
+      await page('giang').unroute(`**/questions/${sq}/ballots`);
+      await waitForText(page('cuong').getByTestId('ballot-offline').locator('.offline-title'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
+      await tablets.cuong.context.setOffline(false);
+      for (const [k] of VOTERS) await accepted(page(k), marks[k], 15_000);
+      // The receipt only on request.
+      assert.equal(await page('binh').getByTestId('ballot-receipt').count(), 0);
+      await page('binh').getByTestId('ballot-receipt-toggle').click();
+      const shown = (await page('binh').getByTestId('ballot-receipt').innerText()).replace(/\s/g, '');
+      assert.match(shown, /^[0-9a-f]{64}$/);
+
+      await chair.call('POST', `${questions}/${sq}/close`, {});
+      const sresult = await chair.call('GET', `${questions}/${sq}/result`);
+      assert.deepEqual(sresult.record.outcome.counts, { approve: 3, disapprove: 1, abstain: 1 });
+      assert.equal(sresult.record.receipts.length, 5);
+      assert.ok(sresult.record.receipts.some((r) => r.receipt === shown), "Bình's receipt is published");
+      assert.equal(new Set(receipts).size, 1, 'Giang sent one receipt, before and after the reload');
+      assert.ok(sresult.record.receipts.some((r) => r.receipt === receipts[0]), "Giang's receipt is published");
+      for (const [k] of VOTERS) {
+        const p = page(k).getByTestId('vote-result-popup');
+        await waitForText(p.getByTestId('vote-result-verdict'), 'KHÔNG ĐƯỢC THÔNG QUA');
+        await p.getByTestId('vote-result-details').click();
+        await waitForText(p.getByTestId('vote-receipt-check'), `✓ Phiếu của bạn có trong danh sách, đúng lựa chọn: ${WORDS[marks[k]]}`);
+      }
+      await screenshots(page('dung'), 'vote-secret-result');
+      // The result stays on the meeting page after the pop-up is closed, and after a reload.
+      await page('dung').getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
+      await page('dung').reload();
+      await waitForText(page('dung').getByTestId('vote-results').getByTestId('vote-result-verdict').first(), 'KHÔNG ĐƯỢC THÔNG QUA');
+      assert.equal(await page('dung').getByTestId('vote-results').getByTestId('vote-result').count(), 2);
+      for (const [k] of VOTERS) if (k !== 'dung') await page(k).getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
+
+      // ---- an election that closes before a ballot got through ------------------------------
+      // Hoa checks in from the banner; the ballot then appears. She is offline when she sends, and
+      // the chair closes before the link is back: her tablet says so truthfully.
+      await page('hoa').getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
+      const etitle = 'Bầu 2 thành viên tổ hòa giải';
+      const election = await chair.call('POST', questions, {
+        item_id: item.id,
+        title: etitle,
+        kind: 'election',
+        candidates: [{ name: 'Ngô Văn Khoa' }, { name: 'Bùi Thị Lan' }, { name: 'Mai Văn Minh' }],
+        max_choices: 2,
+        base: 'cast',
+      });
+      const eq = election.question.question.id;
+      await chair.call('POST', `${questions}/${eq}/open`, {});
+      await waitForText(page('hoa').getByTestId('vote-banner-checkin'), 'Bạn cần điểm danh để biểu quyết');
+      await page('hoa').getByTestId('vote-banner-checkin-button').click();
+      await waitForText(page('hoa').getByTestId('ballot-question'), etitle);
+      await waitForText(page('binh').getByTestId('ballot-question'), etitle);
+      // Bình picks two of three: a third cannot be ticked.
+      const cands = page('binh').getByTestId('ballot-candidate');
+      await cands.nth(0).click();
+      await cands.nth(1).click();
+      assert.equal(await cands.nth(2).locator('input').isDisabled(), true);
+      await page('binh').getByTestId('ballot-next').click();
+      await waitForText(page('binh').getByTestId('ballot-confirm'), 'Xác nhận: Ngô Văn Khoa, Bùi Thị Lan?');
+      await page('binh').waitForTimeout(450);
+      await page('binh').getByTestId('ballot-send').click();
+      await waitForText(page('binh').getByTestId('ballot-accepted').locator('.done-title'), '✓ Đã ghi nhận phiếu của bạn');
+
+      await tablets.hoa.context.setOffline(true);
+      await page('hoa').getByTestId('ballot-candidate').nth(2).click();
+      await page('hoa').getByTestId('ballot-next').click();
+      await page('hoa').waitForTimeout(450);
+      await page('hoa').getByTestId('ballot-send').click();
+      await waitForText(page('hoa').getByTestId('ballot-offline').locator('.offline-title'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
+      await chair.call('POST', `${questions}/${eq}/close`, {});
+      await tablets.hoa.context.setOffline(false);
+      const hpop = page('hoa').getByTestId('vote-result-popup');
+      await waitForText(hpop.getByTestId('ballot-unsent'), 'Biểu quyết đã kết thúc; phiếu chưa gửi được', { timeout: 20_000 });
+      await waitForText(hpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Bùi Thị Lan');
+      await screenshots(page('hoa'), 'vote-unsent');
+      const eresult = await chair.call('GET', `${questions}/${eq}/result`);
+      assert.equal(eresult.record.ballots.length, 1, "only Bình's ballot counts");
+      const bpop = page('binh').getByTestId('vote-result-popup');
+      await waitForText(bpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Bùi Thị Lan');
+      assert.deepEqual(await bpop.getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 1 phiếu Trúng cử', 'Mai Văn Minh 0 phiếu']);
+    });
+  });
+});
