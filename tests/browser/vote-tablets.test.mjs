@@ -272,6 +272,7 @@ describe('voting on the delegates’ tablets', () => {
         candidates: [{ name: 'Ngô Văn Khoa' }, { name: 'Bùi Thị Lan' }, { name: 'Mai Văn Minh' }],
         max_choices: 2,
         base: 'cast',
+        countdown_seconds: 300,
       });
       const eq = election.question.question.id;
       await chair.call('POST', `${questions}/${eq}/open`, {});
@@ -279,6 +280,8 @@ describe('voting on the delegates’ tablets', () => {
       await page('hoa').getByTestId('vote-banner-checkin-button').click();
       await waitForText(page('hoa').getByTestId('ballot-question'), etitle);
       await waitForText(page('binh').getByTestId('ballot-question'), etitle);
+      // The countdown, by the box's clock.
+      await waitForText(page('binh').getByTestId('ballot-countdown'), /^Còn [45]:\d\d$/);
       // Bình picks two of three: a third cannot be ticked.
       const cands = page('binh').getByTestId('ballot-candidate');
       await cands.nth(0).click();
@@ -307,6 +310,24 @@ describe('voting on the delegates’ tablets', () => {
       const bpop = page('binh').getByTestId('vote-result-popup');
       await waitForText(bpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Bùi Thị Lan');
       assert.deepEqual(await bpop.getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 1 phiếu Trúng cử', 'Mai Văn Minh 0 phiếu']);
+
+      // ---- a hand count ------------------------------------------------------------------------
+      await bpop.getByTestId('vote-result-close').click();
+      await hpop.getByTestId('vote-result-close').click();
+      const mtitle = 'Thông qua kế hoạch phòng chống lụt bão';
+      const hand = await desk.call('POST', questions, { item_id: item.id, title: mtitle });
+      await desk.call('POST', `${questions}/${hand.question.question.id}/manual`, { counts: { approve: 6, disapprove: 0, abstain: 0 }, reason: 'Mất điện, biểu quyết giơ tay' });
+      for (const k of ['binh', 'hoa']) {
+        const p = page(k).getByTestId('vote-result-popup');
+        await waitForText(p.getByTestId('vote-result-title'), mtitle);
+        await waitForText(p.getByTestId('vote-result-manual'), 'Kiểm phiếu thủ công');
+        await waitForText(p.getByTestId('vote-result-manual-reason'), 'Lý do: Mất điện, biểu quyết giơ tay');
+        await waitForText(p.getByTestId('vote-result-verdict'), 'ĐƯỢC THÔNG QUA');
+      }
+      await page('hoa').reload();
+      await waitForText(page('hoa').getByTestId('vote-results').getByTestId('vote-result-manual-reason').first(), 'Lý do: Mất điện, biểu quyết giơ tay');
+      // Hoa's meeting page keeps the election's result too.
+      assert.deepEqual(await page('hoa').getByTestId('vote-results').locator(`[data-question="${eq}"]`).getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 1 phiếu Trúng cử', 'Mai Văn Minh 0 phiếu']);
     });
   });
 });
