@@ -112,6 +112,11 @@ describe('voting on the delegates’ tablets', () => {
       await waitForText(page('hoa').getByTestId('vote-banner-checkin'), 'Bạn cần điểm danh để biểu quyết');
       assert.equal(await page('hoa').getByTestId('ballot').count(), 0, 'no ballot for a member who is not checked in');
       await screenshots(page('cuong'), 'vote-ballot');
+      await screenshots(page('binh'), 'vote-ballot-reader');
+      // Over the reader, the ballot is what a tap reaches.
+      const box1 = await page('binh').getByTestId('ballot-approve').boundingBox();
+      const hit = await page('binh').evaluate(([x, y]) => document.elementFromPoint(x, y)?.getAttribute('data-testid'), [box1.x + box1.width / 2, box1.y + box1.height / 2]);
+      assert.equal(hit, 'ballot-approve');
 
       // "Chọn lại" goes back to the three choices; nothing was sent.
       await page('cuong').getByTestId('ballot-disapprove').click();
@@ -160,6 +165,11 @@ describe('voting on the delegates’ tablets', () => {
       await waitForText(page('em').getByTestId('ballot-offline').locator('.offline-title'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
       await page('em').waitForTimeout(1_000);
       assert.equal(await page('em').getByTestId('ballot-accepted').count(), 0);
+      // Hidden, the ballot waits; the banner says why and brings it back with one tap.
+      await page('em').getByTestId('ballot-hide').click();
+      await waitForText(page('em').getByTestId('vote-banner-pending'), 'Cần kết nối Wi-Fi phòng họp để biểu quyết');
+      await page('em').getByTestId('vote-banner-reopen').click();
+      await page('em').getByTestId('ballot-offline').waitFor();
       await tablets.em.context.setOffline(false);
       await accepted(page('em'), 'disapprove', 15_000);
 
