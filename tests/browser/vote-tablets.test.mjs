@@ -5,8 +5,11 @@
 // Wi-Fi drops: it sends the same ballot id again when back and the box counts it once. Another is
 // offline when it taps "Gửi phiếu": it says the room's Wi-Fi is needed, keeps the ballot and sends
 // it when the link is back. A member who is not checked in sees the vote but no ballot. At close
-// every tablet shows the result, and "Xem chi tiết" lists who voted how. Then a secret vote: each
-// tablet finds its own receipt in the published list, with its choice.
+// every tablet shows the result, and "Xem chi tiết" lists who voted how. Then a secret vote: a
+// tablet that cannot reach the box is reloaded and sends the same receipt; each tablet finds its
+// own receipt in the published list, with its choice. Then a changeable election with a countdown:
+// a member checks in from the banner, one delegate changes her choice, and a ballot sent offline
+// is still unsent at close, which that tablet says truthfully. Last, a hand count with its reason.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -78,7 +81,7 @@ describe('voting on the delegates’ tablets', () => {
     await box?.destroy();
   });
 
-  test('a named vote and a secret vote, with a dropped link, on five tablets', { timeout: 240_000 }, async () => {
+  test('a named vote, a secret vote and an election, with dropped links, on five tablets', { timeout: 240_000 }, async () => {
     await withBoxLog(box, async () => {
       const questions = `/api/meetings/${meeting.id}/questions`;
       const meetingUrl = `${box.origin}/meetings/${meeting.id}`;
@@ -283,6 +286,7 @@ describe('voting on the delegates’ tablets', () => {
         max_choices: 2,
         base: 'cast',
         countdown_seconds: 300,
+        changeable: true,
       });
       const eq = election.question.question.id;
       await chair.call('POST', `${questions}/${eq}/open`, {});
@@ -302,6 +306,15 @@ describe('voting on the delegates’ tablets', () => {
       await page('binh').waitForTimeout(450);
       await page('binh').getByTestId('ballot-send').click();
       await waitForText(page('binh').getByTestId('ballot-accepted').locator('.done-title'), '✓ Đã ghi nhận phiếu của bạn');
+      // A changeable vote: Bình changes her mind before close (Minh instead of Lan).
+      await page('binh').getByTestId('ballot-change').click();
+      await cands.nth(0).click();
+      await cands.nth(2).click();
+      await page('binh').getByTestId('ballot-next').click();
+      await waitForText(page('binh').getByTestId('ballot-confirm'), 'Xác nhận: Ngô Văn Khoa, Mai Văn Minh?');
+      await page('binh').waitForTimeout(450);
+      await page('binh').getByTestId('ballot-send').click();
+      await waitForText(page('binh').getByTestId('ballot-my-choice'), 'Lựa chọn của bạn: Ngô Văn Khoa, Mai Văn Minh');
 
       await tablets.hoa.context.setOffline(true);
       await page('hoa').getByTestId('ballot-candidate').nth(2).click();
@@ -313,13 +326,13 @@ describe('voting on the delegates’ tablets', () => {
       await tablets.hoa.context.setOffline(false);
       const hpop = page('hoa').getByTestId('vote-result-popup');
       await waitForText(hpop.getByTestId('ballot-unsent'), 'Biểu quyết đã kết thúc; phiếu chưa gửi được', { timeout: 20_000 });
-      await waitForText(hpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Bùi Thị Lan');
+      await waitForText(hpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Mai Văn Minh');
       await screenshots(page('hoa'), 'vote-unsent');
       const eresult = await chair.call('GET', `${questions}/${eq}/result`);
-      assert.equal(eresult.record.ballots.length, 1, "only Bình's ballot counts");
+      assert.equal(eresult.record.ballots.length, 1, "only Bình's ballot counts, the one she changed to");
       const bpop = page('binh').getByTestId('vote-result-popup');
-      await waitForText(bpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Bùi Thị Lan');
-      assert.deepEqual(await bpop.getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 1 phiếu Trúng cử', 'Mai Văn Minh 0 phiếu']);
+      await waitForText(bpop.getByTestId('vote-result-verdict'), 'Trúng cử: Ngô Văn Khoa, Mai Văn Minh');
+      assert.deepEqual(await bpop.getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 0 phiếu', 'Mai Văn Minh 1 phiếu Trúng cử']);
 
       // ---- a hand count ------------------------------------------------------------------------
       await bpop.getByTestId('vote-result-close').click();
@@ -337,7 +350,7 @@ describe('voting on the delegates’ tablets', () => {
       await page('hoa').reload();
       await waitForText(page('hoa').getByTestId('vote-results').getByTestId('vote-result-manual-reason').first(), 'Lý do: Mất điện, biểu quyết giơ tay');
       // Hoa's meeting page keeps the election's result too.
-      assert.deepEqual(await page('hoa').getByTestId('vote-results').locator(`[data-question="${eq}"]`).getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 1 phiếu Trúng cử', 'Mai Văn Minh 0 phiếu']);
+      assert.deepEqual(await page('hoa').getByTestId('vote-results').locator(`[data-question="${eq}"]`).getByTestId('vote-result-candidate').allInnerTexts(), ['Ngô Văn Khoa 1 phiếu Trúng cử', 'Bùi Thị Lan 0 phiếu', 'Mai Văn Minh 1 phiếu Trúng cử']);
     });
   });
 });

@@ -50,12 +50,16 @@ export class VoteBooth {
   seen = $state<Record<string, true>>({});
   /** A hand count's reason, by question id (from `vote.closed`, or the record after a load). */
   reasons = $state<Record<string, string>>({});
+  /** Changeable named votes whose recorded ballot the delegate is replacing ("Đổi lựa chọn"). */
+  changing = $state<Record<string, true>>({});
   /** Questions that closed while this page was open: their result pops up. */
   closedHere = $state<Record<string, true>>({});
 
   readonly clock = new BoxClock();
   #node: string | null = null;
   #loops = new Set<string>();
+  /** Questions whose ballot is being signed and stored right now. */
+  #casting = new Set<string>();
   /** Sending loops waiting out a back-off; woken early by the Wi-Fi coming back. */
   #waiting = new Set<() => void>();
   #stopped = false;
@@ -107,8 +111,10 @@ export class VoteBooth {
 
   /** Whether this tablet may vote on `q` now: open, a member, checked in, no ballot yet. */
   mayVote(q: QuestionSeen): boolean {
-    if (q.question.status !== 'open' || q.mine) return false;
-    if (this.ballots[q.question.question.id]) return false;
+    const qid = q.question.question.id;
+    if (q.question.status !== 'open') return false;
+    if (q.mine && !(q.question.question.changeable && this.changing[qid])) return false;
+    if (this.ballots[qid]) return false;
     return q.may_vote || (this.member && this.present);
   }
 
@@ -235,7 +241,16 @@ export class VoteBooth {
    */
   async cast(q: QuestionSeen, mark: Marked): Promise<void> {
     const qid = q.question.question.id;
-    if (this.ballots[qid]) return; // a double tap: one ballot
+    if (this.ballots[qid] || this.#casting.has(qid)) return; // a double tap: one ballot
+    this.#casting.add(qid);
+    try {
+      await this.#cast(q, qid, mark);
+    } finally {
+      this.#casting.delete(qid);
+    }
+  }
+
+  async #cast(q: QuestionSeen, qid: string, mark: Marked): Promise<void> {
     const nonce = q.question.nonce;
     if (!this.personId || !nonce) throw new ApiError(0, { code: 'vote.not_ready' });
     if (this.#node === null) this.#node = (await getJson<RoomInfo>('/api/room')).node_id;
@@ -249,6 +264,7 @@ export class VoteBooth {
       mark,
     });
     this.ballots = { ...this.ballots, [qid]: b };
+    delete this.changing[qid];
     void this.#send(b);
   }
 
@@ -259,6 +275,21 @@ export class VoteBooth {
       delete this.refusal[qid];
       void this.#send(b);
     }
+  }
+
+  /**
+   * A changeable named vote: choose again. The recorded ballot stays counted (and stored) until
+   * the new one, with a new id, is accepted in its place.
+   */
+  change(qid: string): void {
+    const q = this.#question(qid);
+    const b = this.ballots[qid];
+    if (!q || q.status !== 'open' || !q.question.changeable || b?.state !== 'accepted') return;
+    const next = { ...this.ballots };
+    delete next[qid];
+    this.ballots = next;
+    this.changing[qid] = true;
+    delete this.seen[`ack:${qid}`];
   }
 
   /** A refused ballot is dropped so the delegate can choose and send a new one. */
