@@ -115,7 +115,9 @@ export class VoteBooth {
     if (q.question.status !== 'open') return false;
     if (q.mine && !(q.question.question.changeable && this.changing[qid])) return false;
     if (this.ballots[qid]) return false;
-    return q.may_vote || (this.member && this.present);
+    // The page's own view of role and attendance follows check-ins live; the list's flag is
+    // the box's view when it was read.
+    return this.role !== null ? this.member && this.present : q.may_vote;
   }
 
   manualReason(qid: string): string | null {
