@@ -61,9 +61,10 @@ describe('voting on the delegates’ tablets', () => {
     desk = await apiAs(box, SECRETARY);
     chair = await apiAs(box, CHAIR);
     ({ meeting, people } = await draftMeeting(desk, {
-      people: [['an', 'Nguyễn Văn An'], ...VOTERS.map(([k, n]) => [k, n]), ['hoa', 'Vũ Thị Hoa']],
+      people: [['an', 'Nguyễn Văn An'], ...VOTERS.map(([k, n]) => [k, n]), ['hoa', 'Vũ Thị Hoa'], ['khach', 'Lý Văn Khách']],
       startsInMinutes: 20,
       chair: 'an',
+      guests: ['khach'],
     }));
     item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Báo cáo kinh tế - xã hội năm 2026', presenter: 'Văn phòng' });
     doc = await uploadPdf(
@@ -85,11 +86,11 @@ describe('voting on the delegates’ tablets', () => {
     await withBoxLog(box, async () => {
       const questions = `/api/meetings/${meeting.id}/questions`;
       const meetingUrl = `${box.origin}/meetings/${meeting.id}`;
-      for (const [key, , pin] of [...VOTERS, ['hoa', '', '9753']]) tablets[key] = await pairTablet(chrome.browser, desk, people[key], pin);
+      for (const [key, , pin] of [...VOTERS, ['hoa', '', '9753'], ['khach', '', '8642']]) tablets[key] = await pairTablet(chrome.browser, desk, people[key], pin);
       const page = (k) => tablets[k].page;
       for (const k of Object.keys(tablets)) await page(k).goto(meetingUrl);
-      // Five check in; Hoa does not.
-      for (const [k] of VOTERS) {
+      // Five members and the guest check in; Hoa does not.
+      for (const [k] of [...VOTERS, ['khach']]) {
         await page(k).getByTestId('checkin-button').click();
         await page(k).getByTestId('checked-in').waitFor();
       }
@@ -114,6 +115,10 @@ describe('voting on the delegates’ tablets', () => {
       await waitForText(page('hoa').getByTestId('vote-banner-title'), title);
       await waitForText(page('hoa').getByTestId('vote-banner-checkin'), 'Bạn cần điểm danh để biểu quyết');
       assert.equal(await page('hoa').getByTestId('ballot').count(), 0, 'no ballot for a member who is not checked in');
+      // The guest sees the vote under way and that it is not theirs to vote on.
+      await waitForText(page('khach').getByTestId('vote-banner-title'), title);
+      await waitForText(page('khach').getByTestId('vote-banner-observer'), 'Bạn theo dõi, không biểu quyết vấn đề này.');
+      assert.equal(await page('khach').getByTestId('ballot').count(), 0, 'no ballot for a guest');
       await screenshots(page('cuong'), 'vote-ballot');
       await screenshots(page('binh'), 'vote-ballot-reader');
       // Over the reader, the ballot is what a tap reaches.
@@ -186,7 +191,7 @@ describe('voting on the delegates’ tablets', () => {
 
       // The chair closes: every tablet shows the result.
       await chair.call('POST', `${questions}/${nq}/close`, {});
-      for (const k of [...VOTERS.map(([key]) => key), 'hoa']) {
+      for (const k of [...VOTERS.map(([key]) => key), 'hoa', 'khach']) {
         const pop = page(k).getByTestId('vote-result-popup');
         await waitForText(pop.getByTestId('vote-result-verdict'), 'ĐƯỢC THÔNG QUA');
         await waitForText(pop.getByTestId('count-approve'), '4');
