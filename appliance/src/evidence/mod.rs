@@ -389,6 +389,47 @@ pub(crate) mod fixture {
         r
     }
 
+    /// A named election of two among three: each tablet's chosen candidates (1-based).
+    pub fn election(chosen: &[&[u32]]) -> ResultRecord {
+        let mut q = question(Secrecy::Named);
+        q.kind = QuestionKind::Election;
+        q.title = "Bầu Phó Chủ tịch Ủy ban nhân dân xã nhiệm kỳ 2026-2031".into();
+        q.max_choices = 2;
+        q.candidates = ["Nguyễn Thị Hoa", "Trần Văn Minh", "Lê Thị Thu"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Candidate {
+                id: id(50 + i as u32 + 1),
+                name: (*n).into(),
+            })
+            .collect();
+        let mut r = record(q, NAMES.len() as u32);
+        for (i, picks) in chosen.iter().enumerate() {
+            let t = Tablet::new(i as u32 + 1, NAMES[i % NAMES.len()]);
+            let mark = Marked::Candidates(picks.iter().map(|p| id(50 + p)).collect());
+            let bid = id(3000 + i as u32);
+            let text = ballot_payload(
+                &r.node,
+                &r.meeting_id,
+                &r.question.id,
+                &r.nonce,
+                &bid,
+                &mark,
+            );
+            r.ballots.push(SignedBallot {
+                id: bid,
+                person_id: t.person.clone(),
+                device_id: t.device.clone(),
+                mark,
+                signature: t.sign(&text),
+            });
+            r.voters.push(t.voter());
+        }
+        let marks: Vec<Marked> = r.ballots.iter().map(|b| b.mark.clone()).collect();
+        r.outcome = Outcome::count(&r.question, &marks, r.electorate, None);
+        r
+    }
+
     /// A secret vote with `n` receipts per choice in `choices`.
     pub fn secret(choices: &[Choice]) -> ResultRecord {
         let mut r = record(question(Secrecy::Secret), NAMES.len() as u32);

@@ -356,7 +356,7 @@ impl Doc {
     /// The empty box for the chair's signature, with its caption; it stays on one page.
     fn signature_box(&mut self, caption: &[&str]) {
         let width = 250.0;
-        let height = 90.0;
+        let height = 80.0;
         let lead = Self::leading(BODY);
         self.gap(10.0);
         self.ensure(lead * caption.len() as f32 + height + 8.0);
@@ -392,10 +392,11 @@ impl Doc {
     /// Page numbers, then the font subsets, then the file.
     fn finish(mut self, signed: &SignedResult) -> Result<Rendered, EvidenceError> {
         let total = self.pages.len();
+        // The question's id first: a long meeting title is cut, never the id.
         let footer = format!(
-            "Kết quả biểu quyết — {} — mã vấn đề {}",
-            clean(&signed.record.meeting_title),
-            signed.record.question.id
+            "Mã vấn đề {} — {}",
+            signed.record.question.id,
+            clean(&signed.record.meeting_title)
         );
         let footer = self
             .wrap(Weight::Regular, SMALL, &footer, TEXT_W - 80.0)
@@ -862,7 +863,13 @@ fn write_result(d: &mut Doc, signed: &SignedResult) {
                 &[
                     ("STT", 36.0),
                     ("Họ và tên", 220.0),
-                    ("Ý kiến", TEXT_W - 36.0 - 220.0),
+                    (
+                        match q.kind {
+                            QuestionKind::Motion => "Ý kiến",
+                            QuestionKind::Election => "Bầu cho",
+                        },
+                        TEXT_W - 36.0 - 220.0,
+                    ),
                 ],
                 &rows,
             );
@@ -897,6 +904,12 @@ fn write_result(d: &mut Doc, signed: &SignedResult) {
         (_, Method::Manual { .. }) => {}
     }
 
+    // The chair signs under the result, before the technical details.
+    d.signature_box(&[
+        "XÁC NHẬN CỦA CHỦ TỌA",
+        "(ký số tại văn phòng, chữ ký PAdES)",
+    ]);
+
     d.heading(LEGAL_LABEL);
     d.para(
         Weight::Regular,
@@ -916,11 +929,6 @@ fn write_result(d: &mut Doc, signed: &SignedResult) {
     d.field("Chứng thư ký:", &cert.0);
     d.field("Vân tay chứng thư:", "SHA-256 của chứng thư ký");
     d.para(Weight::Regular, SMALL, 12.0, &cert.1);
-
-    d.signature_box(&[
-        "XÁC NHẬN CỦA CHỦ TỌA",
-        "(ký số tại văn phòng, chữ ký PAdES)",
-    ]);
 }
 
 /// The signing certificate's subject and its fingerprint.
@@ -992,6 +1000,35 @@ mod tests {
     }
 
     #[test]
+    fn an_election_shows_each_candidates_votes_and_who_is_elected() {
+        let b = node();
+        // Six members, more than half of all = 4 votes to be elected.
+        let signed = sign(
+            &b,
+            fixture::election(&[&[1, 2], &[1, 3], &[1, 2], &[1, 2], &[], &[3]]),
+        );
+        let out = render(&signed).unwrap();
+        let text = text_of(&out.bytes);
+        for want in [
+            "KẾT QUẢ BẦU",
+            "Bầu Phó Chủ tịch Ủy ban nhân dân xã nhiệm kỳ 2026-2031",
+            "Số phiếu: 6 (phiếu trắng: 1)",
+            "1 Nguyễn Thị Hoa 4 Trúng cử",
+            "2 Trần Văn Minh 3 Không trúng cử",
+            "3 Lê Thị Thu 2 Không trúng cử",
+            "Phiếu trắng (không chọn ai)",
+            "Nguyễn Thị Hoa, Trần Văn Minh",
+        ] {
+            assert!(text.contains(want), "{want:?} missing:\n{text}");
+        }
+        assert!(super::super::verify::verify_package(
+            &super::super::package(&signed, &b.root_pem).unwrap(),
+            None
+        )
+        .passed());
+    }
+
+    #[test]
     fn a_passed_motion_says_so() {
         let b = node();
         let signed = sign(&b, fixture::named(&[Approve, Approve, Approve, Approve]));
@@ -1057,7 +1094,7 @@ mod tests {
         assert!(text.contains("150 "), "{text}");
         assert!(text.matches("Họ và tên").count() >= 3);
         let s = out.signature_box;
-        assert_eq!(s.page, out.pages);
+        assert!(s.page >= 3, "the box comes after the list");
         assert!(s.y >= MARGIN && s.y + s.height <= PAGE_H - MARGIN);
     }
 

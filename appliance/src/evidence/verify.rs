@@ -149,6 +149,11 @@ fn parse_result(pkg: &Package, report: &mut Report) -> Option<SignedResult> {
 /// document signing, and valid when the vote closed.
 fn chain(pkg: &Package, signed: &SignedResult, given: Option<&[u8]>, report: &mut Report) {
     let closed = signed.record.closed_at.unix_timestamp();
+    let closed_text = signed
+        .record
+        .closed_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| closed.to_string());
     let same_copy = pkg
         .node_pem
         .as_deref()
@@ -238,12 +243,10 @@ fn chain(pkg: &Package, signed: &SignedResult, given: Option<&[u8]>, report: &mu
     report.checks.push(Check::of(
         valid_at(&n) && valid_at(&rt),
         format!(
-            "Chứng thư ký và chứng thư gốc còn hiệu lực lúc kết thúc biểu quyết ({})",
-            signed.record.closed_at
+            "Chứng thư ký và chứng thư gốc còn hiệu lực lúc kết thúc biểu quyết ({closed_text})"
         ),
         format!(
-            "the signing and root certificates were valid when the vote closed ({})",
-            signed.record.closed_at
+            "the signing and root certificates were valid when the vote closed ({closed_text})"
         ),
     ));
 }
@@ -481,6 +484,51 @@ mod tests {
             let r = verify_package(&rewrite(&zip, RESULT_JSON, |_| bytes.clone()), None);
             assert!(!r.passed(), "changing byte {at} went unnoticed");
         }
+    }
+
+    #[test]
+    fn two_ballots_from_one_person_in_place_of_another_fail() {
+        use crate::domain::vote::{ballot_payload, chair_mark, Marked, Outcome, SignedBallot};
+        let b = node();
+        let mut record = fixture::named(&[Approve, Disapprove]);
+        // The first voter's tablet signs a second ballot, which takes the second's place;
+        // every signature is good and the voters and ballots are as many.
+        let first = fixture::Tablet::new(1, "Nguyễn Văn An");
+        record.voters[0] = first.voter();
+        let mut ballots = Vec::new();
+        for n in 0..2 {
+            let bid = fixture::id(4000 + n);
+            let mark = Marked::Choice(Approve);
+            let text = ballot_payload(
+                &record.node,
+                &record.meeting_id,
+                &record.question.id,
+                &record.nonce,
+                &bid,
+                &mark,
+            );
+            ballots.push(SignedBallot {
+                id: bid,
+                person_id: first.person.clone(),
+                device_id: first.device.clone(),
+                mark,
+                signature: first.sign(&text),
+            });
+        }
+        record.ballots = ballots;
+        let marks: Vec<Marked> = record.ballots.iter().map(|b| b.mark.clone()).collect();
+        record.outcome = Outcome::count(
+            &record.question,
+            &marks,
+            record.electorate,
+            chair_mark(&record),
+        );
+        let zip = package(&sign(&b, record), &b.root_pem).unwrap();
+        let f = failing(&verify_package(&zip, None));
+        assert!(
+            f.iter().any(|l| l.contains("has more than one ballot")),
+            "{f:?}"
+        );
     }
 
     #[test]
