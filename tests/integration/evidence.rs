@@ -120,14 +120,27 @@ fn fingerprint(pem: &str) -> String {
         .join(":")
 }
 
-/// Another box's root: a self-signed P-256 CA.
-fn other_root() -> String {
+/// A look-alike root: a CA with the same name as the box's and another key. Only the
+/// signature on the node's certificate tells them apart.
+fn other_root(like: &str) -> String {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(like.as_bytes()).unwrap();
+    let cert = pem.parse_x509().unwrap();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, "Phonghop root");
-    p.self_signed(&key).unwrap().pem()
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    for attr in cert.subject().iter_attributes() {
+        let kind = match attr.attr_type().to_id_string().as_str() {
+            "2.5.4.3" => rcgen::DnType::CommonName,
+            "2.5.4.10" => rcgen::DnType::OrganizationName,
+            other => panic!("unexpected name part {other}"),
+        };
+        p.distinguished_name.push(kind, attr.as_str().unwrap());
+    }
+    let other = p.self_signed(&key).unwrap().pem();
+    let (_, o) = x509_parser::pem::parse_x509_pem(other.as_bytes()).unwrap();
+    assert_eq!(o.parse_x509().unwrap().subject(), cert.subject());
+    other
 }
 
 fn tmp() -> tempfile::TempDir {
@@ -229,7 +242,8 @@ async fn a_named_vote_exports_a_package_that_verifies_and_fails_on_one_changed_b
     assert!(c.err.contains("bad signature"), "{}", c.err);
 
     // Another box's root in the package, and another root given.
-    let other = other_root();
+    let other = other_root(&root);
+    assert_ne!(other, root);
     let swapped = rewrite(&zip, "certificates/root.pem", |_| {
         other.clone().into_bytes()
     });
