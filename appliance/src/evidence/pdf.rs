@@ -1098,6 +1098,33 @@ mod tests {
         assert!(s.y >= MARGIN && s.y + s.height <= PAGE_H - MARGIN);
     }
 
+    /// Figures for a large vote (not a timed test): `cargo test --lib
+    /// figures_for_a_thousand_voters -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn figures_for_a_thousand_voters() {
+        let b = node();
+        let choices: Vec<Choice> = (0..1000)
+            .map(|i| [Approve, Disapprove, Abstain][i % 3])
+            .collect();
+        let signed = sign(&b, fixture::named(&choices));
+        let t = std::time::Instant::now();
+        let out = render(&signed).unwrap();
+        let pdf_ms = t.elapsed().as_millis();
+        let t = std::time::Instant::now();
+        let zip = super::super::package(&signed, &b.root_pem).unwrap();
+        let zip_ms = t.elapsed().as_millis();
+        let t = std::time::Instant::now();
+        assert!(super::super::verify::verify_package(&zip, None).passed());
+        let verify_ms = t.elapsed().as_millis();
+        println!(
+            "1000 named ballots: PDF {} pages, {} bytes, {pdf_ms} ms; ZIP {} bytes, {zip_ms} ms; verify {verify_ms} ms",
+            out.pages,
+            out.bytes.len(),
+            zip.len()
+        );
+    }
+
     #[test]
     fn the_chair_can_sign_it_with_pades_in_the_box() {
         use pdf_signer::{sign_pdf_bytes, verify_pdf_bytes, Appearance, SignOptions};
