@@ -432,7 +432,10 @@ pub(crate) mod fixture {
 
     /// A secret vote with `n` receipts per choice in `choices`.
     pub fn secret(choices: &[Choice]) -> ResultRecord {
-        let mut r = record(question(Secrecy::Secret), NAMES.len() as u32);
+        let mut r = record(
+            question(Secrecy::Secret),
+            choices.len().max(NAMES.len()) as u32,
+        );
         for (i, c) in choices.iter().enumerate() {
             let t = Tablet::new(i as u32 + 1, NAMES[i % NAMES.len()]);
             let text =

@@ -910,6 +910,9 @@ fn write_result(d: &mut Doc, signed: &SignedResult) {
         "(ký số tại văn phòng, chữ ký PAdES)",
     ]);
 
+    // The technical details stay on one page.
+    d.gap(6.0);
+    d.ensure(170.0);
     d.heading(LEGAL_LABEL);
     d.para(
         Weight::Regular,
