@@ -688,9 +688,10 @@ fn write_result(d: &mut Doc, signed: &SignedResult) {
     d.field("Vấn đề biểu quyết:", &q.title);
     d.field(
         "Hình thức:",
-        match q.secrecy {
-            Secrecy::Named => "Biểu quyết công khai (ghi danh)",
-            Secrecy::Secret => "Bỏ phiếu kín",
+        match (q.kind, q.secrecy) {
+            (QuestionKind::Motion, Secrecy::Named) => "Biểu quyết công khai (ghi danh)",
+            (QuestionKind::Election, Secrecy::Named) => "Bầu công khai (ghi danh)",
+            (_, Secrecy::Secret) => "Bỏ phiếu kín",
         },
     );
     d.field("Cách tính:", &threshold_vi(q.threshold, q.base));
