@@ -10,11 +10,15 @@
 // own receipt in the published list, with its choice. Then a changeable election with a countdown:
 // a member checks in from the banner, one delegate changes her choice, and a ballot sent offline
 // is still unsent at close, which that tablet says truthfully. Last, a hand count with its reason.
+// Each vote's evidence package passes `phonghop verify-vote`, and fails with one byte changed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { BIN, Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
@@ -38,6 +42,48 @@ async function choose(page, choice) {
 async function accepted(page, choice, timeout = 10_000) {
   await waitForText(page.getByTestId('ballot-accepted').locator('.done-title'), '✓ Đã ghi nhận phiếu của bạn', { timeout });
   await waitForText(page.getByTestId('ballot-my-choice'), `Lựa chọn của bạn: ${WORDS[choice]}`);
+}
+
+/** The bytes of a GET as `cookie`, trusting only the box's CA. */
+function download(box, cookie, pathname) {
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${box.origin}${pathname}`, { ca: box.caPem, headers: { Cookie: cookie } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${pathname} → ${res.statusCode} ${Buffer.concat(chunks)}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+/** `phonghop verify-vote` on the package as downloaded (exit 0), then with one byte of result.json flipped (not 0). */
+function verifyEvidence(zip, caPem, name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phonghop-evidence-'));
+  try {
+    const file = path.join(dir, `${name}.zip`);
+    const root = path.join(dir, 'ca.pem');
+    fs.writeFileSync(file, zip);
+    fs.writeFileSync(root, caPem);
+    const ok = spawnSync(BIN, ['verify-vote', file, '--root', root], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ok.status, 0, `verify-vote on the package as downloaded:\n${ok.stdout}${ok.stderr}`);
+    assert.match(ok.stdout, /HỢP LỆ/);
+    // One byte inside result.json's compressed data (its local header is `PK\x03\x04`…name).
+    const at = zip.indexOf(Buffer.from('result.json'));
+    assert.ok(at > 30, 'result.json is in the package');
+    const header = at - 30;
+    assert.equal(zip.readUInt32LE(header), 0x04034b50, 'a local file header');
+    const data = at + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+    const bad = Buffer.from(zip);
+    bad[data + 20] ^= 0x01;
+    const badFile = path.join(dir, `${name}-changed.zip`);
+    fs.writeFileSync(badFile, bad);
+    const no = spawnSync(BIN, ['verify-vote', badFile, '--root', root], { encoding: 'utf8', timeout: 60_000 });
+    // 65: a check failed (a bad package), not a crash.
+    assert.equal(no.status, 65, `verify-vote must refuse a changed byte:\n${no.stdout}${no.stderr}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('voting on the delegates’ tablets', () => {
@@ -222,6 +268,8 @@ describe('voting on the delegates’ tablets', () => {
       assert.equal(result.record.ballots.length, 5);
       assert.equal(new Set(result.record.ballots.map((b) => b.person_id)).size, 5);
       assert.equal(result.record.ballots.find((b) => b.person_id === people.dung.id).id, sent[0].ballot_id, "Dung's ballot is the one it retried");
+      // The evidence package, checked offline: valid as downloaded, refused with one byte changed.
+      verifyEvidence(await download(box, chair.cookie, `${questions}/${nq}/evidence.zip`), box.caPem, 'named');
       for (const k of Object.keys(tablets)) await page(k).getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
 
       // ---- the secret vote ---------------------------------------------------------------------
@@ -264,6 +312,7 @@ describe('voting on the delegates’ tablets', () => {
       assert.ok(sresult.record.receipts.some((r) => r.receipt === shown), "Bình's receipt is published");
       assert.equal(new Set(receipts).size, 1, 'Giang sent one receipt, before and after the reload');
       assert.ok(sresult.record.receipts.some((r) => r.receipt === receipts[0]), "Giang's receipt is published");
+      verifyEvidence(await download(box, chair.cookie, `${questions}/${sq}/evidence.zip`), box.caPem, 'secret');
       for (const [k] of VOTERS) {
         const p = page(k).getByTestId('vote-result-popup');
         await waitForText(p.getByTestId('vote-result-verdict'), 'KHÔNG ĐƯỢC THÔNG QUA');
