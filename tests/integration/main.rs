@@ -20,4 +20,5 @@ mod onboarding;
 mod prepare;
 mod tablets;
 mod tls_chain;
+mod vote_security;
 mod votes;
