@@ -506,7 +506,9 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
         (
             Method::POST,
             "/api/meetings/{m}/questions/{q2}/manual",
-            Some(json!({"counts": {"approve": 1, "disapprove": 0, "abstain": 0}, "reason": "Mất điện"})),
+            Some(
+                json!({"counts": {"approve": 1, "disapprove": 0, "abstain": 0}, "reason": "Mất điện"}),
+            ),
             [401, 401, 401, 403, 200, 409, 403, 404, 401, 403],
         ),
         (Method::DELETE, "/api/session", None, [204; 10]),

@@ -20,5 +20,6 @@ mod onboarding;
 mod prepare;
 mod tablets;
 mod tls_chain;
+mod vote_crash;
 mod vote_security;
 mod votes;
