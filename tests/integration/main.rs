@@ -21,5 +21,6 @@ mod prepare;
 mod tablets;
 mod tls_chain;
 mod vote_crash;
+mod vote_secrecy;
 mod vote_security;
 mod votes;
