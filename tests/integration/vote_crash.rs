@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A member's ballot and what came back: a status and body, or no answer at all.
+pub(crate) type Answer = (usize, Result<(u16, Value), String>);
+
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
@@ -232,7 +235,7 @@ impl Crowd {
         q: &str,
         bodies: Vec<(usize, Value)>,
         acked: Arc<AtomicUsize>,
-    ) -> Vec<tokio::task::JoinHandle<(usize, Result<(u16, Value), String>)>> {
+    ) -> Vec<tokio::task::JoinHandle<Answer>> {
         let url = self.b.url(&self.q(&format!("/{q}/ballots")));
         bodies
             .into_iter()
@@ -346,9 +349,7 @@ async fn pair_from(
 }
 
 /// Sorts answers: member → ballot accepted, and the refusals by code.
-fn sort_answers(
-    answers: Vec<(usize, Result<(u16, Value), String>)>,
-) -> (BTreeSet<usize>, BTreeMap<String, usize>) {
+fn sort_answers(answers: Vec<Answer>) -> (BTreeSet<usize>, BTreeMap<String, usize>) {
     let mut ok = BTreeSet::new();
     let mut other = BTreeMap::new();
     for (i, a) in answers {
@@ -469,8 +470,8 @@ async fn kill_9_during_200_ballots_loses_no_acknowledged_ballot_and_counts_retri
         })
         .collect();
     assert_eq!(record["ballots"].as_array().unwrap().len(), N, "each once");
-    for i in 0..N {
-        assert_eq!(recorded.get(&c.people[i]), Some(&ids[i]), "member {i}");
+    for (person, id) in c.people.iter().zip(&ids) {
+        assert_eq!(recorded.get(person), Some(id), "{person}");
     }
     for i in &acked_before {
         assert_eq!(recorded[&c.people[*i]], ids[*i]);
