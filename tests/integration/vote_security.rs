@@ -763,3 +763,113 @@ async fn a_secret_ballot_raced_from_one_person_is_counted_once() {
     let want: BTreeSet<String> = accepted.values().flatten().cloned().collect();
     assert_eq!(published, want);
 }
+
+/// A secret ballot's body, signed by `t` for `person`.
+async fn secret_body(v: &Vote<'_>, t: &Tablet, person: &str, receipt: &str, mark: Value) -> Value {
+    let text = format!(
+        "phonghop-participation/1|{}|{}|{}|{}|{person}",
+        v.node,
+        v.r.meeting,
+        v.question,
+        v.nonce().await
+    );
+    json!({"receipt": receipt, "mark": mark, "signature": t.sign(&text)})
+}
+
+#[tokio::test]
+async fn a_secret_vote_refuses_bad_receipts_second_tablets_and_replays() {
+    let mut r = Room::new().await;
+    let b2 = r.b.pair_tablet(&r.sec, &r.person("B"), "3691").await;
+    r.tablets.push(("B2", b2));
+    let r = r;
+    let v = r.open_vote(json!({"secrecy": "secret"})).await;
+    let (a, pa) = (r.tab("A"), r.person("A"));
+    for (what, rc) in [
+        ("not hex", "z".repeat(64)),
+        ("too short", "ab".repeat(16)),
+        ("upper case", receipt().to_uppercase()),
+        ("empty", String::new()),
+    ] {
+        let body = secret_body(&v, a, &pa, &rc, approve()).await;
+        refused(
+            &v,
+            &format!("a receipt {what}"),
+            (422, "vote.bad_receipt"),
+            post_ballot(&v, &a.cookie, body),
+        )
+        .await;
+    }
+    // A named ballot's shape on a secret vote.
+    let body = named_body(&v, a, &hex16(), approve()).await;
+    refused(
+        &v,
+        "a ballot id on a secret vote",
+        (422, "vote.bad_receipt"),
+        post_ballot(&v, &a.cookie, body),
+    )
+    .await;
+    // The participation names the person: A's signature sent as if for B.
+    let body = secret_body(&v, a, &r.person("B"), &receipt(), approve()).await;
+    refused(
+        &v,
+        "A's tablet signing B's participation",
+        (403, "vote.bad_signature"),
+        post_ballot(&v, &a.cookie, body),
+    )
+    .await;
+    let ra = receipt();
+    let a_body = secret_body(&v, a, &pa, &ra, approve()).await;
+    let (s, ok) = post_ballot(&v, &a.cookie, a_body.clone()).await;
+    assert_eq!(s, 200, "{ok}");
+    // B tries to take over A's receipt (learned over A's shoulder): refused, nothing counted.
+    let (b, pb) = (r.tab("B"), r.person("B"));
+    let body = secret_body(&v, b, &pb, &ra, disapprove()).await;
+    refused(
+        &v,
+        "another person's receipt",
+        (422, "vote.bad_receipt"),
+        post_ballot(&v, &b.cookie, body),
+    )
+    .await;
+    let body = secret_body(&v, b, &pb, &receipt(), disapprove()).await;
+    assert_eq!(post_ballot(&v, &b.cookie, body).await.0, 200);
+    let b2 = r.tab("B2");
+    let body = secret_body(&v, b2, &pb, &receipt(), approve()).await;
+    refused(
+        &v,
+        "B again from B's second tablet",
+        (409, "vote.already_voted"),
+        post_ballot(&v, &b2.cookie, body),
+    )
+    .await;
+    v.close().await;
+    // A's participation replayed into the next secret question.
+    let q2 = prepare(
+        &r,
+        json!({"secrecy": "secret", "title": "Bỏ phiếu kín lần hai"}),
+    )
+    .await;
+    let (s, o) = r
+        .q(
+            &r.chair,
+            Method::POST,
+            &format!("/{q2}/open"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 200, "{o}");
+    let v2 = Vote {
+        r: &r,
+        node: v.node.clone(),
+        question: q2,
+    };
+    let mut replay = a_body;
+    replay["receipt"] = json!(receipt());
+    refused(
+        &v2,
+        "A's participation replayed into another question",
+        (403, "vote.bad_signature"),
+        post_ballot(&v2, &a.cookie, replay),
+    )
+    .await;
+}
