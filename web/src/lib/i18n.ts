@@ -6,6 +6,7 @@ import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
 import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
+import { votingEn, votingVi } from './messages/voting';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -16,6 +17,7 @@ const vi = {
   ...prepareVi,
   ...screenVi,
   ...consoleVi,
+  ...votingVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -55,6 +57,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...prepareEn,
   ...screenEn,
   ...consoleEn,
+  ...votingEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
