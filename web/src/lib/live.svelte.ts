@@ -8,6 +8,7 @@ import { getJson } from './api';
 import { KNOWN_KINDS, meetingOf, type LiveEvent } from './reducers';
 import type { ConnectionStatus } from './room.svelte';
 import type { RoomInfo } from './types';
+import type { VoteProgress } from './generated/contract';
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 15_000;
@@ -26,6 +27,11 @@ export interface FeedScreen {
    * password. Without it the feed keeps retrying.
    */
   signedOut?: () => void;
+  /**
+   * The coalesced "N have voted" counter while a vote is open. It is not a logged event (no
+   * seq): it never moves the resume point and never asks for a snapshot.
+   */
+  progress?: (p: VoteProgress) => void;
 }
 
 export class MeetingFeed {
@@ -143,6 +149,15 @@ export class MeetingFeed {
     // EventSource hands a named event only to listeners of that name: a kind this page was
     // built without never reaches it, so every kind that names a meeting is in KNOWN_KINDS.
     for (const kind of KNOWN_KINDS) source.addEventListener(kind, (e) => this.#receive(source, e));
+    source.addEventListener('vote.progress', (e) => {
+      if (this.#source !== source || !this.#screen.progress) return;
+      try {
+        const msg = JSON.parse((e as MessageEvent<string>).data) as { body?: VoteProgress };
+        if (msg.body && typeof msg.body.cast === 'number') this.#screen.progress(msg.body);
+      } catch {
+        // A malformed counter is dropped; the next one, or the list, has the count.
+      }
+    });
   }
 
   #receive(source: EventSource, e: Event): void {

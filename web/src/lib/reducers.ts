@@ -5,6 +5,7 @@
 // event exactly ('refetch': a kind it does not know that names this meeting, a record it does
 // not have, a field only the box can compute). The same event applied twice gives the same state,
 // so an event that the snapshot already holds does no harm.
+import { VOTE_KINDS } from './votes';
 import type {
   AgendaItem,
   Attendance,
@@ -324,8 +325,9 @@ export const LIVE_KINDS = [
   'console.delegated',
 ] as const;
 
+
 /** Every kind the screens understand, whether or not a given screen shows what it changes. */
-export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS, ...LIVE_KINDS]);
+export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS, ...LIVE_KINDS, ...VOTE_KINDS]);
 
 export type Reducer<M> = (s: ScreenState<M>, ev: LiveEvent) => Outcome<ScreenState<M>>;
 
