@@ -1,7 +1,7 @@
 // Words for a question's rules, shared by the secretary's list, the chair's panel and the
 // projector: "Quá 1/2 tổng số thành viên", "Bỏ phiếu kín", "⏱ 2:00".
 import type { Translate } from '../../lib/i18n';
-import type { Base, Choice, Question, QuestionEntry, QuestionStatus, Threshold } from '../../lib/generated/contract';
+import type { Base, Choice, QuestionEntry, QuestionSeen, QuestionsSeen, QuestionStatus, Threshold } from '../../lib/generated/contract';
 import { clockText } from '../../lib/liveReducer';
 
 export const BASES: readonly Base[] = ['all_members', 'present', 'cast'];
@@ -54,31 +54,26 @@ export function summaryParts(t: Translate, q: QuestionEntry): string[] {
 
 export const STATUS_TONE: Record<QuestionStatus, string> = { draft: 'none', open: 'warn', closed: 'ok' };
 
-/** Seconds left before an open vote closes by itself, by the box's clock (null: no countdown). */
-export function secondsLeft(q: Question, nowMs: number): number | null {
-  const end = q.closes_at ? Date.parse(q.closes_at) : NaN;
-  return Number.isFinite(end) ? Math.max(0, Math.ceil((end - nowMs) / 1000)) : null;
-}
-
-/** What `POST/PUT …/questions` takes: unset rules take the body's defaults. */
-export interface QuestionInput {
-  id?: string;
-  item_id: string;
-  title: string;
-  kind: 'motion' | 'election';
-  candidates?: { id?: string; name: string }[];
-  max_choices?: number;
-  secrecy: 'named' | 'secret';
-  base?: Base;
-  threshold?: Threshold;
-  tie?: 'chair_decides' | 'threshold_only';
-  changeable: boolean;
-  countdown_seconds: number | null;
-}
 
 /** A fresh id for a new question (32 hex), so a retry after a dropped answer adds it once. */
 export function newQuestionId(): string {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const RANK: Record<QuestionStatus, number> = { draft: 0, open: 1, closed: 2 };
+
+/**
+ * The list with a command's answer in it. The feed may already have carried the question
+ * further (closed, more votes cast) than the answer says: what is further along is kept.
+ */
+export function mergeQuestion(qs: QuestionsSeen, seen: QuestionSeen): QuestionsSeen {
+  const id = seen.question.question.id;
+  const held = qs.questions.find((q) => q.question.question.id === id);
+  if (!held) return { ...qs, questions: [...qs.questions, seen].sort((a, b) => a.question.ord - b.question.ord) };
+  const a = held.question;
+  const b = seen.question;
+  const keep = RANK[a.status] > RANK[b.status] || (a.status === b.status && a.cast > b.cast);
+  return keep ? qs : { ...qs, questions: qs.questions.map((q) => (q.question.question.id === id ? seen : q)) };
 }
