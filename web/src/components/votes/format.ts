@@ -77,3 +77,11 @@ export function mergeQuestion(qs: QuestionsSeen, seen: QuestionSeen): QuestionsS
   const keep = RANK[a.status] > RANK[b.status] || (a.status === b.status && a.cast > b.cast);
   return keep ? qs : { ...qs, questions: qs.questions.map((q) => (q.question.question.id === id ? seen : q)) };
 }
+
+const VI = new Intl.Collator('vi', { sensitivity: 'base' });
+
+/** Vietnamese order: by given name (the last word), then the whole name from the family name. */
+export function byVietnameseName(a: string, b: string): number {
+  const given = (s: string): string => s.trim().split(/\s+/).pop() ?? '';
+  return VI.compare(given(a), given(b)) || VI.compare(a, b);
+}
