@@ -131,14 +131,22 @@ describe('voting from the desk, the console and the projector', () => {
       // A secret ballot cannot be changeable: the box's rule, shown before anything is sent.
       await item1.getByTestId('question-add').click();
       form = item1.getByTestId('question-form');
-      await form.getByTestId('q-title').fill('Thông qua kế hoạch đầu tư công năm 2027');
+      await form.getByTestId('q-title').fill('Thông qua kế hoạch đầu tư công năm 2026');
       await form.getByTestId('q-changeable').check();
       await form.getByTestId('q-secret').check();
       assert.equal(await form.getByTestId('q-changeable').isDisabled(), true);
       assert.equal(await form.getByTestId('q-changeable').isChecked(), false);
       await form.getByTestId('q-th-two-thirds').check();
       await form.getByTestId('q-save').click();
-      await waitForText(item1.getByTestId('question-row').nth(1).getByTestId('question-rules'), 'Tán thành / Không tán thành · Bỏ phiếu kín · Ít nhất 2/3 tổng số thành viên · hòa: theo chủ tọa');
+      const q2row = item1.getByTestId('question-row').nth(1);
+      await waitForText(q2row.getByTestId('question-rules'), 'Tán thành / Không tán thành · Bỏ phiếu kín · Ít nhất 2/3 tổng số thành viên · hòa: theo chủ tọa');
+      // A draft can be edited: the form opens with what was saved.
+      await q2row.getByTestId('question-edit').click();
+      assert.equal(await q2row.getByTestId('q-secret').isChecked(), true);
+      assert.equal(await q2row.getByTestId('q-th-two-thirds').isChecked(), true);
+      await q2row.getByTestId('q-title').fill('Thông qua kế hoạch đầu tư công năm 2027');
+      await q2row.getByTestId('q-save').click();
+      await waitForText(q2row.getByTestId('question-title'), 'Thông qua kế hoạch đầu tư công năm 2027');
 
       // An election on the second item: three candidates, one seat, counted against those present.
       await item2.getByTestId('question-add').click();
@@ -259,8 +267,18 @@ describe('voting from the desk, the console and the projector', () => {
       assert.ok(verdictSize >= 90, `the verdict reads from the back of the room (${verdictSize}px)`);
       await wallShot(wall, 'passed');
 
+      // The desk starts editing the secret question just as the chair opens it: the box refuses
+      // the change, and the desk says why in Vietnamese.
+      await q2row.getByTestId('question-edit').click();
+      await q2row.getByTestId('q-title').fill('Thông qua kế hoạch đầu tư công (sửa muộn)');
       // The secret vote by 2/3: one for, two against → not adopted; nobody's choice is shown.
       await v2.getByTestId('vote-open').click();
+      await waitForText(v2.getByTestId('vote-status'), 'Đang biểu quyết');
+      await q2row.getByTestId('q-save').click();
+      await waitForText(q2row.getByTestId('question-error'), 'Nội dung này đã mở biểu quyết nên không sửa hoặc xóa được.');
+      await q2row.getByRole('button', { name: 'Hủy' }).click();
+      await waitForText(q2row.getByTestId('question-status'), 'Đang biểu quyết');
+      assert.equal(await q2row.getByTestId('question-edit').count(), 0, 'an open question has no edit button');
       await waitForText(v2.getByTestId('vote-cast'), 'Đã biểu quyết: 0 / 5 có mặt');
       await waitForText(wallVote.getByTestId('screen-vote-title'), 'Thông qua kế hoạch đầu tư công năm 2027');
       await vote(tablets.binh, meeting.id, q2.id, 'approve');
