@@ -226,6 +226,24 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
             meeting_id: meeting_id.clone(),
             document: DocumentEntry::from(&document),
         });
+        // A named motion on each item, ready for the chair to open.
+        agenda_events.push(EventBody::QuestionAdded {
+            meeting_id: meeting_id.clone(),
+            question: crate::domain::vote::QuestionEntry {
+                id: Id::random(),
+                item_id: item.id.clone(),
+                title: format!("Thông qua: {title}"),
+                kind: crate::domain::vote::QuestionKind::Motion,
+                candidates: Vec::new(),
+                max_choices: 1,
+                secrecy: crate::domain::vote::Secrecy::Named,
+                base: crate::domain::vote::Base::AllMembers,
+                threshold: body.pass,
+                tie: crate::domain::vote::TieRule::ChairDecides,
+                changeable: false,
+                countdown_seconds: None,
+            },
+        });
     }
     let mut events: Vec<EventBody> = people
         .into_iter()

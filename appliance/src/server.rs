@@ -471,6 +471,7 @@ impl Application {
             meeting_headers: Default::default(),
             signer: self.signer.clone(),
             votes: Default::default(),
+            ballots: Default::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),

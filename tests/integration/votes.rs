@@ -301,3 +301,70 @@ async fn a_secret_vote_publishes_choices_only_at_close_sorted_by_receipt() {
     assert_eq!(res["record"]["participations"].as_array().unwrap().len(), 3);
     assert!(res["record"]["ballots"].as_array().unwrap().is_empty());
 }
+
+/// Ballots that arrive together share one commit; the checks still run one ballot at a time,
+/// so a person who sends different ballots at once (two tablets, a double tap with a new id)
+/// gets exactly one counted, and a ballot sent many times at once is counted once.
+#[tokio::test]
+async fn ballots_sent_at_once_are_each_counted_once() {
+    let r = Room::new().await;
+    let v = r.open_vote(json!({})).await;
+    let nonce = v.nonce().await;
+    let mut sends = Vec::new();
+    let mut same = Vec::new();
+    for tag in ["A", "B", "C", "D"] {
+        let t = r.tab(tag);
+        // Eight different ballots from the same person, all at once…
+        for _ in 0..8 {
+            let id = hex32();
+            let text = format!(
+                "phonghop-ballot/1|{}|{}|{}|{}|{}|approve",
+                v.node, r.meeting, v.question, nonce, id
+            );
+            sends.push((
+                tag,
+                json!({"ballot_id": id, "mark": approve(), "signature": t.sign(&text)}),
+            ));
+        }
+    }
+    // …and one ballot of D's sent ten times at once on top (a tablet retrying hard).
+    let fixed = hex32();
+    let text = format!(
+        "phonghop-ballot/1|{}|{}|{}|{}|{}|approve",
+        v.node, r.meeting, v.question, nonce, fixed
+    );
+    for _ in 0..10 {
+        same.push(
+            json!({"ballot_id": fixed, "mark": approve(), "signature": r.tab("D").sign(&text)}),
+        );
+    }
+    let all = futures_util::future::join_all(
+        sends
+            .iter()
+            .map(|(tag, body)| v.send(r.tab(tag), body.clone()))
+            .chain(same.iter().map(|body| v.send(r.tab("D"), body.clone()))),
+    )
+    .await;
+    let ok = all.iter().filter(|(s, _)| *s == 200).count();
+    let refused = all
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "vote.already_voted")
+        .count();
+    assert_eq!(ok + refused, all.len(), "{all:?}");
+    let closed = v.close().await;
+    assert_eq!(closed["question"]["cast"], 4);
+    assert_eq!(
+        closed["question"]["outcome"]["counts"],
+        json!({"approve": 4, "disapprove": 0, "abstain": 0})
+    );
+    let (_, res) = v.result(&r.chair).await;
+    let mut people: Vec<&str> = res["record"]["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["person_id"].as_str().unwrap())
+        .collect();
+    people.sort();
+    people.dedup();
+    assert_eq!(people.len(), 4);
+}

@@ -1118,4 +1118,285 @@ mod tests {
             assert_eq!(d.not_voted, members.saturating_sub(counts.cast()), "{name}");
         }
     }
+
+    fn cand(n: u8, name: &str) -> Candidate {
+        Candidate {
+            id: crate::domain::records::Id::parse(&format!("{n:032x}")).unwrap(),
+            name: name.into(),
+        }
+    }
+
+    fn election(seats: u32, base: Base) -> QuestionEntry {
+        QuestionEntry {
+            id: crate::domain::records::Id::parse(&format!("{:032x}", 99)).unwrap(),
+            item_id: crate::domain::records::Id::parse(&format!("{:032x}", 98)).unwrap(),
+            title: "Bầu Phó Chủ tịch UBND xã".into(),
+            kind: QuestionKind::Election,
+            candidates: vec![cand(1, "An"), cand(2, "Bình"), cand(3, "Chi")],
+            max_choices: seats,
+            secrecy: Secrecy::Secret,
+            base,
+            threshold: HALF,
+            tie: TieRule::ThresholdOnly,
+            changeable: false,
+            countdown_seconds: None,
+        }
+    }
+
+    fn pick(ns: &[u8]) -> Marked {
+        Marked::Candidates(
+            ns.iter()
+                .map(|n| crate::domain::records::Id::parse(&format!("{n:032x}")).unwrap())
+                .collect(),
+        )
+    }
+
+    /// Elections as a table: (case, seats, base, members, present, ballots) → who is elected,
+    /// and whether a tie for the last seat needs another round.
+    #[test]
+    fn elections_as_a_table_of_cases() {
+        #[allow(clippy::type_complexity)]
+        let cases: &[(&str, u32, Base, u32, u32, Vec<Marked>, (&[&str], bool))] = &[
+            (
+                "1 seat of 9: 5 votes is more than half of all",
+                1,
+                Base::AllMembers,
+                9,
+                9,
+                [vec![pick(&[1]); 5], vec![pick(&[2]); 4]].concat(),
+                (&["An"], false),
+            ),
+            (
+                "1 seat of 9: 4 votes is not enough, nobody is elected",
+                1,
+                Base::AllMembers,
+                9,
+                8,
+                [vec![pick(&[1]); 4], vec![pick(&[2]); 4]].concat(),
+                (&[], false),
+            ),
+            (
+                "2 seats: the two most voted above the threshold",
+                2,
+                Base::AllMembers,
+                9,
+                9,
+                [
+                    vec![pick(&[1, 2]); 5],
+                    vec![pick(&[1, 3]); 2],
+                    vec![pick(&[3]); 2],
+                ]
+                .concat(),
+                (&["An", "Bình"], false),
+            ),
+            (
+                "2 seats, three reach the threshold, tie for the last seat: only the first",
+                2,
+                Base::AllMembers,
+                9,
+                9,
+                [
+                    vec![pick(&[1, 2]); 3],
+                    vec![pick(&[1, 3]); 3],
+                    vec![pick(&[2, 3]); 3],
+                ]
+                .concat(),
+                (&[], true),
+            ),
+            (
+                "2 seats, first clear, the next two tied for the second seat (at least 1/2)",
+                2,
+                Base::AllMembers,
+                10,
+                10,
+                [vec![pick(&[1, 2]); 5], vec![pick(&[1, 3]); 5]].concat(),
+                (&["An"], true),
+            ),
+            (
+                "2 seats, first clear, second below the threshold: one elected, no tie",
+                2,
+                Base::AllMembers,
+                9,
+                9,
+                [
+                    vec![pick(&[1, 2]); 3],
+                    vec![pick(&[1, 3]); 3],
+                    vec![pick(&[1]); 3],
+                ]
+                .concat(),
+                (&["An"], false),
+            ),
+            (
+                "base present: 4 of 7 present elects",
+                1,
+                Base::Present,
+                12,
+                7,
+                [vec![pick(&[3]); 4], vec![pick(&[]); 3]].concat(),
+                (&["Chi"], false),
+            ),
+            (
+                "base cast: blank ballots count in the base",
+                1,
+                Base::Cast,
+                12,
+                10,
+                [vec![pick(&[3]); 4], vec![pick(&[]); 4]].concat(),
+                (&[], false),
+            ),
+        ];
+        for (name, seats, base, members, present, marks, (want, tie)) in cases {
+            let mut q = election(*seats, *base);
+            if name.contains("at least 1/2") {
+                q.threshold = Threshold {
+                    numerator: 1,
+                    denominator: 2,
+                    comparison: Comparison::AtLeast,
+                };
+            }
+            let q = q.checked().unwrap();
+            let o = decide_election(
+                &q,
+                marks,
+                Electorate {
+                    members: *members,
+                    present: *present,
+                },
+            );
+            let elected: Vec<&str> = o
+                .candidates
+                .iter()
+                .filter(|c| c.elected)
+                .map(|c| c.name.as_str())
+                .collect();
+            assert_eq!(&elected[..], *want, "{name}");
+            assert_eq!(o.tie_at_last_seat, *tie, "{name}");
+            assert_eq!(o.ballots as usize, marks.len(), "{name}");
+        }
+    }
+
+    #[test]
+    fn questions_are_checked_and_marks_must_fit() {
+        let q = election(2, Base::AllMembers).checked().unwrap();
+        assert!(q.accepts(&pick(&[1, 2])));
+        assert!(q.accepts(&pick(&[])));
+        assert!(!q.accepts(&pick(&[1, 2, 3])), "more than the seats");
+        assert!(!q.accepts(&pick(&[1, 1])), "the same candidate twice");
+        assert!(!q.accepts(&pick(&[7])), "not a candidate");
+        assert!(!q.accepts(&Marked::Choice(Choice::Approve)));
+        let mut bad = election(4, Base::AllMembers);
+        assert_eq!(bad.clone().checked().unwrap_err(), VoteError::BadMaxChoices);
+        bad.max_choices = 1;
+        bad.candidates.push(cand(4, " an "));
+        assert_eq!(bad.checked().unwrap_err(), VoteError::BadCandidates);
+        let mut secret_changeable = election(1, Base::AllMembers);
+        secret_changeable.changeable = true;
+        assert_eq!(
+            secret_changeable.checked().unwrap_err(),
+            VoteError::SecretChangeable
+        );
+        let mut blank = election(1, Base::AllMembers);
+        blank.title = "  ".into();
+        assert_eq!(blank.checked().unwrap_err(), VoteError::BadTitle);
+        let mut zero = election(1, Base::AllMembers);
+        zero.threshold.numerator = 0;
+        assert_eq!(zero.checked().unwrap_err(), VoteError::BadThreshold);
+        let mut motion = election(1, Base::AllMembers);
+        motion.kind = QuestionKind::Motion;
+        assert_eq!(
+            motion.checked().unwrap_err(),
+            VoteError::MotionWithCandidates
+        );
+    }
+
+    /// A record signed by real device keys checks clean; any change to a mark, a signature, the
+    /// outcome or the list of receipts is found.
+    #[test]
+    fn check_record_finds_every_kind_of_change() {
+        use base64::Engine;
+        use p256::ecdsa::{signature::Signer, Signature, SigningKey};
+        let id = |n: u8| crate::domain::records::Id::parse(&format!("{n:032x}")).unwrap();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let mut q = election(1, Base::AllMembers);
+        q.kind = QuestionKind::Motion;
+        q.candidates.clear();
+        q.secrecy = Secrecy::Named;
+        let q = q.checked().unwrap();
+        let node = "0".repeat(32);
+        let nonce = "ab".repeat(32);
+        let mut voters = Vec::new();
+        let mut ballots = Vec::new();
+        for (n, choice) in [
+            (1u8, Choice::Approve),
+            (2, Choice::Approve),
+            (3, Choice::Disapprove),
+        ] {
+            let key = SigningKey::random(&mut rand::rngs::OsRng);
+            let public = key.verifying_key().to_encoded_point(false);
+            let mark = Marked::Choice(choice);
+            let text = ballot_payload(&node, &id(50), &q.id, &nonce, &id(60 + n), &mark);
+            let sig: Signature = key.sign(text.as_bytes());
+            voters.push(VoterKey {
+                person_id: id(n),
+                name: format!("Người {n}"),
+                device_id: id(10 + n),
+                device_key: crate::domain::device::DeviceKey::parse(&b64(public.as_bytes()))
+                    .unwrap(),
+            });
+            ballots.push(SignedBallot {
+                id: id(60 + n),
+                person_id: id(n),
+                device_id: id(10 + n),
+                mark,
+                signature: b64(&sig.to_bytes()),
+            });
+        }
+        let electorate = Electorate {
+            members: 3,
+            present: 3,
+        };
+        let marks: Vec<Marked> = ballots.iter().map(|b| b.mark.clone()).collect();
+        let record = ResultRecord {
+            format: RESULT_FORMAT.into(),
+            node: node.clone(),
+            meeting_id: id(50),
+            meeting_title: "Họp".into(),
+            body_name: "UBND".into(),
+            chair_id: Some(id(1)),
+            item_title: "Mục 1".into(),
+            question: q.clone(),
+            nonce: nonce.clone(),
+            opened_at: None,
+            closed_at: time::OffsetDateTime::UNIX_EPOCH,
+            electorate,
+            method: Method::Electronic,
+            outcome: Outcome::count(&q, &marks, electorate, Some(&marks[0])),
+            voters,
+            ballots,
+            participations: vec![],
+            receipts: vec![],
+        };
+        assert_eq!(check_record(&record), Vec::<String>::new());
+        let mut changed_mark = record.clone();
+        changed_mark.ballots[2].mark = Marked::Choice(Choice::Approve);
+        assert!(!check_record(&changed_mark).is_empty());
+        let mut changed_sig = record.clone();
+        changed_sig.ballots[0].signature = changed_sig.ballots[1].signature.clone();
+        assert!(!check_record(&changed_sig).is_empty());
+        let mut changed_outcome = record.clone();
+        if let Outcome::Motion(d) = &mut changed_outcome.outcome {
+            d.passed = !d.passed;
+        }
+        assert!(!check_record(&changed_outcome).is_empty());
+        let mut dropped = record.clone();
+        dropped.ballots.pop();
+        assert!(!check_record(&dropped).is_empty());
+        let mut replayed = record.clone();
+        replayed.nonce = "cd".repeat(32);
+        assert_eq!(
+            check_record(&replayed).len(),
+            3,
+            "every ballot names the nonce"
+        );
+    }
 }

@@ -69,6 +69,8 @@ pub struct Shared {
     pub signer: Option<Arc<crate::signing::RecordSigner>>,
     /// The latest "N have voted" of each meeting, for the feeds.
     pub votes: Arc<votes::ProgressBoard>,
+    /// Ballots waiting for the next durable commit (many share one under load).
+    pub ballots: Arc<crate::service::vote::BallotQueue>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.

@@ -244,7 +244,9 @@ async fn ballot(
     let (mid, qid) = (id(&mid)?, id(&qid)?);
     let store = st.store.clone();
     let meeting = mid.clone();
-    let accepted = blocking(move || Ok(vote::cast(&store, &caller, &mid, &qid, input)?)).await?;
+    let queue = st.ballots.clone();
+    let accepted =
+        blocking(move || Ok(vote::cast(&store, &queue, &caller, &mid, &qid, input)?)).await?;
     st.votes.set(VoteProgress {
         meeting_id: meeting,
         question_id: accepted.question_id.clone(),

@@ -249,11 +249,13 @@ impl Store {
             append_in(
                 &txn,
                 &node_id,
-                Actor::Console,
-                vec![EventBody::NodeInitialised {
-                    room_name: room_name.clone(),
-                    role: role.as_str().to_owned(),
-                }],
+                vec![(
+                    Actor::Console,
+                    EventBody::NodeInitialised {
+                        room_name: room_name.clone(),
+                        role: role.as_str().to_owned(),
+                    },
+                )],
             )?;
             txn.commit()?;
         }
@@ -416,6 +418,25 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.write_each(|tx| {
+            let (bodies, value) = check(tx)?;
+            Ok((
+                bodies.into_iter().map(|b| (actor.clone(), b)).collect(),
+                value,
+            ))
+        })
+    }
+
+    /// Like [`Self::write`], for a command that writes on behalf of several actors at once (a
+    /// batch of ballots from many tablets sharing one durable commit): each event carries its
+    /// own actor.
+    pub fn write_each<T, E>(
+        &self,
+        check: impl FnOnce(&mut Tx<'_>) -> Result<(Vec<(Actor, EventBody)>, T), E>,
+    ) -> Result<(Vec<Arc<EventEnvelope>>, T), E>
+    where
+        E: From<StoreError>,
+    {
         let guard = self
             .inner
             .publish
@@ -429,8 +450,7 @@ impl Store {
             let mut tx = Tx { txn: &txn, db: &db };
             check(&mut tx)?
         };
-        let events =
-            append_in(&txn, &self.inner.node_id, actor, bodies).map_err(|e| self.poison(e))?;
+        let events = append_in(&txn, &self.inner.node_id, bodies).map_err(|e| self.poison(e))?;
         txn.commit().map_err(|e| self.poison(StoreError::from(e)))?;
         // Node-local writes (a session) move it in `write_local`; a command that found nothing
         // to change (a retry) moves nothing.
@@ -948,8 +968,7 @@ fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
 fn append_in(
     txn: &WriteTransaction,
     node_id: &NodeId,
-    actor: Actor,
-    bodies: Vec<EventBody>,
+    bodies: Vec<(Actor, EventBody)>,
 ) -> Result<Vec<EventEnvelope>, StoreError> {
     if bodies.is_empty() {
         return Ok(Vec::new());
@@ -959,7 +978,7 @@ fn append_in(
     let (mut seq, mut prev) = (start.seq, start.hash);
     let at = now();
     let mut out = Vec::with_capacity(bodies.len());
-    for body in bodies {
+    for (actor, body) in bodies {
         seq += 1;
         let envelope = EventEnvelope {
             v: ENVELOPE_VERSION,
@@ -967,7 +986,7 @@ fn append_in(
             seq,
             prev,
             at,
-            actor: actor.clone(),
+            actor,
             body,
         };
         let bytes = envelope.encode()?;
