@@ -287,6 +287,7 @@ describe('voting from the desk, the console and the projector', () => {
       await waitForText(v2.getByTestId('vote-cast'), 'Đã biểu quyết: 3 / 5 có mặt');
       await v2.getByTestId('vote-close').click();
       await v2.getByTestId('vote-close-confirm').click();
+      await waitForText(v2.getByTestId('vote-status'), 'Đã có kết quả');
       const r2 = v2.getByTestId('vote-result');
       await waitForText(r2.getByTestId('vote-verdict'), '✕ KHÔNG ĐƯỢC THÔNG QUA');
       await waitForText(r2.getByTestId('vote-rule'), 'Cơ sở tính: Tổng số thành viên (5)\nTỷ lệ: Ít nhất 2/3 — cần 4 phiếu tán thành');
