@@ -1,7 +1,7 @@
 // Words for a question's rules, shared by the secretary's list, the chair's panel and the
 // projector: "Quá 1/2 tổng số thành viên", "Bỏ phiếu kín", "⏱ 2:00".
 import type { Translate } from '../../lib/i18n';
-import type { Base, Choice, QuestionEntry, QuestionSeen, QuestionsSeen, QuestionStatus, Threshold } from '../../lib/generated/contract';
+import type { Base, Choice, Electorate, Question, QuestionEntry, QuestionSeen, QuestionsSeen, QuestionStatus, Threshold } from '../../lib/generated/contract';
 import { clockText } from '../../lib/liveReducer';
 
 export const BASES: readonly Base[] = ['all_members', 'present', 'cast'];
@@ -84,4 +84,30 @@ const VI = new Intl.Collator('vi', { sensitivity: 'base' });
 export function byVietnameseName(a: string, b: string): number {
   const given = (s: string): string => s.trim().split(/\s+/).pop() ?? '';
   return VI.compare(given(a), given(b)) || VI.compare(a, b);
+}
+
+/**
+ * A screen that cannot vote (the projector) and never saw the draft: the `vote.opened` event
+ * carries all it shows, so it adds the question instead of reading the whole list again at the
+ * moment every screen in the room hears of the vote.
+ */
+export function withOpened(qs: QuestionsSeen, ev: { seq: number; at: string; kind: string; body?: Record<string, unknown> }): QuestionsSeen | null {
+  const b = ev.body ?? {};
+  const entry = b.question as QuestionEntry | undefined;
+  if (ev.kind !== 'vote.opened' || !entry || typeof entry.id !== 'string') return null;
+  if (qs.questions.some((q) => q.question.question.id === entry.id)) return null;
+  const question: Question = {
+    question: entry,
+    ord: ev.seq,
+    status: 'open',
+    nonce: typeof b.nonce === 'string' ? b.nonce : null,
+    electorate: (b.electorate as Electorate | undefined) ?? null,
+    opened_at: ev.at,
+    closes_at: typeof b.closes_at === 'string' ? b.closes_at : null,
+    cast: 0,
+    closed_at: null,
+    outcome: null,
+    manual: false,
+  };
+  return { ...qs, questions: [...qs.questions, { question, mine: null, may_vote: false }] };
 }
