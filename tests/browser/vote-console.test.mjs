@@ -308,11 +308,27 @@ describe('voting from the desk, the console and the projector', () => {
       await panel.getByTestId('vote-add').click();
       const quick = panel.getByTestId('question-form');
       await quick.getByTestId('q-title').fill('Đề nghị bổ sung kinh phí hoạt động cho tổ hòa giải');
+      await quick.getByTestId('q-minutes').fill('0,2');
       await quick.getByTestId('q-save').click();
-      await waitForText(panel.getByTestId('vote-question').nth(1).getByTestId('vote-title'), 'Đề nghị bổ sung kinh phí hoạt động cho tổ hòa giải');
-      await waitForText(panel.getByTestId('vote-question').nth(1).getByTestId('vote-status'), 'Chưa biểu quyết');
+      const v4 = panel.getByTestId('vote-question').nth(1);
+      await waitForText(v4.getByTestId('vote-title'), 'Đề nghị bổ sung kinh phí hoạt động cho tổ hòa giải');
+      await waitForText(v4.getByTestId('vote-status'), 'Chưa biểu quyết');
       // The desk sees it appear under the item without a reload.
       await waitForText(item2.getByTestId('question-row').nth(1).getByTestId('question-title'), 'Đề nghị bổ sung kinh phí hoạt động cho tổ hòa giải');
+
+      // Its 12-second countdown runs out: the box closes it by itself, and the console and the
+      // wall show the result (two for, of five members: not adopted).
+      const q4 = await v4.getAttribute('data-question-id');
+      await v4.getByTestId('vote-open').click();
+      await waitForText(v4.getByTestId('vote-countdown'), /^Còn lại\s+0:(1[0-2]|0\d)$/);
+      await waitForText(wallVote.getByTestId('screen-vote-countdown'), /^0:(1[0-2]|0\d)$/, WALL);
+      await vote(tablets.binh, meeting.id, q4, 'approve');
+      await vote(tablets.em, meeting.id, q4, 'approve');
+      await waitForText(v4.getByTestId('vote-status'), 'Đã có kết quả', { timeout: 30_000 });
+      await waitForText(v4.getByTestId('vote-result').getByTestId('vote-verdict'), '✕ KHÔNG ĐƯỢC THÔNG QUA');
+      await waitForText(v4.getByTestId('vote-result').getByTestId('vote-count-approve'), 'Tán thành\n2');
+      await waitForText(wallVote.getByTestId('screen-vote-title'), 'Đề nghị bổ sung kinh phí hoạt động cho tổ hòa giải', WALL);
+      await waitForText(wallVote.getByTestId('vote-verdict'), '✕ KHÔNG ĐƯỢC THÔNG QUA', WALL);
 
       // The election counted on paper: a hand count with its reason.
       const v3 = panel.locator(`[data-testid="vote-question"][data-question-id="${q3.id}"]`);
