@@ -111,3 +111,31 @@ export function withOpened(qs: QuestionsSeen, ev: { seq: number; at: string; kin
   };
   return { ...qs, questions: [...qs.questions, { question, mine: null, may_vote: false }] };
 }
+
+/**
+ * Which result a screen shows first: the question closed last. `closed_at` has whole seconds,
+ * and a countdown and a hand count can close two questions in the same second, so a screen
+ * remembers the order in which it saw them close; those already closed when it loaded go by
+ * `closed_at`, then by the order they were added.
+ */
+export class CloseOrder {
+  #seen = new Map<string, number>();
+  #tick = 0;
+
+  latest(all: readonly Question[], among: (q: Question) => boolean): Question | null {
+    const closed = all
+      .filter((q) => q.status === 'closed')
+      .sort((a, b) => Date.parse(a.closed_at ?? '') - Date.parse(b.closed_at ?? '') || a.ord - b.ord);
+    for (const q of closed) if (!this.#seen.has(q.question.id)) this.#seen.set(q.question.id, ++this.#tick);
+    let best: Question | null = null;
+    let bestN = -1;
+    for (const q of closed) {
+      const n = this.#seen.get(q.question.id) ?? 0;
+      if (among(q) && n > bestN) {
+        best = q;
+        bestN = n;
+      }
+    }
+    return best;
+  }
+}
