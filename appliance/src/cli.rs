@@ -1,4 +1,4 @@
-//! The command line: `serve`, `init`, `admin`, `verify`, `discover`. Plain words in `--help`,
+//! The command line: `serve`, `init`, `admin`, `verify`, `discover`, `verify-vote`. Plain words in `--help`,
 //! one exit code per kind of failure, and every error said in a sentence an operator can act on.
 
 use crate::config::{Config, LogFormat, Overrides};
@@ -43,6 +43,20 @@ pub enum Command {
     Rebuild(DataArg),
     /// List Phonghop boxes announced on the local network (mDNS).
     Discover(DiscoverArgs),
+    /// Check a vote's evidence package (the ZIP exported after a vote closes) offline: every
+    /// tablet's signature, the box's signature, the chain to the root, and the count. Prints
+    /// each check; exits 0 only if all pass.
+    VerifyVote(VerifyVoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyVoteArgs {
+    /// The evidence package, e.g. ket-qua-bieu-quyet-2026-12-01-….zip.
+    pub file: PathBuf,
+    /// The box's root certificate (PEM) to trust instead of the one inside the package, e.g.
+    /// the ca.pem downloaded from the box.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +240,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify(&args.data.data, args.blobs),
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
+        Command::VerifyVote(args) => verify_vote(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -554,6 +569,55 @@ fn rebuild(dir: &Path) -> Result<(), Failure> {
     let n = store.rebuild()?;
     println!("Đã dựng lại dữ liệu từ nhật ký / read models rebuilt from {n} events");
     Ok(())
+}
+
+fn verify_vote(args: &VerifyVoteArgs) -> Result<(), Failure> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| {
+            Failure::new(
+                66,
+                format!("không đọc được / cannot read {}: {e}", p.display()),
+            )
+        })
+    };
+    let zip = read(&args.file)?;
+    let root = args.root.as_deref().map(read).transpose()?;
+    let report = crate::evidence::verify::verify_package(&zip, root.as_deref());
+    println!(
+        "Kiểm tra hồ sơ biểu quyết / checking the vote evidence package: {}",
+        args.file.display()
+    );
+    if let Some(s) = &report.summary {
+        println!("  {s}");
+    }
+    for c in &report.checks {
+        let mark = if c.ok { "OK  " } else { "LỖI " };
+        println!("{mark} {} / {}", c.vi, c.en);
+    }
+    if let Some(fp) = &report.root_fingerprint {
+        if report.root_given {
+            println!("Chứng thư gốc đã cho (--root) / root given with --root, SHA-256: {fp}");
+        } else {
+            println!(
+                "Chứng thư gốc trong hồ sơ / root in the package, SHA-256: {fp}\n\
+                 So dấu vân tay này với dấu vân tay trên trang cài đặt của hệ thống phòng họp, hoặc chạy lại với --root <ca.pem>.\n\
+                 Compare this fingerprint with the one on the box's onboarding page, or run again with --root <ca.pem>."
+            );
+        }
+    }
+    if report.passed() {
+        println!("HỢP LỆ: mọi kiểm tra đều đạt / VALID: every check passed");
+        return Ok(());
+    }
+    let failed: Vec<&str> = report.failures().map(|c| c.en.as_str()).collect();
+    Err(Failure::new(
+        65,
+        format!(
+            "KHÔNG HỢP LỆ / NOT VALID: {} check(s) failed: {}",
+            failed.len(),
+            failed.join("; ")
+        ),
+    ))
 }
 
 fn discover(args: DiscoverArgs) -> Result<(), Failure> {

@@ -6,6 +6,7 @@
 //! - [`store`]: the redb file, the node's event log and read models, and the blob store;
 //! - [`tls`]: the box's own certificate authority and the hot-reloaded server certificate;
 //! - [`http`]: the axum routers for HTTPS (the app and its API) and plain HTTP (onboarding);
+//! - [`evidence`]: a closed vote's evidence package (ZIP, PDF) and its offline check;
 //! - [`discovery`]: the mDNS announcement on the room's LAN;
 //! - [`server`]: start-up and shutdown, which tie the rest together.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,6 +19,7 @@ mod contract;
 pub mod demo;
 pub mod discovery;
 pub mod domain;
+pub mod evidence;
 pub mod http;
 pub mod import;
 #[cfg(test)]

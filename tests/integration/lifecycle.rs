@@ -82,11 +82,22 @@ async fn sigterm_closes_live_feeds_and_exits_cleanly() {
 fn help_speaks_plainly() {
     let out = phonghop(&["--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["serve", "init", "admin", "verify", "discover"] {
+    for cmd in [
+        "serve",
+        "init",
+        "admin",
+        "verify",
+        "discover",
+        "verify-vote",
+    ] {
         assert!(text.contains(cmd), "{cmd} missing from --help: {text}");
     }
-    // Votes are not built yet; the help must not promise them.
-    assert!(!text.to_lowercase().contains("vote"), "{text}");
+    let out = phonghop(&["verify-vote", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--root") && text.contains("evidence package"),
+        "{text}"
+    );
     let out = phonghop(&["serve", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -8,6 +8,7 @@ mod disk_full;
 mod displays;
 mod downloads;
 mod durability;
+mod evidence;
 mod feed_matrix;
 mod helpers;
 mod hostile;

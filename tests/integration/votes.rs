@@ -6,14 +6,14 @@ use crate::tablets::Tablet;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn hex32() -> String {
+pub(crate) fn hex32() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
 }
 
-fn receipt() -> String {
+pub(crate) fn receipt() -> String {
     use rand::RngCore;
     use sha2::{Digest, Sha256};
     let mut b = [0u8; 32];

@@ -665,6 +665,19 @@ pub fn check_record(r: &ResultRecord) -> Vec<String> {
             problems.push(format!("{} is listed twice among the voters", v.name));
         }
     }
+    // One ballot (or participation) per person: with as many as there are voters, a second
+    // from one person means another voter's is missing.
+    let mut once = std::collections::BTreeSet::new();
+    for p in r
+        .ballots
+        .iter()
+        .map(|b| &b.person_id)
+        .chain(r.participations.iter().map(|p| &p.person_id))
+    {
+        if !once.insert(p) {
+            problems.push(format!("{p} has more than one ballot"));
+        }
+    }
     match (q.secrecy, electronic) {
         (Secrecy::Named, true) => {
             if !r.participations.is_empty() || !r.receipts.is_empty() {
@@ -733,6 +746,9 @@ pub fn check_record(r: &ResultRecord) -> Vec<String> {
             if !r.ballots.is_empty() || !r.receipts.is_empty() || !r.participations.is_empty() {
                 problems.push("a hand count carries electronic ballots".into());
             }
+            if recount_hand(r).as_ref() != Some(&r.outcome) {
+                problems.push("the hand count's figures do not give the recorded outcome".into());
+            }
         }
     }
     if electronic {
@@ -750,6 +766,46 @@ pub fn check_record(r: &ResultRecord) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The outcome a hand count's own totals give under the question's rules (the chair's hand is
+/// not recorded, so the threshold alone decides a tie), or `None` if the totals do not fit
+/// the question.
+pub fn recount_hand(r: &ResultRecord) -> Option<Outcome> {
+    let q = &r.question;
+    match (&r.outcome, q.kind) {
+        (Outcome::Motion(d), QuestionKind::Motion) => Some(Outcome::Motion(decide(
+            d.counts,
+            r.electorate,
+            q.base,
+            q.threshold,
+            TieRule::ThresholdOnly,
+            None,
+        ))),
+        (Outcome::Election(e), QuestionKind::Election) => {
+            let mut again = decide_election(q, &[], r.electorate);
+            again.ballots = e.ballots;
+            again.base_size = match q.base {
+                Base::AllMembers => r.electorate.members,
+                Base::Present => r.electorate.present,
+                Base::Cast => e.ballots,
+            };
+            again.required = q.threshold.required(again.base_size);
+            let mut total = 0u32;
+            for t in again.candidates.iter_mut() {
+                let recorded = e.candidates.iter().find(|c| c.id == t.id)?;
+                t.votes = recorded.votes;
+                total = total.saturating_add(recorded.votes);
+            }
+            if e.candidates.len() != again.candidates.len() {
+                return None;
+            }
+            again.blank = e.ballots.saturating_sub(total.min(e.ballots));
+            elect(&mut again);
+            Some(Outcome::Election(again))
+        }
+        _ => None,
+    }
 }
 
 /// The chair's own ballot in a named vote: it decides a tie under the UBND rule.

@@ -7,6 +7,7 @@ mod assets;
 pub mod conn;
 mod displays;
 pub mod error;
+mod evidence;
 mod live;
 mod live_meeting;
 mod meetings;
@@ -171,6 +172,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(displays::routes())
         .merge(prepare::routes())
         .merge(votes::routes())
+        .merge(evidence::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
