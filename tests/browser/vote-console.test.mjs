@@ -257,7 +257,11 @@ describe('voting from the desk, the console and the projector', () => {
       await waitForText(r1.getByTestId('vote-rule'), 'Cơ sở tính: Tổng số thành viên (5)\nTỷ lệ: Quá 1/2 — cần 3 phiếu tán thành');
       await waitForText(r1.getByTestId('vote-who-approve'), 'Tán thành (3): Trần Thị Bình, Lê Văn Cường, Hoàng Văn Em');
       await waitForText(r1.getByTestId('vote-who-disapprove'), 'Không tán thành (1): Phạm Thị Dung');
-      assert.equal(await v1.getByTestId('vote-evidence').getAttribute('href'), `/api/meetings/${meeting.id}/questions/${q1.id}/evidence.zip`);
+      const evidence = await v1.getByTestId('vote-evidence').getAttribute('href');
+      assert.equal(evidence, `/api/meetings/${meeting.id}/questions/${q1.id}/evidence.zip`);
+      const zip = await box.request('GET', evidence, { headers: { Cookie: chairApi.cookie } });
+      assert.equal(zip.status, 200, 'the evidence package downloads');
+      assert.match(String(zip.headers['content-type']), /zip/);
       assert.match(await v1.innerText(), /chữ ký điện tử chuyên dùng của hệ thống phòng họp/);
       await screenshots(page, 'vote-closed-console');
 
