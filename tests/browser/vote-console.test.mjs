@@ -356,6 +356,14 @@ describe('voting from the desk, the console and the projector', () => {
       await wallShot(wall, 'manual-election');
       // The desk marks it too.
       await waitForText(q3row.locator('.manual'), '✍ Kiểm phiếu thủ công');
+
+      // After the close of the meeting the console still lists every result with its evidence.
+      await page.getByTestId('end').click();
+      await page.getByTestId('end-confirm').click();
+      await waitForText(page.getByTestId('phase'), 'Đã bế mạc');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="vote-question"][data-status="closed"]').length === 4);
+      assert.equal(await panel.getByTestId('vote-evidence').count(), 4);
+      assert.equal(await panel.getByTestId('vote-open').count(), 0);
       await tv.close();
     }),
   );
