@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -66,6 +66,12 @@ bench-startup: release
 
 bench-live: release
 	bash benches/live.sh 100 500 2000
+
+# Issue 10: 1,000 tablets with their feeds open each sign and send a ballot at once, in a named
+# and a secret vote; ballots accepted/s, close -> result on every tablet, RSS, counted once.
+VOTE_TABLETS ?= 1000
+bench-vote: release
+	LIVE_ARGS="--vote $(LIVE_ARGS)" bash benches/live.sh $(VOTE_TABLETS)
 
 bench-download: release
 	bash benches/download.sh

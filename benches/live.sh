@@ -6,6 +6,8 @@
 # each chair action to its arrival at every tablet, with the box's RSS and CPU time.
 # Targets: 500 tablets p99 <= 50 ms; 2,000 tablets p99 <= 150 ms; RSS <= 100 MB at 2,000.
 # Usage: make bench-live   (or: bash benches/live.sh [N ...], default 100 500 2000)
+#        make bench-vote   (LIVE_ARGS=--vote: a named and a secret vote, every tablet voting at
+#        once; target: close -> result on every tablet < 1 s at 1,000 tablets)
 # Env: LIVE_ARGS="--rounds 20 --interval-ms 300 --speak 0.005 --json --retry-speak" passes
 # options to the tool;
 # DATA_PARENT=<dir for the data directories> (default: under target/, on a real disk).

@@ -18,6 +18,14 @@
 //!      to its arrival at every tablet. A box without the live-meeting API (before issue 9)
 //!      gets the secretary marking attendance instead, with no requests to speak.
 //!
+//! With `--vote` (issue 10) the rounds are replaced by two votes, a named one and a secret one:
+//! the secretary prepares the question, the chair opens it, every tablet signs its ballot with
+//! its own P-256 key (as WebCrypto would) and all N send at once over HTTPS while every feed
+//! stays open; then the chair closes it. Reported per vote: ballots accepted per second (each
+//! verified on the box), the time from the close request to `vote.closed` on every tablet's
+//! feed (p50/p99/max; target < 1 s), and whether the signed record lists exactly the ballots
+//! (or receipts) sent, each once (exit status 2 otherwise).
+//!
 //! Reports delivery p50/p99/max over all (action, tablet) pairs, tablets that missed an event
 //! (must be 0; exit status 2 otherwise), the box's RSS (idle, peak, after) and CPU time during
 //! the measured phase, and how long pairing took.
@@ -26,6 +34,7 @@
 //!   live-load --url https://127.0.0.1:PORT --ca DATA/tls/root.pem --tablets 500 \
 //!       --secretary thuky:PASS --chair chutri:PASS [--rounds 20] [--interval-ms 300] \
 //!       [--speak 0.005] [--pair-concurrency 4] [--pid BOX_PID] [--json] [--retry-speak]
+//!   live-load … --vote   (instead of the rounds: the voting phase below)
 //!   live-load --connections-only --url … --ca … --tablets N --pid BOX_PID
 //!       (what N held connections, then N room feeds, cost the box in RSS)
 
@@ -66,6 +75,9 @@ struct Args {
     /// Every request to speak is sent twice with the same id, as a tablet on a flaky Wi-Fi
     /// retries one whose answer it lost.
     retry_speak: bool,
+    /// Instead of the rounds of speeches: a named and a secret vote in which every tablet
+    /// signs and sends its ballot at once (issue 10).
+    vote: bool,
 }
 
 fn user_pass(s: &str) -> Result<(String, String)> {
@@ -90,6 +102,7 @@ fn parse_args() -> Result<Args> {
         json: false,
         connections_only: false,
         retry_speak: false,
+        vote: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -103,6 +116,10 @@ fn parse_args() -> Result<Args> {
         }
         if flag == "--retry-speak" {
             a.retry_speak = true;
+            continue;
+        }
+        if flag == "--vote" {
+            a.vote = true;
             continue;
         }
         let mut val = || it.next().ok_or_else(|| anyhow!("{flag} needs a value"));
@@ -455,6 +472,9 @@ impl RefLog {
 struct Tablet {
     api: Api,
     seen: Mutex<Seen>,
+    /// The person it is paired to, and its device key (for signing ballots).
+    person: String,
+    key: SigningKey,
 }
 
 fn b64(b: &[u8]) -> String {
@@ -519,6 +539,7 @@ async fn pair_one(
         .ok_or_else(|| anyhow!("pairing code answer without a link: {code_v}"))?;
     let key = SigningKey::random(&mut rand::rngs::OsRng);
     let sig: Signature = key.sign(format!("phonghop-pair:{node}:{code}").as_bytes());
+    let person_id = person.clone();
     let body = json!({
         "code": code,
         "pin": random_pin(),
@@ -576,9 +597,214 @@ async fn pair_one(
         Tablet {
             api,
             seen: Mutex::new(Seen::default()),
+            person: person_id,
+            key,
         },
         took,
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Voting (issue 10).
+
+/// The SHA-256 (hex) of 32 random bytes: a secret ballot's receipt, as the tablet makes it.
+fn new_receipt() -> String {
+    use sha2::Digest;
+    let mut b = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// One vote with every tablet voting at once: prepare, open, N signed ballots sent together
+/// over HTTPS, close; then the signed record is checked against what was sent.
+#[allow(clippy::too_many_arguments)]
+async fn vote_round(
+    secrecy: &str,
+    sec: &Api,
+    chair: &Api,
+    d: &mut Driver,
+    tablets: &[Arc<Tablet>],
+    node: &str,
+    meeting: &str,
+    item: &str,
+    pid: Option<u32>,
+) -> Result<Value> {
+    let n = tablets.len();
+    let q = sec
+        .ok(
+            Method::POST,
+            &format!("/api/meetings/{meeting}/questions"),
+            Some(json!({"item_id": item, "title": format!("Biểu quyết đo tải ({secrecy})"), "secrecy": secrecy})),
+        )
+        .await?;
+    let qid = q["question"]["question"]["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no question id in {q}"))?
+        .to_owned();
+    let opened = d
+        .act(
+            &format!("open vote ({secrecy})"),
+            Method::POST,
+            &format!("/api/meetings/{meeting}/questions/{qid}/open"),
+            json!({}),
+            "vote.opened",
+            |b| b["question_id"] == qid.as_str(),
+        )
+        .await?;
+    let nonce = opened["question"]["nonce"]
+        .as_str()
+        .ok_or_else(|| anyhow!("the opened question has no nonce: {opened}"))?
+        .to_owned();
+    // Every tablet signs first (WebCrypto's work on the tablet, not the box's), then all send.
+    let choices = ["approve", "disapprove", "abstain"];
+    let mut sent: HashMap<String, String> = HashMap::with_capacity(n);
+    let mut bodies = Vec::with_capacity(n);
+    for (i, t) in tablets.iter().enumerate() {
+        let choice = choices[i % 3];
+        let (key, text, body) = if secrecy == "secret" {
+            let r = new_receipt();
+            let text = format!(
+                "phonghop-participation/1|{node}|{meeting}|{qid}|{nonce}|{}",
+                t.person
+            );
+            (
+                r.clone(),
+                text,
+                json!({"receipt": r, "mark": {"choice": choice}}),
+            )
+        } else {
+            let id = hex16();
+            let text = format!("phonghop-ballot/1|{node}|{meeting}|{qid}|{nonce}|{id}|{choice}");
+            (
+                id.clone(),
+                text,
+                json!({"ballot_id": id, "mark": {"choice": choice}}),
+            )
+        };
+        let sig: Signature = t.key.sign(text.as_bytes());
+        let mut body = body;
+        body["signature"] = json!(b64(&sig.to_bytes()));
+        sent.insert(key, choice.to_owned());
+        bodies.push(body);
+    }
+    let cpu0 = pid.and_then(cpu_seconds);
+    let path = format!("/api/meetings/{meeting}/questions/{qid}/ballots");
+    let t0 = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for (t, body) in tablets.iter().zip(bodies) {
+        let (t, path) = (t.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            let s = Instant::now();
+            let a = t.api.call(Method::POST, &path, Some(&body)).await;
+            (a, s.elapsed(), s)
+        }));
+    }
+    let answers = Tally::default();
+    let mut lat = Vec::with_capacity(n);
+    let mut last_done = t0;
+    for task in tasks {
+        let (a, took, started) = task.await?;
+        last_done = last_done.max(started + took);
+        lat.push(ms(took));
+        match a {
+            Ok((s, v)) => answers.add(
+                format!("{} {}", s.as_u16(), v["code"].as_str().unwrap_or(""))
+                    .trim_end()
+                    .to_owned(),
+            ),
+            Err(e) => answers.add(format!("error {e}")),
+        }
+    }
+    let wall = last_done.duration_since(t0).as_secs_f64();
+    let cpu = match (cpu0, pid.and_then(cpu_seconds)) {
+        (Some(x), Some(y)) => Some(y - x),
+        _ => None,
+    };
+    lat.sort_by(f64::total_cmp);
+    let accepted = answers.snapshot().get("200").copied().unwrap_or(0);
+    // A moment for the last "N have voted" to go out, then the close.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    d.act(
+        &format!("close vote ({secrecy})"),
+        Method::POST,
+        &format!("/api/meetings/{meeting}/questions/{qid}/close"),
+        json!({}),
+        "vote.closed",
+        |b| b["question_id"] == qid.as_str(),
+    )
+    .await?;
+    let (close_seq, close_sent) = d
+        .actions
+        .last()
+        .map(|x| (x.seq, x.sent))
+        .ok_or_else(|| anyhow!("no close action"))?;
+    // Close → result on every tablet.
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut arrivals;
+    loop {
+        arrivals = tablets
+            .iter()
+            .filter_map(|t| {
+                t.seen
+                    .lock()
+                    .ok()
+                    .and_then(|s| s.arrivals.get(&close_seq).copied())
+            })
+            .map(|at| ms(at.saturating_duration_since(close_sent)))
+            .collect::<Vec<f64>>();
+        if arrivals.len() == n || Instant::now() > until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    arrivals.sort_by(f64::total_cmp);
+    // The signed record against what was sent.
+    let res = chair
+        .ok(
+            Method::GET,
+            &format!("/api/meetings/{meeting}/questions/{qid}/result"),
+            None,
+        )
+        .await?;
+    let rec = &res["record"];
+    let (listed, key) = if secrecy == "secret" {
+        (&rec["receipts"], "receipt")
+    } else {
+        (&rec["ballots"], "id")
+    };
+    let listed = listed.as_array().cloned().unwrap_or_default();
+    let mut recorded: HashMap<String, String> = HashMap::new();
+    let mut duplicates = 0usize;
+    for b in &listed {
+        let k = b[key].as_str().unwrap_or_default().to_owned();
+        let c = b["mark"]["choice"].as_str().unwrap_or_default().to_owned();
+        if recorded.insert(k, c).is_some() {
+            duplicates += 1;
+        }
+    }
+    let voters: std::collections::HashSet<&str> = rec["voters"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|x| x["person_id"].as_str()).collect())
+        .unwrap_or_default();
+    let exact = recorded == sent && duplicates == 0 && voters.len() == n;
+    Ok(json!({
+        "secrecy": secrecy,
+        "ballots_sent": n,
+        "answers": answers.snapshot(),
+        "accepted": accepted,
+        "send_all_s": wall,
+        "accepted_per_s": accepted as f64 / wall.max(1e-9),
+        "ballot_ms": {"p50": pct(&lat, 0.5), "p99": pct(&lat, 0.99), "max": lat.last().copied().unwrap_or(0.0)},
+        "box_cpu_s_ballots": cpu,
+        "close_to_result_ms": {
+            "tablets": arrivals.len(),
+            "p50": pct(&arrivals, 0.5),
+            "p99": pct(&arrivals, 0.99),
+            "max": arrivals.last().copied().unwrap_or(0.0),
+        },
+        "record": {"listed": listed.len(), "duplicates": duplicates, "voters": voters.len(), "outcome": rec["outcome"].clone()},
+        "counted_exactly_once": exact,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -946,9 +1172,11 @@ async fn main() -> Result<()> {
     let per_round = ((n as f64 * a.speak).ceil() as usize).min(n);
     eprintln!(
         "measuring: {} rounds, {} ms apart, {} ({})",
-        a.rounds,
+        if a.vote { 0 } else { a.rounds },
         a.interval.as_millis(),
-        if live {
+        if a.vote {
+            "chair: start; a named and a secret vote, every tablet voting at once"
+        } else if live {
             "chair: start, open item, floor, follow me, end speech; tablets ask to speak"
         } else {
             "no live-meeting API on this box: the secretary marks attendance; no requests to speak"
@@ -973,7 +1201,21 @@ async fn main() -> Result<()> {
     }
     let extra = people[n].clone();
     let mut current_item = 0;
-    for r in 0..a.rounds {
+    let mut votes = Vec::new();
+    if a.vote {
+        if !live {
+            bail!("--vote needs a box with the live-meeting and voting API");
+        }
+        for secrecy in ["named", "secret"] {
+            let v = vote_round(
+                secrecy, &sec, &chair, &mut d, &tablets, &node, m, &items[0], a.pid,
+            )
+            .await?;
+            votes.push(v);
+        }
+    }
+    let rounds = if a.vote { 0 } else { a.rounds };
+    for r in 0..rounds {
         if live {
             // A few tablets ask to speak at random moments of this round.
             for _ in 0..per_round {
@@ -1081,7 +1323,7 @@ async fn main() -> Result<()> {
             }
         }
     }
-    if live {
+    if live && !a.vote {
         tokio::time::sleep(a.interval).await;
         d.act(
             "end meeting",
@@ -1219,6 +1461,7 @@ async fn main() -> Result<()> {
         "box_cpu_cores": box_cpu.map(|c| c / measure_secs),
         "load_tool_cpu_s": own_cpu,
         "rss_mib": {"paired_no_feeds": mib(rss_paired), "idle": mib(rss_idle), "peak": mib(rss_peak), "after": mib(rss_after), "hwm": mib(rss_hwm)},
+        "votes": votes,
     });
     if a.json {
         println!("{out}");
@@ -1310,8 +1553,39 @@ async fn main() -> Result<()> {
             idle_cores.map_or("-".into(), |c| format!("{c:.3}"))
         );
     }
+    if !a.json {
+        for v in &votes {
+            println!(
+                "vote ({}): {} ballots sent at once, answers {}; {:.0} accepted/s with signature verification ({:.2} s for all; ballot answered p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; box CPU {} s)",
+                v["secrecy"].as_str().unwrap_or(""),
+                v["ballots_sent"],
+                v["answers"],
+                v["accepted_per_s"].as_f64().unwrap_or(0.0),
+                v["send_all_s"].as_f64().unwrap_or(0.0),
+                v["ballot_ms"]["p50"].as_f64().unwrap_or(0.0),
+                v["ballot_ms"]["p99"].as_f64().unwrap_or(0.0),
+                v["ballot_ms"]["max"].as_f64().unwrap_or(0.0),
+                v["box_cpu_s_ballots"].as_f64().map_or("-".into(), |c| format!("{c:.2}")),
+            );
+            println!(
+                "  close → result on every tablet ({} of {n} feeds): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; signed record lists {} (duplicates {}, voters {}); counted exactly once: {}",
+                v["close_to_result_ms"]["tablets"],
+                v["close_to_result_ms"]["p50"].as_f64().unwrap_or(0.0),
+                v["close_to_result_ms"]["p99"].as_f64().unwrap_or(0.0),
+                v["close_to_result_ms"]["max"].as_f64().unwrap_or(0.0),
+                v["record"]["listed"],
+                v["record"]["duplicates"],
+                v["record"]["voters"],
+                v["counted_exactly_once"],
+            );
+        }
+    }
     if missed_pairs > 0 {
         eprintln!("FAIL: {missed_tablets} tablets missed an event");
+        std::process::exit(2);
+    }
+    if votes.iter().any(|v| v["counted_exactly_once"] != true) {
+        eprintln!("FAIL: a vote's signed record does not match the ballots sent");
         std::process::exit(2);
     }
     Ok(())

@@ -409,15 +409,17 @@ export async function skewClock(context, ms) {
 }
 
 /**
- * A UBND body whose members are `people` ([[key, name], …], each "Ủy viên UBND"), and a draft
- * meeting of it starting in `startsInMinutes` (on the minute), chaired by the person `chair`
- * (a key) if given. Returns the meeting and the people by key.
+ * A UBND body whose members are `people` ([[key, name], …], each "Ủy viên UBND") except the
+ * keys in `guests`, who are invited as guests, and a draft meeting of it starting in
+ * `startsInMinutes` (on the minute), chaired by the person `chair` (a key) if given. Returns the
+ * meeting and the people by key.
  */
-export async function draftMeeting(desk, { people, startsInMinutes, chair = null, title = 'Phiên họp thường kỳ tháng 11' }) {
+export async function draftMeeting(desk, { people, startsInMinutes, chair = null, guests = [], title = 'Phiên họp thường kỳ tháng 11' }) {
   const byKey = {};
   for (const [key, name] of people) byKey[key] = await desk.call('POST', '/api/people', { name, position: 'Ủy viên UBND' });
   const body = await desk.call('POST', '/api/bodies', { name: 'UBND xã Tân Phú', kind: 'ubnd' });
-  await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: Object.values(byKey).map((p) => p.id) });
+  const members = Object.entries(byKey).filter(([key]) => !guests.includes(key));
+  await desk.call('PUT', `/api/bodies/${body.id}/members`, { members: members.map(([, p]) => p.id) });
   const startsAt = new Date(Date.now() + startsInMinutes * 60_000);
   startsAt.setUTCSeconds(0, 0);
   const meeting = await desk.call('POST', '/api/meetings', {
@@ -425,6 +427,7 @@ export async function draftMeeting(desk, { people, startsInMinutes, chair = null
     title,
     starts_at: startsAt.toISOString().replace('.000Z', 'Z'),
     ...(chair ? { chair_id: byKey[chair].id } : {}),
+    ...(guests.length ? { guests: guests.map((k) => byKey[k].id) } : {}),
   });
   return { meeting, people: byKey };
 }

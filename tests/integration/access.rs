@@ -434,6 +434,83 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
             Some(json!({})),
             [401, 401, 401, 403, 403, 200, 403, 404, 401, 403],
         ),
+        // Voting: the secretary and the chair prepare; whoever runs the console opens and
+        // closes; only a member's tablet votes; anyone with a role reads a closed result. A
+        // draft is not shown to the room.
+        (
+            Method::GET,
+            "/api/meetings/{m}/questions",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions",
+            Some(json!({"id": "{q}", "item_id": "{i}", "title": "Thông qua báo cáo"})),
+            [401, 401, 401, 403, 201, 201, 403, 404, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/questions/{q}",
+            None,
+            [401, 401, 401, 403, 200, 200, 404, 404, 401, 404],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/questions/{q}",
+            Some(json!({"item_id": "{i}", "title": "Thông qua báo cáo năm"})),
+            [401, 401, 401, 403, 200, 200, 403, 404, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions/{q}/open",
+            Some(json!({})),
+            [401, 401, 401, 403, 403, 200, 403, 404, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions/{q}/ballots",
+            Some(json!({"ballot_id": "{d}", "mark": {"choice": "approve"}, "signature": "AAAA"})),
+            [401, 401, 401, 403, 403, 403, 403, 404, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/questions/{q}/result",
+            None,
+            [401, 401, 401, 403, 409, 409, 409, 404, 401, 409],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions/{q}/close",
+            Some(json!({})),
+            [401, 401, 401, 403, 403, 200, 403, 404, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/questions/{q}/result",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/meetings/{m}/questions/{q}",
+            None,
+            [401, 401, 401, 403, 409, 409, 403, 404, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions",
+            Some(json!({"id": "{q2}", "item_id": "{i}", "title": "Kiểm phiếu bằng tay"})),
+            [401, 401, 401, 403, 201, 201, 403, 404, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/meetings/{m}/questions/{q2}/manual",
+            Some(
+                json!({"counts": {"approve": 1, "disapprove": 0, "abstain": 0}, "reason": "Mất điện"}),
+            ),
+            [401, 401, 401, 403, 200, 409, 403, 404, 401, 403],
+        ),
         (Method::DELETE, "/api/session", None, [204; 10]),
     ]
 }
@@ -519,6 +596,8 @@ async fn role_by_route_matrix() {
             .replace("{doc}", &doc_id)
             .replace("{sha}", &sha)
             .replace("{u}", "tamthoi")
+            .replace("{q2}", "0123456789abcdef0123456789abcde2")
+            .replace("{q}", "0123456789abcdef0123456789abcde1")
     };
     for (method, path, body, expected) in matrix() {
         let path = fill(path);

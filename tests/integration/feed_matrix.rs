@@ -755,3 +755,432 @@ async fn a_staff_feed_ends_when_its_session_is_signed_out() {
     // The other session's edits are not delivered to it any more, and it cannot reopen.
     assert_eq!(feed_status(&b, &mid, Some(&other)).await, 401);
 }
+
+/// Who watches a meeting with votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Watcher {
+    Secretary,
+    ChairAccount,
+    /// The meeting chair's own tablet (a member who votes).
+    ChairTablet,
+    /// Two members who vote.
+    Minh,
+    Lan,
+    Guest,
+    Display,
+}
+
+/// What one feed delivered: events with a seq, and the `vote.progress` messages.
+#[derive(Default, Debug)]
+struct Fed {
+    events: Vec<Got>,
+    progress: Vec<SseEvent>,
+}
+
+/// Reads a feed until the event `upto` arrived and then for `linger` more (the coalesced
+/// counter comes up to 250 ms after the ballot).
+async fn read_all(feed: &mut SseReader, upto: u64, linger: Duration, fed: &mut Fed) {
+    let mut reached = fed.events.last().is_some_and(|g| g.seq >= upto);
+    loop {
+        let wait = if reached {
+            linger
+        } else {
+            Duration::from_secs(5)
+        };
+        let Some(e) = feed.next(wait).await else {
+            assert!(reached, "the feed stopped before event {upto}: {fed:?}");
+            return;
+        };
+        match e.id.as_deref() {
+            None => {
+                assert_eq!(e.event.as_deref(), Some("vote.progress"), "{e:?}");
+                fed.progress.push(e);
+            }
+            Some(id) => {
+                let v: Value = serde_json::from_str(&e.data).unwrap();
+                let seq: u64 = id.parse().unwrap();
+                reached |= seq >= upto;
+                fed.events.push(Got {
+                    seq,
+                    kind: e.event.clone().unwrap_or_default(),
+                    body: v["body"].clone(),
+                    text: e.data.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Signs and sends a ballot as the web app does; returns the ballot id or the receipt.
+#[allow(clippy::too_many_arguments)]
+async fn vote_as(
+    b: &TestBox,
+    node: &str,
+    meeting: &str,
+    question: &str,
+    t: &Tablet,
+    person: &str,
+    secret: bool,
+    choice: &str,
+) -> String {
+    let (_, q) = b
+        .call(
+            Method::GET,
+            &format!("/api/meetings/{meeting}/questions/{question}"),
+            Some(&t.cookie),
+            None,
+        )
+        .await;
+    let nonce = q["question"]["nonce"].as_str().unwrap().to_owned();
+    let (key, body) = if secret {
+        let receipt = crate::vote_security::receipt();
+        let text = format!("phonghop-participation/1|{node}|{meeting}|{question}|{nonce}|{person}");
+        (
+            receipt.clone(),
+            json!({"receipt": receipt, "mark": {"choice": choice}, "signature": t.sign(&text)}),
+        )
+    } else {
+        let ballot = crate::vote_security::hex16();
+        let text =
+            format!("phonghop-ballot/1|{node}|{meeting}|{question}|{nonce}|{ballot}|{choice}");
+        (
+            ballot.clone(),
+            json!({"ballot_id": ballot, "mark": {"choice": choice}, "signature": t.sign(&text)}),
+        )
+    };
+    let (s, v) = b
+        .call(
+            Method::POST,
+            &format!("/api/meetings/{meeting}/questions/{question}/ballots"),
+            Some(&t.cookie),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    key
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vote_events_and_the_counter_reach_exactly_whom_the_policy_names() {
+    let (b, _tmp) = box_with_staff().await;
+    let sec = b.sign_in("thuky", SECRETARY_PW).await;
+    let chair_account = b.sign_in("chutri", CHAIR_PW).await;
+    let chu = b.add_person(&sec, "Nguyễn Văn Chủ", "").await;
+    let minh = b.add_person(&sec, "Trần Văn Minh", "").await;
+    let lan = b.add_person(&sec, "Lê Thị Lan", "").await;
+    let khach = b.add_person(&sec, "Phạm Khách Mời", "").await;
+    let body = ok(
+        &b,
+        Method::POST,
+        "/api/bodies",
+        &sec,
+        Some(json!({"name": "UBND xã Tân Phú", "kind": "ubnd"})),
+    )
+    .await;
+    let bid = body["id"].as_str().unwrap();
+    ok(
+        &b,
+        Method::PUT,
+        &format!("/api/bodies/{bid}/members"),
+        &sec,
+        Some(json!({"members": [chu, minh, lan]})),
+    )
+    .await;
+    let created = ok(
+        &b,
+        Method::POST,
+        "/api/meetings",
+        &sec,
+        Some(json!({
+            "body_id": bid, "title": "Họp UBND xã tháng 12", "starts_at": "2026-12-20T01:00:00Z",
+            "guests": [khach], "chair_id": chu,
+        })),
+    )
+    .await;
+    let mid = created["id"].as_str().unwrap().to_owned();
+    let m = format!("/api/meetings/{mid}");
+    let item = b.add_item(&sec, &mid, "Báo cáo kinh tế - xã hội").await;
+    b.publish(&sec, &mid).await;
+    let node = b.get_json("/api/room").await["node_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tablets = BTreeMap::new();
+    for (w, p, pin) in [
+        (Watcher::ChairTablet, &chu, "2580"),
+        (Watcher::Minh, &minh, "3690"),
+        (Watcher::Lan, &lan, "1470"),
+        (Watcher::Guest, &khach, "8520"),
+    ] {
+        let t = b.pair_tablet(&sec, p, pin).await;
+        assert_eq!(b.check_in(&t, &mid).await.0, 200);
+        tablets.insert(w, t);
+    }
+    let display = crate::displays::pair_display(&b, &sec, "Máy chiếu").await;
+    let cookie = |w: Watcher| -> String {
+        match w {
+            Watcher::Secretary => sec.clone(),
+            Watcher::ChairAccount => chair_account.clone(),
+            Watcher::Display => display.clone(),
+            t => tablets[&t].cookie.clone(),
+        }
+    };
+    let all = [
+        Watcher::Secretary,
+        Watcher::ChairAccount,
+        Watcher::ChairTablet,
+        Watcher::Minh,
+        Watcher::Lan,
+        Watcher::Guest,
+        Watcher::Display,
+    ];
+    ok(
+        &b,
+        Method::POST,
+        &format!("{m}/live/start"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    let start = head(&b).await;
+    let mut feeds = BTreeMap::new();
+    for w in all {
+        feeds.insert(w, open_feed(&b, &mid, Some(&cookie(w)), start).await);
+    }
+
+    // Prepared, changed, one removed; a named vote and a secret one.
+    let q = format!("{m}/questions");
+    let named = ok(
+        &b,
+        Method::POST,
+        &q,
+        &sec,
+        Some(json!({"item_id": item, "title": "Câu hỏi nháp bí mật"})),
+    )
+    .await;
+    let named = named["question"]["question"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &b,
+        Method::PUT,
+        &format!("{q}/{named}"),
+        &sec,
+        Some(json!({"item_id": item, "title": "Thông qua báo cáo"})),
+    )
+    .await;
+    let gone = ok(
+        &b,
+        Method::POST,
+        &q,
+        &sec,
+        Some(json!({"item_id": item, "title": "Câu hỏi sẽ bị xoá"})),
+    )
+    .await;
+    let gone = gone["question"]["question"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(&b, Method::DELETE, &format!("{q}/{gone}"), &sec, None).await;
+    let secret = ok(
+        &b,
+        Method::POST,
+        &q,
+        &sec,
+        Some(json!({"item_id": item, "title": "Bỏ phiếu kín", "secrecy": "secret"})),
+    )
+    .await;
+    let secret = secret["question"]["question"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    ok(
+        &b,
+        Method::POST,
+        &format!("{q}/{named}/open"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    let mut ballots = BTreeMap::new();
+    for (w, p, choice) in [
+        (Watcher::Minh, &minh, "approve"),
+        (Watcher::Lan, &lan, "disapprove"),
+        (Watcher::ChairTablet, &chu, "approve"),
+    ] {
+        let id = vote_as(&b, &node, &mid, &named, &tablets[&w], p, false, choice).await;
+        ballots.insert(w, id);
+        // Each ballot's counter goes out on its own.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    ok(
+        &b,
+        Method::POST,
+        &format!("{q}/{named}/close"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    ok(
+        &b,
+        Method::POST,
+        &format!("{q}/{secret}/open"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    let mut receipts = BTreeMap::new();
+    for (w, p) in [(Watcher::Minh, &minh), (Watcher::Lan, &lan)] {
+        let rc = vote_as(&b, &node, &mid, &secret, &tablets[&w], p, true, "approve").await;
+        receipts.insert(w, rc);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    ok(
+        &b,
+        Method::POST,
+        &format!("{q}/{secret}/close"),
+        &chair_account,
+        Some(json!({})),
+    )
+    .await;
+    let end = head(&b).await;
+
+    for (replayed, from) in [(false, start), (true, start)] {
+        for w in all {
+            let mut fed = Fed::default();
+            if replayed {
+                let mut f = open_feed(&b, &mid, Some(&cookie(w)), from).await;
+                read_all(&mut f, end, Duration::from_millis(300), &mut fed).await;
+            } else {
+                read_all(
+                    feeds.get_mut(&w).unwrap(),
+                    end,
+                    Duration::from_millis(800),
+                    &mut fed,
+                )
+                .await;
+            }
+            let kinds: Vec<&str> = fed.events.iter().map(|g| g.kind.as_str()).collect();
+            let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+            let text: String = fed.events.iter().map(|g| g.text.as_str()).collect();
+            let staff = matches!(
+                w,
+                Watcher::Secretary | Watcher::ChairAccount | Watcher::ChairTablet
+            );
+            let tag = format!("{w:?} (replayed: {replayed})");
+            // Questions in preparation: staff and the chair only.
+            let prep = if staff { 1 } else { 0 };
+            assert_eq!(count("question.added"), 3 * prep, "{tag}: {kinds:?}");
+            assert_eq!(count("question.updated"), prep, "{tag}");
+            assert_eq!(count("question.removed"), prep, "{tag}");
+            assert_eq!(
+                text.contains("Câu hỏi nháp bí mật"),
+                staff,
+                "{tag}: a draft's title"
+            );
+            assert_eq!(
+                text.contains("Câu hỏi sẽ bị xoá"),
+                staff,
+                "{tag}: a removed draft"
+            );
+            // The room sees each vote open.
+            assert_eq!(count("vote.opened"), 2, "{tag}");
+            // A ballot, or a secret vote's participation, reaches only the voter's own tablet.
+            let own_ballots = usize::from(ballots.contains_key(&w));
+            let own_part = usize::from(receipts.contains_key(&w));
+            assert_eq!(count("vote.ballot_cast"), own_ballots, "{tag}: {kinds:?}");
+            assert_eq!(count("vote.participated"), own_part, "{tag}: {kinds:?}");
+            for (v, id) in &ballots {
+                assert_eq!(
+                    fed.events
+                        .iter()
+                        .any(|g| g.kind == "vote.ballot_cast"
+                            && g.body["ballot"]["id"] == id.as_str()),
+                    *v == w,
+                    "{tag}: {v:?}'s ballot"
+                );
+            }
+            // The close: the whole signed record to staff and the chair, the summary to others.
+            let closed: Vec<&Got> = fed
+                .events
+                .iter()
+                .filter(|g| g.kind == "vote.closed")
+                .collect();
+            assert_eq!(closed.len(), 2, "{tag}");
+            for c in &closed {
+                assert_eq!(c.body["meeting_id"], mid.as_str());
+                if staff {
+                    assert!(c.body["result"]["signature"].is_string(), "{tag}: {c:?}");
+                    assert!(c.body["result"]["record"]["outcome"].is_object(), "{tag}");
+                } else {
+                    let keys: BTreeSet<&str> = c
+                        .body
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(String::as_str)
+                        .collect();
+                    assert_eq!(
+                        keys,
+                        BTreeSet::from([
+                            "meeting_id",
+                            "question_id",
+                            "question",
+                            "outcome",
+                            "method",
+                            "electorate",
+                            "closed_at",
+                            "named"
+                        ]),
+                        "{tag}: a summary"
+                    );
+                    assert!(!c.text.contains("signature"), "{tag}: {c:?}");
+                    for rc in receipts.values() {
+                        assert!(
+                            !c.text.contains(rc.as_str()),
+                            "{tag}: a receipt in the summary"
+                        );
+                    }
+                }
+            }
+            // Others' ballot ids and the receipts appear nowhere a non-staff caller reads, except
+            // their own ballot; staff get the receipts only in the closed record.
+            for (v, id) in &ballots {
+                if !staff && *v != w {
+                    assert!(!text.contains(id.as_str()), "{tag}: {v:?}'s ballot id");
+                }
+            }
+            for (v, rc) in &receipts {
+                let seen = fed
+                    .events
+                    .iter()
+                    .filter(|g| g.text.contains(rc.as_str()))
+                    .map(|g| g.kind.as_str())
+                    .collect::<Vec<_>>();
+                let want: Vec<&str> = if staff { vec!["vote.closed"] } else { vec![] };
+                assert_eq!(seen, want, "{tag}: {v:?}'s receipt");
+            }
+            // The counter: live feeds only, to everyone watching, without an id, forward only.
+            if replayed {
+                assert!(fed.progress.is_empty(), "{tag}: a replay has no counter");
+            } else {
+                let mut last: BTreeMap<String, u64> = BTreeMap::new();
+                for p in &fed.progress {
+                    let v: Value = serde_json::from_str(&p.data).unwrap();
+                    assert_eq!(v["kind"], "vote.progress", "{tag}");
+                    assert_eq!(v["body"]["meeting_id"], mid.as_str(), "{tag}");
+                    assert!(v.get("seq").is_none(), "{tag}: {v}");
+                    let qid = v["body"]["question_id"].as_str().unwrap().to_owned();
+                    let cast = v["body"]["cast"].as_u64().unwrap();
+                    let prev = last.insert(qid, cast);
+                    assert!(prev.is_none_or(|p| p < cast), "{tag}: {:?}", fed.progress);
+                }
+                assert_eq!(last.get(&named), Some(&3), "{tag}: {:?}", fed.progress);
+                assert_eq!(last.get(&secret), Some(&2), "{tag}: {:?}", fed.progress);
+                assert!(fed.progress.len() <= 2 + 3 + 2, "{tag}: coalesced");
+            }
+        }
+    }
+}

@@ -21,4 +21,7 @@ mod onboarding;
 mod prepare;
 mod tablets;
 mod tls_chain;
+mod vote_crash;
+mod vote_secrecy;
+mod vote_security;
 mod votes;

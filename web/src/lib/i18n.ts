@@ -7,6 +7,7 @@ import { prepareEn, prepareVi } from './messages/prepare';
 import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
 import { votingEn, votingVi } from './messages/voting';
+import { ballotEn, ballotVi } from './messages/ballot';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -18,6 +19,7 @@ const vi = {
   ...screenVi,
   ...consoleVi,
   ...votingVi,
+  ...ballotVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -58,6 +60,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...screenEn,
   ...consoleEn,
   ...votingEn,
+  ...ballotEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 

@@ -5,19 +5,24 @@ import { delegate } from './delegate.svelte';
 import { DelegateLive, followLeft, followTarget, isParticipant, setFollowLeft, type FollowTarget } from './delegateLive.svelte';
 import { MeetingFeed } from './live.svelte';
 import { remainingSeconds } from './liveReducer';
+import { VoteBooth } from './voteBooth.svelte';
 
 export class ReaderFollow {
   readonly meetingId: string;
   readonly live: DelegateLive;
+  /** Voting goes on while the delegate reads: the ballot shows over the document. */
+  readonly booth: VoteBooth;
   /** Taps on "Theo chủ tọa": each one jumps again, even to the same page. */
   rejoined = $state(0);
   #feed: MeetingFeed | null = null;
   #stopped = false;
   #stopClock: (() => void) | null = null;
+  #stopBooth: (() => void) | null = null;
 
   constructor(meetingId: string) {
     this.meetingId = meetingId;
     this.live = new DelegateLive(meetingId);
+    this.booth = new VoteBooth(meetingId);
   }
 
   /** Reads the view; a delegate's or guest's tablet then follows the meeting's feed. */
@@ -30,8 +35,20 @@ export class ReaderFollow {
         return; // Not in this meeting's room, or unreachable: nothing to follow.
       }
       if (this.#stopped || !isParticipant(this.live.view)) return;
-      void delegate.load();
-      this.#feed = new MeetingFeed(this.meetingId, { load: () => this.live.load(), apply: (ev) => this.live.apply(ev) });
+      void delegate.load().then(() => {
+        if (delegate.person) this.booth.personId = delegate.person.id;
+      });
+      this.#stopBooth = this.booth.start();
+      const loadVotes = (): Promise<void> => Promise.all([this.booth.loadMeeting(), this.booth.load()]).then(() => undefined, () => undefined);
+      this.#feed = new MeetingFeed(this.meetingId, {
+        load: () => Promise.all([this.live.load(), loadVotes()]).then(() => undefined),
+        apply: (ev) => {
+          const l = this.live.apply(ev);
+          if (l === 'refetch') return 'refetch';
+          return this.booth.apply(ev) === 'applied' ? 'applied' : l;
+        },
+        progress: (p) => this.booth.progress(p),
+      });
       void this.#feed.start();
     })();
   }
@@ -40,6 +57,7 @@ export class ReaderFollow {
     this.#stopped = true;
     this.#feed?.stop();
     this.#stopClock?.();
+    this.#stopBooth?.();
   }
 
   get participant(): boolean {
