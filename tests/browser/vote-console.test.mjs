@@ -7,17 +7,13 @@
 // projector show the counts, ĐƯỢC THÔNG QUA / KHÔNG ĐƯỢC THÔNG QUA and who voted how. A motion
 // is added on the fly, and an election counted by hand reads "Kiểm phiếu thủ công" everywhere.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, SHOTS_DIR, addStaff, apiAs, draftMeeting, launchChromium, newTablet, publishMeeting, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, launchChromium, newTablet, pairInNode, publishMeeting, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
-const { subtle } = webcrypto;
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-123', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-123', role: 'chair' };
 
-const hex = (bytes) => Buffer.from(bytes).toString('hex');
-const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 
 /** A staff page signed in through the sign-in form, landing on `pathname`. */
 async function signInPage(browser, box, account, pathname) {
@@ -29,47 +25,6 @@ async function signInPage(browser, box, account, pathname) {
   await page.locator('form button[type="submit"]').click();
   await page.waitForURL(`${box.origin}${pathname}`);
   return { context, page };
-}
-
-/**
- * A member's tablet as the box sees it: paired with the secretary's code and a PIN, with its own
- * P-256 key (non-extractable, as the web app makes it), signing what a tablet signs.
- */
-async function pairInNode(box, desk, person, pin) {
-  const { code } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
-  const { node_id: node } = (await box.request('GET', '/api/room')).json;
-  const keys = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
-  const sign = async (text) => b64url(new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, new TextEncoder().encode(text))));
-  const public_key = b64url(new Uint8Array(await subtle.exportKey('raw', keys.publicKey)));
-  const res = await box.request('POST', '/api/devices/pair', {
-    json: { code, pin, public_key, signature: await sign(`phonghop-pair:${node}:${code}`), label: 'Máy tính bảng' },
-    headers: { Origin: box.origin },
-  });
-  assert.ok(res.status >= 200 && res.status < 300, `pair ${person.name}: ${res.status} ${res.text}`);
-  const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_device='));
-  assert.ok(cookie, 'a device cookie');
-  const call = async (method, pathname, json) => {
-    const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
-    assert.ok(r.status >= 200 && r.status < 300, `${person.name}: ${method} ${pathname} → ${r.status} ${r.text}`);
-    return r.json;
-  };
-  return { person, node, sign, call };
-}
-
-/** One ballot from `tablet`, signed as the design says: named, or secret (participation + receipt). */
-async function vote(tablet, meetingId, qid, choice) {
-  const base = `/api/meetings/${meetingId}/questions/${qid}`;
-  const seen = await tablet.call('GET', base);
-  const { nonce, question } = seen.question;
-  assert.ok(nonce, 'an open question carries its nonce');
-  if (question.secrecy === 'named') {
-    const ballotId = hex(randomBytes(16));
-    const signature = await tablet.sign(`phonghop-ballot/1|${tablet.node}|${meetingId}|${qid}|${nonce}|${ballotId}|${choice}`);
-    return tablet.call('POST', `${base}/ballots`, { ballot_id: ballotId, mark: { choice }, signature });
-  }
-  const receipt = createHash('sha256').update(randomBytes(32)).digest('hex');
-  const signature = await tablet.sign(`phonghop-participation/1|${tablet.node}|${meetingId}|${qid}|${nonce}|${tablet.person.id}`);
-  return tablet.call('POST', `${base}/ballots`, { receipt, mark: { choice }, signature });
 }
 
 /** The wall hears of each change through its own feed (a vote it did not know costs it a fresh
