@@ -4,8 +4,10 @@
 // plainly without a quorum, in recess, and while another vote is open. Members vote from their
 // own tablets' keys (made and used here with WebCrypto, as a tablet does); the console's count
 // and the projector's move; the chair closes with a confirm step; the console and a paired
-// projector show the counts, ĐƯỢC THÔNG QUA / KHÔNG ĐƯỢC THÔNG QUA and who voted how. A motion
-// is added on the fly, and an election counted by hand reads "Kiểm phiếu thủ công" everywhere.
+// projector show the counts, ĐƯỢC THÔNG QUA / KHÔNG ĐƯỢC THÔNG QUA and who voted how. The desk's
+// late edit of an opened question is refused in Vietnamese. A motion is added on the fly and its
+// countdown closes it; an election counted by hand reads "Kiểm phiếu thủ công" everywhere; after
+// the close of the meeting every result stays listed with its evidence package.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +15,6 @@ import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, laun
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-123', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-123', role: 'chair' };
-
 
 /** A staff page signed in through the sign-in form, landing on `pathname`. */
 async function signInPage(browser, box, account, pathname) {
