@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, launchChromium, newTablet, pairInNode, publishMeeting, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, launchChromium, newTablet, pairInNode, pairTablet, publishMeeting, screenshots, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-123', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-123', role: 'chair' };
@@ -321,6 +321,55 @@ describe('voting from the desk, the console and the projector', () => {
       assert.equal(await panel.getByTestId('vote-evidence').count(), 4);
       assert.equal(await panel.getByTestId('vote-open').count(), 0);
       await tv.close();
+    }),
+  );
+
+  test("the chair's own tablet runs a vote from the console", { timeout: 180_000 }, () =>
+    withBoxLog(box, async () => {
+      const { meeting: m, people: p } = await draftMeeting(desk, {
+        people: [['an', 'Lý Văn Long'], ['giang', 'Đỗ Thị Giang'], ['hai', 'Vũ Văn Hải']],
+        startsInMinutes: 5,
+        chair: 'an',
+        title: 'Phiên họp bất thường',
+      });
+      await desk.call('POST', `/api/meetings/${m.id}/items`, { title: 'Sửa chữa trụ sở UBND xã', presenter: 'Văn phòng' });
+      await publishMeeting(desk, await apiAs(box, CHAIR), m.id);
+      for (const key of ['an', 'giang', 'hai']) await desk.call('PUT', `/api/meetings/${m.id}/attendance/${p[key].id}`, { status: 'present' });
+      const giang = await pairInNode(box, desk, p.giang, '3691');
+      const hai = await pairInNode(box, desk, p.hai, '4702');
+
+      // From the meeting page on the chair's tablet, one tap to the console.
+      const chairTablet = await pairTablet(chrome.browser, desk, p.an, '5813');
+      const page = chairTablet.page;
+      await page.goto(`${box.origin}/meetings/${m.id}`);
+      await page.getByTestId('open-console').click();
+      await page.waitForURL(`${box.origin}/chair/meetings/${m.id}`);
+      await page.getByTestId('start').click();
+      await waitForText(page.getByTestId('phase'), 'Đang họp');
+
+      // A motion from the floor, added and opened on the tablet.
+      const panel = page.getByTestId('vote-panel');
+      await panel.getByTestId('vote-add').click();
+      await panel.getByTestId('q-title').fill('Đồng ý chủ trương sửa chữa trụ sở UBND xã');
+      await panel.getByTestId('q-save').click();
+      const q = panel.getByTestId('vote-question').first();
+      await waitForText(q.getByTestId('vote-status'), 'Chưa biểu quyết');
+      await q.getByTestId('vote-open').click();
+      await waitForText(q.getByTestId('vote-cast'), 'Đã biểu quyết: 0 / 3 có mặt');
+      const qid = await q.getAttribute('data-question-id');
+      await vote(giang, m.id, qid, 'approve');
+      await vote(hai, m.id, qid, 'disapprove');
+      await waitForText(q.getByTestId('vote-cast'), 'Đã biểu quyết: 2 / 3 có mặt');
+      await q.getByTestId('vote-close').click();
+      await q.getByTestId('vote-close-confirm').click();
+      await waitForText(q.getByTestId('vote-status'), 'Đã có kết quả');
+      const r = q.getByTestId('vote-result');
+      await waitForText(r.getByTestId('vote-verdict'), '✕ KHÔNG ĐƯỢC THÔNG QUA');
+      await waitForText(r.getByTestId('vote-rule'), 'Cơ sở tính: Tổng số thành viên (3)\nTỷ lệ: Quá 1/2 — cần 2 phiếu tán thành');
+      await waitForText(r.getByTestId('vote-who-approve'), 'Tán thành (1): Đỗ Thị Giang');
+      await waitForText(r.getByTestId('vote-who-disapprove'), 'Không tán thành (1): Vũ Văn Hải');
+      await screenshots(page, 'vote-chair-tablet');
+      await chairTablet.context.close();
     }),
   );
 });
