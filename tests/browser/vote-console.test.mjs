@@ -324,7 +324,7 @@ describe('voting from the desk, the console and the projector', () => {
     }),
   );
 
-  test("the chair's own tablet runs a vote from the console", { timeout: 180_000 }, () =>
+  test("the chair's own tablet runs a vote from the console and votes on it", { timeout: 180_000 }, () =>
     withBoxLog(box, async () => {
       const { meeting: m, people: p } = await draftMeeting(desk, {
         people: [['an', 'Lý Văn Long'], ['giang', 'Đỗ Thị Giang'], ['hai', 'Vũ Văn Hải']],
@@ -360,14 +360,24 @@ describe('voting from the desk, the console and the projector', () => {
       await vote(giang, m.id, qid, 'approve');
       await vote(hai, m.id, qid, 'disapprove');
       await waitForText(q.getByTestId('vote-cast'), 'Đã biểu quyết: 2 / 3 có mặt');
+      // The chair votes too, on the same tablet: the ballot shows over the console.
+      await waitForText(page.getByTestId('ballot-question'), 'Đồng ý chủ trương sửa chữa trụ sở UBND xã');
+      await page.getByTestId('ballot-approve').click();
+      await waitForText(page.getByTestId('ballot-confirm'), 'Xác nhận: Tán thành?');
+      await page.waitForTimeout(450); // a sooner tap counts as the second tap of a double tap
+      await page.getByTestId('ballot-send').click();
+      await waitForText(page.getByTestId('ballot-accepted').locator('.done-title'), '✓ Đã ghi nhận phiếu của bạn');
+      await waitForText(q.getByTestId('vote-cast'), 'Đã biểu quyết: 3 / 3 có mặt');
+      await page.getByTestId('ballot-close').click();
       await q.getByTestId('vote-close').click();
       await q.getByTestId('vote-close-confirm').click();
       await waitForText(q.getByTestId('vote-status'), 'Đã có kết quả');
       const r = q.getByTestId('vote-result');
-      await waitForText(r.getByTestId('vote-verdict'), '✕ KHÔNG ĐƯỢC THÔNG QUA');
+      await waitForText(r.getByTestId('vote-verdict'), '✓ ĐƯỢC THÔNG QUA');
       await waitForText(r.getByTestId('vote-rule'), 'Cơ sở tính: Tổng số thành viên (3)\nTỷ lệ: Quá 1/2 — cần 2 phiếu tán thành');
-      await waitForText(r.getByTestId('vote-who-approve'), 'Tán thành (1): Đỗ Thị Giang');
+      await waitForText(r.getByTestId('vote-who-approve'), 'Tán thành (2): Đỗ Thị Giang, Lý Văn Long');
       await waitForText(r.getByTestId('vote-who-disapprove'), 'Không tán thành (1): Vũ Văn Hải');
+      assert.equal(await page.getByTestId('vote-result-popup').count(), 0, 'the console shows the result in its panel, not over it');
       await screenshots(page, 'vote-chair-tablet');
       await chairTablet.context.close();
     }),
