@@ -472,6 +472,9 @@ impl Application {
             signer: self.signer.clone(),
             votes: Default::default(),
             ballots: Default::default(),
+            ballot_checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            )),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),

@@ -368,3 +368,33 @@ async fn ballots_sent_at_once_are_each_counted_once() {
     people.dedup();
     assert_eq!(people.len(), 4);
 }
+
+/// In a vote that allows changes, a new ballot replaces the old one; a late retry of the old
+/// ballot (its answer was lost, the tablet kept sending) changes nothing.
+#[tokio::test]
+async fn a_late_retry_of_a_replaced_ballot_does_not_bring_it_back() {
+    let r = Room::new().await;
+    let v = r.open_vote(json!({"changeable": true})).await;
+    let (first, second) = (hex32(), hex32());
+    assert_eq!(v.named("A", &first, approve()).await.0, 200);
+    let (s, a) = v.named("A", &second, disapprove()).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["cast"], 1);
+    let (s, a) = v.named("A", &first, approve()).await;
+    assert_eq!(s, 200, "{a}");
+    let (_, mine) = r
+        .q(
+            &r.tablet("A"),
+            Method::GET,
+            &format!("/{}", v.question),
+            None,
+        )
+        .await;
+    assert_eq!(mine["mine"]["ballot_id"], second.as_str(), "{mine}");
+    assert_eq!(mine["mine"]["mark"], disapprove());
+    let closed = v.close().await;
+    assert_eq!(
+        closed["question"]["outcome"]["counts"],
+        json!({"approve": 0, "disapprove": 1, "abstain": 0})
+    );
+}

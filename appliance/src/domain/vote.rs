@@ -878,8 +878,16 @@ impl Question {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Cast {
-    Named { ballot: SignedBallot },
-    Secret { participation: Participation },
+    Named {
+        ballot: SignedBallot,
+        /// The ids of this person's earlier ballots that this one replaced (a changeable
+        /// vote): a late retry of one of them changes nothing.
+        #[serde(default)]
+        replaced: Vec<super::records::Id>,
+    },
+    Secret {
+        participation: Participation,
+    },
 }
 
 #[cfg(test)]

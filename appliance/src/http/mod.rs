@@ -72,6 +72,8 @@ pub struct Shared {
     pub votes: Arc<votes::ProgressBoard>,
     /// Ballots waiting for the next durable commit (many share one under load).
     pub ballots: Arc<crate::service::vote::BallotQueue>,
+    /// How many ballots may have their signature checked at once.
+    pub ballot_checks: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.

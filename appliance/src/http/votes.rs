@@ -242,11 +242,29 @@ async fn ballot(
     ApiJson(input): ApiJson<BallotInput>,
 ) -> Result<Json<BallotAccepted>, ApiError> {
     let (mid, qid) = (id(&mid)?, id(&qid)?);
-    let store = st.store.clone();
-    let meeting = mid.clone();
-    let queue = st.ballots.clone();
-    let accepted =
-        blocking(move || Ok(vote::cast(&store, &queue, &caller, &mid, &qid, input)?)).await?;
+    // The checks (a signature verification each) run a few at a time, so a burst of a
+    // thousand ballots does not grow a thread per ballot; waiting for the write costs no
+    // thread at all.
+    let checked = {
+        let _turn = st
+            .ballot_checks
+            .acquire()
+            .await
+            .map_err(|_| ApiError::from(ServiceError::Internal("shutting down".into())))?;
+        let store = st.store.clone();
+        blocking(move || Ok(vote::check_ballot(&store, &caller, &mid, &qid, input)?)).await?
+    };
+    let meeting = checked.meeting_id().clone();
+    let reply = checked.accepted(0);
+    let (answer, start) = st.ballots.enqueue(checked)?;
+    if start {
+        let (queue, store) = (st.ballots.clone(), st.store.clone());
+        tokio::task::spawn_blocking(move || queue.drain(&store));
+    }
+    let cast = answer.await.map_err(|_| {
+        ApiError::from(ServiceError::Internal("the ballot writer stopped".into()))
+    })??;
+    let accepted = BallotAccepted { cast, ..reply };
     st.votes.set(VoteProgress {
         meeting_id: meeting,
         question_id: accepted.question_id.clone(),

@@ -135,7 +135,7 @@ pub fn list(
 
 fn my_vote(c: Cast) -> MyVote {
     match c {
-        Cast::Named { ballot } => MyVote::Named {
+        Cast::Named { ballot, .. } => MyVote::Named {
             ballot_id: ballot.id,
             mark: ballot.mark,
         },
@@ -487,16 +487,16 @@ pub struct BallotAccepted {
     pub receipt: Option<String>,
 }
 
-/// Casts a ballot from a member's tablet. The signature is checked against the device's key
-/// before the write; the write checks again that the vote is still the one signed for.
-pub fn cast(
+/// Checks a ballot from a member's tablet before it waits for the write: the caller, the
+/// question, the mark and the signature against the device's key. The write checks again that
+/// the vote is still the one signed for ([`BallotQueue`]).
+pub fn check_ballot(
     store: &Store,
-    queue: &BallotQueue,
     caller: &Caller,
     meeting_id: &Id,
     question_id: &Id,
     input: BallotInput,
-) -> Result<BallotAccepted, ServiceError> {
+) -> Result<Checked, ServiceError> {
     let (header, role) = visible_header(store, caller, meeting_id)?;
     let Caller::Device { device, person } = caller else {
         return Err(VoteError::NotMember.into());
@@ -534,28 +534,35 @@ pub fn cast(
         tracing::warn!(meeting = %meeting_id, question = %question_id, device = %device.id, "ballot refused: the signature does not verify");
         return Err(VoteError::BadSignature.into());
     }
-    let cast = queue.submit(
-        store,
-        Checked {
-            actor: caller.actor(),
-            meeting_id: meeting_id.clone(),
-            question_id: question_id.clone(),
-            nonce,
-            person_id: person.id.clone(),
-            device_id: device.id.clone(),
-            input: input.clone(),
-        },
-    )?;
-    Ok(BallotAccepted {
+    Ok(Checked {
+        actor: caller.actor(),
+        meeting_id: meeting_id.clone(),
         question_id: question_id.clone(),
-        cast,
-        ballot_id: input.ballot_id,
-        receipt: input.receipt,
+        nonce,
+        person_id: person.id.clone(),
+        device_id: device.id.clone(),
+        input,
     })
 }
 
+impl Checked {
+    /// The answer to the tablet once the ballot is counted (`cast`: the count after it).
+    pub fn accepted(&self, cast: u32) -> BallotAccepted {
+        BallotAccepted {
+            question_id: self.question_id.clone(),
+            cast,
+            ballot_id: self.input.ballot_id.clone(),
+            receipt: self.input.receipt.clone(),
+        }
+    }
+
+    pub fn meeting_id(&self) -> &Id {
+        &self.meeting_id
+    }
+}
+
 /// A ballot whose caller, mark and signature were checked, waiting for the write.
-struct Checked {
+pub struct Checked {
     actor: Actor,
     meeting_id: Id,
     question_id: Id,
@@ -566,7 +573,10 @@ struct Checked {
     input: BallotInput,
 }
 
-type Reply = std::sync::mpsc::SyncSender<Result<u32, ServiceError>>;
+type Reply = tokio::sync::oneshot::Sender<Result<u32, ServiceError>>;
+
+/// Where a queued ballot's answer arrives.
+pub type Answer = tokio::sync::oneshot::Receiver<Result<u32, ServiceError>>;
 
 /// Ballots waiting for the next durable commit. Under load, the ballots that arrive while one
 /// commit is on its way to the disk share the next one (group commit): a commit costs the
@@ -585,15 +595,15 @@ struct QueueState {
     writing: bool,
 }
 
-/// Clears the "writing" flag even if a batch panics, and fails whatever still waits, so no
-/// tablet waits for a writer that is gone.
+/// If a batch panics: clears the "writing" flag and drops whatever waits (its tablets get an
+/// error and retry), so nothing waits for a writer that is gone.
 struct WriterGuard<'a>(&'a BallotQueue);
 
 impl Drop for WriterGuard<'_> {
     fn drop(&mut self) {
-        if let Ok(mut st) = self.0.state.lock() {
-            st.writing = false;
-            if std::thread::panicking() {
+        if std::thread::panicking() {
+            if let Ok(mut st) = self.0.state.lock() {
+                st.writing = false;
                 st.waiting.clear();
             }
         }
@@ -601,31 +611,41 @@ impl Drop for WriterGuard<'_> {
 }
 
 impl BallotQueue {
-    fn submit(&self, store: &Store, ballot: Checked) -> Result<u32, ServiceError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let lead = {
-            let mut st = self
-                .state
-                .lock()
-                .map_err(|_| ServiceError::Internal("ballot queue poisoned".into()))?;
-            st.waiting.push((ballot, tx));
-            !std::mem::replace(&mut st.writing, true)
-        };
-        if lead {
-            let _guard = WriterGuard(self);
-            loop {
-                let batch = match self.state.lock() {
-                    Ok(mut st) => std::mem::take(&mut st.waiting),
-                    Err(_) => break,
-                };
-                if batch.is_empty() {
-                    break;
+    /// Queues a checked ballot. Returns where its answer will arrive, and whether the caller
+    /// must start [`Self::drain`] (no writer is running): the queue never blocks a thread per
+    /// waiting ballot.
+    pub fn enqueue(&self, ballot: Checked) -> Result<(Answer, bool), ServiceError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| ServiceError::Internal("ballot queue poisoned".into()))?;
+        st.waiting.push((ballot, tx));
+        let start = !std::mem::replace(&mut st.writing, true);
+        Ok((rx, start))
+    }
+
+    /// Writes batches until the queue is empty (a blocking call: run it on a blocking thread).
+    /// The "writing" flag is cleared under the same lock that finds the queue empty, so a
+    /// ballot queued at that moment either is in the last batch or starts a new writer.
+    pub fn drain(&self, store: &Store) {
+        let _guard = WriterGuard(self);
+        loop {
+            let batch = match self.state.lock() {
+                Ok(mut st) => {
+                    let batch = std::mem::take(&mut st.waiting);
+                    if batch.is_empty() {
+                        st.writing = false;
+                    }
+                    batch
                 }
-                write_batch(store, batch);
+                Err(_) => return,
+            };
+            if batch.is_empty() {
+                return;
             }
+            write_batch(store, batch);
         }
-        rx.recv()
-            .map_err(|_| ServiceError::Internal("the ballot writer stopped".into()))?
     }
 }
 
@@ -637,16 +657,29 @@ fn write_batch(store: &Store, batch: Vec<(Checked, Reply)>) {
         let mut answers = Vec::with_capacity(ballots.len());
         // What this batch has accepted so far: per question, who voted (ballot id and mark),
         // the receipts taken and the running count.
-        let mut voted: std::collections::HashMap<(Id, Id), (Option<Id>, Marked)> =
-            Default::default();
+        let mut voted: std::collections::HashMap<(Id, Id), Mine> = Default::default();
         let mut receipts: std::collections::HashSet<(Id, String)> = Default::default();
         let mut counts: std::collections::HashMap<Id, u32> = Default::default();
         for b in &ballots {
             let answer = check_one(tx, b, &voted, &receipts, &mut counts);
             match answer {
-                Ok((Some(body), cast)) => {
+                Ok((Some(body), cast, before)) => {
                     let key = (b.question_id.clone(), b.person_id.clone());
-                    voted.insert(key, (b.input.ballot_id.clone(), b.input.mark.clone()));
+                    let mut replaced = before
+                        .as_ref()
+                        .map(|m| m.replaced.clone())
+                        .unwrap_or_default();
+                    if let Some(old) = before.and_then(|m| m.current) {
+                        replaced.push(old);
+                    }
+                    voted.insert(
+                        key,
+                        Mine {
+                            current: b.input.ballot_id.clone(),
+                            mark: b.input.mark.clone(),
+                            replaced,
+                        },
+                    );
                     if let Some(r) = &b.input.receipt {
                         receipts.insert((b.question_id.clone(), r.clone()));
                         // The choice, node-local, in this same transaction: it is durable
@@ -657,7 +690,7 @@ fn write_batch(store: &Store, batch: Vec<(Checked, Reply)>) {
                     events.push((b.actor.clone(), body));
                     answers.push(Ok(cast));
                 }
-                Ok((None, cast)) => answers.push(Ok(cast)),
+                Ok((None, cast, _)) => answers.push(Ok(cast)),
                 Err(ServiceError::Store(e)) => return Err(ServiceError::Store(e)),
                 Err(e) => answers.push(Err(e)),
             }
@@ -682,13 +715,27 @@ fn write_batch(store: &Store, batch: Vec<(Checked, Reply)>) {
 
 /// The checks of one ballot inside the batch's write: the event to append (none for a retry)
 /// and the count after it.
+/// What one person has cast on a question, as a batch sees it.
+#[derive(Debug, Clone)]
+struct Mine {
+    /// The current named ballot's id (none for a secret vote).
+    current: Option<Id>,
+    mark: Marked,
+    /// Ballot ids this person's later ballots replaced (a changeable vote).
+    replaced: Vec<Id>,
+}
+
+/// The checks of one ballot inside the batch's write: the event to append (none for a retry),
+/// the count after it, and what the person had cast before it.
+type Checked1 = (Option<EventBody>, u32, Option<Mine>);
+
 fn check_one(
     tx: &crate::store::Tx<'_>,
     b: &Checked,
-    voted: &std::collections::HashMap<(Id, Id), (Option<Id>, Marked)>,
+    voted: &std::collections::HashMap<(Id, Id), Mine>,
     receipts: &std::collections::HashSet<(Id, String)>,
     counts: &mut std::collections::HashMap<Id, u32>,
-) -> Result<(Option<EventBody>, u32), ServiceError> {
+) -> Result<Checked1, ServiceError> {
     let (now, committed, present) = tx.read(|t| {
         Ok((
             records::question(t, &b.meeting_id, &b.question_id)?,
@@ -707,25 +754,44 @@ fn check_one(
     }
     let cast = *counts.entry(b.question_id.clone()).or_insert(now.cast);
     // What this person has cast: earlier in this batch, else as committed.
-    let mine: Option<(Option<Id>, Marked)> = voted
+    let mine: Option<Mine> = voted
         .get(&(b.question_id.clone(), b.person_id.clone()))
         .cloned()
         .or_else(|| {
             committed.map(|c| match c {
-                Cast::Named { ballot } => (Some(ballot.id), ballot.mark),
-                Cast::Secret { .. } => (None, Marked::Candidates(vec![])),
+                Cast::Named { ballot, replaced } => Mine {
+                    current: Some(ballot.id),
+                    mark: ballot.mark,
+                    replaced,
+                },
+                Cast::Secret { .. } => Mine {
+                    current: None,
+                    mark: Marked::Candidates(vec![]),
+                    replaced: vec![],
+                },
             })
         });
     let first = mine.is_none();
+    let before = mine.clone();
     match (now.question.secrecy, mine) {
-        (Secrecy::Named, Some((Some(id), mark))) if Some(&id) == b.input.ballot_id.as_ref() => {
+        (Secrecy::Named, Some(m)) if m.current.is_some() && m.current == b.input.ballot_id => {
             // A retry: the same ballot again is counted once; another mark under the same id
             // is not a retry.
-            return if mark == b.input.mark {
-                Ok((None, cast))
+            return if m.mark == b.input.mark {
+                Ok((None, cast, before))
             } else {
                 Err(VoteError::AlreadyVoted.into())
             };
+        }
+        (Secrecy::Named, Some(m))
+            if b.input
+                .ballot_id
+                .as_ref()
+                .is_some_and(|id| m.replaced.contains(id)) =>
+        {
+            // A late retry of a ballot the person has since replaced: it was counted once,
+            // and it does not bring the old choice back.
+            return Ok((None, cast, before));
         }
         (Secrecy::Named, Some(_)) if !now.question.changeable => {
             return Err(VoteError::AlreadyVoted.into());
@@ -739,7 +805,7 @@ fn check_one(
             // The box does not know whose receipt is whose: a known receipt from someone who
             // took part is taken as their retry.
             return if known {
-                Ok((None, cast))
+                Ok((None, cast, before))
             } else {
                 Err(VoteError::AlreadyVoted.into())
             };
@@ -766,6 +832,7 @@ fn check_one(
                     },
                 }),
                 after,
+                before,
             ))
         }
         Secrecy::Secret => {
@@ -788,6 +855,7 @@ fn check_one(
                     },
                 }),
                 after,
+                before,
             ))
         }
     }
@@ -901,7 +969,7 @@ fn electronic_record(
     let mut participations = Vec::new();
     for c in records::casts(t, &q.question.id)? {
         let (person_id, device_id) = match &c {
-            Cast::Named { ballot } => (ballot.person_id.clone(), ballot.device_id.clone()),
+            Cast::Named { ballot, .. } => (ballot.person_id.clone(), ballot.device_id.clone()),
             Cast::Secret { participation } => (
                 participation.person_id.clone(),
                 participation.device_id.clone(),
@@ -919,7 +987,7 @@ fn electronic_record(
             device_key: device.key,
         });
         match c {
-            Cast::Named { ballot } => ballots.push(ballot),
+            Cast::Named { ballot, .. } => ballots.push(ballot),
             Cast::Secret { participation } => participations.push(participation),
         }
     }

@@ -420,13 +420,26 @@ fn apply_vote(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreErro
             ballot,
         } => {
             let key = child_key(question_id, &ballot.person_id);
-            let known = get_w::<Cast>(txn, BALLOTS, &key)?.is_some();
+            let before = get_w::<Cast>(txn, BALLOTS, &key)?;
+            let known = before.is_some();
+            let replaced = match before {
+                Some(Cast::Named {
+                    ballot: old,
+                    mut replaced,
+                }) if old.id != ballot.id => {
+                    replaced.push(old.id);
+                    replaced
+                }
+                Some(Cast::Named { replaced, .. }) => replaced,
+                _ => Vec::new(),
+            };
             put(
                 txn,
                 BALLOTS,
                 &key,
                 &Cast::Named {
                     ballot: ballot.clone(),
+                    replaced,
                 },
             )?;
             if !known {

@@ -259,7 +259,12 @@ cast: number, closed_at: string | null, outcome: Outcome | null,
  */
 manual: boolean, };
 
-export type Cast = { "type": "named", ballot: SignedBallot, } | { "type": "secret", participation: Participation, };
+export type Cast = { "type": "named", ballot: SignedBallot, 
+/**
+ * The ids of this person's earlier ballots that this one replaced (a changeable
+ * vote): a late retry of one of them changes nothing.
+ */
+replaced: Array<Id>, } | { "type": "secret", participation: Participation, };
 
 export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomName, role: string, } } | { "kind": "room.renamed", "body": { name: RoomName, } } | { "kind": "notice.posted", "body": { text: NoticeText, } } | { "kind": "notice.cleared", "body": Record<symbol, never> } | { "kind": "account.created", "body": { username: Username, display_name: string, roles: Array<Role>, } } | { "kind": "person.added", "body": { person: PersonEntry, } } | { "kind": "body.created", "body": { body: BodyEntry, } } | { "kind": "body.members_set", "body": { body_id: Id, members: Array<Id>, } } | { "kind": "body.rules_set", "body": { body_id: Id, name: string, quorum: Threshold, pass: Threshold, publish_lead_days: number, } } | { "kind": "meeting.created", "body": { meeting: MeetingEntry, } } | { "kind": "pairing.code_issued", "body": { person_id: Id, expires_at: string, } } | { "kind": "device.paired", "body": { device: DeviceEntry, } } | { "kind": "device.revoked", "body": { device_id: Id, } } | { "kind": "pin.set", "body": { person_id: Id, } } | { "kind": "pin.reset", "body": { person_id: Id, } } | { "kind": "attendance.marked", "body": { meeting_id: Id, person_id: Id, status: AttendanceStatus, at: string | null, reason: string | null, } } | { "kind": "seating.layout_saved", "body": { layout: LayoutEntry, } } | { "kind": "seating.assigned", "body": { meeting_id: Id, assignments: { [key in string]: Id }, } } | { "kind": "meeting.details_set", "body": { meeting_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, } } | { "kind": "agenda.item_added", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_updated", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_removed", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "agenda.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "document.added", "body": { meeting_id: Id, document: DocumentEntry, } } | { "kind": "document.version_added", "body": { meeting_id: Id, document_id: Id, version: VersionEntry, restricted_to: Array<Id> | null, } } | { "kind": "document.updated", "body": { meeting_id: Id, document_id: Id, title: string, number: string | null, restricted_to: Array<Id> | null, 
 /**
