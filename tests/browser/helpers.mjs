@@ -2,6 +2,7 @@
 // trusts the box's own root CA through an NSS db in a temp HOME (no ignoreHTTPSErrors, ever).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import https from 'node:https';
@@ -437,4 +438,48 @@ export async function publishMeeting(desk, chair, meetingId) {
   await desk.call('POST', `/api/meetings/${meetingId}/submit`);
   await chair.call('POST', `/api/meetings/${meetingId}/approve`);
   await desk.call('POST', `/api/meetings/${meetingId}/publish`);
+}
+
+/**
+ * A member's tablet as the box sees it: paired with the secretary's code and a PIN, with its own
+ * P-256 key (non-extractable, as the web app makes it), signing what a tablet signs.
+ */
+export async function pairInNode(box, desk, person, pin) {
+  const { code } = await desk.call('POST', `/api/people/${person.id}/pairing-code`);
+  const { node_id: node } = (await box.request('GET', '/api/room')).json;
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const sign = async (text) => Buffer.from(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, new TextEncoder().encode(text))).toString('base64url');
+  const public_key = Buffer.from(await webcrypto.subtle.exportKey('raw', keys.publicKey)).toString('base64url');
+  const res = await box.request('POST', '/api/devices/pair', {
+    json: { code, pin, public_key, signature: await sign(`phonghop-pair:${node}:${code}`), label: 'Máy tính bảng' },
+    headers: { Origin: box.origin },
+  });
+  assert.ok(res.status >= 200 && res.status < 300, `pair ${person.name}: ${res.status} ${res.text}`);
+  const cookie = [].concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('phonghop_device='));
+  assert.ok(cookie, 'a device cookie');
+  const call = async (method, pathname, json) => {
+    const r = await box.request(method, pathname, { json, headers: { Cookie: cookie, Origin: box.origin } });
+    assert.ok(r.status >= 200 && r.status < 300, `${person.name}: ${method} ${pathname} → ${r.status} ${r.text}`);
+    return r.json;
+  };
+  return { person, node, sign, call };
+}
+
+/**
+ * One ballot on a motion (`choice`: approve, disapprove, abstain) from a `pairInNode` tablet,
+ * signed as docs/voting-design.md says: named, or secret (a signed participation and a receipt).
+ */
+export async function castBallot(tablet, meetingId, qid, choice) {
+  const base = `/api/meetings/${meetingId}/questions/${qid}`;
+  const seen = await tablet.call('GET', base);
+  const { nonce, question } = seen.question;
+  assert.ok(nonce, 'an open question carries its nonce');
+  if (question.secrecy === 'named') {
+    const ballotId = randomBytes(16).toString('hex');
+    const signature = await tablet.sign(`phonghop-ballot/1|${tablet.node}|${meetingId}|${qid}|${nonce}|${ballotId}|${choice}`);
+    return tablet.call('POST', `${base}/ballots`, { ballot_id: ballotId, mark: { choice }, signature });
+  }
+  const receipt = createHash('sha256').update(randomBytes(32)).digest('hex');
+  const signature = await tablet.sign(`phonghop-participation/1|${tablet.node}|${meetingId}|${qid}|${nonce}|${tablet.person.id}`);
+  return tablet.call('POST', `${base}/ballots`, { receipt, mark: { choice }, signature });
 }

@@ -6,6 +6,7 @@ import { staffEn, staffVi } from './messages/staff';
 import { prepareEn, prepareVi } from './messages/prepare';
 import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
+import { votingEn, votingVi } from './messages/voting';
 import { ballotEn, ballotVi } from './messages/ballot';
 
 export type Lang = 'vi' | 'en';
@@ -17,6 +18,7 @@ const vi = {
   ...prepareVi,
   ...screenVi,
   ...consoleVi,
+  ...votingVi,
   ...ballotVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
@@ -57,6 +59,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...prepareEn,
   ...screenEn,
   ...consoleEn,
+  ...votingEn,
   ...ballotEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
