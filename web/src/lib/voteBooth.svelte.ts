@@ -207,7 +207,10 @@ export class VoteBooth {
       // (whether the box counts this tablet as a voter) is read behind it.
       const entry = b.question as QuestionEntry | undefined;
       if (entry) this.questions = { ...qs, questions: [...qs.questions, { question: opened(entry, ev, b), mine: null, may_vote: false }] };
-      void this.#list().catch(() => undefined);
+      // Read the list only when this page does not know the person's role and attendance: a
+      // thousand tablets all reading it the moment a vote opens would compete with their
+      // ballots for the box.
+      if (!entry || this.role === null) void this.#list().catch(() => undefined);
     } else {
       void this.#list().catch(() => undefined);
     }
