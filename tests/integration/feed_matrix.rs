@@ -840,7 +840,7 @@ async fn vote_as(
             json!({"receipt": receipt, "mark": {"choice": choice}, "signature": t.sign(&text)}),
         )
     } else {
-        let ballot = crate::vote_security::hex16();
+        let ballot = crate::votes::hex32();
         let text =
             format!("phonghop-ballot/1|{node}|{meeting}|{question}|{nonce}|{ballot}|{choice}");
         (

@@ -4,7 +4,8 @@
 
 use crate::helpers::*;
 use crate::tablets::{Tablet, CHAIR_PW, SECRETARY_PW};
-use crate::vote_security::{client_from, hex16, receipt, try_post};
+use crate::vote_security::{client_from, try_post};
+use crate::votes::{hex32, receipt};
 use base64::Engine;
 use futures_util::future::join_all;
 use p256::ecdsa::{signature::Signer, Signature, SigningKey};
@@ -375,7 +376,7 @@ async fn ballots_racing_the_close_are_counted_or_refused_never_both_never_lost()
         let (q, nonce) = c
             .open(json!({"title": format!("Biểu quyết lần {}", round + 1)}))
             .await;
-        let ids: Vec<String> = (0..40).map(|_| hex16()).collect();
+        let ids: Vec<String> = (0..40).map(|_| hex32()).collect();
         let bodies: Vec<(usize, Value)> = (0..40)
             .map(|i| (i, c.named(i, &q, &nonce, &ids[i], "approve")))
             .collect();
@@ -429,7 +430,7 @@ async fn kill_9_during_200_ballots_loses_no_acknowledged_ballot_and_counts_retri
 
     // --- A named vote. ---
     let (q, nonce) = c.open(json!({})).await;
-    let ids: Vec<String> = (0..N).map(|_| hex16()).collect();
+    let ids: Vec<String> = (0..N).map(|_| hex32()).collect();
     let bodies: Vec<(usize, Value)> = (0..N)
         .map(|i| {
             (

@@ -3,7 +3,7 @@
 //! only in the `vote.closed` record, sorted by receipt rather than by arrival.
 
 use crate::vote_crash::{serve_logged, staffed_dir, Crowd};
-use crate::vote_security::receipt;
+use crate::votes::receipt;
 use phonghop::domain::records::Id;
 use phonghop::store::{records, Store};
 use reqwest::Method;

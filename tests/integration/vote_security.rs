@@ -6,27 +6,13 @@
 use crate::live::Room;
 use crate::tablets::Tablet;
 use crate::votes::{canonical, Vote};
+pub(crate) use crate::votes::{hex32, receipt};
 use futures_util::future::join_all;
 use p256::ecdsa::SigningKey;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
-
-pub(crate) fn hex16() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-pub(crate) fn receipt() -> String {
-    use rand::RngCore;
-    use sha2::{Digest, Sha256};
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(Sha256::digest(b))
-}
 
 fn approve() -> Value {
     json!({"choice": "approve"})
@@ -161,7 +147,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
     let q3 = prepare(&r, json!({"title": "Chưa mở"})).await;
 
     // --- Forged signatures. ---
-    let ballot = hex16();
+    let ballot = hex32();
     let nonce = v.nonce().await;
     let text = ballot_text(&v, &nonce, &ballot, &approve());
     let stranger = Tablet {
@@ -193,7 +179,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         ),
     )
     .await;
-    let other_ballot = ballot_text(&v, &nonce, &hex16(), &approve());
+    let other_ballot = ballot_text(&v, &nonce, &hex32(), &approve());
     refused(
         &v,
         "a valid signature over another ballot id",
@@ -233,7 +219,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
 
     // --- A revoked tablet: its own key and a correct signature, and still refused. ---
     let a2 = r.tab("A2");
-    let body = named_body(&v, a2, &hex16(), approve()).await;
+    let body = named_body(&v, a2, &hex32(), approve()).await;
     refused(
         &v,
         "a revoked tablet",
@@ -246,7 +232,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
     let (s, ok) = v.named("A", &ballot, approve()).await;
     assert_eq!((s, &ok["cast"]), (StatusCode::OK, &json!(1)), "{ok}");
     let a_q1_body = named_body(&v, r.tab("A"), &ballot, approve()).await;
-    let body = named_body(&v, r.tab("A"), &hex16(), disapprove()).await;
+    let body = named_body(&v, r.tab("A"), &hex32(), disapprove()).await;
     refused(
         &v,
         "A's second ballot",
@@ -263,9 +249,9 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(&v, &r.tablet("A"), body),
     )
     .await;
-    assert_eq!(v.named("B", &hex16(), approve()).await.0, 200);
+    assert_eq!(v.named("B", &hex32(), approve()).await.0, 200);
     let b2 = r.tab("B2");
-    let body = named_body(&v, b2, &hex16(), disapprove()).await;
+    let body = named_body(&v, b2, &hex32(), disapprove()).await;
     refused(
         &v,
         "B's second ballot from B's second tablet",
@@ -274,7 +260,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
     )
     .await;
     // B's first tablet's ballot, sent from the second: the signature is not this device's.
-    let body = named_body(&v, r.tab("B"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("B"), &hex32(), approve()).await;
     refused(
         &v,
         "B's ballot signed by B's first tablet, sent with the second's cookie",
@@ -284,7 +270,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
     .await;
 
     // --- Who may not vote at all. ---
-    let body = named_body(&v, r.tab("G"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("G"), &hex32(), approve()).await;
     refused(
         &v,
         "a guest",
@@ -292,7 +278,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(&v, &r.tablet("G"), body),
     )
     .await;
-    let body = named_body(&v, r.tab("O"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("O"), &hex32(), approve()).await;
     refused(
         &v,
         "an outsider",
@@ -301,7 +287,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
     )
     .await;
     attendance(&r, "D", "absent").await;
-    let body = named_body(&v, r.tab("D"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("D"), &hex32(), approve()).await;
     refused(
         &v,
         "a member not in the room",
@@ -309,7 +295,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(&v, &r.tablet("D"), body),
     )
     .await;
-    let body = named_body(&v, r.tab("D"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("D"), &hex32(), approve()).await;
     for (who, cookie, want) in [
         ("the secretary", r.sec.as_str(), (403, "vote.not_member")),
         (
@@ -329,7 +315,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(
             &v,
             &r.tablet("C"),
-            json!({"ballot_id": hex16(), "mark": {"candidates": []}, "signature": "AAAA"}),
+            json!({"ballot_id": hex32(), "mark": {"candidates": []}, "signature": "AAAA"}),
         ),
     )
     .await;
@@ -406,7 +392,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(
             &draft,
             &r.tablet("C"),
-            json!({"ballot_id": hex16(), "mark": approve(), "signature": "AAAA"}),
+            json!({"ballot_id": hex32(), "mark": approve(), "signature": "AAAA"}),
         ),
     )
     .await;
@@ -419,7 +405,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
         post_ballot(&v, &r.tablet("A"), a_q1_body.clone()),
     )
     .await;
-    let body = named_body(&v, r.tab("C"), &hex16(), approve()).await;
+    let body = named_body(&v, r.tab("C"), &hex32(), approve()).await;
     refused(
         &v,
         "a ballot after the close",
@@ -507,7 +493,7 @@ async fn every_refused_ballot_and_command_has_its_code_and_counts_nothing() {
 async fn a_changeable_vote_keeps_the_last_ballot_and_counts_the_person_once() {
     let r = Room::new().await;
     let v = r.open_vote(json!({"changeable": true})).await;
-    let (first, second) = (hex16(), hex16());
+    let (first, second) = (hex32(), hex32());
     let (s, a) = v.named("A", &first, approve()).await;
     assert_eq!((s.as_u16(), &a["cast"]), (200, &json!(1)), "{a}");
     let (s, a) = v.named("A", &second, disapprove()).await;
@@ -523,7 +509,7 @@ async fn a_changeable_vote_keeps_the_last_ballot_and_counts_the_person_once() {
         .await;
     assert_eq!(mine["mine"]["ballot_id"], second.as_str(), "{mine}");
     assert_eq!(mine["mine"]["mark"], disapprove());
-    assert_eq!(v.named("B", &hex16(), approve()).await.0, 200);
+    assert_eq!(v.named("B", &hex32(), approve()).await.0, 200);
     let closed = v.close().await;
     assert_eq!(
         closed["question"]["outcome"]["counts"],
@@ -565,11 +551,11 @@ async fn bad_election_marks_are_refused_before_anything_is_counted() {
             json!({"candidates": [c[0], c[1], c[2]]}),
         ),
         ("a candidate twice", json!({"candidates": [c[0], c[0]]})),
-        ("an unknown candidate", json!({"candidates": [hex16()]})),
+        ("an unknown candidate", json!({"candidates": [hex32()]})),
         ("a motion's mark", approve()),
     ] {
         // Signed correctly, so only the mark is wrong.
-        let body = named_body(&v, r.tab("A"), &hex16(), mark).await;
+        let body = named_body(&v, r.tab("A"), &hex32(), mark).await;
         refused(
             &v,
             what,
@@ -579,10 +565,10 @@ async fn bad_election_marks_are_refused_before_anything_is_counted() {
         .await;
     }
     let (s, a) = v
-        .named("A", &hex16(), json!({"candidates": [c[2], c[0]]}))
+        .named("A", &hex32(), json!({"candidates": [c[2], c[0]]}))
         .await;
     assert_eq!(s, 200, "{a}");
-    let (s, a) = v.named("B", &hex16(), json!({"candidates": []})).await;
+    let (s, a) = v.named("B", &hex32(), json!({"candidates": []})).await;
     assert_eq!(s, 200, "a blank ballot: {a}");
     let closed = v.close().await;
     let out = &closed["question"]["outcome"];
@@ -639,7 +625,7 @@ async fn the_same_ballot_fired_twenty_times_at_once_from_four_tablets_counts_fou
     let mut sends = Vec::new();
     let mut ballots = BTreeMap::new();
     for (n, tag) in ["A", "B", "C", "D"].into_iter().enumerate() {
-        let id = hex16();
+        let id = hex32();
         let body = named_body(&v, r.tab(tag), &id, approve()).await;
         ballots.insert(r.person(tag), id);
         for k in 0..20 {
@@ -667,7 +653,7 @@ async fn the_same_ballot_fired_twenty_times_at_once_from_four_tablets_counts_fou
     let mut sends = Vec::new();
     for k in 0..20 {
         let client = client_from(&r.b, 100 + k);
-        let body = named_body(&v, r.tab("A"), &hex16(), disapprove()).await;
+        let body = named_body(&v, r.tab("A"), &hex32(), disapprove()).await;
         let (url, origin, cookie) = (url.clone(), r.b.origin(), r.tablet("A"));
         sends.push(tokio::spawn(async move {
             try_post(&client, &url, &origin, &cookie, &body).await
@@ -800,7 +786,7 @@ async fn a_secret_vote_refuses_bad_receipts_second_tablets_and_replays() {
         .await;
     }
     // A named ballot's shape on a secret vote.
-    let body = named_body(&v, a, &hex16(), approve()).await;
+    let body = named_body(&v, a, &hex32(), approve()).await;
     refused(
         &v,
         "a ballot id on a secret vote",

@@ -1009,7 +1009,33 @@ fn electronic_record(
             .map(|b| b.mark.clone())
     });
     let outcome = Outcome::count(&q.question, &marks, electorate, chair.as_ref());
-    Ok(ResultRecord {
+    let mut record = new_record(
+        store,
+        meeting_id,
+        q,
+        head,
+        electorate,
+        Method::Electronic,
+        outcome,
+    );
+    record.voters = voters;
+    record.ballots = ballots;
+    record.participations = participations;
+    record.receipts = receipts;
+    Ok(record)
+}
+
+/// A result record of `q` closed now, with no ballots yet.
+fn new_record(
+    store: &Store,
+    meeting_id: &Id,
+    q: &Question,
+    head: RecordHead,
+    electorate: Electorate,
+    method: Method,
+    outcome: Outcome,
+) -> ResultRecord {
+    ResultRecord {
         format: vote::RESULT_FORMAT.into(),
         node: store.node_id().as_str().to_owned(),
         meeting_id: meeting_id.clone(),
@@ -1024,13 +1050,13 @@ fn electronic_record(
             .replace_nanosecond(0)
             .unwrap_or_else(|_| OffsetDateTime::now_utc()),
         electorate,
-        method: Method::Electronic,
+        method,
         outcome,
-        voters,
-        ballots,
-        participations,
-        receipts,
-    })
+        voters: vec![],
+        ballots: vec![],
+        participations: vec![],
+        receipts: vec![],
+    }
 }
 
 /// A hand count as the secretary enters it (paper fallback).
@@ -1148,32 +1174,19 @@ pub fn manual(
             records::drop_secret_choices(tx, question_id)?;
         }
         let head = tx.read(|t| record_head(t, meeting_id, &q.question.item_id))?;
-        let record = ResultRecord {
-            format: vote::RESULT_FORMAT.into(),
-            node: store.node_id().as_str().to_owned(),
-            meeting_id: meeting_id.clone(),
-            meeting_title: head.meeting_title,
-            body_name: head.body_name,
-            chair_id: head.chair_id,
-            item_title: head.item_title,
-            question: q.question.clone(),
-            nonce: q.nonce.clone().unwrap_or_default(),
-            opened_at: q.opened_at,
-            closed_at: OffsetDateTime::now_utc()
-                .replace_nanosecond(0)
-                .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        let record = new_record(
+            store,
+            meeting_id,
+            &q,
+            head,
             electorate,
-            method: Method::Manual {
+            Method::Manual {
                 reason: reason.clone(),
                 entered_by: entered_by.clone(),
                 set_aside,
             },
             outcome,
-            voters: vec![],
-            ballots: vec![],
-            participations: vec![],
-            receipts: vec![],
-        };
+        );
         let result = sign(signer, record)?;
         Ok((
             vec![EventBody::VoteClosed {
