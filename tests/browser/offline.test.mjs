@@ -104,13 +104,17 @@ describe('offline: download to read ahead', () => {
         await page.locator(`[data-doc-id="${docs.budget.id}"]`).getByTestId('delegate-doc-open').click();
         await pageOneDrawn(page);
         await page.goBack();
+        // A document not downloaded goes straight to the box: the worker does not stand in the way
+        // (a request pdf.js drops is dropped on the network too).
+        const sha = (d) => d.versions.at(-1).sha256;
+        const direct = seen.filter((r) => r.path === `/api/blobs/${sha(docs.budget)}`);
+        assert.ok(direct.length > 0 && direct.every((r) => !r.fromSw), `read from the box, not the worker: ${JSON.stringify(direct)}`);
 
         await page.getByTestId('offline-download').click();
         await waitForText(page.getByTestId('offline-status'), /^Đã tải 3\/3 tài liệu, \d+([,.]\d)? kB$/, { timeout: 20_000 });
         await waitForText(page.getByTestId('offline-persisted'), /^Bộ nhớ bền vững: (có|không)$/);
         await waitForText(page.getByTestId('offline-storage'), /^Bộ nhớ đã dùng: .+ \/ .+ MB/);
         await screenshots(page, 'offline-downloaded');
-        const sha = (d) => d.versions.at(-1).sha256;
         const cached = await cacheContents(page);
         assert.deepEqual(
           [...cached[`phonghop-docs-${meeting.id}`]].sort(),

@@ -13,7 +13,7 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
 import { createPartialResponse } from 'workbox-range-requests';
 import type { WorkboxPlugin } from 'workbox-core/types';
-import { API_CACHE, DOCS_CACHE_PREFIX, isBlob, isOfflineJson } from '../src/lib/offlineNames';
+import { API_CACHE, DOCS_CACHE_PREFIX, DOWNLOADS_CHANGED, isBlob, isOfflineJson } from '../src/lib/offlineNames';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null } | string> };
 
@@ -31,6 +31,7 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), { deny
 async function forgetAll(): Promise<void> {
   const names = await caches.keys();
   await Promise.all(names.filter((n) => n === API_CACHE || n.startsWith(DOCS_CACHE_PREFIX)).map((n) => caches.delete(n)));
+  downloadedPaths = new Set();
 }
 
 /** Whether the last `/api/me` kept says this is a paired tablet. */
@@ -76,6 +77,29 @@ registerRoute(
   new NetworkFirst({ cacheName: API_CACHE, plugins: [delegateOnly], networkTimeoutSeconds: 8 }),
 );
 
+/**
+ * The paths of every downloaded version, so that a document not downloaded is not routed here at
+ * all: the browser then fetches it itself, and a request pdf.js drops is dropped on the network
+ * too (a 50 MB file is not pulled through the worker). Null until read (at each start of the
+ * worker); meanwhile every document request is checked against the caches.
+ */
+let downloadedPaths: Set<string> | null = null;
+
+async function indexDownloads(): Promise<void> {
+  const paths = new Set<string>();
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(DOCS_CACHE_PREFIX)) continue;
+    for (const req of await (await caches.open(name)).keys()) paths.add(new URL(req.url).pathname);
+  }
+  downloadedPaths = paths;
+}
+void indexDownloads();
+
+// The page downloaded or deleted a meeting's documents (src/lib/offline.svelte.ts).
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type === DOWNLOADS_CHANGED) event.waitUntil(indexDownloads());
+});
+
 /** A downloaded document version, from whichever meeting's cache holds it. */
 async function downloaded(path: string): Promise<Response | undefined> {
   for (const name of await caches.keys()) {
@@ -87,7 +111,8 @@ async function downloaded(path: string): Promise<Response | undefined> {
 }
 
 registerRoute(
-  ({ url, request }) => url.origin === self.location.origin && request.method === 'GET' && isBlob(url.pathname),
+  ({ url, request }) =>
+    url.origin === self.location.origin && request.method === 'GET' && isBlob(url.pathname) && (downloadedPaths === null || downloadedPaths.has(url.pathname)),
   async ({ request, url }) => {
     const hit = await downloaded(url.pathname);
     if (!hit) return fetch(request);

@@ -3,7 +3,7 @@
 // that meeting's cache, which the service worker (src-sw/sw.ts) answers from, Range requests
 // included. A version that changed is fetched again and the old one dropped.
 import { currentVersion, type PreparedMeeting } from './prepare';
-import { docsCacheName } from './offlineNames';
+import { docsCacheName, DOWNLOADS_CHANGED } from './offlineNames';
 
 /** Registers the service worker once the page has loaded (not where the browser has none). */
 export function registerServiceWorker(): void {
@@ -11,6 +11,11 @@ export function registerServiceWorker(): void {
   const go = () => void navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => undefined);
   if (document.readyState === 'complete') go();
   else window.addEventListener('load', go, { once: true });
+}
+
+/** Tells the service worker which documents it now answers for. */
+function downloadsChanged(): void {
+  navigator.serviceWorker?.controller?.postMessage({ type: DOWNLOADS_CHANGED });
 }
 
 /** The address of each published document's current version in `meeting`, with its size. */
@@ -144,12 +149,14 @@ export class MeetingDownloads {
       }
       this.progress = { done: this.progress.done + 1, of: files.length };
     }
+    downloadsChanged();
     if (failed) this.failed = true;
   }
 
   /** "Xóa bản tải về": drops this meeting's documents. */
   async clear(meeting: PreparedMeeting): Promise<void> {
     if (offlineSupported()) await caches.delete(docsCacheName(this.meetingId));
+    downloadsChanged();
     await this.refresh(meeting);
   }
 }

@@ -19,3 +19,6 @@ export function isOfflineJson(pathname: string): boolean {
 export function isBlob(pathname: string): boolean {
   return /^\/api\/blobs\/[0-9a-f]{64}$/.test(pathname);
 }
+
+/** The page's message to the service worker after it downloaded or deleted documents. */
+export const DOWNLOADS_CHANGED = 'phonghop-downloads-changed';
