@@ -98,6 +98,10 @@ mod tests {
             vote::QuestionStatus::decl(&cfg),
             vote::Question::decl(&cfg),
             vote::Cast::decl(&cfg),
+            crate::domain::annotation::AnnotationKind::decl(&cfg),
+            crate::domain::annotation::Sharing::decl(&cfg),
+            crate::domain::annotation::AnnotationEntry::decl(&cfg),
+            crate::domain::annotation::ItemNoteEntry::decl(&cfg),
             EventBody::decl(&cfg),
             // What the API returns.
             Person::decl(&cfg),
@@ -138,6 +142,9 @@ mod tests {
             crate::service::vote::BallotAccepted::decl(&cfg),
             crate::http::votes::VoteProgress::decl(&cfg),
             crate::http::votes::ResultSummary::decl(&cfg),
+            crate::service::annotations::AnnotationsSeen::decl(&cfg),
+            crate::service::annotations::AnnotationSaved::decl(&cfg),
+            crate::service::annotations::NoteSaved::decl(&cfg),
         ];
         let mut out = String::from(
             "// Generated from the Rust types by appliance/src/contract.rs: do not edit.\n\
@@ -160,7 +167,8 @@ mod tests {
              | EventBody\n  \
              | { kind: \"document.updated\", body: DocumentHidden }\n  \
              | { kind: \"follow.set\", body: FollowHidden }\n  \
-             | { kind: \"vote.closed\", body: ResultSummary }\n);\n\n\
+             | { kind: \"vote.closed\", body: ResultSummary }\n  \
+             | { kind: \"annotation.saved\", body: { meeting_id: Id, annotation_id: Id, hidden: true } }\n);\n\n\
              /** The coalesced \"N have voted\" counter (at most 4 a second; not a logged \
              event, so it has no seq). */\n\
              export type ProgressMessage = { kind: \"vote.progress\", body: VoteProgress };\n",

@@ -17,7 +17,7 @@ pub(crate) struct Room {
     pub chair: String,
     pub meeting: String,
     pub items: [String; 2],
-    doc: String,
+    pub doc: String,
     people: Vec<(&'static str, String)>,
     pub tablets: Vec<(&'static str, Tablet)>,
 }

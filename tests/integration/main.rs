@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod annotations;
 mod data_dir;
 mod discovery;
 mod disk_full;

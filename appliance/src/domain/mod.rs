@@ -2,6 +2,7 @@
 //! construction, the events of the log, and who may do what. Nothing here does I/O, so the
 //! rules can be tested without a store or a server.
 
+pub mod annotation;
 pub mod device;
 pub mod document;
 pub mod event;

@@ -207,7 +207,9 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::VoteOpened { .. }
         | EventBody::BallotCast { .. }
         | EventBody::VoteParticipated { .. }
-        | EventBody::VoteClosed { .. } => false,
+        | EventBody::VoteClosed { .. }
+        | EventBody::AnnotationSaved { .. }
+        | EventBody::ItemNoteSaved { .. } => false,
     }
 }
 
@@ -226,10 +228,34 @@ pub enum Shown {
     /// `follow.set` of a document the viewer may not see: only `{meeting_id, hidden: true}`,
     /// so their tablet stops following without learning which document it was.
     FollowHidden,
+    /// `annotation.saved` of a mark the viewer saw and may no longer see (unshared or erased):
+    /// only `{meeting_id, annotation_id, hidden: true}`.
+    AnnotationHidden,
     /// `vote.closed` without the signed record: the question, its outcome and how it was
     /// obtained (the full record is a request away; sending it to every tablet would cost
     /// the room's Wi-Fi a megabyte per thousand ballots per tablet).
     ResultSummary,
+}
+
+/// Whether the viewer sees a mark owned by `owner` shared as `sharing` (the document aside):
+/// its owner's tablets always; a mark shared with the meeting, everyone with a role; one sent
+/// to the chair, the chair and the staff who prepare the meeting. Never anyone else: a private
+/// mark is not shown to the staff either.
+pub fn sees_annotation(
+    viewer: Viewer<'_>,
+    role: MeetingRole,
+    owner: &Id,
+    sharing: super::annotation::Sharing,
+) -> bool {
+    use super::annotation::Sharing;
+    if matches!(viewer, Viewer::Device(p) if p == owner) {
+        return true;
+    }
+    match sharing {
+        Sharing::Private => false,
+        Sharing::Meeting => true,
+        Sharing::Chair => matches!(role, MeetingRole::Chair | MeetingRole::Secretary),
+    }
 }
 
 /// Whole to the person's own tablet, hidden from everyone else.
@@ -322,7 +348,9 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::VoteOpened { .. }
         | EventBody::BallotCast { .. }
         | EventBody::VoteParticipated { .. }
-        | EventBody::VoteClosed { .. } => false,
+        | EventBody::VoteClosed { .. }
+        | EventBody::AnnotationSaved { .. }
+        | EventBody::ItemNoteSaved { .. } => false,
     }
 }
 
@@ -389,6 +417,29 @@ pub fn meeting_event(
             }
         }
         EventBody::VoteOpened { .. } => Shown::Whole,
+        // A delegate's marks are theirs; shared ones reach whom they are shared with, if they
+        // may see the document. One that stops being visible to someone who saw it arrives as
+        // `{meeting_id, annotation_id, hidden: true}`.
+        EventBody::AnnotationSaved {
+            annotation,
+            shared_before,
+            ..
+        } => {
+            let owner = matches!(viewer, Viewer::Device(p) if *p == annotation.owner_id);
+            let may = |sharing| {
+                owner
+                    || (sees_annotation(viewer, role, &annotation.owner_id, sharing)
+                        && sees_now(document_now))
+            };
+            if owner || (!annotation.deleted && may(annotation.sharing)) {
+                Shown::Whole
+            } else if may(*shared_before) {
+                Shown::AnnotationHidden
+            } else {
+                Shown::Hidden
+            }
+        }
+        EventBody::ItemNoteSaved { note, .. } => own(viewer, &note.owner_id),
         // The whole signed record (every ballot) to the staff and the chair; the room gets the
         // outcome and fetches the record when someone asks for it.
         EventBody::VoteClosed { .. } => {

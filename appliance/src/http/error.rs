@@ -329,6 +329,7 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::AccountTaken(u) => (S::CONFLICT, "account.taken", format!("Tên đăng nhập “{u}” đã có người dùng. Hãy chọn tên khác."), format!("The user name “{u}” is taken. Choose another.")),
         Refusal::Live(e) => live_refusal(*e),
         Refusal::Vote(e) => vote_refusal(*e),
+        Refusal::Annotation(e) => annotation_refusal(*e),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
@@ -421,6 +422,57 @@ fn live_refusal(e: crate::domain::live::LiveError) -> (StatusCode, &'static str,
             S::TOO_MANY_REQUESTS,
             "live.too_many_requests",
             "Bạn đã đăng ký phát biểu quá nhiều lần trong cuộc họp này. Hãy giơ tay để chủ tọa mời.",
+        ),
+    };
+    (status, code, vi.to_owned(), e.to_string())
+}
+
+/// A refused mark or note: its status, code and Vietnamese message (English from Display).
+fn annotation_refusal(
+    e: crate::domain::annotation::AnnotationError,
+) -> (StatusCode, &'static str, String, String) {
+    use crate::domain::annotation::AnnotationError as A;
+    use StatusCode as S;
+    let (status, code, vi) = match e {
+        A::BadPage => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_page",
+            "Số trang không hợp lệ.",
+        ),
+        A::BadGeometry => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_geometry",
+            "Nét vẽ hoặc vùng đánh dấu không hợp lệ hoặc quá lớn.",
+        ),
+        A::BadText => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_text",
+            "Ghi chú quá dài (tối đa 5.000 ký tự) hoặc có ký tự không hợp lệ.",
+        ),
+        A::BadColor => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_color",
+            "Màu không có trong bảng màu.",
+        ),
+        A::BadWidth => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_width",
+            "Độ dày nét bút không hợp lệ.",
+        ),
+        A::BadVersion => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_version",
+            "Ghi chú không khớp với phiên bản tài liệu này.",
+        ),
+        A::NotOwner => (
+            S::FORBIDDEN,
+            "annotation.not_owner",
+            "Đây là ghi chú của người khác; bạn không sửa được.",
+        ),
+        A::TooMany => (
+            S::CONFLICT,
+            "annotation.too_many",
+            "Tài liệu này đã có quá nhiều ghi chú của bạn.",
         ),
     };
     (status, code, vi.to_owned(), e.to_string())

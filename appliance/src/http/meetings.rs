@@ -195,6 +195,7 @@ fn document_of(body: &EventBody) -> Option<&Id> {
     match body {
         EventBody::DocumentAdded { document, .. } => Some(&document.id),
         EventBody::FollowSet { document_id, .. } => Some(document_id),
+        EventBody::AnnotationSaved { annotation, .. } => Some(&annotation.document_id),
         EventBody::DocumentVersionAdded { document_id, .. }
         | EventBody::DocumentUpdated { document_id, .. }
         | EventBody::DocumentRemoved { document_id, .. } => Some(document_id),
@@ -254,6 +255,19 @@ impl FeedRules for MeetingFeed {
             Shown::FollowHidden => {
                 let mut v = super::api::event_json(e);
                 v["body"] = json!({"meeting_id": self.meeting, "hidden": true});
+                Decision::Send(live::sse_json(e, &v))
+            }
+            Shown::AnnotationHidden => {
+                let annotation_id = match &e.body {
+                    EventBody::AnnotationSaved { annotation, .. } => Some(&annotation.id),
+                    _ => None,
+                };
+                let mut v = super::api::event_json(e);
+                v["body"] = json!({
+                    "meeting_id": self.meeting,
+                    "annotation_id": annotation_id,
+                    "hidden": true,
+                });
                 Decision::Send(live::sse_json(e, &v))
             }
             Shown::ResultSummary => match super::votes::ResultSummary::of(&e.body) {

@@ -2,6 +2,7 @@
 //! only). Handlers are thin: extract, call one service function, shape the response.
 
 mod accounts;
+mod annotations;
 mod api;
 mod assets;
 pub mod conn;
@@ -174,6 +175,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(displays::routes())
         .merge(prepare::routes())
         .merge(votes::routes())
+        .merge(annotations::routes())
         .merge(evidence::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))

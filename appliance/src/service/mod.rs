@@ -1,6 +1,7 @@
 //! Commands: each checks who is asking and what is asked against the current state, then
 //! hands the resulting events to the store. Handlers call exactly one of these.
 
+pub mod annotations;
 pub mod attendance;
 pub mod bodies;
 pub mod devices;
@@ -139,6 +140,8 @@ pub enum Refusal {
     AccountTaken(String),
     /// A live-meeting command that does not fit the meeting's state now.
     Live(crate::domain::live::LiveError),
+    /// A mark or note refused (its shape, its document version, its owner).
+    Annotation(crate::domain::annotation::AnnotationError),
     /// A vote command that does not fit the question's state, or a ballot refused.
     Vote(crate::domain::vote::VoteError),
     /// A request that names something wrong: an unknown seat, a person not invited, …

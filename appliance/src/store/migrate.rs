@@ -18,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of the read models' shape. When a build changes how events are projected, it
 /// bumps this, and the store rebuilds every read model from the log when it opens.
-pub const READ_MODEL_VERSION: u32 = 5;
+pub const READ_MODEL_VERSION: u32 = 6;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;
@@ -89,6 +89,9 @@ fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(BALLOTS)?;
     txn.open_table(RESULTS)?;
     txn.open_table(SECRET_CHOICES)?;
+    txn.open_table(super::tables::ANNOTATIONS)?;
+    txn.open_table(super::tables::ANNOTATION_COUNTS)?;
+    txn.open_table(super::tables::ITEM_NOTES)?;
     Ok(())
 }
 

@@ -6,8 +6,10 @@ use super::tables::{
     DISPLAY_TOKENS, DOCUMENTS, DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
     SEATING, SPEECHES,
 };
+use super::tables::{ANNOTATIONS, ANNOTATION_COUNTS, ITEM_NOTES};
 use super::tables::{BALLOTS, QUESTIONS, RESULTS, SECRET_CHOICES};
 use super::{StoreError, Tx};
+use crate::domain::annotation::{AnnotationEntry, ItemNoteEntry};
 use crate::domain::live::{LiveState, Speech};
 use crate::domain::records::{
     Assignments, AttendanceRecord, Body, Device, Display, Document, Id, Item, Layout, Meeting,
@@ -491,6 +493,73 @@ fn apply_vote(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreErro
     }
 }
 
+fn annotation_count_key(meeting: &Id, person: &Id, document: &Id) -> String {
+    format!("{meeting}/{person}/{document}")
+}
+
+fn item_note_key(meeting: &Id, person: &Id, item: &Id) -> String {
+    format!("{meeting}/{person}/{item}")
+}
+
+/// Every mark of a meeting (tombstones included), in no particular order.
+pub fn annotations(
+    txn: &ReadTransaction,
+    meeting: &Id,
+) -> Result<Vec<AnnotationEntry>, StoreError> {
+    children(txn, ANNOTATIONS, meeting)
+}
+
+pub fn annotation(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    id: &Id,
+) -> Result<Option<AnnotationEntry>, StoreError> {
+    get(txn, ANNOTATIONS, &child_key(meeting, id))
+}
+
+/// How many marks a person keeps on a document (tombstones included).
+pub fn annotation_count(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    person: &Id,
+    document: &Id,
+) -> Result<u64, StoreError> {
+    Ok(get(
+        txn,
+        ANNOTATION_COUNTS,
+        &annotation_count_key(meeting, person, document),
+    )?
+    .unwrap_or(0))
+}
+
+/// A person's notes on a meeting's items.
+pub fn item_notes(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    person: &Id,
+) -> Result<Vec<ItemNoteEntry>, StoreError> {
+    let t = txn.open_table(ITEM_NOTES)?;
+    let prefix = format!("{meeting}/{person}/");
+    let mut out = Vec::new();
+    for row in t.range(prefix.as_str()..)? {
+        let (k, v) = row?;
+        if !k.value().starts_with(&prefix) {
+            break;
+        }
+        out.push(serde_json::from_slice(v.value())?);
+    }
+    Ok(out)
+}
+
+pub fn item_note(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    person: &Id,
+    item: &Id,
+) -> Result<Option<ItemNoteEntry>, StoreError> {
+    get(txn, ITEM_NOTES, &item_note_key(meeting, person, item))
+}
+
 fn speech_key(meeting: &Id, seq: u64) -> String {
     format!("{meeting}/{seq:020}")
 }
@@ -606,6 +675,37 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::BallotCast { .. }
         | EventBody::VoteParticipated { .. }
         | EventBody::VoteClosed { .. } => apply_vote(txn, e),
+        EventBody::AnnotationSaved {
+            meeting_id,
+            annotation,
+            ..
+        } => {
+            let key = child_key(meeting_id, &annotation.id);
+            let stored: Option<AnnotationEntry> = get_w(txn, ANNOTATIONS, &key)?;
+            match &stored {
+                // A save that lost (it can only come from another node's log): the winner stays.
+                Some(s) if !annotation.wins_over(s) => return Ok(()),
+                Some(_) => {}
+                None => {
+                    let ck = annotation_count_key(
+                        meeting_id,
+                        &annotation.owner_id,
+                        &annotation.document_id,
+                    );
+                    let n: u64 = get_w(txn, ANNOTATION_COUNTS, &ck)?.unwrap_or(0);
+                    put(txn, ANNOTATION_COUNTS, &ck, &(n + 1))?;
+                }
+            }
+            put(txn, ANNOTATIONS, &key, annotation)
+        }
+        EventBody::ItemNoteSaved { meeting_id, note } => {
+            let key = item_note_key(meeting_id, &note.owner_id, &note.item_id);
+            let stored: Option<ItemNoteEntry> = get_w(txn, ITEM_NOTES, &key)?;
+            if stored.as_ref().is_some_and(|s| !note.wins_over(s)) {
+                return Ok(());
+            }
+            put(txn, ITEM_NOTES, &key, note)
+        }
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }

@@ -119,10 +119,42 @@ pub const RESULTS: TableDefinition<&str, &[u8]> = TableDefinition::new("results"
 /// Not a read model: a rebuild keeps it.
 pub const SECRET_CHOICES: TableDefinition<&str, &[u8]> = TableDefinition::new("secret_choices");
 
+/// Read model of delegates' marks on documents: `<meeting id>/<annotation id>` → JSON
+/// [`crate::domain::annotation::AnnotationEntry`] (the winning revision; erased ones stay as
+/// tombstones so a tablet that was offline learns of the erasure).
+pub const ANNOTATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("annotations");
+
+/// Read model: how many marks each person keeps on each document, `<meeting id>/<person
+/// id>/<document id>` → JSON count (tombstones included), for the per-document limit.
+pub const ANNOTATION_COUNTS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("annotation_counts");
+
+/// Read model of personal notes on agenda items: `<meeting id>/<person id>/<item id>` → JSON
+/// [`crate::domain::annotation::ItemNoteEntry`].
+pub const ITEM_NOTES: TableDefinition<&str, &[u8]> = TableDefinition::new("item_notes");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
-    ROOM, ACCOUNTS, PEOPLE, BODIES, MEETINGS, AGENDA, DOCUMENTS, ATTENDANCE, DEVICES, SEATING,
-    BLOBS, LIVE, SPEECHES, DISPLAYS, QUESTIONS, BALLOTS, RESULTS,
+    ROOM,
+    ACCOUNTS,
+    PEOPLE,
+    BODIES,
+    MEETINGS,
+    AGENDA,
+    DOCUMENTS,
+    ATTENDANCE,
+    DEVICES,
+    SEATING,
+    BLOBS,
+    LIVE,
+    SPEECHES,
+    DISPLAYS,
+    QUESTIONS,
+    BALLOTS,
+    RESULTS,
+    ANNOTATIONS,
+    ANNOTATION_COUNTS,
+    ITEM_NOTES,
 ];
 
 /// The read models' indexes, rebuilt with them.

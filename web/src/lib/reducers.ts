@@ -325,9 +325,11 @@ export const LIVE_KINDS = [
   'console.delegated',
 ] as const;
 
+/** A delegate's marks and item notes: the reader applies them; other screens ignore them. */
+export const ANNOTATION_KINDS = ['annotation.saved', 'item_note.saved'] as const;
 
 /** Every kind the screens understand, whether or not a given screen shows what it changes. */
-export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS, ...LIVE_KINDS, ...VOTE_KINDS]);
+export const KNOWN_KINDS: ReadonlySet<string> = new Set([...MEETING_KINDS, ...ROOM_KINDS, ...LIVE_KINDS, ...VOTE_KINDS, ...ANNOTATION_KINDS]);
 
 export type Reducer<M> = (s: ScreenState<M>, ev: LiveEvent) => Outcome<ScreenState<M>>;
 

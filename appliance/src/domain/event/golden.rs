@@ -396,6 +396,37 @@ pub(crate) fn samples() -> Vec<EventBody> {
                     .into(),
             }),
         },
+        EventBody::AnnotationSaved {
+            meeting_id: id(3),
+            annotation: crate::domain::annotation::AnnotationEntry {
+                id: id(19),
+                owner_id: id(1),
+                document_id: id(6),
+                version_sha256: "ab".repeat(32),
+                page: 2,
+                kind: crate::domain::annotation::AnnotationKind::Highlight,
+                color: "yellow".into(),
+                width: 0,
+                rects: vec![[7_200, 70_000, 30_000, 71_200]],
+                strokes: vec![],
+                text: "dự toán thu ngân sách".into(),
+                sharing: crate::domain::annotation::Sharing::Meeting,
+                rev: 3,
+                device_id: id(5),
+                deleted: false,
+            },
+            shared_before: crate::domain::annotation::Sharing::Private,
+        },
+        EventBody::ItemNoteSaved {
+            meeting_id: id(3),
+            note: crate::domain::annotation::ItemNoteEntry {
+                item_id: id(4),
+                owner_id: id(1),
+                text: "Hỏi lại khoản chi sửa đường liên thôn".into(),
+                rev: 1,
+                device_id: id(5),
+            },
+        },
     ]
 }
 

@@ -359,6 +359,22 @@ pub enum EventBody {
         question_id: Id,
         result: Box<super::vote::SignedResult>,
     },
+    /// A delegate's mark on a document, new, changed or erased (a tombstone): the whole mark,
+    /// the revision that won. `shared_before`: whether the revision it replaced was shared, so
+    /// those who saw it learn that it is gone.
+    #[serde(rename = "annotation.saved")]
+    AnnotationSaved {
+        meeting_id: Id,
+        annotation: super::annotation::AnnotationEntry,
+        #[serde(default)]
+        shared_before: super::annotation::Sharing,
+    },
+    /// A delegate's own note on an agenda item.
+    #[serde(rename = "item_note.saved")]
+    ItemNoteSaved {
+        meeting_id: Id,
+        note: super::annotation::ItemNoteEntry,
+    },
 }
 
 impl EventBody {
@@ -428,6 +444,8 @@ impl EventBody {
         ("vote.ballot_cast", 1),
         ("vote.participated", 1),
         ("vote.closed", 1),
+        ("annotation.saved", 1),
+        ("item_note.saved", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -503,6 +521,8 @@ impl EventBody {
             EventBody::BallotCast { .. } => "vote.ballot_cast",
             EventBody::VoteParticipated { .. } => "vote.participated",
             EventBody::VoteClosed { .. } => "vote.closed",
+            EventBody::AnnotationSaved { .. } => "annotation.saved",
+            EventBody::ItemNoteSaved { .. } => "item_note.saved",
         }
     }
 
@@ -543,7 +563,9 @@ impl EventBody {
             | EventBody::VoteOpened { meeting_id, .. }
             | EventBody::BallotCast { meeting_id, .. }
             | EventBody::VoteParticipated { meeting_id, .. }
-            | EventBody::VoteClosed { meeting_id, .. } => Some(meeting_id),
+            | EventBody::VoteClosed { meeting_id, .. }
+            | EventBody::AnnotationSaved { meeting_id, .. }
+            | EventBody::ItemNoteSaved { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
             EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),

@@ -266,6 +266,50 @@ export type Cast = { "type": "named", ballot: SignedBallot,
  */
 replaced: Array<Id>, } | { "type": "secret", participation: Participation, };
 
+export type AnnotationKind = "highlight" | "underline" | "ink" | "note" | "bookmark";
+
+export type Sharing = "private" | "meeting" | "chair";
+
+export type AnnotationEntry = { 
+/**
+ * Made on the tablet, so a retried save or delete is the same mark.
+ */
+id: Id, owner_id: Id, document_id: Id, 
+/**
+ * The SHA-256 of the document version the mark was made on.
+ */
+version_sha256: string, page: number, kind: AnnotationKind, color: string, 
+/**
+ * Pen width in hundredths of a point (ink only).
+ */
+width: number, 
+/**
+ * Highlight and underline: the text's quads as rectangles; note: one point-sized box.
+ */
+rects: Array<[number, number, number, number]>, 
+/**
+ * Ink: the strokes, each a list of points.
+ */
+strokes: Array<Array<[number, number]>>, 
+/**
+ * Note: its text; highlight: the text it covers (for the list of notes), optional.
+ */
+text: string, sharing: Sharing, 
+/**
+ * The tablet's revision of this mark (1 for a new one).
+ */
+rev: number, 
+/**
+ * The device that saved this revision (the tie-break between equal revisions).
+ */
+device_id: Id, 
+/**
+ * A tombstone: the mark was erased.
+ */
+deleted: boolean, };
+
+export type ItemNoteEntry = { item_id: Id, owner_id: Id, text: string, rev: number, device_id: Id, };
+
 export type EventBody = { "kind": "node.initialised", "body": { room_name: RoomName, role: string, } } | { "kind": "room.renamed", "body": { name: RoomName, } } | { "kind": "notice.posted", "body": { text: NoticeText, } } | { "kind": "notice.cleared", "body": Record<symbol, never> } | { "kind": "account.created", "body": { username: Username, display_name: string, roles: Array<Role>, } } | { "kind": "person.added", "body": { person: PersonEntry, } } | { "kind": "body.created", "body": { body: BodyEntry, } } | { "kind": "body.members_set", "body": { body_id: Id, members: Array<Id>, } } | { "kind": "body.rules_set", "body": { body_id: Id, name: string, quorum: Threshold, pass: Threshold, publish_lead_days: number, } } | { "kind": "meeting.created", "body": { meeting: MeetingEntry, } } | { "kind": "pairing.code_issued", "body": { person_id: Id, expires_at: string, } } | { "kind": "device.paired", "body": { device: DeviceEntry, } } | { "kind": "device.revoked", "body": { device_id: Id, } } | { "kind": "pin.set", "body": { person_id: Id, } } | { "kind": "pin.reset", "body": { person_id: Id, } } | { "kind": "attendance.marked", "body": { meeting_id: Id, person_id: Id, status: AttendanceStatus, at: string | null, reason: string | null, } } | { "kind": "seating.layout_saved", "body": { layout: LayoutEntry, } } | { "kind": "seating.assigned", "body": { meeting_id: Id, assignments: { [key in string]: Id }, } } | { "kind": "meeting.details_set", "body": { meeting_id: Id, title: string, starts_at: string, place: string, chair_id: Id | null, } } | { "kind": "agenda.item_added", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_updated", "body": { meeting_id: Id, item: ItemEntry, } } | { "kind": "agenda.item_removed", "body": { meeting_id: Id, item_id: Id, } } | { "kind": "agenda.reordered", "body": { meeting_id: Id, order: Array<Id>, } } | { "kind": "document.added", "body": { meeting_id: Id, document: DocumentEntry, } } | { "kind": "document.version_added", "body": { meeting_id: Id, document_id: Id, version: VersionEntry, restricted_to: Array<Id> | null, } } | { "kind": "document.updated", "body": { meeting_id: Id, document_id: Id, title: string, number: string | null, restricted_to: Array<Id> | null, 
 /**
  * Who could see it before, so that people it is now hidden from hear of the change.
@@ -274,7 +318,7 @@ was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body":
 /**
  * The question as it was opened: what every ballot answers.
  */
-question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: string | null, } } | { "kind": "vote.ballot_cast", "body": { meeting_id: Id, question_id: Id, ballot: SignedBallot, } } | { "kind": "vote.participated", "body": { meeting_id: Id, question_id: Id, participation: Participation, } } | { "kind": "vote.closed", "body": { meeting_id: Id, question_id: Id, result: SignedResult, } };
+question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: string | null, } } | { "kind": "vote.ballot_cast", "body": { meeting_id: Id, question_id: Id, ballot: SignedBallot, } } | { "kind": "vote.participated", "body": { meeting_id: Id, question_id: Id, participation: Participation, } } | { "kind": "vote.closed", "body": { meeting_id: Id, question_id: Id, result: SignedResult, } } | { "kind": "annotation.saved", "body": { meeting_id: Id, annotation: AnnotationEntry, shared_before: Sharing, } } | { "kind": "item_note.saved", "body": { meeting_id: Id, note: ItemNoteEntry, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -559,6 +603,16 @@ export type ResultSummary = { meeting_id: Id, question_id: Id, question: Questio
  */
 named: boolean, };
 
+export type AnnotationsSeen = { annotations: Array<AnnotationEntry>, 
+/**
+ * The caller's own notes on the meeting's items.
+ */
+notes: Array<ItemNoteEntry>, };
+
+export type AnnotationSaved = { annotation: AnnotationEntry, applied: boolean, };
+
+export type NoteSaved = { note: ItemNoteEntry, applied: boolean, };
+
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };
 
@@ -571,6 +625,7 @@ export type FeedEvent = { seq: number, at: string } & (
   | { kind: "document.updated", body: DocumentHidden }
   | { kind: "follow.set", body: FollowHidden }
   | { kind: "vote.closed", body: ResultSummary }
+  | { kind: "annotation.saved", body: { meeting_id: Id, annotation_id: Id, hidden: true } }
 );
 
 /** The coalesced "N have voted" counter (at most 4 a second; not a logged event, so it has no seq). */

@@ -1,0 +1,256 @@
+//! A delegate's marks on documents and notes on agenda items, from their own paired tablet.
+//! Every save carries the whole mark and its revision; the box keeps the winner (see
+//! `domain/annotation.rs`) and answers with it, so a tablet that lost a race learns what won.
+
+use super::meetings::visible_header;
+use super::{Caller, Refusal, ServiceError};
+use crate::domain::annotation::{
+    AnnotationEntry, AnnotationError, AnnotationKind, ItemNoteEntry, Point, Rect, Sharing,
+    MAX_PER_DOCUMENT,
+};
+use crate::domain::records::Id;
+use crate::domain::visibility::{self, sees_annotation, MeetingRole};
+use crate::domain::EventBody;
+use crate::store::{records, Store};
+use serde::Deserialize;
+
+impl From<AnnotationError> for ServiceError {
+    fn from(e: AnnotationError) -> Self {
+        ServiceError::Refused(Refusal::Annotation(e))
+    }
+}
+
+/// What a caller sees of a meeting's marks: their own (erased ones as tombstones, so a tablet
+/// back from a day offline learns of them), and the ones shared with them.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct AnnotationsSeen {
+    pub annotations: Vec<AnnotationEntry>,
+    /// The caller's own notes on the meeting's items.
+    pub notes: Vec<ItemNoteEntry>,
+}
+
+/// A save's answer: the mark as the box keeps it now, and whether this save is what it keeps.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct AnnotationSaved {
+    pub annotation: AnnotationEntry,
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct NoteSaved {
+    pub note: ItemNoteEntry,
+    pub applied: bool,
+}
+
+/// The person and device of a paired tablet with a role in the meeting; staff accounts and
+/// displays have no notes of their own.
+fn tablet(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+) -> Result<(Id, Id, MeetingRole), ServiceError> {
+    let (_, role) = visible_header(store, caller, meeting_id)?;
+    match caller {
+        Caller::Device { device, person } => Ok((person.id.clone(), device.id.clone(), role)),
+        _ => Err(ServiceError::Forbidden),
+    }
+}
+
+/// The marks and notes a caller may see in a meeting.
+pub fn list(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+) -> Result<AnnotationsSeen, ServiceError> {
+    let (_, role) = visible_header(store, caller, meeting_id)?;
+    let viewer = caller.viewer();
+    let me = caller.person_id().cloned();
+    store
+        .read(|t| {
+            let docs = records::documents(t, meeting_id)?;
+            let all = records::annotations(t, meeting_id)?;
+            let annotations = all
+                .into_iter()
+                .filter(|a| {
+                    let own = me.as_ref() == Some(&a.owner_id);
+                    own || (!a.deleted
+                        && sees_annotation(viewer, role, &a.owner_id, a.sharing)
+                        && docs
+                            .iter()
+                            .find(|d| d.id == a.document_id)
+                            .is_some_and(|d| visibility::sees_document(viewer, role, d)))
+                })
+                .collect();
+            let notes = match &me {
+                Some(p) => records::item_notes(t, meeting_id, p)?,
+                None => vec![],
+            };
+            Ok(AnnotationsSeen { annotations, notes })
+        })
+        .map_err(ServiceError::from)
+}
+
+/// A mark as the tablet sends it: the owner and device are the caller's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationInput {
+    pub document_id: Id,
+    pub version_sha256: String,
+    pub page: u32,
+    pub kind: AnnotationKind,
+    #[serde(default)]
+    pub color: String,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub rects: Vec<Rect>,
+    #[serde(default)]
+    pub strokes: Vec<Vec<Point>>,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub sharing: Sharing,
+    pub rev: u64,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Saves (or erases: `deleted`) one of the caller's own marks.
+pub fn save(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+    annotation_id: &Id,
+    input: AnnotationInput,
+) -> Result<AnnotationSaved, ServiceError> {
+    let (person, device, role) = tablet(store, caller, meeting_id)?;
+    let entry = AnnotationEntry {
+        id: annotation_id.clone(),
+        owner_id: person.clone(),
+        document_id: input.document_id,
+        version_sha256: input.version_sha256,
+        page: input.page,
+        kind: input.kind,
+        color: input.color,
+        width: input.width,
+        rects: input.rects,
+        strokes: input.strokes,
+        text: input.text,
+        sharing: input.sharing,
+        rev: input.rev,
+        device_id: device,
+        deleted: input.deleted,
+    }
+    .checked()?;
+    let viewer = caller.viewer();
+    let (_, saved) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let (doc, stored, count) = tx.read(|t| {
+            Ok((
+                records::meeting_document(t, meeting_id, &entry.document_id)?,
+                records::annotation(t, meeting_id, annotation_id)?,
+                records::annotation_count(t, meeting_id, &person, &entry.document_id)?,
+            ))
+        })?;
+        // A document the person may not see does not exist for them.
+        let doc = doc
+            .filter(|d| visibility::sees_document(viewer, role, d))
+            .ok_or(ServiceError::NotFound)?;
+        if !doc
+            .versions
+            .iter()
+            .any(|v| v.sha256 == entry.version_sha256)
+        {
+            return Err(AnnotationError::BadVersion.into());
+        }
+        if let Some(s) = &stored {
+            if s.owner_id != person {
+                return Err(AnnotationError::NotOwner.into());
+            }
+            if s.document_id != entry.document_id {
+                return Err(AnnotationError::BadVersion.into());
+            }
+            if !entry.wins_over(s) {
+                return Ok((
+                    vec![],
+                    AnnotationSaved {
+                        annotation: s.clone(),
+                        applied: false,
+                    },
+                ));
+            }
+        } else if count >= MAX_PER_DOCUMENT as u64 {
+            return Err(AnnotationError::TooMany.into());
+        }
+        let shared_before = stored.map(|s| s.sharing).unwrap_or_default();
+        Ok((
+            vec![EventBody::AnnotationSaved {
+                meeting_id: meeting_id.clone(),
+                annotation: entry.clone(),
+                shared_before,
+            }],
+            AnnotationSaved {
+                annotation: entry.clone(),
+                applied: true,
+            },
+        ))
+    })?;
+    Ok(saved)
+}
+
+/// A personal note on an agenda item as the tablet sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    pub text: String,
+    pub rev: u64,
+}
+
+/// Saves the caller's own note on an agenda item (an empty text clears it).
+pub fn save_note(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+    item_id: &Id,
+    input: NoteInput,
+) -> Result<NoteSaved, ServiceError> {
+    let (person, device, _) = tablet(store, caller, meeting_id)?;
+    let note = ItemNoteEntry {
+        item_id: item_id.clone(),
+        owner_id: person.clone(),
+        text: input.text,
+        rev: input.rev,
+        device_id: device,
+    }
+    .checked()?;
+    let (_, saved) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let (item, stored) = tx.read(|t| {
+            Ok((
+                records::agenda_item(t, meeting_id, item_id)?,
+                records::item_note(t, meeting_id, &person, item_id)?,
+            ))
+        })?;
+        if item.is_none() {
+            return Err(ServiceError::NotFound);
+        }
+        if let Some(s) = stored.filter(|s| !note.wins_over(s)) {
+            return Ok((
+                vec![],
+                NoteSaved {
+                    note: s,
+                    applied: false,
+                },
+            ));
+        }
+        Ok((
+            vec![EventBody::ItemNoteSaved {
+                meeting_id: meeting_id.clone(),
+                note: note.clone(),
+            }],
+            NoteSaved {
+                note: note.clone(),
+                applied: true,
+            },
+        ))
+    })?;
+    Ok(saved)
+}

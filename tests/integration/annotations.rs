@@ -1,0 +1,339 @@
+//! A delegate's marks and notes through the API and the feed: private by default (not even
+//! the staff see them), shared on request, edits by revision with the winner answered, and
+//! every kind of bad input refused with nothing written.
+
+use crate::helpers::SseReader;
+use crate::live::Room;
+use crate::votes::hex32;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+impl Room {
+    async fn sha(&self, cookie: &str) -> String {
+        let (s, m) = self
+            .b
+            .call(
+                Method::GET,
+                &format!("/api/meetings/{}", self.meeting),
+                Some(cookie),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{m}");
+        let doc = m["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == self.doc.as_str())
+            .unwrap();
+        doc["versions"][0]["sha256"].as_str().unwrap().to_owned()
+    }
+
+    async fn mark(&self, tag: &str, aid: &str, body: Value) -> (StatusCode, Value) {
+        self.b
+            .call(
+                Method::PUT,
+                &format!("/api/meetings/{}/annotations/{aid}", self.meeting),
+                Some(&self.tablet(tag)),
+                Some(body),
+            )
+            .await
+    }
+
+    async fn marks(&self, cookie: &str) -> Value {
+        let (s, v) = self
+            .b
+            .call(
+                Method::GET,
+                &format!("/api/meetings/{}/annotations", self.meeting),
+                Some(cookie),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+}
+
+/// The next event of `kind` on a feed, skipping the meeting's other events.
+async fn next_of(feed: &mut SseReader, kind: &str) -> crate::helpers::SseEvent {
+    loop {
+        let ev = feed.next(Duration::from_secs(5)).await.expect(kind);
+        if ev.event.as_deref() == Some(kind) {
+            return ev;
+        }
+    }
+}
+
+fn highlight(doc: &str, sha: &str, rev: u64) -> Value {
+    json!({
+        "document_id": doc, "version_sha256": sha, "page": 2, "kind": "highlight",
+        "color": "yellow", "rects": [[7200, 70000, 30000, 71200]],
+        "text": "dự toán thu ngân sách", "rev": rev,
+    })
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_private_mark_reaches_only_its_owner_until_shared() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let feed_url = r.b.url(&format!("/api/meetings/{}/events", r.meeting));
+    let head = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    let mut b_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("B"))).await;
+    let mut chair_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.chair)).await;
+    let mut a_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("A"))).await;
+    let aid = hex32();
+    let (s, v) = r.mark("A", &aid, highlight(&r.doc, &sha, 1)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"], true);
+    assert_eq!(v["annotation"]["owner_id"], r.person("A").as_str());
+    // The owner's feed carries it; nobody else's, not even the chair's or the staff's list.
+    let got = a_feed
+        .next(Duration::from_secs(5))
+        .await
+        .expect("owner's feed");
+    assert_eq!(got.event.as_deref(), Some("annotation.saved"));
+    assert_eq!(ids(&r.marks(&r.tablet("A")).await), vec![aid.clone()]);
+    for cookie in [r.tablet("B"), r.chair.clone(), r.sec.clone()] {
+        assert!(ids(&r.marks(&cookie).await).is_empty());
+    }
+    // A notice on the room and a new event prove the other feeds are live and skipped it.
+    r.b.call(
+        Method::POST,
+        "/api/room/notices",
+        Some(&r.sec),
+        Some(json!({"text": "Nghỉ 5 phút"})),
+    )
+    .await;
+    let (s, _) =
+        r.b.call(
+            Method::POST,
+            &format!("/api/meetings/{}/live/start", r.meeting),
+            Some(&r.chair),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    for feed in [&mut b_feed, &mut chair_feed] {
+        let ev = feed.next(Duration::from_secs(5)).await.expect("next event");
+        assert_eq!(ev.event.as_deref(), Some("meeting.started"), "{}", ev.data);
+    }
+    // Shared with the meeting: B sees it, in the list and on the feed.
+    let mut shared = highlight(&r.doc, &sha, 2);
+    shared["sharing"] = json!("meeting");
+    assert_eq!(r.mark("A", &aid, shared).await.0, 200);
+    let ev = next_of(&mut b_feed, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"));
+    assert_eq!(ids(&r.marks(&r.tablet("B")).await), vec![aid.clone()]);
+    // Back to private: B is told it is gone, without its content.
+    assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 3)).await.0, 200);
+    let ev = next_of(&mut b_feed, "annotation.saved").await;
+    let body: Value = serde_json::from_str(&ev.data).unwrap();
+    assert_eq!(
+        body["body"],
+        json!({"meeting_id": r.meeting, "annotation_id": aid, "hidden": true})
+    );
+    assert!(ids(&r.marks(&r.tablet("B")).await).is_empty());
+}
+
+#[tokio::test]
+async fn edits_merge_by_revision_and_other_people_cannot_touch_a_mark() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let aid = hex32();
+    assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 2)).await.0, 200);
+    // An older revision (a tablet that was offline) loses, and is told what won.
+    let mut old = highlight(&r.doc, &sha, 1);
+    old["color"] = json!("green");
+    let (s, v) = r.mark("A", &aid, old).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["applied"], false);
+    assert_eq!(v["annotation"]["color"], "yellow");
+    // The same save again changes nothing (a retry).
+    let head = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        r.mark("A", &aid, highlight(&r.doc, &sha, 2)).await.1["applied"],
+        false
+    );
+    assert_eq!(
+        r.b.get_json("/api/room").await["head_seq"]
+            .as_u64()
+            .unwrap(),
+        head
+    );
+    // Someone else's tablet cannot edit or erase it.
+    let mut erase = highlight(&r.doc, &sha, 9);
+    erase["deleted"] = json!(true);
+    let (s, e) = r.mark("B", &aid, erase.clone()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("annotation.not_owner"))
+    );
+    // Staff accounts have no marks of their own.
+    let (s, _) =
+        r.b.call(
+            Method::PUT,
+            &format!("/api/meetings/{}/annotations/{}", r.meeting, hex32()),
+            Some(&r.sec),
+            Some(highlight(&r.doc, &sha, 1)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The owner erases it: a tombstone stays for the owner's other tablets.
+    let (s, v) = r.mark("A", &aid, erase).await;
+    assert_eq!(s, 200, "{v}");
+    let mine = r.marks(&r.tablet("A")).await;
+    assert_eq!(mine["annotations"][0]["deleted"], true);
+    assert_eq!(mine["annotations"][0]["text"], "");
+}
+
+#[tokio::test]
+async fn bad_marks_are_refused_with_nothing_written() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let head = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    let base = highlight(&r.doc, &sha, 1);
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let many_points: Vec<[i32; 2]> = (0..5000).map(|i| [i, i]).collect();
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (with("page", json!(0)), 422, "annotation.bad_page"),
+        (with("rects", json!([])), 422, "annotation.bad_geometry"),
+        (
+            with("rects", json!([[0, 0, 2147483647, 1]])),
+            422,
+            "annotation.bad_geometry",
+        ),
+        (
+            with("rects", json!(vec![[1, 1, 2, 2]; 401])),
+            422,
+            "annotation.bad_geometry",
+        ),
+        (with("color", json!("#ff0000")), 422, "annotation.bad_color"),
+        (
+            with("text", json!("x".repeat(5001))),
+            422,
+            "annotation.bad_text",
+        ),
+        (
+            with("version_sha256", json!("ab".repeat(32))),
+            422,
+            "annotation.bad_version",
+        ),
+        (
+            with("version_sha256", json!("nope")),
+            422,
+            "annotation.bad_version",
+        ),
+        (
+            json!({"document_id": r.doc, "version_sha256": sha, "page": 1, "kind": "ink", "color": "red", "width": 200, "strokes": [many_points], "rev": 1}),
+            422,
+            "annotation.bad_geometry",
+        ),
+        (with("document_id", json!(hex32())), 404, "not_found"),
+    ];
+    for (body, status, code) in cases {
+        let (s, e) = r.mark("A", &hex32(), body.clone()).await;
+        assert_eq!(
+            (s.as_u16(), e["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    // Malformed JSON: a float coordinate, a string page, an unknown field.
+    for body in [
+        with("rects", json!([[1.5, 2, 3, 4]])),
+        with("page", json!("2")),
+        with("owner_id", json!(r.person("B"))),
+    ] {
+        let (s, e) = r.mark("A", &hex32(), body.clone()).await;
+        assert!(s == 400 || s == 422, "{s} {body}");
+        assert!(e["code"].is_string(), "{e}");
+    }
+    assert_eq!(
+        r.b.get_json("/api/room").await["head_seq"]
+            .as_u64()
+            .unwrap(),
+        head
+    );
+}
+
+#[tokio::test]
+async fn a_document_the_person_may_not_see_cannot_be_marked() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    // The secretary restricts the document to B: A may no longer mark it, nor see B's marks.
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &format!("/api/documents/{}", r.doc),
+            Some(&r.sec),
+            Some(json!({"restricted_to": [r.person("B")]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = r.mark("A", &hex32(), highlight(&r.doc, &sha, 1)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let mut shared = highlight(&r.doc, &sha, 1);
+    shared["sharing"] = json!("meeting");
+    assert_eq!(r.mark("B", &hex32(), shared).await.0, 200);
+    assert!(ids(&r.marks(&r.tablet("A")).await).is_empty());
+    assert_eq!(ids(&r.marks(&r.tablet("D")).await).len(), 0);
+    assert_eq!(ids(&r.marks(&r.tablet("B")).await).len(), 1);
+}
+
+#[tokio::test]
+async fn a_note_per_item_is_its_owners_alone() {
+    let r = Room::new().await;
+    let url = format!("/api/meetings/{}/items/{}/note", r.meeting, r.items[0]);
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &url,
+            Some(&r.tablet("A")),
+            Some(json!({"text": "Hỏi lại khoản chi sửa đường", "rev": 1})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        r.marks(&r.tablet("A")).await["notes"][0]["text"],
+        "Hỏi lại khoản chi sửa đường"
+    );
+    for cookie in [r.tablet("B"), r.chair.clone(), r.sec.clone()] {
+        assert!(r.marks(&cookie).await["notes"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+    }
+    let (s, _) =
+        r.b.call(
+            Method::PUT,
+            &format!("/api/meetings/{}/items/{}/note", r.meeting, hex32()),
+            Some(&r.tablet("A")),
+            Some(json!({"text": "x", "rev": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
