@@ -10,9 +10,15 @@ export function docsCacheName(meetingId: string): string {
   return DOCS_CACHE_PREFIX + meetingId;
 }
 
-/** GET paths whose answers the service worker keeps for a paired tablet: who am I, my meetings, one meeting. */
+/** GET paths whose answers the service worker keeps for a paired tablet: who am I, my meetings, one meeting, my marks on it. */
 export function isOfflineJson(pathname: string): boolean {
-  return pathname === '/api/me' || pathname === '/api/meetings' || /^\/api\/meetings\/[0-9A-Za-z_-]+$/.test(pathname);
+  return (
+    pathname === '/api/me' ||
+    pathname === '/api/meetings' ||
+    /^\/api\/meetings\/[0-9A-Za-z_-]+$/.test(pathname) ||
+    // The tablet's own marks and notes, to read them with no box in reach.
+    /^\/api\/meetings\/[0-9A-Za-z_-]+\/annotations$/.test(pathname)
+  );
 }
 
 /** A document version's bytes: content-addressed, so a new version is a new address. */
