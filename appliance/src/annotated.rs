@@ -361,6 +361,68 @@ mod tests {
         assert_eq!(before.get_pages().len(), after.get_pages().len());
     }
 
+    /// Renders page 1 with hayro (a pure-Rust rasterizer that draws annotations' appearance
+    /// streams, as pdf.js does) and returns a pixel reader in PDF points.
+    fn render_page1(pdf: &[u8]) -> (hayro::vello_cpu::Pixmap, f32) {
+        let doc = hayro::hayro_syntax::Pdf::new(std::sync::Arc::new(pdf.to_vec())).unwrap();
+        let pages = doc.pages();
+        let page = pages.iter().next().unwrap();
+        let (_, height) = page.render_dimensions();
+        let cache = hayro::RenderCache::new();
+        let settings = hayro::RenderSettings {
+            x_scale: 2.0,
+            y_scale: 2.0,
+            ..Default::default()
+        };
+        let pixmap = hayro::render(
+            page,
+            &cache,
+            &hayro::hayro_interpret::InterpreterSettings::default(),
+            &settings,
+        );
+        (pixmap, height)
+    }
+
+    fn px(p: &hayro::vello_cpu::Pixmap, height: f32, x: f32, y: f32) -> [u8; 4] {
+        let c = p.sample((x * 2.0) as u16, ((height - y) * 2.0) as u16);
+        [c.r, c.g, c.b, c.a]
+    }
+
+    /// The check: render the exported page and compare pixels in the marked areas with
+    /// the original's, and elsewhere.
+    #[test]
+    fn the_exported_page_shows_the_marks_where_they_were_made() {
+        let original = fixture("to-trinh-du-toan.pdf");
+        let mut hl = mark(1, 1, AnnotationKind::Highlight);
+        hl.rects = vec![[10_000, 20_000, 40_000, 24_000]];
+        let mut ink = mark(2, 1, AnnotationKind::Ink);
+        ink.color = "red".into();
+        ink.width = 400;
+        ink.rects.clear();
+        ink.strokes = vec![vec![[10_000, 10_000], [40_000, 10_000]]];
+        let out = annotated(&original, &[hl, ink]).unwrap();
+        let (before, h) = render_page1(&original);
+        let (after, h2) = render_page1(&out);
+        assert_eq!(h, h2);
+        assert_eq!(
+            (before.width(), before.height()),
+            (after.width(), after.height())
+        );
+        // Inside the highlight (100–400 × 200–240 pt): tinted yellow, so less blue than before.
+        let (b, a) = (px(&before, h, 250.0, 220.0), px(&after, h, 250.0, 220.0));
+        assert_ne!(b, a, "the highlight is drawn");
+        assert!(
+            a[2] < b[2].max(1) || (b[3] == 0 && a[3] > 0),
+            "yellow: {b:?} → {a:?}"
+        );
+        // On the ink stroke (y = 100 pt, 4 pt wide): red.
+        let a = px(&after, h, 250.0, 100.0);
+        assert!(a[0] > 150 && a[1] < 100 && a[2] < 100, "red ink: {a:?}");
+        // Far from both marks, nothing changed.
+        assert_eq!(px(&before, h, 500.0, 60.0), px(&after, h, 500.0, 60.0));
+        assert_eq!(px(&before, h, 50.0, 400.0), px(&after, h, 50.0, 400.0));
+    }
+
     #[test]
     fn garbage_is_refused() {
         assert!(matches!(
