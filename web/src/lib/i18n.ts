@@ -8,6 +8,7 @@ import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
 import { votingEn, votingVi } from './messages/voting';
 import { ballotEn, ballotVi } from './messages/ballot';
+import { annotationsEn, annotationsVi } from './messages/annotations';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -20,6 +21,7 @@ const vi = {
   ...consoleVi,
   ...votingVi,
   ...ballotVi,
+  ...annotationsVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -61,6 +63,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...consoleEn,
   ...votingEn,
   ...ballotEn,
+  ...annotationsEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
