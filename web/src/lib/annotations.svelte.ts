@@ -279,6 +279,8 @@ export class Annotations {
   }
 
   async #enqueue(q: Queued): Promise<void> {
+    // A plain copy: reactive proxies (a rect from the reader's state) cannot be stored.
+    q = { ...q, body: JSON.parse(JSON.stringify(q.body)) as unknown };
     try {
       await tx('readwrite', (s) => {
         s.put(q);

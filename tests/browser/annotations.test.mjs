@@ -1,0 +1,190 @@
+// Annotations in the reader (issue #11, "Done when" 1 and 3, and the offline queue): a paired
+// delegate highlights words on page 2 and draws a pen stroke there, reloads, and finds both marks
+// over the same words at another zoom and in landscape; a second delegate sees none of them in
+// the reader and gets none from `GET …/annotations` with their own cookie. A note written offline,
+// with the page closed before the Wi-Fi came back, reaches the box when the reader opens again.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, withBoxLog } from './helpers.mjs';
+
+const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
+const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
+const WORDS = 'QUYETTOAN';
+
+/** Boxes of an element and of page 2, and the element's box as fractions of the page. */
+async function fractions(page, selector) {
+  return page.evaluate((sel) => {
+    const p = document.querySelector('[data-testid="reader-page-2"]').getBoundingClientRect();
+    return [...document.querySelectorAll(sel)].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { x1: (r.left - p.left) / p.width, y1: (r.top - p.top) / p.height, x2: (r.right - p.left) / p.width, y2: (r.bottom - p.top) / p.height, w: r.width };
+    });
+  }, selector);
+}
+
+/** The span of page 2's text layer holding WORDS, as fractions of the page. */
+async function wordsBox(page) {
+  await page.locator('[data-testid="reader-page-2"] .textLayer span', { hasText: WORDS }).first().waitFor({ timeout: 20_000 });
+  const [box] = await fractions(page, `[data-testid="reader-page-2"] .textLayer span[data-words]`).then(async (b) =>
+    b.length
+      ? b
+      : (await page.evaluate((w) => {
+          const s = [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].find((x) => x.textContent.includes(w));
+          s.setAttribute('data-words', '');
+        }, WORDS),
+        fractions(page, `[data-testid="reader-page-2"] .textLayer span[data-words]`)),
+  );
+  return box;
+}
+
+function near(a, b, tol, what) {
+  for (const k of ['x1', 'y1', 'x2', 'y2']) assert.ok(Math.abs(a[k] - b[k]) < tol, `${what}: ${k} ${a[k].toFixed(4)} vs ${b[k].toFixed(4)}`);
+}
+
+async function openPage2(page, url) {
+  await page.goto(url);
+  await page.getByTestId('ann-tools').waitFor({ timeout: 20_000 });
+  await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+  await page.locator('[data-testid="reader-page-2"] canvas').waitFor({ timeout: 20_000 });
+  await page.locator('[data-testid="marks-2"]').waitFor({ timeout: 20_000 });
+}
+
+describe('annotations in the reader', () => {
+  /** @type {Box} */
+  let box;
+  let chrome;
+  let desk;
+  let meeting;
+  let people;
+  let doc;
+  let url;
+
+  before(async () => {
+    box = await Box.create({ room: 'Phòng họp UBND xã Tân Phú' });
+    await addStaff(box, [SECRETARY, CHAIR]);
+    chrome = await launchChromium(box.caPem);
+    desk = await apiAs(box, SECRETARY);
+    const chair = await apiAs(box, CHAIR);
+    ({ meeting, people } = await draftMeeting(desk, { people: [['an', 'Nguyễn Văn An'], ['binh', 'Trần Thị Bình'], ['cuong', 'Lê Văn Cường']], startsInMinutes: 30, chair: 'an' }));
+    const item = await desk.call('POST', `/api/meetings/${meeting.id}/items`, { title: 'Quyết toán ngân sách', presenter: 'Kế toán' });
+    const pdf = await printPdf(
+      chrome.browser,
+      [1, 2, 3].map((n) => `<h1>Trang ${n}</h1><p style="margin-top:40mm">Mục ${n}: ${n === 2 ? WORDS : 'khác'} ngân sách xã năm 2026.</p>`),
+      { style: 'font:16pt serif' },
+    );
+    doc = await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Báo cáo quyết toán')}`, pdf);
+    await publishMeeting(desk, chair, meeting.id);
+    url = `${box.origin}/read/${meeting.id}/${doc.id}`;
+  });
+
+  after(async () => {
+    await chrome?.close();
+    await box?.destroy();
+  });
+
+  test('marks stay on their words at another zoom and in landscape; another delegate sees none', { timeout: 180_000 }, () =>
+    withBoxLog(box, async () => {
+      const a = await pairTablet(chrome.browser, desk, people.binh, '2468');
+      const page = a.page;
+      await page.setViewportSize({ width: 768, height: 1024 });
+      await openPage2(page, url);
+
+      // Highlight: select the words in the text layer, then "Đánh dấu".
+      const words = await wordsBox(page);
+      await page.evaluate(() => {
+        const span = document.querySelector('[data-testid="reader-page-2"] .textLayer span[data-words]');
+        const r = document.createRange();
+        r.selectNodeContents(span);
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(r);
+      });
+      await page.getByTestId('ann-highlight').click();
+      await page.locator('[data-testid="marks-2"] [data-kind="highlight"]').waitFor({ timeout: 5000 });
+      const [hl] = await fractions(page, '[data-testid="marks-2"] [data-kind="highlight"]');
+      near(hl, words, 0.01, 'the highlight covers the words');
+
+      // Pen: a stroke from 20 % to 70 % across, 60 % down.
+      await page.getByTestId('ann-pen').click();
+      const p = await page.getByTestId('reader-page-2').boundingBox();
+      await page.mouse.move(p.x + p.width * 0.2, p.y + p.height * 0.6);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(p.x + p.width * (0.2 + 0.05 * i), p.y + p.height * (0.6 + 0.005 * i));
+      await page.mouse.up();
+      await page.locator('[data-testid="marks-2"] [data-kind="ink"]').waitFor({ timeout: 5000 });
+      const [ink] = await fractions(page, '[data-testid="marks-2"] [data-kind="ink"]');
+      assert.ok(Math.abs(ink.x1 - 0.2) < 0.02 && Math.abs(ink.x2 - 0.7) < 0.02 && Math.abs(ink.y1 - 0.6) < 0.02, `the stroke is where it was drawn: ${JSON.stringify(ink)}`);
+      await page.getByTestId('ann-select').click();
+
+      // Both on the box.
+      await page.waitForFunction(() => document.querySelector('[data-testid="ann-sync"]')?.textContent.trim() === '', null, { timeout: 10_000 });
+      const mine = await page.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id);
+      const ids = mine.annotations.filter((x) => !x.deleted).map((x) => x.id);
+      assert.deepEqual(mine.annotations.map((x) => x.kind).sort(), ['highlight', 'ink']);
+      assert.ok(mine.annotations.every((x) => x.page === 2 && x.sharing === 'private' && x.version_sha256 === doc.versions.at(-1).sha256));
+
+      // Reload, zoom in twice: the same place on the page.
+      await openPage2(page, url);
+      await page.getByTestId('zoom-in').click();
+      await page.getByTestId('zoom-in').click();
+      await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="marks-2"] [data-testid="mark"]').length === 2, null, { timeout: 20_000 });
+      const zoomed = await page.evaluate(() => document.querySelector('[data-testid="reader-page-2"]').getBoundingClientRect().width);
+      near((await fractions(page, '[data-testid="marks-2"] [data-kind="highlight"]'))[0], await wordsBox(page), 0.01, 'zoomed: the highlight covers the words');
+      near((await fractions(page, '[data-testid="marks-2"] [data-kind="ink"]'))[0], ink, 0.01, 'zoomed: the stroke');
+
+      // Landscape.
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.waitForFunction((w) => document.querySelector('[data-testid="reader-page-2"]').getBoundingClientRect().width !== w, zoomed, { timeout: 10_000 });
+      await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].some((s) => s.textContent.includes('QUYETTOAN')), null, { timeout: 20_000 });
+      near((await fractions(page, '[data-testid="marks-2"] [data-kind="highlight"]'))[0], await wordsBox(page), 0.01, 'landscape: the highlight covers the words');
+      near((await fractions(page, '[data-testid="marks-2"] [data-kind="ink"]'))[0], ink, 0.01, 'landscape: the stroke');
+      await screenshots(page, 'reader-annotations');
+
+      // "Ghi chú của tôi" lists both.
+      await page.getByTestId('ann-list-toggle').click();
+      assert.equal(await page.getByTestId('ann-list-entry').count(), 2);
+      await page.getByTestId('ann-list-toggle').click();
+
+      // A second delegate: nothing in the reader, nothing from the API.
+      const b = await pairTablet(chrome.browser, desk, people.cuong, '1357');
+      try {
+        await openPage2(b.page, url);
+        await b.page.waitForTimeout(1500);
+        assert.equal(await b.page.locator('[data-testid="mark"]').count(), 0, "the other delegate's reader shows no marks");
+        const cookie = (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+        const res = await box.request('GET', `/api/meetings/${meeting.id}/annotations`, { headers: { Cookie: cookie, Origin: box.origin } });
+        assert.equal(res.status, 200, res.text);
+        for (const id of ids) assert.ok(!res.text.includes(id), `the other delegate gets none of the private marks: ${res.text}`);
+        assert.equal(res.json.annotations.length, 0);
+      } finally {
+        await b.context.close();
+      }
+
+      // Offline: a note is queued, the page closed; back online, the next reader sends it.
+      await a.context.setOffline(true);
+      await page.getByTestId('ann-note').click();
+      const q = await page.getByTestId('reader-page-2').boundingBox();
+      await page.mouse.click(q.x + q.width * 0.5, q.y + q.height * 0.3);
+      await page.getByTestId('ann-note-text').fill('Hỏi lại số chi thường xuyên');
+      await page.getByTestId('ann-note-save').click();
+      await page.waitForFunction(() => /1/.test(document.querySelector('[data-testid="ann-sync"]')?.textContent ?? ''), null, { timeout: 5000 });
+      await page.close();
+      await a.context.setOffline(false);
+      const again = await a.context.newPage();
+      await openPage2(again, url);
+      // The reader sends the queue as it opens: poll the box as the owner.
+      let after;
+      let notes = [];
+      for (let i = 0; i < 60 && notes.length === 0; i++) {
+        await again.waitForTimeout(250);
+        after = await again.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id);
+        notes = after.annotations.filter((x) => x.kind === 'note');
+      }
+      assert.equal(notes.length, 1, JSON.stringify(after));
+      assert.equal(notes[0].text, 'Hỏi lại số chi thường xuyên');
+      assert.equal(await again.locator('[data-testid="marks-2"] [data-kind="note"]').count(), 1);
+      await a.context.close();
+    }));
+});
