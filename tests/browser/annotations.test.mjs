@@ -158,6 +158,17 @@ describe('annotations in the reader', () => {
         assert.equal(res.status, 200, res.text);
         for (const id of ids) assert.ok(!res.text.includes(id), `the other delegate gets none of the private marks: ${res.text}`);
         assert.equal(res.json.annotations.length, 0);
+
+        // Shared with the meeting, the highlight reaches the other reader over the feed, drawn
+        // as someone else's; made private again, it is gone from there.
+        await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+        await page.locator('[data-testid="marks-2"] [data-kind="highlight"]').click();
+        await page.getByTestId('ann-share-meeting').click();
+        await b.page.locator('[data-testid="marks-2"] .other[data-kind="highlight"]').waitFor({ timeout: 15_000 });
+        assert.equal(await b.page.locator('[data-testid="mark"]').count(), 1, 'only the shared mark');
+        await page.getByTestId('ann-share-private').click();
+        await b.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
+        await page.getByText('Đóng').click();
       } finally {
         await b.context.close();
       }
