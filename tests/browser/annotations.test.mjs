@@ -114,14 +114,30 @@ describe('annotations in the reader', () => {
       await page.locator('[data-testid="marks-2"] [data-kind="ink"]').waitFor({ timeout: 5000 });
       const [ink] = await fractions(page, '[data-testid="marks-2"] [data-kind="ink"]');
       assert.ok(Math.abs(ink.x1 - 0.2) < 0.02 && Math.abs(ink.x2 - 0.7) < 0.02 && Math.abs(ink.y1 - 0.6) < 0.02, `the stroke is where it was drawn: ${JSON.stringify(ink)}`);
+
+      // A second stroke, undone: only the first stays.
+      await page.mouse.move(p.x + p.width * 0.3, p.y + p.height * 0.66);
+      await page.mouse.down();
+      await page.mouse.move(p.x + p.width * 0.5, p.y + p.height * 0.68, { steps: 5 });
+      await page.mouse.up();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="marks-2"] [data-kind="ink"]').length === 2, null, { timeout: 5000 });
+      await page.getByTestId('ann-undo').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="marks-2"] [data-kind="ink"]').length === 1, null, { timeout: 5000 });
       await page.getByTestId('ann-select').click();
 
-      // Both on the box.
+      // Both on the box (the undone stroke as an erased tombstone).
       await page.waitForFunction(() => document.querySelector('[data-testid="ann-sync"]')?.textContent.trim() === '', null, { timeout: 10_000 });
-      const mine = await page.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id);
-      const ids = mine.annotations.filter((x) => !x.deleted).map((x) => x.id);
-      assert.deepEqual(mine.annotations.map((x) => x.kind).sort(), ['highlight', 'ink']);
-      assert.ok(mine.annotations.every((x) => x.page === 2 && x.sharing === 'private' && x.version_sha256 === doc.versions.at(-1).sha256));
+      let mine;
+      for (let i = 0; i < 40; i++) {
+        mine = await page.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id);
+        if (mine.annotations.length === 3 && mine.annotations.some((x) => x.deleted)) break;
+        await page.waitForTimeout(250);
+      }
+      const live = mine.annotations.filter((x) => !x.deleted);
+      const ids = mine.annotations.map((x) => x.id);
+      assert.deepEqual(live.map((x) => x.kind).sort(), ['highlight', 'ink']);
+      assert.equal(mine.annotations.filter((x) => x.deleted).length, 1, 'the undone stroke is a tombstone');
+      assert.ok(live.every((x) => x.page === 2 && x.sharing === 'private' && x.version_sha256 === doc.versions.at(-1).sha256));
 
       // Reload, zoom in twice: the same place on the page.
       await openPage2(page, url);
