@@ -158,10 +158,18 @@ describe('annotations in the reader', () => {
       near((await fractions(page, '[data-testid="marks-2"] [data-kind="ink"]'))[0], ink, 0.01, 'landscape: the stroke');
       await screenshots(page, 'reader-annotations');
 
-      // "Ghi chú của tôi" lists both.
+      // "Ghi chú của tôi" lists both, and holds my note on the document's agenda item.
       await page.getByTestId('ann-list-toggle').click();
       assert.equal(await page.getByTestId('ann-list-entry').count(), 2);
+      await page.getByTestId('ann-item-note').fill('Đề nghị giải trình khoản chi hội nghị');
+      await page.getByTestId('ann-item-note').blur();
       await page.getByTestId('ann-list-toggle').click();
+      let itemNotes = [];
+      for (let i = 0; i < 40 && itemNotes.length === 0; i++) {
+        await page.waitForTimeout(250);
+        itemNotes = (await page.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id)).notes;
+      }
+      assert.deepEqual(itemNotes.map((n) => n.text), ['Đề nghị giải trình khoản chi hội nghị']);
 
       // A second delegate: nothing in the reader, nothing from the API.
       const b = await pairTablet(chrome.browser, desk, people.cuong, '1357');

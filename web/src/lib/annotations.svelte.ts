@@ -111,6 +111,8 @@ export class Annotations {
   /** Saves not yet on the box. */
   pending = $state(0);
   loaded = $state(false);
+  /** The code of the last save the box refused for good (shown once in the reader). */
+  refused = $state<string | null>(null);
   /** The person this tablet is paired to (the owner of new marks). */
   me = $state<string | null>(null);
 
@@ -319,7 +321,15 @@ export class Annotations {
             this.#delay = Math.min(RETRY_MAX_MS, this.#delay * 2);
             return;
           }
-          // The box refused it for good (4xx): dropped, so the queue does not stick on it.
+          // The box refused it for good (4xx): dropped, so the queue does not stick on it, and
+          // the mark goes back to what the box has.
+          this.refused = e.body.code;
+          const [kind, , id] = q.key.split('|');
+          if (id && kind === 'a') delete this.marks[id];
+          else if (id) delete this.notes[id];
+          await this.#dequeue(q);
+          void this.load();
+          continue;
         }
         this.#delay = RETRY_MIN_MS;
         await this.#dequeue(q);

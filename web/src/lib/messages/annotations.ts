@@ -47,6 +47,7 @@ export const annotationsVi = {
   'ann.kind.note': 'Ghi chú',
   'ann.kind.bookmark': 'Đánh dấu trang',
   'ann.earlier': 'phiên bản trước',
+  'ann.refused': 'Máy chủ phòng họp không nhận một thay đổi ghi chú (tài liệu không còn dành cho bạn, hoặc quá nhiều ghi chú). Đã tải lại ghi chú.',
 } as const;
 
 export type AnnotationsMessageKey = keyof typeof annotationsVi;
@@ -97,4 +98,5 @@ export const annotationsEn: { readonly [K in AnnotationsMessageKey]: string } = 
   'ann.kind.note': 'Note',
   'ann.kind.bookmark': 'Bookmark',
   'ann.earlier': 'earlier version',
+  'ann.refused': 'The box did not accept a change to your notes (the document is no longer for you, or too many notes). Your notes were read again.',
 };
