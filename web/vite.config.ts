@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
 import { precompress } from './build/precompress';
 
 /**
@@ -72,8 +73,55 @@ function pdfjsLazyPages(): Plugin {
   };
 }
 
+/**
+ * The installable app (issue 11): the web manifest, and the service worker src-sw/sw.ts built
+ * with Workbox, its precache list injected from the build's files. The page registers it itself
+ * (src/lib/offline.svelte.ts): the CSP has no inline scripts.
+ */
+function installable(): Plugin[] {
+  return VitePWA({
+    strategies: 'injectManifest',
+    srcDir: 'src-sw',
+    filename: 'sw.ts',
+    injectRegister: false,
+    includeManifestIcons: false,
+    manifest: {
+      id: '/',
+      name: 'Phòng họp không giấy',
+      short_name: 'Phòng họp',
+      description: 'Tài liệu, điểm danh, phát biểu và biểu quyết của cuộc họp trên máy tính bảng.',
+      lang: 'vi',
+      dir: 'ltr',
+      start_url: '/meetings',
+      scope: '/',
+      display: 'standalone',
+      orientation: 'any',
+      // --brand-bg and --bg in src/app.css.
+      theme_color: '#0b3a82',
+      background_color: '#ffffff',
+      icons: [
+        { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+        { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+        { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      ],
+    },
+    injectManifest: {
+      // The shell: chunks, styles, pdf.js's worker, decoders and fonts, the icons. Never the
+      // precompressed copies (the box picks those per request).
+      globPatterns: ['**/*.{html,js,mjs,css,wasm,pfb,ttf,png,webmanifest}'],
+      globIgnores: ['**/*.br', '**/*.gz'],
+      // pdf.js's worker is the largest file (about 1.5 MB).
+      maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+      // Hashed names under assets/ need no revision of their own.
+      dontCacheBustURLsMatching: /^assets\//,
+      // A classic script: module service workers need Safari 16.4+.
+      rollupFormat: 'iife',
+    },
+  });
+}
+
 export default defineConfig({
-  plugins: [svelte(), pdfjsAssets(), pdfjsLazyPages(), precompress()],
+  plugins: [svelte(), pdfjsAssets(), pdfjsLazyPages(), installable(), precompress()],
   // pdf.js's worker is a module worker (it imports its decoders on demand).
   worker: { format: 'es', plugins: () => [pdfjsLazyPages()] },
   build: {

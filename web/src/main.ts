@@ -2,9 +2,12 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
+import { registerServiceWorker } from './lib/offline.svelte';
 
 const target = document.getElementById('app');
 if (target) {
   target.replaceChildren();
   mount(App, { target });
 }
+
+registerServiceWorker();

@@ -48,6 +48,17 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     named.or(star).unwrap_or(false)
 }
 
+/// The `Content-Type` of a built file: text and scripts in UTF-8; the web manifest
+/// (`manifest.webmanifest`) as `application/manifest+json`, as browsers expect for installing.
+fn content_type(name: &str) -> String {
+    let mime = mime_guess::from_path(name).first_or_octet_stream();
+    if mime.type_() == "text" || mime.subtype() == "javascript" {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    }
+}
+
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
@@ -92,12 +103,7 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Result<Response, ApiError> {
     let mut resp = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mime = mime_guess::from_path(name).first_or_octet_stream();
-        let mime = if mime.type_() == "text" || mime.subtype() == "javascript" {
-            format!("{mime}; charset=utf-8")
-        } else {
-            mime.to_string()
-        };
+        let mime = content_type(name);
         let mut r = file.data.into_owned().into_response();
         if let Ok(v) = HeaderValue::from_str(&mime) {
             r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -140,6 +146,16 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(ae).unwrap());
         h
+    }
+
+    #[test]
+    fn content_types_of_the_installable_app() {
+        assert_eq!(
+            content_type("manifest.webmanifest"),
+            "application/manifest+json"
+        );
+        assert_eq!(content_type("sw.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("icons/icon-192.png"), "image/png");
     }
 
     #[test]

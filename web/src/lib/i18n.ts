@@ -9,6 +9,7 @@ import { consoleEn, consoleVi } from './messages/console';
 import { votingEn, votingVi } from './messages/voting';
 import { ballotEn, ballotVi } from './messages/ballot';
 import { annotationsEn, annotationsVi } from './messages/annotations';
+import { offlineEn, offlineVi } from './messages/offline';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -22,6 +23,7 @@ const vi = {
   ...votingVi,
   ...ballotVi,
   ...annotationsVi,
+  ...offlineVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -64,6 +66,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...votingEn,
   ...ballotEn,
   ...annotationsEn,
+  ...offlineEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 
