@@ -2,10 +2,11 @@
 // delegate highlights words on page 2 and draws a pen stroke there, reloads, and finds both marks
 // over the same words at another zoom and in landscape; a second delegate sees none of them in
 // the reader and gets none from `GET …/annotations` with their own cookie. A note written offline,
-// with the page closed before the Wi-Fi came back, reaches the box when the reader opens again.
+// in a meeting downloaded to read ahead, with the page closed and opened again before the Wi-Fi
+// came back, is still shown from the queue and reaches the box once the tablet is online.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -82,7 +83,7 @@ describe('annotations in the reader', () => {
     await box?.destroy();
   });
 
-  test('marks stay on their words at another zoom and in landscape; another delegate sees none', { timeout: 180_000 }, () =>
+  test('marks stay on their words at another zoom and in landscape; another delegate sees none; a note written offline reaches the box', { timeout: 180_000 }, (t) =>
     withBoxLog(box, async () => {
       const a = await pairTablet(chrome.browser, desk, people.binh, '2468');
       const page = a.page;
@@ -197,29 +198,37 @@ describe('annotations in the reader', () => {
         await b.context.close();
       }
 
-      // Offline: a note is queued, the page closed; back online, the next reader sends it.
+      // "Tải về để đọc trước", then no network: the reader opens from the tablet, a note is
+      // queued, the page is closed and opened again (still offline: the note is there, from the
+      // queue); back online, the note reaches the box, once.
+      await page.goto(`${box.origin}/meetings/${meeting.id}`);
+      await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
+      await page.getByTestId('offline-download').click();
+      await waitForText(page.getByTestId('offline-status'), /^Đã tải 1\/1 tài liệu/, { timeout: 20_000 });
       await a.context.setOffline(true);
+      await openPage2(page, url);
       await page.getByTestId('ann-note').click();
       const q = await page.getByTestId('reader-page-2').boundingBox();
       await page.mouse.click(q.x + q.width * 0.5, q.y + q.height * 0.3);
       await page.getByTestId('ann-note-text').fill('Hỏi lại số chi thường xuyên');
       await page.getByTestId('ann-note-save').click();
-      await page.waitForFunction(() => /1/.test(document.querySelector('[data-testid="ann-sync"]')?.textContent ?? ''), null, { timeout: 5000 });
+      await waitForText(page.getByTestId('ann-sync'), /^Chưa gửi 1 thay đổi/);
       await page.close();
-      await a.context.setOffline(false);
       const again = await a.context.newPage();
       await openPage2(again, url);
-      // The reader sends the queue as it opens: poll the box as the owner.
-      let after;
-      let notes = [];
-      for (let i = 0; i < 60 && notes.length === 0; i++) {
-        await again.waitForTimeout(250);
-        after = await again.evaluate((m) => fetch(`/api/meetings/${m}/annotations`).then((r) => r.json()), meeting.id);
-        notes = after.annotations.filter((x) => x.kind === 'note');
-      }
+      await again.locator('[data-testid="marks-2"] [data-kind="note"]').waitFor({ timeout: 10_000 });
+      await waitForText(again.getByTestId('ann-sync'), /^Chưa gửi 1 thay đổi/);
+      const reconnect = Date.now();
+      await a.context.setOffline(false);
+      await again.waitForFunction(() => document.querySelector('[data-testid="ann-sync"]')?.textContent.trim() === '', null, { timeout: 30_000 });
+      const syncedMs = Date.now() - reconnect;
+      const after = await again.evaluate((m) => fetch(`/api/meetings/${m}/annotations`, { cache: 'no-store' }).then((r) => r.json()), meeting.id);
+      const notes = after.annotations.filter((x) => x.kind === 'note');
       assert.equal(notes.length, 1, JSON.stringify(after));
       assert.equal(notes[0].text, 'Hỏi lại số chi thường xuyên');
+      assert.equal(notes[0].rev, 1);
       assert.equal(await again.locator('[data-testid="marks-2"] [data-kind="note"]').count(), 1);
+      t.diagnostic(`reconnect to all synced: ${syncedMs} ms`);
       await a.context.close();
     }));
 });
