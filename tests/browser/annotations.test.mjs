@@ -23,18 +23,14 @@ async function fractions(page, selector) {
   }, selector);
 }
 
-/** The span of page 2's text layer holding WORDS, as fractions of the page. */
+/** The span of page 2's text layer holding WORDS (tagged `data-words`), as fractions of the page. */
 async function wordsBox(page) {
   await page.locator('[data-testid="reader-page-2"] .textLayer span', { hasText: WORDS }).first().waitFor({ timeout: 20_000 });
-  const [box] = await fractions(page, `[data-testid="reader-page-2"] .textLayer span[data-words]`).then(async (b) =>
-    b.length
-      ? b
-      : (await page.evaluate((w) => {
-          const s = [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].find((x) => x.textContent.includes(w));
-          s.setAttribute('data-words', '');
-        }, WORDS),
-        fractions(page, `[data-testid="reader-page-2"] .textLayer span[data-words]`)),
-  );
+  await page.evaluate((w) => {
+    const s = [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].find((x) => x.textContent.includes(w));
+    s.setAttribute('data-words', '');
+  }, WORDS);
+  const [box] = await fractions(page, '[data-testid="reader-page-2"] .textLayer span[data-words]');
   return box;
 }
 
