@@ -1,7 +1,8 @@
 // Annotations in the reader (issue #11, "Done when" 1 and 3, and the offline queue): a paired
 // delegate highlights words on page 2 and draws a pen stroke there, reloads, and finds both marks
 // over the same words at another zoom and in landscape; a second delegate sees none of them in
-// the reader and gets none from `GET …/annotations` with their own cookie. A note written offline,
+// the reader, gets none from `GET …/annotations` with their own cookie, and their feed carries
+// only the mark shared with the meeting. A note written offline,
 // in a meeting downloaded to read ahead, with the page closed and opened again before the Wi-Fi
 // came back, is still shown from the queue and reaches the box once the tablet is online.
 import assert from 'node:assert/strict';
@@ -171,6 +172,11 @@ describe('annotations in the reader', () => {
       // A second delegate: nothing in the reader, nothing from the API.
       const b = await pairTablet(chrome.browser, desk, people.cuong, '1357');
       try {
+        // Everything the other tablet's feeds carry, from the DevTools protocol.
+        const feed = [];
+        const cdp = await b.context.newCDPSession(b.page);
+        await cdp.send('Network.enable');
+        cdp.on('Network.eventSourceMessageReceived', (e) => feed.push(e.data));
         await openPage2(b.page, url);
         await b.page.waitForTimeout(1500);
         assert.equal(await b.page.locator('[data-testid="mark"]').count(), 0, "the other delegate's reader shows no marks");
@@ -182,11 +188,25 @@ describe('annotations in the reader', () => {
 
         // Shared with the meeting, the highlight reaches the other reader over the feed, drawn
         // as someone else's; made private again, it is gone from there.
+        // Meanwhile the first delegate makes a private mark: the other feed must not carry it.
+        const privateId = await page.evaluate(async ({ m, d, sha }) => {
+          const id = [...crypto.getRandomValues(new Uint8Array(16))].map((x) => x.toString(16).padStart(2, '0')).join('');
+          const r = await fetch(`/api/meetings/${m}/annotations/${id}`, {
+            method: 'PUT',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ document_id: d, version_sha256: sha, page: 1, kind: 'bookmark', rev: 1 }),
+          });
+          if (!r.ok) throw new Error(`PUT ${r.status}`);
+          return id;
+        }, { m: meeting.id, d: doc.id, sha: doc.versions.at(-1).sha256 });
         await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
         await page.locator('[data-testid="marks-2"] [data-kind="highlight"]').click();
         await page.getByTestId('ann-share-meeting').click();
         await b.page.locator('[data-testid="marks-2"] .other[data-kind="highlight"]').waitFor({ timeout: 15_000 });
         assert.equal(await b.page.locator('[data-testid="mark"]').count(), 1, 'only the shared mark');
+        const highlightId = live.find((x) => x.kind === 'highlight').id;
+        assert.ok(feed.some((m) => m.includes(highlightId)), `the feed carried the shared mark: ${feed.length} messages`);
+        for (const id of [privateId, ...ids.filter((x) => x !== highlightId)]) assert.ok(!feed.some((m) => m.includes(id)), `the feed never carried the private mark ${id}`);
         await page.getByTestId('ann-share-private').click();
         await b.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
         await page.getByText('Đóng').click();
