@@ -157,11 +157,16 @@ describe('annotations in the reader', () => {
       await screenshots(page, 'reader-annotations');
 
       // "Ghi chú của tôi" lists both, and holds my note on the document's agenda item.
+      await page.getByTestId('reader-scroller').evaluate((el) => el.scrollTo(0, 0));
+      await waitForText(page.getByTestId('reader-page'), /^Trang 1\/3/);
       await page.getByTestId('ann-list-toggle').click();
       assert.equal(await page.getByTestId('ann-list-entry').count(), 2);
       await page.getByTestId('ann-item-note').fill('Đề nghị giải trình khoản chi hội nghị');
       await page.getByTestId('ann-item-note').blur();
-      await page.getByTestId('ann-list-toggle').click();
+      // An entry opens its page.
+      await page.getByTestId('ann-list-entry').first().click();
+      await waitForText(page.getByTestId('reader-page'), /^Trang 2\/3/);
+      assert.equal(await page.getByTestId('ann-list').count(), 0, 'the list closed');
       let itemNotes = [];
       for (let i = 0; i < 40 && itemNotes.length === 0; i++) {
         await page.waitForTimeout(250);
