@@ -250,6 +250,24 @@ describe('annotations in the reader', () => {
       assert.equal(notes[0].rev, 1);
       assert.equal(await again.locator('[data-testid="marks-2"] [data-kind="note"]').count(), 1);
       t.diagnostic(`reconnect to all synced: ${syncedMs} ms`);
+
+      // A new version of the document: the marks stay with the old one, listed as notes on an
+      // earlier version, with a way to open it (where they are drawn again).
+      await uploadPdf(
+        box,
+        desk.cookie,
+        `/api/documents/${doc.id}/versions`,
+        await printPdf(chrome.browser, [1, 2, 3].map((n) => `<h1>Trang ${n} (sửa)</h1><p>Mục ${n} đã sửa.</p>`), { style: 'font:16pt serif' }),
+        'bao-cao-sua.pdf',
+      );
+      await again.goto(url);
+      await waitForText(again.getByTestId('ann-earlier'), /^4 ghi chú trên phiên bản trước/, { timeout: 20_000 });
+      assert.equal(await again.locator('[data-testid="mark"]').count(), 0, 'none drawn on the new version');
+      await again.getByTestId('ann-open-version').click();
+      await again.waitForURL(`${url}/v/1`);
+      await again.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+      await again.locator('[data-testid="marks-2"] [data-kind="highlight"]').waitFor({ timeout: 20_000 });
+      await again.locator('[data-testid="marks-2"] [data-kind="note"]').waitFor();
       await a.context.close();
     }));
 });

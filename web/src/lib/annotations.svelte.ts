@@ -130,13 +130,19 @@ export class Annotations {
     this.meetingId = meetingId;
   }
 
+  /** Readers of this meeting using the store (one reader replaces another on navigation). */
+  #users = 0;
+
   start(): void {
+    this.#users += 1;
     this.#stopped = false;
     window.addEventListener('online', this.#onOnline);
     void this.load();
   }
 
   stop(): void {
+    this.#users = Math.max(0, this.#users - 1);
+    if (this.#users > 0) return;
     this.#stopped = true;
     clearTimeout(this.#retry);
     window.removeEventListener('online', this.#onOnline);
