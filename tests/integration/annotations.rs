@@ -337,3 +337,52 @@ async fn a_note_per_item_is_its_owners_alone() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// "My annotated copy": the version with the owner's marks as PDF annotations, nobody else's.
+#[tokio::test]
+async fn the_annotated_copy_carries_the_owners_marks_only() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let mut page1 = highlight(&r.doc, &sha, 1);
+    page1["page"] = json!(1);
+    assert_eq!(r.mark("A", &hex32(), page1.clone()).await.0, 200);
+    let mut shared = page1.clone();
+    shared["sharing"] = json!("meeting");
+    shared["kind"] = json!("underline");
+    assert_eq!(r.mark("B", &hex32(), shared).await.0, 200);
+    let url = format!(
+        "/api/meetings/{}/documents/{}/versions/1/annotated.pdf",
+        r.meeting, r.doc
+    );
+    let get = |cookie: String| {
+        let req = r.b.client.get(r.b.url(&url)).header("cookie", cookie);
+        async move { req.send().await.unwrap() }
+    };
+    let resp = get(r.tablet("A")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    let bytes = resp.bytes().await.unwrap();
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let page = *doc.get_pages().get(&1).unwrap();
+    let subtypes: Vec<Vec<u8>> = doc
+        .get_page_annotations(page)
+        .unwrap()
+        .iter()
+        .map(|a| a.get(b"Subtype").unwrap().as_name().unwrap().to_vec())
+        .collect();
+    assert_eq!(
+        subtypes,
+        vec![b"Highlight".to_vec()],
+        "A's own mark, not B's shared one"
+    );
+    // Staff have no marks of their own; a version that does not exist is 404.
+    assert_eq!(get(r.sec.clone()).await.status(), 403);
+    let missing =
+        r.b.client
+            .get(r.b.url(&url.replace("/versions/1/", "/versions/7/")))
+            .header("cookie", r.tablet("A"))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(missing.status(), 404);
+}

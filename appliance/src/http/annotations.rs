@@ -18,6 +18,37 @@ pub fn routes() -> Router<AppState> {
         .route("/api/meetings/{id}/annotations", get(list))
         .route("/api/meetings/{id}/annotations/{aid}", put(save))
         .route("/api/meetings/{id}/items/{item}/note", put(save_note))
+        .route(
+            "/api/meetings/{id}/documents/{doc}/versions/{n}/annotated.pdf",
+            get(annotated),
+        )
+}
+
+/// "Bản có ghi chú của tôi": the version with the caller's own marks drawn in.
+async fn annotated(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((mid, did, n)): Path<(String, String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (mid, did) = (id(&mid)?, id(&did)?);
+    let n: u32 = n
+        .parse()
+        .map_err(|_| ApiError::from(crate::service::ServiceError::NotFound))?;
+    let store = st.store.clone();
+    let (bytes, name) =
+        blocking(move || Ok(annotations::annotated_copy(&store, &caller, &mid, &did, n)?)).await?;
+    let disposition = super::prepare::disposition("attachment", &name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn list(

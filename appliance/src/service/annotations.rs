@@ -254,3 +254,69 @@ pub fn save_note(
     })?;
     Ok(saved)
 }
+
+/// A copy of one version of a document with the caller's own marks on it drawn in ("bản có
+/// ghi chú của tôi"), and the file name to give it.
+pub fn annotated_copy(
+    store: &Store,
+    caller: &Caller,
+    meeting_id: &Id,
+    document_id: &Id,
+    version: u32,
+) -> Result<(Vec<u8>, String), ServiceError> {
+    let (person, _, role) = tablet(store, caller, meeting_id)?;
+    let viewer = caller.viewer();
+    let (doc, marks) = store.read(|t| {
+        Ok((
+            records::meeting_document(t, meeting_id, document_id)?,
+            records::annotations(t, meeting_id)?,
+        ))
+    })?;
+    let doc = doc
+        .filter(|d| visibility::sees_document(viewer, role, d))
+        .ok_or(ServiceError::NotFound)?;
+    let v = doc
+        .versions
+        .iter()
+        .find(|v| v.n == version)
+        .ok_or(ServiceError::NotFound)?;
+    let mine: Vec<AnnotationEntry> = marks
+        .into_iter()
+        .filter(|m| {
+            m.owner_id == person
+                && m.document_id == doc.id
+                && m.version_sha256 == v.sha256
+                && !m.deleted
+        })
+        .collect();
+    if v.size > crate::annotated::MAX_BYTES {
+        return Err(Refusal::Invalid {
+            code: "annotation.export_too_large",
+            detail: format!(
+                "documents over {} MB cannot be exported with marks",
+                crate::annotated::MAX_BYTES / 1024 / 1024
+            ),
+        }
+        .into());
+    }
+    let path = store
+        .blobs()
+        .path(&v.sha256)
+        .ok_or(ServiceError::NotFound)?;
+    let bytes = std::fs::read(&path).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    if crate::domain::Hash::of(&bytes).to_hex() != v.sha256 {
+        return Err(ServiceError::Internal(
+            "the document file is damaged".into(),
+        ));
+    }
+    let out = crate::annotated::annotated(&bytes, &mine).map_err(|e| Refusal::Invalid {
+        code: "annotation.export_unreadable",
+        detail: e.to_string(),
+    })?;
+    let stem = v
+        .file_name
+        .strip_suffix(".pdf")
+        .or_else(|| v.file_name.strip_suffix(".PDF"))
+        .unwrap_or(&v.file_name);
+    Ok((out, format!("{stem} - ghi chu cua toi.pdf")))
+}

@@ -1,0 +1,371 @@
+//! "Bản có ghi chú của tôi": a copy of a document with its reader's marks drawn in, as real PDF
+//! annotations (Highlight, Underline, Ink, Text) each carrying its own appearance stream, so
+//! every viewer draws them the same way and Acrobat can still edit them. The page's content and
+//! resources are not touched: a mark never changes how the document itself is drawn.
+
+use crate::domain::annotation::{AnnotationEntry, AnnotationKind};
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
+
+/// The largest document exported with marks: the whole file is parsed in memory.
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("the document is not a PDF that can be read: {0}")]
+    Unreadable(String),
+    #[error("the PDF is encrypted")]
+    Encrypted,
+    #[error("the PDF is larger than {MAX_BYTES} bytes")]
+    TooLarge,
+}
+
+/// The colour of a mark as PDF RGB.
+fn rgb(name: &str) -> [f32; 3] {
+    match name {
+        "green" => [0.30, 0.80, 0.35],
+        "blue" => [0.25, 0.55, 0.95],
+        "pink" => [0.98, 0.55, 0.75],
+        "red" => [0.90, 0.15, 0.15],
+        "black" => [0.0, 0.0, 0.0],
+        "orange" => [1.0, 0.60, 0.10],
+        "purple" => [0.60, 0.35, 0.85],
+        _ => [1.0, 0.90, 0.10],
+    }
+}
+
+/// Hundredths of a point → points.
+fn pt(v: i32) -> f32 {
+    v as f32 / 100.0
+}
+
+fn num(v: f32) -> Object {
+    Object::Real(v)
+}
+
+/// A PDF text string in UTF-16BE with its byte-order mark, so Vietnamese survives.
+fn text_string(s: &str) -> Object {
+    let mut bytes = vec![0xFE, 0xFF];
+    for u in s.encode_utf16() {
+        bytes.extend_from_slice(&u.to_be_bytes());
+    }
+    Object::String(bytes, lopdf::StringFormat::Hexadecimal)
+}
+
+/// `[x1, y1, x2, y2]` with x1 ≤ x2 and y1 ≤ y2, in points.
+fn norm(r: &[i32; 4]) -> [f32; 4] {
+    let (a, b) = (pt(r[0].min(r[2])), pt(r[0].max(r[2])));
+    let (c, d) = (pt(r[1].min(r[3])), pt(r[1].max(r[3])));
+    [a, c, b, d]
+}
+
+/// The box around a mark's geometry, with a margin of `pad` points.
+fn bbox(m: &AnnotationEntry, pad: f32) -> Option<[f32; 4]> {
+    let mut pts: Vec<(f32, f32)> = Vec::new();
+    for r in &m.rects {
+        let r = norm(r);
+        pts.push((r[0], r[1]));
+        pts.push((r[2], r[3]));
+    }
+    for p in m.strokes.iter().flatten() {
+        pts.push((pt(p[0]), pt(p[1])));
+    }
+    let (mut x1, mut y1, mut x2, mut y2) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for (x, y) in pts {
+        x1 = x1.min(x);
+        y1 = y1.min(y);
+        x2 = x2.max(x);
+        y2 = y2.max(y);
+    }
+    (x1 <= x2).then_some([x1 - pad, y1 - pad, x2 + pad, y2 + pad])
+}
+
+/// The appearance of one mark, in page space, and its annotation subtype.
+fn appearance(m: &AnnotationEntry) -> Option<(&'static str, String)> {
+    let [r, g, b] = rgb(&m.color);
+    let mut ops = String::new();
+    let sub = match m.kind {
+        AnnotationKind::Highlight => {
+            ops.push_str(&format!("/G0 gs {r} {g} {b} rg\n"));
+            for rect in &m.rects {
+                let [x1, y1, x2, y2] = norm(rect);
+                ops.push_str(&format!("{x1} {y1} {} {} re f\n", x2 - x1, y2 - y1));
+            }
+            "Highlight"
+        }
+        AnnotationKind::Underline => {
+            ops.push_str(&format!("{r} {g} {b} RG 1.2 w\n"));
+            for rect in &m.rects {
+                let [x1, y1, x2, _] = norm(rect);
+                ops.push_str(&format!("{x1} {} m {x2} {} l S\n", y1 + 0.8, y1 + 0.8));
+            }
+            "Underline"
+        }
+        AnnotationKind::Ink => {
+            ops.push_str(&format!(
+                "{r} {g} {b} RG {} w 1 J 1 j\n",
+                m.width as f32 / 100.0
+            ));
+            for stroke in &m.strokes {
+                let mut it = stroke.iter();
+                let first = it.next()?;
+                ops.push_str(&format!("{} {} m\n", pt(first[0]), pt(first[1])));
+                if stroke.len() == 1 {
+                    ops.push_str(&format!("{} {} l\n", pt(first[0]), pt(first[1])));
+                }
+                for p in it {
+                    ops.push_str(&format!("{} {} l\n", pt(p[0]), pt(p[1])));
+                }
+                ops.push_str("S\n");
+            }
+            "Ink"
+        }
+        AnnotationKind::Note => {
+            // A small square note sign; the text is the annotation's Contents.
+            let [x1, y1, _, _] = norm(m.rects.first()?);
+            ops.push_str(&format!(
+                "{r} {g} {b} rg 0 0 0 RG 0.8 w {x1} {y1} 16 16 re B\n"
+            ));
+            ops.push_str(&format!(
+                "{} {} m {} {} l {} {} m {} {} l S\n",
+                x1 + 3.0,
+                y1 + 11.0,
+                x1 + 13.0,
+                y1 + 11.0,
+                x1 + 3.0,
+                y1 + 6.0,
+                x1 + 10.0,
+                y1 + 6.0
+            ));
+            "Text"
+        }
+        AnnotationKind::Bookmark => return None,
+    };
+    Some((sub, ops))
+}
+
+/// The document with `marks` drawn in. Marks on pages the document does not have, erased marks
+/// and bookmarks are left out.
+pub fn annotated(original: &[u8], marks: &[AnnotationEntry]) -> Result<Vec<u8>, ExportError> {
+    if original.len() as u64 > MAX_BYTES {
+        return Err(ExportError::TooLarge);
+    }
+    let mut doc =
+        Document::load_mem(original).map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    if doc.is_encrypted() {
+        return Err(ExportError::Encrypted);
+    }
+    let pages = doc.get_pages();
+    let alpha = doc.add_object(dictionary! {
+        "Type" => "ExtGState",
+        "ca" => num(0.35),
+        "CA" => num(1.0),
+        "BM" => "Multiply",
+    });
+    for m in marks.iter().filter(|m| !m.deleted) {
+        let Some(&page_id) = pages.get(&m.page) else {
+            continue;
+        };
+        let Some((subtype, ops)) = appearance(m) else {
+            continue;
+        };
+        let pad = if m.kind == AnnotationKind::Note {
+            16.0
+        } else {
+            m.width as f32 / 100.0 + 1.0
+        };
+        let Some(rect) = bbox(m, pad) else {
+            continue;
+        };
+        let form = Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Form",
+                "BBox" => rect.iter().map(|v| num(*v)).collect::<Vec<_>>(),
+                "Resources" => dictionary! {
+                    "ExtGState" => dictionary! { "G0" => Object::Reference(alpha) },
+                },
+            },
+            ops.into_bytes(),
+        );
+        let form_id = doc.add_object(form);
+        let [r, g, b] = rgb(&m.color);
+        let mut annot = dictionary! {
+            "Type" => "Annot",
+            "Subtype" => subtype,
+            "Rect" => rect.iter().map(|v| num(*v)).collect::<Vec<_>>(),
+            "C" => vec![num(r), num(g), num(b)],
+            "F" => 4,
+            "NM" => text_string(m.id.as_str()),
+            "AP" => dictionary! { "N" => Object::Reference(form_id) },
+        };
+        if !m.text.is_empty() {
+            annot.set("Contents", text_string(&m.text));
+        }
+        match m.kind {
+            AnnotationKind::Highlight | AnnotationKind::Underline => {
+                let quads: Vec<Object> = m
+                    .rects
+                    .iter()
+                    .flat_map(|r| {
+                        let [x1, y1, x2, y2] = norm(r);
+                        [x1, y2, x2, y2, x1, y1, x2, y1]
+                    })
+                    .map(num)
+                    .collect();
+                annot.set("QuadPoints", quads);
+            }
+            AnnotationKind::Ink => {
+                let list: Vec<Object> = m
+                    .strokes
+                    .iter()
+                    .map(|s| {
+                        Object::Array(
+                            s.iter()
+                                .flat_map(|p| [pt(p[0]), pt(p[1])])
+                                .map(num)
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                annot.set("InkList", list);
+                annot.set("BS", dictionary! { "W" => num(m.width as f32 / 100.0) });
+            }
+            AnnotationKind::Note | AnnotationKind::Bookmark => {}
+        }
+        let annot_id = doc.add_object(annot);
+        add_annotation(&mut doc, page_id, annot_id)?;
+    }
+    let mut out = Vec::new();
+    doc.save_to(&mut out)
+        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    Ok(out)
+}
+
+/// Appends an annotation to a page's `/Annots`, which may be absent, an array, or a reference
+/// to one.
+fn add_annotation(doc: &mut Document, page: ObjectId, annot: ObjectId) -> Result<(), ExportError> {
+    let bad = |e: lopdf::Error| ExportError::Unreadable(e.to_string());
+    let existing = doc
+        .get_dictionary(page)
+        .map_err(bad)?
+        .get(b"Annots")
+        .ok()
+        .cloned();
+    match existing {
+        Some(Object::Reference(id)) => {
+            if let Ok(Object::Array(list)) = doc.get_object_mut(id) {
+                list.push(Object::Reference(annot));
+                return Ok(());
+            }
+            set_annots(doc, page, vec![Object::Reference(annot)])
+        }
+        Some(Object::Array(mut list)) => {
+            list.push(Object::Reference(annot));
+            set_annots(doc, page, list)
+        }
+        _ => set_annots(doc, page, vec![Object::Reference(annot)]),
+    }
+}
+
+fn set_annots(doc: &mut Document, page: ObjectId, list: Vec<Object>) -> Result<(), ExportError> {
+    let dict: &mut Dictionary = doc
+        .get_dictionary_mut(page)
+        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    dict.set("Annots", list);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::annotation::Sharing;
+    use crate::domain::records::Id;
+
+    fn id(n: u8) -> Id {
+        Id::parse(&format!("{n:032x}")).unwrap()
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn mark(n: u8, page: u32, kind: AnnotationKind) -> AnnotationEntry {
+        AnnotationEntry {
+            id: id(n),
+            owner_id: id(2),
+            document_id: id(3),
+            version_sha256: "ab".repeat(32),
+            page,
+            kind,
+            color: "yellow".into(),
+            width: 300,
+            rects: vec![[7_200, 60_000, 30_000, 61_200]],
+            strokes: vec![],
+            text: "Ghi chú: hỏi lại khoản chi".into(),
+            sharing: Sharing::Private,
+            rev: 1,
+            device_id: id(9),
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn marks_become_annotations_with_appearances_and_the_pages_are_untouched() {
+        let original = fixture("to-trinh-du-toan.pdf");
+        let before = Document::load_mem(&original).unwrap();
+        let mut ink = mark(4, 1, AnnotationKind::Ink);
+        ink.rects.clear();
+        ink.strokes = vec![vec![[10_000, 10_000], [20_000, 15_000], [30_000, 10_000]]];
+        let mut gone = mark(5, 1, AnnotationKind::Highlight);
+        gone.deleted = true;
+        let marks = vec![
+            mark(1, 1, AnnotationKind::Highlight),
+            mark(2, 1, AnnotationKind::Underline),
+            mark(3, 1, AnnotationKind::Note),
+            ink,
+            gone,
+            mark(6, 999, AnnotationKind::Highlight),
+        ];
+        let out = annotated(&original, &marks).unwrap();
+        let after = Document::load_mem(&out).unwrap();
+        let page = *after.get_pages().get(&1).unwrap();
+        let annots = after.get_page_annotations(page).unwrap();
+        let subtypes: Vec<String> = annots
+            .iter()
+            .map(|a| {
+                String::from_utf8_lossy(a.get(b"Subtype").unwrap().as_name().unwrap()).into_owned()
+            })
+            .collect();
+        for want in ["Highlight", "Underline", "Text", "Ink"] {
+            assert!(subtypes.iter().any(|s| s == want), "{subtypes:?}");
+        }
+        assert_eq!(
+            subtypes.len(),
+            4,
+            "erased marks and missing pages are left out"
+        );
+        for a in &annots {
+            assert!(a.get(b"AP").is_ok(), "every mark carries its appearance");
+        }
+        // The page's own content is exactly what it was.
+        let page_before = *before.get_pages().get(&1).unwrap();
+        assert_eq!(
+            before.get_page_content(page_before).unwrap(),
+            after.get_page_content(page).unwrap()
+        );
+        assert_eq!(before.get_pages().len(), after.get_pages().len());
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(matches!(
+            annotated(b"%PDF-1.7 not really", &[]),
+            Err(ExportError::Unreadable(_))
+        ));
+    }
+}
