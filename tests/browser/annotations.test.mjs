@@ -6,6 +6,7 @@
 // in a meeting downloaded to read ahead, with the page closed and opened again before the Wi-Fi
 // came back, is still shown from the queue and reaches the box once the tablet is online.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
 
@@ -167,6 +168,11 @@ describe('annotations in the reader', () => {
       await page.getByTestId('ann-list-entry').first().click();
       await waitForText(page.getByTestId('reader-page'), /^Trang 2\/3/);
       assert.equal(await page.getByTestId('ann-list').count(), 0, 'the list closed');
+
+      // "My annotated copy": the box's PDF with my marks as PDF annotations.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ann-export').click()]);
+      const bytes = fs.readFileSync(await download.path()).toString('latin1');
+      assert.ok(bytes.startsWith('%PDF-') && /\/Subtype\s*\/Highlight/.test(bytes) && /\/Subtype\s*\/Ink/.test(bytes), 'the copy is a PDF with a highlight and an ink annotation');
       let itemNotes = [];
       for (let i = 0; i < 40 && itemNotes.length === 0; i++) {
         await page.waitForTimeout(250);
