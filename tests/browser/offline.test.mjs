@@ -175,7 +175,11 @@ describe('offline: download to read ahead', () => {
         assert.ok(entries.length > 20, `the shell is precached: ${Object.keys(all)}`);
         assert.deepEqual(entries.filter((e) => !e.startsWith('GET ')), [], 'no write is cached');
         assert.deepEqual(entries.filter((e) => /\/events$|\/live|\/questions|\/attendance|\/seats/.test(e)), [], 'no feed or live answer is cached');
-        assert.deepEqual([...all['phonghop-api']].sort(), ['GET /api/me', `GET /api/meetings`, `GET /api/meetings/${meeting.id}`].sort());
+        // The reader read the delegate's marks on the meeting (kept to read them offline).
+        assert.deepEqual(
+          [...all['phonghop-api']].sort(),
+          ['GET /api/me', `GET /api/meetings`, `GET /api/meetings/${meeting.id}`, `GET /api/meetings/${meeting.id}/annotations`].sort(),
+        );
         const feeds = seen.filter((r) => r.path.endsWith('/events'));
         assert.ok(feeds.length > 0, 'the page read its feeds');
         assert.deepEqual(feeds.filter((r) => r.fromSw), [], 'no feed came from the service worker');

@@ -8,6 +8,7 @@ import { screenEn, screenVi } from './messages/screen';
 import { consoleEn, consoleVi } from './messages/console';
 import { votingEn, votingVi } from './messages/voting';
 import { ballotEn, ballotVi } from './messages/ballot';
+import { annotationsEn, annotationsVi } from './messages/annotations';
 import { offlineEn, offlineVi } from './messages/offline';
 
 export type Lang = 'vi' | 'en';
@@ -21,6 +22,7 @@ const vi = {
   ...consoleVi,
   ...votingVi,
   ...ballotVi,
+  ...annotationsVi,
   ...offlineVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
@@ -63,6 +65,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...consoleEn,
   ...votingEn,
   ...ballotEn,
+  ...annotationsEn,
   ...offlineEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',

@@ -1,6 +1,7 @@
 // "Follow me" in the reader: the meeting's live view (`GET /live`, then its feed with each event
 // applied) says which document and page the chair shows. A delegate's tablet that follows opens
 // that document at that page; one tap leaves, one tap comes back. Staff readers do nothing here.
+import { knownAnnotations } from './annotations.svelte';
 import { delegate } from './delegate.svelte';
 import { DelegateLive, followLeft, followTarget, isParticipant, setFollowLeft, type FollowTarget } from './delegateLive.svelte';
 import { MeetingFeed } from './live.svelte';
@@ -43,6 +44,8 @@ export class ReaderFollow {
       this.#feed = new MeetingFeed(this.meetingId, {
         load: () => Promise.all([this.live.load(), loadVotes()]).then(() => undefined),
         apply: (ev) => {
+          // The reader's marks (annotations.svelte.ts) ride on the same feed.
+          if (knownAnnotations(this.meetingId)?.apply(ev)) return 'applied';
           const l = this.live.apply(ev);
           if (l === 'refetch') return 'refetch';
           return this.booth.apply(ev) === 'applied' ? 'applied' : l;
