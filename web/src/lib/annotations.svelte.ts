@@ -45,6 +45,11 @@ interface Queued {
   /** `a|<meeting>|<mark id>` or `n|<meeting>|<item id>`: one entry per mark, the latest wins. */
   key: string;
   meetingId: string;
+  /**
+   * The person the tablet was paired to when the save was made. A tablet paired to someone else
+   * since then drops it: one person's notes are never sent as another's.
+   */
+  owner?: string | null;
   /** Send order. */
   seq: number;
   path: string;
@@ -113,8 +118,15 @@ export class Annotations {
   loaded = $state(false);
   /** The code of the last save the box refused for good (shown once in the reader). */
   refused = $state<string | null>(null);
-  /** The person this tablet is paired to (the owner of new marks). */
-  me = $state<string | null>(null);
+  #me = $state<string | null>(null);
+  /** The person this tablet is paired to (the owner of new marks). Nothing is sent before it is known. */
+  get me(): string | null {
+    return this.#me;
+  }
+  set me(person: string | null) {
+    this.#me = person;
+    void this.flush();
+  }
 
   #undo: { id: string; before: AnnotationEntry | null }[] = [];
   #sending = false;
@@ -169,7 +181,7 @@ export class Annotations {
     } catch {
       // Offline: what the queue holds is all we know.
     }
-    for (const q of local) this.#layOver(q);
+    for (const q of local) if (!q.owner || !this.me || q.owner === this.me) this.#layOver(q);
     this.loaded = true;
     this.pending = local.length;
     void this.flush();
@@ -268,7 +280,7 @@ export class Annotations {
   #send(id: string, body: MarkDraft & { rev: number; deleted?: boolean }): void {
     this.#undoCount = this.#undo.length;
     this.marks[id] = entryFrom(id, this.me ?? '', body);
-    void this.#enqueue({ key: `a|${this.meetingId}|${id}`, meetingId: this.meetingId, seq: nextSeq(), path: `${this.#base}/annotations/${id}`, body });
+    void this.#enqueue({ key: `a|${this.meetingId}|${id}`, meetingId: this.meetingId, owner: this.me, seq: nextSeq(), path: `${this.#base}/annotations/${id}`, body });
   }
 
   /** My note on an agenda item. */
@@ -280,6 +292,7 @@ export class Annotations {
     void this.#enqueue({
       key: `n|${this.meetingId}|${itemId}`,
       meetingId: this.meetingId,
+      owner: this.me,
       seq: nextSeq(),
       path: `${this.#base}/items/${encodeURIComponent(itemId)}/note`,
       body: { text, rev },
@@ -304,7 +317,7 @@ export class Annotations {
 
   /** Sends the queue in order; on a network failure tries again later (1 s … 30 s). */
   async flush(): Promise<void> {
-    if (this.#sending || this.#stopped) return;
+    if (this.#sending || this.#stopped || !this.me) return;
     this.#sending = true;
     clearTimeout(this.#retry);
     try {
@@ -313,6 +326,11 @@ export class Annotations {
         this.pending = list.length;
         const q = list[0];
         if (!q) break;
+        if (q.owner && q.owner !== this.me) {
+          // Made while the tablet was paired to someone else: theirs, never sent as this person's.
+          await this.#dequeue(q);
+          continue;
+        }
         try {
           const answer = await sendJson<AnnotationSaved | NoteSaved>('PUT', q.path, q.body);
           if ('annotation' in answer) this.#adopt(answer.annotation);
