@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -72,6 +72,12 @@ bench-live: release
 VOTE_TABLETS ?= 1000
 bench-vote: release
 	LIVE_ARGS="--vote $(LIVE_ARGS)" bash benches/live.sh $(VOTE_TABLETS)
+
+# 100 cycles of a tablet writing a note offline, its page killed, and the Wi-Fi back (issue 11).
+bench-notes: web
+	cargo build --locked --bin phonghop
+	cd tests/browser && npm ci --no-audit --no-fund
+	NOTES_SOAK_CYCLES=$${NOTES_SOAK_CYCLES:-100} node --test tests/browser/notes-soak.test.mjs
 
 bench-download: release
 	bash benches/download.sh
