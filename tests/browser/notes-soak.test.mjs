@@ -69,19 +69,23 @@ describe('notes written offline, soak', () => {
         await page.getByTestId('ann-note').click();
         await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
         const q = await page.getByTestId('reader-page-2').boundingBox();
-        // A different place each time (a grid of 10 × 10), so no note sits on another.
-        const fx = 0.08 + 0.085 * (i % 10);
-        const fy = 0.3 + 0.03 * (Math.floor(i / 10) % 10);
-        const y = Math.min(q.y + q.height * fy, 1000);
-        await page.mouse.click(q.x + q.width * fx, y);
+        // A different place each time, a grid of 10 × 10 spaced well apart on the screen (below
+        // the reader's toolbar), so no note sits on another.
+        const x = q.x + q.width * (0.08 + 0.085 * (i % 10));
+        const y = Math.max(q.y, 330) + 30 + 60 * (Math.floor(i / 10) % 10);
+        assert.ok(y < Math.min(q.y + q.height, page.viewportSize().height), `the spot ${y} is on page 2`);
+        await page.mouse.click(x, y);
         const text = `Ghi chú ngoại tuyến số ${i + 1}`;
-        await page.getByTestId('ann-note-text').fill(text);
+        await page.getByTestId('ann-note-text').fill(text).catch((e) => {
+          throw new Error(`cycle ${i + 1}: no note editor at (${x}, ${y}): ${e.message}`);
+        });
         await page.getByTestId('ann-note-save').click();
         written.push(text);
         await waitForText(page.getByTestId('ann-sync'), /^Chưa gửi 1 thay đổi/);
         // The page is killed with the save only in the queue, and opened again offline.
         await page.close();
         page = await a.context.newPage();
+        await page.setViewportSize({ width: 768, height: 1024 });
         await openPage2(page, url);
         await waitForText(page.getByTestId('ann-sync'), /^Chưa gửi 1 thay đổi/);
         const reconnect = Date.now();
