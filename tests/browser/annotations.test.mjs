@@ -215,6 +215,8 @@ describe('annotations in the reader', () => {
         await page.getByTestId('ann-share-meeting').click();
         await b.page.locator('[data-testid="marks-2"] .other[data-kind="highlight"]').waitFor({ timeout: 15_000 });
         assert.equal(await b.page.locator('[data-testid="mark"]').count(), 1, 'only the shared mark');
+        // It says whose it is.
+        await waitForText(b.page.locator('[data-testid="reader-page-2"] .owner').first(), /Trần Thị Bình/, { timeout: 15_000 });
         const highlightId = live.find((x) => x.kind === 'highlight').id;
         assert.ok(feed.some((m) => m.includes(highlightId)), `the feed carried the shared mark: ${feed.length} messages`);
         for (const id of [privateId, ...ids.filter((x) => x !== highlightId)]) assert.ok(!feed.some((m) => m.includes(id)), `the feed never carried the private mark ${id}`);

@@ -110,7 +110,13 @@ async fn a_private_mark_reaches_only_its_owner_until_shared() {
     assert_eq!(got.event.as_deref(), Some("annotation.saved"));
     assert_eq!(ids(&r.marks(&r.tablet("A")).await), vec![aid.clone()]);
     for cookie in [r.tablet("B"), r.chair.clone(), r.sec.clone()] {
-        assert!(ids(&r.marks(&cookie).await).is_empty());
+        let seen = r.marks(&cookie).await;
+        assert!(ids(&seen).is_empty());
+        assert_eq!(
+            seen["names"],
+            json!({}),
+            "no name of anyone whose marks one cannot see"
+        );
     }
     // A notice on the room and a new event prove the other feeds are live and skipped it.
     r.b.call(
@@ -139,7 +145,10 @@ async fn a_private_mark_reaches_only_its_owner_until_shared() {
     assert_eq!(r.mark("A", &aid, shared).await.0, 200);
     let ev = next_of(&mut b_feed, "annotation.saved").await;
     assert!(ev.data.contains("dự toán thu ngân sách"));
-    assert_eq!(ids(&r.marks(&r.tablet("B")).await), vec![aid.clone()]);
+    let b_sees = r.marks(&r.tablet("B")).await;
+    assert_eq!(ids(&b_sees), vec![aid.clone()]);
+    // B's tablet can say whose mark it is.
+    assert_eq!(b_sees["names"][r.person("A")], "Lê Văn An", "{b_sees}");
     // Back to private: B is told it is gone, without its content.
     assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 3)).await.0, 200);
     let ev = next_of(&mut b_feed, "annotation.saved").await;

@@ -27,6 +27,9 @@ pub struct AnnotationsSeen {
     pub annotations: Vec<AnnotationEntry>,
     /// The caller's own notes on the meeting's items.
     pub notes: Vec<ItemNoteEntry>,
+    /// The names of the people whose shared marks are in `annotations`, so a tablet can say
+    /// whose a mark is.
+    pub names: std::collections::BTreeMap<Id, String>,
 }
 
 /// A save's answer: the mark as the box keeps it now, and whether this save is what it keeps.
@@ -69,7 +72,7 @@ pub fn list(
         .read(|t| {
             let docs = records::documents(t, meeting_id)?;
             let all = records::annotations(t, meeting_id)?;
-            let annotations = all
+            let annotations: Vec<AnnotationEntry> = all
                 .into_iter()
                 .filter(|a| {
                     let own = me.as_ref() == Some(&a.owner_id);
@@ -85,7 +88,19 @@ pub fn list(
                 Some(p) => records::item_notes(t, meeting_id, p)?,
                 None => vec![],
             };
-            Ok(AnnotationsSeen { annotations, notes })
+            let mut names = std::collections::BTreeMap::new();
+            for a in &annotations {
+                if me.as_ref() != Some(&a.owner_id) && !names.contains_key(&a.owner_id) {
+                    if let Some(p) = records::person(t, &a.owner_id)? {
+                        names.insert(a.owner_id.clone(), p.name.to_string());
+                    }
+                }
+            }
+            Ok(AnnotationsSeen {
+                annotations,
+                notes,
+                names,
+            })
         })
         .map_err(ServiceError::from)
 }

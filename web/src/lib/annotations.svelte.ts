@@ -113,6 +113,8 @@ export class Annotations {
   marks = $state<Record<string, AnnotationEntry>>({});
   /** My note per agenda item, by item id. */
   notes = $state<Record<string, ItemNoteEntry>>({});
+  /** The names of the people whose shared marks this tablet shows. */
+  names = $state<Record<string, string>>({});
   /** Saves not yet on the box. */
   pending = $state(0);
   loaded = $state(false);
@@ -178,6 +180,7 @@ export class Annotations {
       for (const [id, n] of Object.entries(this.notes)) if (!notes[id] || notes[id].rev < n.rev) notes[id] = n;
       this.marks = marks;
       this.notes = notes;
+      this.names = { ...this.names, ...seen.names };
     } catch {
       // Offline: what the queue holds is all we know.
     }
@@ -211,7 +214,10 @@ export class Annotations {
       if (body.hidden === true && typeof body.annotation_id === 'string') {
         delete this.marks[body.annotation_id];
       } else if (body.annotation) {
-        this.#adopt(body.annotation as AnnotationEntry);
+        const a = body.annotation as AnnotationEntry;
+        this.#adopt(a);
+        // Someone else's mark newly shared with me: read the list once to learn whose it is.
+        if (this.me && a.owner_id !== this.me && !(a.owner_id in this.names)) void this.load();
       }
       return true;
     }

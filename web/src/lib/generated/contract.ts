@@ -607,7 +607,12 @@ export type AnnotationsSeen = { annotations: Array<AnnotationEntry>,
 /**
  * The caller's own notes on the meeting's items.
  */
-notes: Array<ItemNoteEntry>, };
+notes: Array<ItemNoteEntry>, 
+/**
+ * The names of the people whose shared marks are in `annotations`, so a tablet can say
+ * whose a mark is.
+ */
+names: { [key in Id]: string }, };
 
 export type AnnotationSaved = { annotation: AnnotationEntry, applied: boolean, };
 
