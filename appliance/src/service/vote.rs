@@ -874,7 +874,7 @@ pub fn close(
     closer: Closer<'_>,
     meeting_id: &Id,
     question_id: &Id,
-) -> Result<Option<Question>, ServiceError> {
+) -> Result<(), ServiceError> {
     let actor = match &closer {
         Closer::Caller(caller) => {
             let r = rights(store, caller, meeting_id)?;
@@ -913,7 +913,7 @@ pub fn close(
             (),
         ))
     })?;
-    Ok(store.read(|t| records::question(t, meeting_id, question_id))?)
+    Ok(())
 }
 
 fn sign(signer: &RecordSigner, record: ResultRecord) -> Result<SignedResult, ServiceError> {
@@ -1086,7 +1086,7 @@ pub fn manual(
     meeting_id: &Id,
     question_id: &Id,
     input: ManualInput,
-) -> Result<Option<Question>, ServiceError> {
+) -> Result<(), ServiceError> {
     let r = rights(store, caller, meeting_id)?;
     if !(r.runs || (r.prepares && matches!(caller, Caller::Staff(_)))) {
         return Err(ServiceError::Forbidden);
@@ -1197,7 +1197,7 @@ pub fn manual(
             (),
         ))
     })?;
-    Ok(store.read(|t| records::question(t, meeting_id, question_id))?)
+    Ok(())
 }
 
 /// The signed result of a closed question, for anyone with a role in the meeting.
