@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2 } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -38,14 +38,6 @@ async function wordsBox(page) {
 
 function near(a, b, tol, what) {
   for (const k of ['x1', 'y1', 'x2', 'y2']) assert.ok(Math.abs(a[k] - b[k]) < tol, `${what}: ${k} ${a[k].toFixed(4)} vs ${b[k].toFixed(4)}`);
-}
-
-async function openPage2(page, url) {
-  await page.goto(url);
-  await page.getByTestId('ann-tools').waitFor({ timeout: 20_000 });
-  await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
-  await page.locator('[data-testid="reader-page-2"] canvas').waitFor({ timeout: 20_000 });
-  await page.locator('[data-testid="marks-2"]').waitFor({ timeout: 20_000 });
 }
 
 describe('annotations in the reader', () => {

@@ -483,3 +483,12 @@ export async function castBallot(tablet, meetingId, qid, choice) {
   const signature = await tablet.sign(`phonghop-participation/1|${tablet.node}|${meetingId}|${qid}|${nonce}|${tablet.person.id}`);
   return tablet.call('POST', `${base}/ballots`, { receipt, mark: { choice }, signature });
 }
+
+/** Opens a document in the reader with its annotation tools, scrolled to page 2 with its marks layer drawn. */
+export async function openReaderPage2(page, url) {
+  await page.goto(url);
+  await page.getByTestId('ann-tools').waitFor({ timeout: 20_000 });
+  await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+  await page.locator('[data-testid="reader-page-2"] canvas').waitFor({ timeout: 20_000 });
+  await page.locator('[data-testid="marks-2"]').waitFor({ timeout: 20_000 });
+}

@@ -5,19 +5,11 @@
 // the time from each reconnect to "all synced" is reported (p50, p99, max).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2 } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
 const CYCLES = Number(process.env.NOTES_SOAK_CYCLES ?? 10);
-
-async function openPage2(page, url) {
-  await page.goto(url);
-  await page.getByTestId('ann-tools').waitFor({ timeout: 20_000 });
-  await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
-  await page.locator('[data-testid="reader-page-2"] canvas').waitFor({ timeout: 20_000 });
-  await page.locator('[data-testid="marks-2"]').waitFor({ timeout: 20_000 });
-}
 
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];

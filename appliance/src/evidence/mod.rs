@@ -357,6 +357,27 @@ pub(crate) mod fixture {
         }
     }
 
+    /// The i-th tablet's named ballot, signed, with its voter.
+    fn cast_signed(r: &mut ResultRecord, t: &Tablet, i: usize, mark: Marked) {
+        let bid = id(3000 + i as u32);
+        let text = ballot_payload(
+            &r.node,
+            &r.meeting_id,
+            &r.question.id,
+            &r.nonce,
+            &bid,
+            &mark,
+        );
+        r.ballots.push(SignedBallot {
+            id: bid,
+            person_id: t.person.clone(),
+            device_id: t.device.clone(),
+            mark,
+            signature: t.sign(&text),
+        });
+        r.voters.push(t.voter());
+    }
+
     /// A named vote: `choices[i]` is the i-th tablet's.
     pub fn named(choices: &[Choice]) -> ResultRecord {
         let mut r = record(
@@ -366,23 +387,7 @@ pub(crate) mod fixture {
         for (i, c) in choices.iter().enumerate() {
             let t = Tablet::new(i as u32 + 1, NAMES[i % NAMES.len()]);
             let mark = Marked::Choice(*c);
-            let bid = id(3000 + i as u32);
-            let text = ballot_payload(
-                &r.node,
-                &r.meeting_id,
-                &r.question.id,
-                &r.nonce,
-                &bid,
-                &mark,
-            );
-            r.ballots.push(SignedBallot {
-                id: bid,
-                person_id: t.person.clone(),
-                device_id: t.device.clone(),
-                mark,
-                signature: t.sign(&text),
-            });
-            r.voters.push(t.voter());
+            cast_signed(&mut r, &t, i, mark);
         }
         let marks: Vec<Marked> = r.ballots.iter().map(|b| b.mark.clone()).collect();
         r.outcome = Outcome::count(&r.question, &marks, r.electorate, chair_mark(&r));
@@ -407,23 +412,7 @@ pub(crate) mod fixture {
         for (i, picks) in chosen.iter().enumerate() {
             let t = Tablet::new(i as u32 + 1, NAMES[i % NAMES.len()]);
             let mark = Marked::Candidates(picks.iter().map(|p| id(50 + p)).collect());
-            let bid = id(3000 + i as u32);
-            let text = ballot_payload(
-                &r.node,
-                &r.meeting_id,
-                &r.question.id,
-                &r.nonce,
-                &bid,
-                &mark,
-            );
-            r.ballots.push(SignedBallot {
-                id: bid,
-                person_id: t.person.clone(),
-                device_id: t.device.clone(),
-                mark,
-                signature: t.sign(&text),
-            });
-            r.voters.push(t.voter());
+            cast_signed(&mut r, &t, i, mark);
         }
         let marks: Vec<Marked> = r.ballots.iter().map(|b| b.mark.clone()).collect();
         r.outcome = Outcome::count(&r.question, &marks, r.electorate, None);
