@@ -139,8 +139,7 @@ mod tests {
         assert_eq!(s.len(), 4 + 32 + 1 + 64);
         assert_eq!(EnrolmentToken::parse(&s).unwrap(), t);
         assert_eq!(
-            EnrolmentToken::parse(&format!("  {}\n", s.to_uppercase().replace("PH1", "PH1")))
-                .unwrap(),
+            EnrolmentToken::parse(&format!("  {}\n", s.to_uppercase())).unwrap(),
             t
         );
         for bad in [
