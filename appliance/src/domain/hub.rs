@@ -74,6 +74,35 @@ impl std::fmt::Display for EnrolmentToken {
     }
 }
 
+/// A hub command refused, each with its own API code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubRefusal {
+    /// The command is for a hub and this node is a room box (or the reverse).
+    WrongRole,
+    /// No token with this secret was issued here.
+    TokenInvalid,
+    TokenExpired,
+    /// Another box already enrolled with this token.
+    TokenUsed,
+    /// The room's name is empty or too long.
+    BadRoom,
+    UnknownBox,
+    AlreadyRevoked,
+    /// The box's certificate request could not be read or is not signed by its key.
+    BadRequest(String),
+}
+
+/// The room's name as IT staff typed it: trimmed, without control characters, 1 to 120
+/// characters.
+pub fn room_label(raw: &str) -> Result<String, HubRefusal> {
+    let clean: String = raw.chars().filter(|c| !c.is_control()).collect();
+    let clean = clean.trim();
+    if clean.is_empty() || clean.chars().count() > 120 {
+        return Err(HubRefusal::BadRoom);
+    }
+    Ok(clean.to_owned())
+}
+
 /// An enrolment token issued on the hub (read model of `enrolment.issued`, `box.enrolled`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Enrolment {
