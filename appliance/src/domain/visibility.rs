@@ -213,7 +213,8 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => false,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. } => false,
     }
 }
 
@@ -358,7 +359,8 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => false,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. } => false,
     }
 }
 
@@ -538,7 +540,8 @@ pub fn meeting_event(
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => Shown::Hidden,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. } => Shown::Hidden,
     }
 }
 

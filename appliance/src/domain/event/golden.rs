@@ -448,6 +448,13 @@ pub(crate) fn samples() -> Vec<EventBody> {
             hub_url: "https://trungtam.example.gov.vn".into(),
             hub_root_sha256: "ef".repeat(32),
         },
+        EventBody::LogCheckpoint {
+            seq: 41,
+            hash: Hash::of(b"event 41"),
+            signature: "MEUCIQ".into(),
+            certificate_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+                .into(),
+        },
     ]
 }
 

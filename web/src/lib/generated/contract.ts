@@ -322,7 +322,15 @@ question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: strin
 /**
  * SHA-256 of the hub's root certificate, as the token pinned it.
  */
-hub_root_sha256: string, } };
+hub_root_sha256: string, } } | { "kind": "log.checkpoint", "body": { seq: number, hash: string, 
+/**
+ * ECDSA P-256 over the canonical JSON of [`super::hub::CheckpointStatement`].
+ */
+signature: string, 
+/**
+ * The record-signing certificate (PEM) whose key signed.
+ */
+certificate_pem: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
