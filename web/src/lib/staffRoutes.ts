@@ -31,6 +31,9 @@ const ROUTES: readonly [string, Section | null, Loader, { device?: boolean }?][]
   ['/desk/seating', 'seating', () => import('../screens/staff/RoomLayout.svelte')],
   ['/desk/displays', 'displays', () => import('../screens/staff/Displays.svelte')],
   ['/desk/accounts', 'accounts', () => import('../screens/staff/Accounts.svelte')],
+  ['/staff/sync', 'sync', () => import('../screens/staff/SyncStatus.svelte')],
+  ['/staff/hub', 'hub', () => import('../screens/hub/HubBoxes.svelte')],
+  ['/staff/hub/enrol', 'hub', () => import('../screens/hub/HubEnrol.svelte')],
   ['/staff/password', 'password', () => import('../screens/staff/ChangePassword.svelte')],
   ['/chair/meetings/:id', 'chair', () => import('../screens/staff/ChairConsole.svelte'), { device: true }],
 ];

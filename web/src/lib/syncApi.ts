@@ -1,0 +1,113 @@
+// The central office's API for IT staff (docs/api.md "Hub"): a room box's sync status and
+// "sync now"; on the hub, enrolment tokens, the enrolled boxes, revoking one. Also how long
+// ago something happened, in words ("5 phút trước").
+import { request as call } from './api';
+import { LOCALE, type Lang } from './i18n';
+
+export type SyncState = 'idle' | 'syncing' | 'backoff' | 'fork' | 'refused' | 'incompatible';
+
+/** `GET /api/sync/status` on a room box. */
+export interface SyncStatus {
+  enrolled: boolean;
+  hub: string | null;
+  room: string | null;
+  state: SyncState;
+  head: number;
+  hub_cursor: number | null;
+  backlog_events: number | null;
+  blobs_pending: number;
+  last_success: string | null;
+  last_attempt: string | null;
+  last_error: string | null;
+  next_attempt: string | null;
+  bytes_sent: number;
+  sessions: number;
+}
+
+/** An enrolment token as the hub lists it (the token itself is never shown again). */
+export interface Enrolment {
+  token_id: string;
+  room: string;
+  issued_at: string;
+  expires_at: string;
+  used_by: string | null;
+}
+
+/** A room box as the hub sees it (`GET /api/hub/boxes`). */
+export interface HubBox {
+  node_id: string;
+  room: string;
+  token_id: string;
+  enrolled_at: string;
+  cert_serial: string;
+  cert_not_after: string;
+  revoked: { at: string; reason: string } | null;
+  cursor: { seq: number; hash: string };
+  contact: { last_contact: string; app_version: string; reported_head: number | null } | null;
+  backlog_up: number | null;
+}
+
+/** An answer with how far the node's clock is ahead of ours (relative times use the node's clock). */
+export interface Timed<T> {
+  data: T;
+  skew: number;
+}
+
+const seg = encodeURIComponent;
+
+async function timed<T>(path: string, signal?: AbortSignal): Promise<Timed<T>> {
+  const a = await call<T>('GET', path, { signal });
+  return { data: a.data, skew: a.clockSkewMs };
+}
+
+export const syncApi = {
+  status: (signal?: AbortSignal) => timed<SyncStatus>('/api/sync/status', signal),
+  syncNow: async () => (await call<null>('POST', '/api/sync/now')).data,
+  enrolments: (signal?: AbortSignal) => timed<Enrolment[]>('/api/hub/enrolments', signal),
+  issue: async (room: string) => (await call<{ token: string; enrolment: Enrolment }>('POST', '/api/hub/enrolments', { json: { room } })).data,
+  boxes: (signal?: AbortSignal) => timed<HubBox[]>('/api/hub/boxes', signal),
+  revoke: async (nodeId: string, reason: string) => (await call<HubBox>('POST', `/api/hub/boxes/${seg(nodeId)}/revoke`, { json: { reason } })).data,
+};
+
+/** One day, in ms: a box silent longer than this is shown as an alarm. */
+export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * "5 phút trước" / "sau 30 giây" (or "5 minutes ago"): `iso` against `now` (ms, the node's
+ * clock). Under 10 seconds either way: "vừa xong" / "just now" is the caller's choice (null).
+ */
+export function relativeTime(iso: string | null | undefined, now: number, l: Lang): string | null {
+  if (!iso) return null;
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return null;
+  const diff = (at - now) / 1000;
+  const abs = Math.abs(diff);
+  if (abs < 10) return null;
+  const fmt = new Intl.RelativeTimeFormat(LOCALE[l], { numeric: 'always' });
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ];
+  for (const [unit, secs] of units) {
+    if (abs >= secs) return fmt.format(Math.trunc(diff / secs), unit);
+  }
+  return fmt.format(Math.trunc(diff), 'second');
+}
+
+/** 1234567 → "1,2 MB". */
+export function bytesText(n: number, l: Lang): string {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  return `${v.toLocaleString(LOCALE[l], { maximumFractionDigits: i === 0 ? 0 : 1 })} ${units[i]}`;
+}
+
+/** The first 8 characters of a node id, enough to tell boxes apart on screen. */
+export function shortNode(id: string): string {
+  return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+}
