@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, launchChromium, newTablet, screenshots, waitForText } from './helpers.mjs';
+import { BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
 
 const HUB_ROOM = 'Trung tâm tỉnh (thử nghiệm)';
 const ROOM = 'Phòng họp UBND xã Tân Phú';
@@ -135,6 +135,22 @@ describe('central office: enrol, sync, revoke', () => {
       await waitForText(row.getByTestId('hub-box-events'), `${boxRoom.head_seq} / 0`, { timeout: 15_000 });
       await waitForText(row.getByTestId('hub-box-status'), 'Đang hoạt động');
       await screenshots(hubPage, 'hub-4-boxes');
+
+      // A computer whose clock is two days ahead still sees a fresh contact: times are the hub's.
+      const skewedCtx = await newTablet(chrome.browser);
+      try {
+        await skewClock(skewedCtx, 2 * 24 * 3600 * 1000);
+        const skewed = await skewedCtx.newPage();
+        await signIn(skewed, `${hub.origin}/staff/hub`, hub.adminPassword);
+        const c = skewed.locator(`[data-testid="hub-box"][data-node="${boxRoom.node_id}"]`).getByTestId('hub-box-contact');
+        await waitForText(c, /^(vừa xong|\d+ giây trước)/);
+        assert.equal(await c.getAttribute('data-stale'), 'false');
+        // The hub has no sync of its own to show.
+        await skewed.goto(`${hub.origin}/staff/sync`);
+        await waitForText(skewed.getByTestId('sync-on-hub'), /^Máy này là trung tâm/);
+      } finally {
+        await skewedCtx.close();
+      }
 
       // The token is now "used by" that box.
       await hubPage.getByRole('link', { name: 'Đăng ký hộp mới' }).click();

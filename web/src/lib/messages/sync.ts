@@ -36,6 +36,7 @@ export const syncVi = {
   'sync.now_done': 'Đã yêu cầu đồng bộ. Trạng thái sẽ cập nhật sau vài giây.',
   'sync.load_failed': 'Chưa đọc được trạng thái đồng bộ. Trang sẽ thử lại.',
   'sync.updated': 'Cập nhật lúc {time}',
+  'sync.on_hub': 'Máy này là trung tâm: các hộp phòng họp đồng bộ về đây. Xem trang "Các hộp phòng họp".',
 
   'sync.do.fork':
     'Hộp ngừng gửi để không ghi đè lịch sử. Thường do hộp được khôi phục từ bản sao lưu cũ, hoặc thư mục dữ liệu bị chép từ hộp khác. Không xóa gì trên hộp. Báo cán bộ CNTT của trung tâm, gửi kèm dòng lỗi bên dưới; sau khi trung tâm xem xét xong, bấm "Đồng bộ ngay".',
@@ -141,6 +142,7 @@ export const syncEn: { readonly [K in keyof typeof syncVi]: string } = {
   'sync.now_done': 'Sync requested. The status updates in a few seconds.',
   'sync.load_failed': 'Could not read the sync status. The page will try again.',
   'sync.updated': 'Updated at {time}',
+  'sync.on_hub': 'This machine is the central office: room boxes sync to it. See "Room boxes".',
 
   'sync.do.fork':
     'The box stopped sending so as not to write over history. Usually the box was restored from an old backup, or its data folder was copied from another box. Do not delete anything on the box. Tell the central office IT staff, with the error line below; once they have looked, press "Sync now".',
