@@ -2,7 +2,7 @@
 // issue a token on the hub's "Đăng ký hộp mới", the box is enrolled with the exact command the
 // page shows, the box's "Đồng bộ với trung tâm" reaches "Đã đồng bộ" after "Đồng bộ ngay", the
 // hub's "Các hộp phòng họp" lists the box with its contact, and revoking it there turns the
-// box's page to the refused state.
+// box's page to the refused state; with the hub down, the box says it will retry.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
@@ -176,9 +176,18 @@ describe('central office: enrol, sync, revoke', () => {
         throw new Error(`${e.message}${logs()}`);
       });
       assert.match(await boxPage.getByTestId('sync-advice').innerText(), /đã thu hồi nó trên trang "Các hộp phòng họp"/);
-      await boxPage.getByTestId('sync-last-error').waitFor();
+      await waitForText(boxPage.getByTestId('sync-error-plain'), 'Trung tâm đã thu hồi hộp này.');
       await boxPage.getByTestId('sync-enrol-steps').waitFor();
       await screenshots(boxPage, 'hub-6-box-refused');
+
+      // The hub unreachable: the box says it lost the link and when it tries again.
+      await hub.stop();
+      await syncNow.click();
+      await waitForText(boxPage.getByTestId('sync-state'), /^Mất kết nối, sẽ thử lại lúc \d\d:\d\d$/, { timeout: 30_000 });
+      await waitForText(boxPage.getByTestId('sync-next'), /^(sau|vừa xong).*\(\d\d:\d\d, /);
+      assert.match(await boxPage.getByTestId('sync-advice').innerText(), /Hộp sẽ tự thử lại/);
+      await waitForText(boxPage.getByTestId('sync-error-plain'), 'Không kết nối được tới trung tâm: máy trung tâm đang tắt, hoặc mạng chặn cổng đồng bộ.');
+      await screenshots(boxPage, 'hub-7-box-backoff');
 
       assert.deepEqual(errors, []);
     } finally {

@@ -2,7 +2,7 @@
 // "sync now"; on the hub, enrolment tokens, the enrolled boxes, revoking one. Also how long
 // ago something happened, in words ("5 phút trước").
 import { request as call } from './api';
-import { LOCALE, type Lang } from './i18n';
+import { LOCALE, type Lang, type MessageKey } from './i18n';
 
 export type SyncState = 'idle' | 'syncing' | 'backoff' | 'fork' | 'refused' | 'incompatible';
 
@@ -110,4 +110,16 @@ export function bytesText(n: number, l: Lang): string {
 /** The first 8 characters of a node id, enough to tell boxes apart on screen. */
 export function shortNode(id: string): string {
   return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** The last sync error in plain words, when it is a common one; null: only the detail is shown. */
+export function plainError(raw: string | null): MessageKey | null {
+  if (!raw) return null;
+  const e = raw.toLowerCase();
+  if (e.includes('sync.revoked')) return 'sync.err.revoked';
+  if (e.includes('connection refused') || e.includes('network is unreachable') || e.includes('no route to host')) return 'sync.err.refused_conn';
+  if (e.includes('timed out') || e.includes('timeout')) return 'sync.err.timeout';
+  if (e.includes('dns') || e.includes('failed to lookup') || e.includes('name or service not known')) return 'sync.err.dns';
+  if (e.includes('certificate') || e.includes('invalidcertificate') || e.includes('tls')) return 'sync.err.tls';
+  return null;
 }
