@@ -179,6 +179,11 @@ describe('central office: enrol, sync, revoke', () => {
       await waitForText(boxPage.getByTestId('sync-error-plain'), 'Trung tâm đã thu hồi hộp này.');
       await boxPage.getByTestId('sync-enrol-steps').waitFor();
       await screenshots(boxPage, 'hub-6-box-refused');
+      // The IT admin's desk on the box says so too, where it is seen first.
+      await boxPage.getByRole('link', { name: 'Tổng quan' }).click();
+      await waitForText(boxPage.getByTestId('desk-sync-stopped').locator('strong'), 'Đồng bộ với trung tâm đã dừng: Trung tâm đã từ chối hộp này (bị thu hồi?)');
+      await boxPage.getByTestId('desk-sync-stopped').getByRole('link', { name: 'Mở trang Đồng bộ' }).click();
+      await boxPage.waitForURL((u) => u.pathname === '/staff/sync');
 
       // The hub unreachable: the box says it lost the link and when it tries again.
       await hub.stop();

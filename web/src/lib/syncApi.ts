@@ -72,6 +72,16 @@ export const syncApi = {
 /** One day, in ms: a box silent longer than this is shown as an alarm. */
 export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
+/** A box not revoked that has not been heard from (since its enrolment) for over a day; `now` on the hub's clock. */
+export function isStale(b: HubBox, now: number): boolean {
+  if (b.revoked) return false;
+  const last = Date.parse(b.contact?.last_contact ?? b.enrolled_at);
+  return Number.isNaN(last) || now - last > STALE_AFTER_MS;
+}
+
+/** The states in which sync stopped and waits for IT staff. */
+export const STOPPED_STATES: readonly SyncState[] = ['fork', 'refused', 'incompatible'];
+
 /**
  * "5 phút trước" / "sau 30 giây" (or "5 minutes ago"): `iso` against `now` (ms, the node's
  * clock). Under 10 seconds either way: "vừa xong" / "just now" is the caller's choice (null).
