@@ -91,13 +91,14 @@ export class Box {
     return `https://localhost:${this.port}`;
   }
 
-  /** Starts `phonghop serve` and waits for `<data>/serving.json`. */
-  async start({ httpsPort = 0 } = {}) {
+  /** Starts `phonghop serve` (with `args` added, e.g. `--demo`) and waits for `<data>/serving.json`. */
+  async start({ httpsPort = 0, args: extra = [] } = {}) {
     if (this.#child) throw new Error('box already started');
     const servingPath = path.join(this.dataDir, 'serving.json');
     await fsp.rm(servingPath, { force: true }); // a stale one from the previous run must not count
     const args = [this.hub ? 'hub' : 'serve', '--data', this.dataDir, '--https-port', String(httpsPort), '--http-port', '0', '--mdns', 'off', '--room', this.room];
     if (this.hub) args.push('--sync-port', '0');
+    args.push(...extra);
     const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_BACKTRACE: '1' } });
     children.add(child);
     this.#child = child;

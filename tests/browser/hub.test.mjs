@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
+import { apiAs, BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
 
 const HUB_ROOM = 'Trung tâm tỉnh (thử nghiệm)';
 const ROOM = 'Phòng họp UBND xã Tân Phú';
@@ -29,7 +29,9 @@ describe('central office: enrol, sync, revoke', () => {
 
   before(async () => {
     hub = await Box.create({ room: HUB_ROOM, hub: true });
-    box = await Box.create({ room: ROOM });
+    // The demo: a published meeting with three agenda items, their PDFs and a motion on each.
+    box = await Box.create({ room: ROOM, start: false });
+    await box.start({ args: ['--demo'] });
     // A computer of the office's IT staff that trusts both the hub and the box.
     chrome = await launchChromium([hub.caPem, box.caPem]);
   });
@@ -67,7 +69,7 @@ describe('central office: enrol, sync, revoke', () => {
       await waitForText(hubPage.getByRole('heading', { level: 1 }), 'Đăng ký hộp mới');
       const tabs = hubPage.getByTestId('staff-tabs').getByRole('link');
       await hubPage.getByTestId('staff-tabs').getByRole('link', { name: 'Các hộp phòng họp' }).waitFor();
-      assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Các hộp phòng họp', 'Đăng ký hộp mới', 'Tài khoản']);
+      assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Các hộp phòng họp', 'Đăng ký hộp mới', 'Lưu trữ', 'Tài khoản']);
 
       // An empty room name is refused in words; then a token, shown once with its command.
       await hubPage.getByTestId('enrol-submit').click();
@@ -101,6 +103,22 @@ describe('central office: enrol, sync, revoke', () => {
         throw new Error(`phonghop enroll failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}${logs()}`);
       }
       await box.start();
+
+      // The secretary records attendance and a hand count on the box: all of it goes to the archive.
+      const desk = await apiAs(box, { username: 'thuky', password: 'thuky-demo' });
+      const [meeting] = (await desk.call('GET', '/api/meetings')).meetings;
+      const people = (await desk.call('GET', '/api/people')).people;
+      const nameOf = (id) => people.find((p) => p.id === id).name;
+      const [present, excused] = meeting.members;
+      await desk.call('PUT', `/api/meetings/${meeting.id}/attendance/${present}`, { status: 'present' });
+      await desk.call('PUT', `/api/meetings/${meeting.id}/attendance/${excused}`, { status: 'excused', reason: 'Đi công tác huyện' });
+      const [motion] = (await desk.call('GET', `/api/meetings/${meeting.id}/questions`)).questions;
+      const members = meeting.members.length;
+      await desk.call('POST', `/api/meetings/${meeting.id}/questions/${motion.question.question.id}/manual`, {
+        counts: { approve: members - 1, disapprove: 1, abstain: 0 },
+        present: members,
+        reason: 'Mất điện, kiểm phiếu giơ tay',
+      });
 
       // The box's page: enrolled; "Đồng bộ ngay" brings it to "Đã đồng bộ" with nothing waiting.
       await boxPage.goto(`${box.origin}/staff/sync`);
@@ -156,6 +174,38 @@ describe('central office: enrol, sync, revoke', () => {
       await hubPage.getByRole('link', { name: 'Đăng ký hộp mới' }).click();
       const used = hubPage.getByTestId('enrolment').filter({ hasText: ROOM });
       await waitForText(used.getByTestId('enrolment-state'), new RegExp(`^Đã dùng bởi hộp ${boxRoom.node_id.slice(0, 8)}.*\\(${ROOM}\\)$`));
+
+      // The archive ("Lưu trữ"): the box, its meeting, the agenda with documents that open,
+      // attendance and the signed result, as the box recorded them.
+      await hubPage.getByTestId('staff-tabs').getByRole('link', { name: 'Lưu trữ' }).click();
+      await waitForText(hubPage.getByRole('heading', { level: 1 }), 'Lưu trữ các phòng họp');
+      await hubPage.locator(`[data-testid="archive-box"][data-node="${boxRoom.node_id}"]`).click();
+      await waitForText(hubPage.getByRole('heading', { level: 1 }), `Lưu trữ: ${ROOM}`);
+      const listed = hubPage.getByTestId('archive-meeting');
+      await waitForText(listed.first().locator('td.name'), meeting.title);
+      assert.match(await listed.first().innerText(), /Đã phát hành/);
+      assert.match(await listed.first().innerText(), /3 \/ 3 \/ 1$/);
+      await listed.first().getByRole('link', { name: meeting.title }).click();
+      await waitForText(hubPage.getByRole('heading', { level: 1 }), meeting.title);
+      const items = hubPage.getByTestId('archive-item');
+      assert.equal(await items.count(), 3);
+      const doc = items.first().getByTestId('archive-document');
+      assert.match(await doc.innerText(), /Giấy mời họp — 35\/GM-UBND/);
+      const href = await doc.getByTestId('archive-open').getAttribute('href');
+      const file = await hubPage.evaluate(async (u) => {
+        const r = await fetch(u);
+        const b = new Uint8Array(await r.arrayBuffer());
+        return { status: r.status, type: r.headers.get('content-type'), head: String.fromCharCode(...b.slice(0, 5)) };
+      }, href);
+      assert.deepEqual(file, { status: 200, type: 'application/pdf', head: '%PDF-' });
+      const att = hubPage.getByTestId('archive-attendee');
+      await waitForText(att.filter({ hasText: nameOf(present) }).getByTestId('archive-att-status'), /^✓\s*Có mặt$/);
+      assert.match(await att.filter({ hasText: nameOf(excused) }).innerText(), /Vắng có phép.*Đi công tác huyện/s);
+      const result = hubPage.getByTestId('archive-result').filter({ hasText: motion.question.question.title });
+      await waitForText(result.getByTestId('archive-outcome'), 'ĐƯỢC THÔNG QUA');
+      await waitForText(result.getByTestId('archive-counts'), `Tán thành: ${members - 1} · Không tán thành: 1 · Không biểu quyết: 0`);
+      assert.match(await result.innerText(), /Kiểm phiếu thủ công: Mất điện, kiểm phiếu giơ tay/);
+      await screenshots(hubPage, 'hub-4b-archive-meeting');
 
       // Revoking asks first and wants a reason.
       await hubPage.getByRole('link', { name: 'Các hộp phòng họp' }).click();

@@ -3,6 +3,7 @@
 // ago something happened, in words ("5 phút trước").
 import { request as call } from './api';
 import { LOCALE, type Lang, type MessageKey } from './i18n';
+import type { AttendanceRecord, Document, Item, MeetingHeader, Person, Question, SignedResult } from './generated/contract';
 
 export type SyncState = 'idle' | 'syncing' | 'backoff' | 'fork' | 'refused' | 'incompatible';
 
@@ -53,6 +54,24 @@ export interface Timed<T> {
   skew: number;
 }
 
+/** A box's meeting in the hub's archive list. */
+export interface ArchivedMeetingSummary extends MeetingHeader {
+  items: number;
+  documents: number;
+  results: number;
+}
+
+/** One meeting of a box, whole, from the hub's archive. */
+export interface ArchivedMeeting {
+  node_id: string;
+  info: MeetingHeader;
+  agenda: Item[];
+  documents: Document[];
+  people: Record<string, Person>;
+  attendance: Record<string, AttendanceRecord>;
+  questions: { question: Question; result: SignedResult | null }[];
+}
+
 const seg = encodeURIComponent;
 
 async function timed<T>(path: string, signal?: AbortSignal): Promise<Timed<T>> {
@@ -66,6 +85,12 @@ export const syncApi = {
   enrolments: (signal?: AbortSignal) => timed<Enrolment[]>('/api/hub/enrolments', signal),
   issue: async (room: string) => (await call<{ token: string; enrolment: Enrolment }>('POST', '/api/hub/enrolments', { json: { room } })).data,
   boxes: (signal?: AbortSignal) => timed<HubBox[]>('/api/hub/boxes', signal),
+  archiveMeetings: async (nodeId: string, signal?: AbortSignal) =>
+    (await call<ArchivedMeetingSummary[]>('GET', `/api/hub/boxes/${seg(nodeId)}/meetings`, { signal })).data,
+  archiveMeeting: async (nodeId: string, meetingId: string, signal?: AbortSignal) =>
+    (await call<ArchivedMeeting>('GET', `/api/hub/boxes/${seg(nodeId)}/meetings/${seg(meetingId)}`, { signal })).data,
+  /** A document file the hub holds for a box (office staff), opened in the browser. */
+  blobUrl: (sha256: string) => `/api/blobs/${seg(sha256)}`,
   revoke: async (nodeId: string, reason: string) => (await call<HubBox>('POST', `/api/hub/boxes/${seg(nodeId)}/revoke`, { json: { reason } })).data,
 };
 
