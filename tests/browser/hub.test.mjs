@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { apiAs, BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
+import { addStaff, apiAs, BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
 
 const HUB_ROOM = 'Trung tâm tỉnh (thử nghiệm)';
 const ROOM = 'Phòng họp UBND xã Tân Phú';
@@ -243,6 +243,26 @@ describe('central office: enrol, sync, revoke', () => {
       assert.match(await boxPage.getByTestId('sync-advice').innerText(), /Hộp sẽ tự thử lại/);
       await waitForText(boxPage.getByTestId('sync-error-plain'), 'Không kết nối được tới trung tâm: máy trung tâm đang tắt, hoặc mạng chặn cổng đồng bộ.');
       await screenshots(boxPage, 'hub-7-box-backoff');
+
+      // The office's secretary reads the archive too, a revoked box's included, by its link;
+      // the list of boxes stays with IT staff.
+      await addStaff(hub, [{ username: 'vanthu', name: 'Phạm Thị Lan', role: 'secretary', password: 'vanthu-trung-tam' }]);
+      const secCtx = await newTablet(chrome.browser);
+      try {
+        const sec = await secCtx.newPage();
+        sec.on('pageerror', (e) => errors.push(String(e)));
+        await sec.goto(`${hub.origin}/staff/archive`);
+        await sec.waitForURL(/\/staff\/sign-in\?next=/);
+        await sec.getByLabel('Tên đăng nhập').fill('vanthu');
+        await sec.getByLabel('Mật khẩu', { exact: true }).fill('vanthu-trung-tam');
+        await sec.getByRole('button', { name: 'Đăng nhập' }).click();
+        await waitForText(sec.getByTestId('archive-it-only'), /^Danh sách hộp do cán bộ CNTT quản lý/);
+        await sec.goto(`${hub.origin}/staff/archive/${boxRoom.node_id}/meetings/${meeting.id}`);
+        await waitForText(sec.getByRole('heading', { level: 1 }), meeting.title);
+        await waitForText(sec.getByTestId('archive-result').first().getByTestId('archive-outcome'), 'ĐƯỢC THÔNG QUA');
+      } finally {
+        await secCtx.close();
+      }
 
       assert.deepEqual(errors, []);
     } finally {
