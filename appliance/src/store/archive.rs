@@ -75,7 +75,7 @@ impl Store {
             Database::builder()
                 .set_cache_size(ARCHIVE_CACHE_BYTES)
                 .create(path)
-                .map_err(|e| super::open_error(path, e.into()))
+                .map_err(|e| super::open_error(path, e))
         };
         let db = match create(&path) {
             Ok(db) if applied(&db).is_ok_and(|(_, v)| v == READ_MODEL_VERSION) => db,
