@@ -369,6 +369,21 @@ export class Annotations {
     }
   }
 
+  /**
+   * Sends the queue now and waits (up to `ms`) until nothing is left in it: true when every
+   * save of this tablet is on the box (what "bản có ghi chú của tôi" is made from).
+   */
+  async synced(ms = 5000): Promise<boolean> {
+    const until = Date.now() + ms;
+    this.#delay = RETRY_MIN_MS;
+    await this.flush();
+    while (this.pending > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!this.#sending) await this.flush();
+    }
+    return this.pending === 0;
+  }
+
   /** Removes a sent save, unless a newer one of the same mark came in meanwhile. */
   async #dequeue(q: Queued): Promise<void> {
     if (this.#memory.get(q.key)?.seq === q.seq) this.#memory.delete(q.key);
