@@ -7,6 +7,8 @@
 //   keeps (highest revision, ties to the later device id), never two copies;
 // - "Bản có ghi chú của tôi" asked for with marks still in the offline queue says they are not in
 //   the copy yet and offers it once they are sent; the copy then has them;
+// - on a page turned with /Rotate 90, a highlight covers its words on screen and is kept in the
+//   page's own (unturned) space;
 // - "Xóa các cuộc họp đã kết thúc" on "Cuộc họp của tôi" drops the downloads of meetings that
 //   have ended, keeps the others, and those of meetings ended more than 30 days ago go by
 //   themselves; the storage used and the persistent-storage state are shown.
@@ -19,7 +21,7 @@ const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuk
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
 const WORDS = 'QUYETTOAN';
 
-/** Another tablet of someone already paired (their PIN is set: no confirmation step). */
+/** A tablet of someone who may already have one: a first pairing sets the PIN (and confirms it). */
 async function pairAgain(browser, desk, person, pin) {
   const context = await newTablet(browser);
   const page = await context.newPage();
@@ -27,7 +29,13 @@ async function pairAgain(browser, desk, person, pin) {
   await page.goto(`${desk.origin}/pair?code=${code}`);
   await page.getByTestId('pin').fill(pin);
   await page.getByTestId('pair-submit').click();
-  await page.waitForURL(`${desk.origin}/meetings`);
+  const confirm = page.getByTestId('confirm-pin');
+  await Promise.race([page.waitForURL(`${desk.origin}/meetings`), confirm.waitFor()]);
+  if (await confirm.isVisible()) {
+    await confirm.fill(pin);
+    await page.getByTestId('confirm-submit').click();
+    await page.waitForURL(`${desk.origin}/meetings`);
+  }
   return { context, page };
 }
 
@@ -77,6 +85,27 @@ async function shownNotes(page) {
   const texts = await list.locator('[data-testid="ann-list-entry"] .quote').allTextContents();
   await page.getByTestId('ann-list-toggle').click();
   return { texts, drawn: await page.locator('[data-testid="marks-2"] [data-kind="note"]').count() };
+}
+
+/** An element's box as fractions of page 2's box. */
+async function fractionsOf(page, selector) {
+  return page.evaluate((sel) => {
+    const p = document.querySelector('[data-testid="reader-page-2"]').getBoundingClientRect();
+    const r = document.querySelector(sel).getBoundingClientRect();
+    return { x1: (r.left - p.left) / p.width, y1: (r.top - p.top) / p.height, x2: (r.right - p.left) / p.width, y2: (r.bottom - p.top) / p.height };
+  }, selector);
+}
+
+/**
+ * Chromium's PDF with every page turned by /Rotate 90, byte for byte the same length (two line
+ * breaks dropped, the obsolete /Tabs entry replaced), so the cross-reference table stays right.
+ */
+function rotated(pdf) {
+  const s = pdf.toString('latin1');
+  const out = s.replace(/\]\n\/Contents (\d+) 0 R\n\/Tabs \/S\n/g, (_, n) => `]/Contents ${n} 0 R/Rotate 90\n`);
+  assert.notEqual(out, s, 'the pages were turned');
+  assert.equal(out.length, s.length);
+  return Buffer.from(out, 'latin1');
 }
 
 const synced = (page) => page.waitForFunction(() => document.querySelector('[data-testid="ann-sync"]')?.textContent.trim() === '', null, { timeout: 30_000 });
@@ -161,6 +190,9 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         // A tap on the words (selecting nothing) picks the mark on top there, the underline; it
         // goes to the presenter.
         await page.evaluate(() => getSelection().removeAllRanges());
+        await page.waitForTimeout(300);
+        await synced(page);
+        await page.waitForTimeout(300);
         const hl = await page.locator('[data-testid="marks-2"] [data-kind="highlight"]').boundingBox();
         await page.mouse.click(hl.x + hl.width / 2, hl.y + hl.height / 2);
         await page.getByTestId('ann-selected').waitFor({ timeout: 5000 });
@@ -313,19 +345,73 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
       }
     }));
 
+  test('on a page turned with /Rotate 90 a highlight covers its words, kept in the page\'s own space', { timeout: 120_000 }, () =>
+    withBoxLog(box, async () => {
+      const item = (await desk.call('GET', `/api/meetings/${meeting.id}`)).agenda[0];
+      const pdf = rotated(
+        await printPdf(
+          chrome.browser,
+          [1, 2].map((n) => `<h1>Trang ${n}</h1><p style="margin-top:40mm">Mục ${n}: ${n === 2 ? WORDS : 'khác'} ngân sách xã.</p>`),
+          { style: 'font:16pt serif' },
+        ),
+      );
+      const doc = await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Bảng biểu xoay ngang')}`, pdf, 'xoay.pdf');
+      const t = await pairAgain(chrome.browser, desk, people.dung, '1357');
+      try {
+        const page = t.page;
+        await page.setViewportSize({ width: 1024, height: 768 });
+        const rotUrl = `${box.origin}/read/${meeting.id}/${doc.id}`;
+        await openPage2(page, rotUrl);
+        const pageBox = await page.getByTestId('reader-page-2').boundingBox();
+        assert.ok(pageBox.width > pageBox.height, `the turned A4 page is shown landscape: ${pageBox.width}×${pageBox.height}`);
+        await highlightWords(page);
+        await page.evaluate((w) => {
+          [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].find((x) => x.textContent.includes(w)).setAttribute('data-words', '');
+        }, WORDS);
+        const words = await fractionsOf(page, '[data-testid="reader-page-2"] .textLayer span[data-words]');
+        assert.ok(words.y2 - words.y1 > words.x2 - words.x1, `the line runs down the turned page: ${JSON.stringify(words)}`);
+        const near = async (what) => {
+          const hl = await fractionsOf(page, '[data-testid="marks-2"] [data-kind="highlight"]');
+          for (const k of ['x1', 'y1', 'x2', 'y2']) assert.ok(Math.abs(hl[k] - words[k]) < 0.01, `${what}: ${k} ${hl[k].toFixed(4)} vs ${words[k].toFixed(4)}`);
+        };
+        await near('the highlight covers the words');
+        // On the box: in the page's own space the line is wide, not tall.
+        let mark;
+        for (let i = 0; i < 40 && !mark; i++) {
+          mark = (await marksOf(page, meeting.id)).annotations.find((x) => x.document_id === doc.id && x.kind === 'highlight');
+          if (!mark) await page.waitForTimeout(250);
+        }
+        const [x1, y1, x2, y2] = mark.rects[0];
+        assert.ok(x2 - x1 > 3 * (y2 - y1), `kept unturned: ${mark.rects[0]}`);
+        // Reloaded and zoomed, still on the words.
+        await openPage2(page, rotUrl);
+        await page.getByTestId('zoom-in').click();
+        await page.getByTestId('reader-page-2').scrollIntoViewIfNeeded();
+        await page.locator('[data-testid="marks-2"] [data-kind="highlight"]').waitFor({ timeout: 20_000 });
+        await page.locator('[data-testid="reader-page-2"] .textLayer span', { hasText: WORDS }).first().waitFor({ timeout: 20_000 });
+        await page.evaluate((w) => {
+          [...document.querySelectorAll('[data-testid="reader-page-2"] .textLayer span')].find((x) => x.textContent.includes(w)).setAttribute('data-words', '');
+        }, WORDS);
+        Object.assign(words, await fractionsOf(page, '[data-testid="reader-page-2"] .textLayer span[data-words]'));
+        await near('reloaded and zoomed');
+      } finally {
+        await t.context.close();
+      }
+    }));
+
   test('"Xóa các cuộc họp đã kết thúc" drops ended meetings\' downloads; those ended 30 days ago go by themselves', { timeout: 120_000 }, () =>
     withBoxLog(box, async () => {
       const t = await pairAgain(chrome.browser, desk, people.binh, '2468');
       const cached = () => t.page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('phonghop-docs-')).sort());
-      const download = async (id, n) => {
+      const download = async (id) => {
         await t.page.goto(`${box.origin}/meetings/${id}`);
         await t.page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
         await t.page.getByTestId('offline-download').click();
-        await waitForText(t.page.getByTestId('offline-status'), new RegExp(`^Đã tải ${n}/${n} tài liệu`), { timeout: 20_000 });
+        await waitForText(t.page.getByTestId('offline-status'), /^Đã tải (\d+)\/\1 tài liệu/, { timeout: 20_000 });
       };
       try {
-        await download(meeting.id, 1);
-        await download(ended.id, 1);
+        await download(meeting.id);
+        await download(ended.id);
         await chair.call('POST', `/api/meetings/${ended.id}/live/start`, {});
         await chair.call('POST', `/api/meetings/${ended.id}/live/end`, {});
         assert.deepEqual(await cached(), [`phonghop-docs-${meeting.id}`, `phonghop-docs-${ended.id}`].sort());
@@ -343,7 +429,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         assert.deepEqual(await cached(), [`phonghop-docs-${meeting.id}`], 'the meeting to come keeps its documents');
 
         // Downloaded again, then 31 days later (by the tablet's clock): it goes by itself.
-        await download(ended.id, 1);
+        await download(ended.id);
         await skewClock(t.context, 31 * 86_400_000);
         await t.page.goto(`${box.origin}/meetings`);
         await waitForText(t.page.getByTestId('offline-auto-cleared'), 'Đã tự xóa bản tải về của 1 cuộc họp kết thúc hơn 30 ngày trước.');
