@@ -485,6 +485,50 @@ async fn a_mark_sent_to_the_presenter_reaches_the_presenter_only() {
         "B's feed skipped the mark: {}",
         ev.data
     );
+    // Replayed from before the mark: D's feed carries it.
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    let ev = next_of(&mut d_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    // The secretary names G (a guest) instead: asked as the item is now, G sees the mark, live
+    // and replayed, and D no longer does.
+    let set_presenter = |who: String| {
+        let (b, url, sec) = (&r.b, item_url.clone(), r.sec.clone());
+        async move {
+            let (s, v) = b
+                .call(
+                    Method::PUT,
+                    &url,
+                    Some(&sec),
+                    Some(json!({ "presenter_id": who })),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    set_presenter(r.person("G")).await;
+    assert_eq!(ids(&r.marks(&r.tablet("G")).await), vec![aid.clone()]);
+    assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
+    let mut g_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("G"))).await;
+    let ev = next_of(&mut g_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    loop {
+        let ev = d_replay.next(Duration::from_secs(5)).await.expect("replay");
+        assert_ne!(
+            ev.event.as_deref(),
+            Some("annotation.saved"),
+            "D is no longer the presenter: {}",
+            ev.data
+        );
+        if ev.event.as_deref() == Some("agenda.item_updated") {
+            break;
+        }
+    }
+    set_presenter(r.person("D")).await;
+
     // Back to private: D is told it is gone, without its content.
     assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 2)).await.0, 200);
     let ev = next_of(&mut d_feed, "annotation.saved").await;
