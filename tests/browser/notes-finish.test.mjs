@@ -229,9 +229,16 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         assert.equal(await c.page.locator('[data-testid="mark"]').count(), 0, 'another delegate sees none');
         assert.equal((await marksOf(c.page, meeting.id)).annotations.length, 0);
 
+        // The secretary names Cường instead: the mark leaves Dũng's open reader and reaches
+        // Cường's, with no reload.
+        await desk.call('PUT', `/api/meetings/${meeting.id}/items/${agenda[0].id}`, { presenter_id: people.cuong.id });
+        await d.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
+        await c.page.locator('[data-testid="marks-2"] .other[data-kind="underline"]').waitFor({ timeout: 15_000 });
+
         // Back to private: gone from the presenter's reader.
         await page.getByTestId('ann-share-private').click();
-        await d.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
+        await c.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
+        await desk.call('PUT', `/api/meetings/${meeting.id}/items/${agenda[0].id}`, { presenter_id: people.dung.id });
       } finally {
         await Promise.all([a.context.close(), d.context.close(), c.context.close()]);
       }
