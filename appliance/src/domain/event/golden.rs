@@ -53,6 +53,7 @@ fn item() -> ItemEntry {
         presenter: "Phó Chủ tịch UBND xã".into(),
         duration_minutes: Some(30),
         description: "Thảo luận và biểu quyết".into(),
+        presenter_id: None,
     }
 }
 
