@@ -10,6 +10,7 @@ mod error;
 pub mod hub;
 mod migrate;
 pub mod records;
+mod seal;
 pub mod sync;
 mod tables;
 
@@ -907,6 +908,7 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
     txn.open_table(tables::SECRET_CHOICES)?;
     txn.open_table(tables::ENROLMENT_SECRETS)?;
     txn.open_table(tables::PEER_CONTACTS)?;
+    txn.open_table(tables::NOTES_KEY)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;
