@@ -8,7 +8,8 @@
 //! - [`http`]: the axum routers for HTTPS (the app and its API) and plain HTTP (onboarding);
 //! - [`evidence`]: a closed vote's evidence package (ZIP, PDF) and its offline check;
 //! - [`discovery`]: the mDNS announcement on the room's LAN;
-//! - [`server`]: start-up and shutdown, which tie the rest together.
+//! - [`server`]: start-up and shutdown, which tie the rest together;
+//! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -26,6 +27,7 @@ pub mod import;
 #[cfg(test)]
 mod layers;
 pub mod metrics;
+pub mod ops;
 pub mod qr;
 pub mod server;
 pub mod service;

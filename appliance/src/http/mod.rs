@@ -15,7 +15,7 @@ mod meetings;
 mod onboarding;
 mod people;
 mod prepare;
-mod probes;
+pub(crate) mod probes;
 pub mod views;
 pub mod votes;
 

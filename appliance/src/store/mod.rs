@@ -8,12 +8,16 @@ pub mod blobs;
 mod error;
 mod migrate;
 pub mod records;
+mod restored;
+mod snapshot;
 mod tables;
 
 pub use accounts::{Account, Session};
 pub use blobs::{BlobError, BlobInfo, BlobStore};
 pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
+pub use restored::RestoreMark;
+pub use snapshot::{OriginHead, SnapshotFacts};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
 use crate::domain::{Actor, EventBody, EventEnvelope, Hash, NodeId, NoticeText, RoomName};
