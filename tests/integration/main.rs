@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod annotations;
+mod backup_restore;
 mod data_dir;
 mod discovery;
 mod disk_full;

@@ -211,8 +211,8 @@ fn clock_check(now: OffsetDateTime, store: Option<&StoreReport>, dir: &Path) -> 
         return Check::new(
             "clock",
             Status::Fail,
-            format!("Đồng hồ sai: đang chỉ {shown}, trước cả ngày phát hành phần mềm này."),
-            format!("The clock is wrong: it reads {shown}, before this software was even built."),
+            format!("Đồng hồ sai: đang chỉ {shown}, trước ngày 01/01/2026, sớm hơn cả phiên bản phần mềm này."),
+            format!("The clock is wrong: it reads {shown}, before 1 January 2026, earlier than this version of the software."),
         )
         .fix(fix_vi, fix_en);
     }
