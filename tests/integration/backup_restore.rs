@@ -164,6 +164,12 @@ async fn a_backup_taken_while_staff_write_restores_every_acknowledged_write() {
         std::fs::read(target.join("tls/root.pem")).unwrap(),
         root_before
     );
+    let out = run(&["doctor", "--data", target.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("This box was restored on"),
+        "{}",
+        text(&out)
+    );
     let back = TestBox::attach(target.clone(), &[]).await;
     let room = back.get_json("/api/room").await;
     assert!(room["notice"]["text"]

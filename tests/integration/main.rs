@@ -8,6 +8,7 @@ mod data_dir;
 mod discovery;
 mod disk_full;
 mod displays;
+mod doctor;
 mod downloads;
 mod durability;
 mod evidence;

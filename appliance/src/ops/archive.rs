@@ -182,7 +182,7 @@ pub fn write(store: &Store, online: bool, sink: &mut dyn Write) -> Result<Manife
     let mut tar = tar::Builder::new(gz);
     let put = |tar: &mut tar::Builder<_>, path: &str, size: u64, data: &mut dyn Read| {
         tar.append_data(&mut header(size, created_at), path, data)
-            .map_err(|e| OpsError::write_failed(e))
+            .map_err(OpsError::write_failed)
     };
     let json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| OpsError::internal(e.to_string()))?;

@@ -179,7 +179,7 @@ fn copy<K: Key + 'static, V: Value + 'static>(
                 let (k, v) = row?;
                 out.insert(k.value(), v.value())?;
                 copied += 1;
-                if copied % BATCH as u64 == 0 {
+                if copied.is_multiple_of(BATCH as u64) {
                     done = false;
                     break;
                 }
