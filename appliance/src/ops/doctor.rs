@@ -88,13 +88,20 @@ pub struct StoreReport {
     pub last_event_at: Option<OffsetDateTime>,
     /// Events whose chain links were checked, every origin.
     pub events: u64,
-    /// The first broken link, if any: `(origin, seq, reason)`.
-    pub broken: Option<(String, u64, String)>,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenAt>,
     /// Blobs documents refer to.
     pub blobs: Vec<BlobInfo>,
     /// Blobs the running box has found damaged since it started.
     pub damaged_known: Vec<String>,
     pub restored: Option<RestoreMark>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BrokenAt {
+    pub origin: String,
+    pub seq: u64,
+    pub reason: String,
 }
 
 /// Walks every chain and lists what the store refers to. Safe while serving (read
@@ -109,7 +116,11 @@ pub fn store_report(store: &Store, _serving: bool) -> Result<StoreReport, OpsErr
         heads: facts.heads,
         last_event_at: facts.last_event_at,
         events: v.events,
-        broken: v.broken.map(|b| (b.origin, b.seq, b.reason)),
+        broken: v.broken.map(|b| BrokenAt {
+            origin: b.origin,
+            seq: b.seq,
+            reason: b.reason,
+        }),
         blobs: facts.blobs,
         damaged_known: store.blobs().damaged(),
         restored: store.restored()?,
@@ -541,7 +552,11 @@ fn store_checks(dir: &Path, store: &Result<StoreReport, OpsError>) -> Vec<Check>
     };
     let mut out = Vec::new();
     match &s.broken {
-        Some((origin, seq, reason)) => out.push(
+        Some(BrokenAt {
+            origin,
+            seq,
+            reason,
+        }) => out.push(
             Check::new(
                 "store",
                 Status::Fail,
