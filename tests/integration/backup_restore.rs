@@ -313,6 +313,33 @@ async fn corrupt_truncated_and_foreign_archives_are_refused_and_leave_nothing() 
     let out = backup(&tb.dir, &good);
     assert_eq!(out.status.code(), Some(73), "{}", text(&out));
 
+    // A box with a damaged document is not backed up half-way: the command names the fix and
+    // leaves no file.
+    let shard = std::fs::read_dir(tb.dir.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap() != "tmp")
+        .unwrap();
+    let blob = std::fs::read_dir(&shard)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[10] ^= 0x01;
+    std::fs::write(&blob, bytes).unwrap();
+    let out = backup(&tb.dir, &tmp.path().join("damaged.tar.gz"));
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("phonghop verify --blobs"),
+        "{}",
+        text(&out)
+    );
+    only(tmp.path(), &["cases", "full", "good.tar.gz"]);
+    // Nor a snapshot left in the data directory (and the socket went with the box).
+    only(&tb.dir, &["blobs", "phonghop.redb", "tls"]);
+
     // The good one restores into an empty directory, and verifies.
     let empty = tmp.path().join("target-empty");
     std::fs::create_dir(&empty).unwrap();
