@@ -277,3 +277,68 @@ async fn a_port_held_by_another_program_is_reported() {
     assert!(c["fix_en"].as_str().unwrap().contains("ss -ltnp"), "{c}");
     drop(other);
 }
+
+#[tokio::test]
+async fn damaged_hub_settings_are_reported_and_a_backup_keeps_the_enrolment_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_box(tmp.path());
+    let (code, r) = doctor(&dir, &[]);
+    assert_eq!(code, Some(0), "{r:#}");
+    assert!(checks(&r, "hub")[0]["en"]
+        .as_str()
+        .unwrap()
+        .contains("Not enrolled"));
+    // An enrolment cut short: hub.json unreadable.
+    std::fs::create_dir(dir.join("sync")).unwrap();
+    std::fs::write(dir.join("sync/hub.json"), "{\"hub_url\": ").unwrap();
+    let (code, r) = doctor(&dir, &[]);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(failed(&r), vec!["hub"], "{r:#}");
+    let hub = checks(&r, "hub")[0];
+    assert!(
+        hub["en"]
+            .as_str()
+            .unwrap()
+            .contains("sync settings are damaged"),
+        "{hub}"
+    );
+    assert!(
+        hub["fix_en"].as_str().unwrap().contains("phonghop enroll"),
+        "{hub}"
+    );
+    // The enrolment files travel with a backup, as the CA does.
+    let file = tmp.path().join("b.tar.gz");
+    let out = phonghop(&[
+        "backup",
+        "--data",
+        dir.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = tmp.path().join("back");
+    let out = phonghop(&[
+        "restore",
+        "--from",
+        file.to_str().unwrap(),
+        "--data",
+        back.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(back.join("sync/hub.json")).unwrap(),
+        std::fs::read(dir.join("sync/hub.json")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(back.join("phonghop.toml")).unwrap(),
+        std::fs::read(dir.join("phonghop.toml")).unwrap()
+    );
+}

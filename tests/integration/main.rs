@@ -22,6 +22,7 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+mod sync;
 mod tablets;
 mod tls_chain;
 mod vote_crash;

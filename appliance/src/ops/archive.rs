@@ -85,8 +85,13 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     Ok((r.len, hex::encode(r.hasher.finalize())))
 }
 
-/// Small files beside the store that a restored box needs: its certificate authority (so
-/// tablets keep trusting it) and its configuration.
+/// Folders of small files beside the store that a restored box needs: its certificate
+/// authority (so tablets keep trusting it) and its enrolment with the hub (`sync/`: the hub's
+/// pinned root, the box's client certificate and key, `hub.json`).
+const SIDE_DIRS: [&str; 2] = ["tls", crate::sync::SYNC_DIR];
+
+/// Small files beside the store that a restored box needs: those folders and its
+/// configuration.
 fn side_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, OpsError> {
     let mut out = Vec::new();
     let toml = dir.join(crate::config::CONFIG_FILE);
@@ -94,10 +99,13 @@ fn side_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, OpsError> {
         let bytes = std::fs::read(&toml).map_err(|e| OpsError::io(&toml, e))?;
         out.push((crate::config::CONFIG_FILE.to_owned(), bytes));
     }
-    let tls = dir.join("tls");
-    if tls.is_dir() {
-        let mut names: Vec<_> = std::fs::read_dir(&tls)
-            .map_err(|e| OpsError::io(&tls, e))?
+    for sub in SIDE_DIRS {
+        let d = dir.join(sub);
+        if !d.is_dir() {
+            continue;
+        }
+        let mut names: Vec<_> = std::fs::read_dir(&d)
+            .map_err(|e| OpsError::io(&d, e))?
             .flatten()
             .filter(|e| e.path().is_file())
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -105,9 +113,9 @@ fn side_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, OpsError> {
             .collect();
         names.sort();
         for n in names {
-            let p = tls.join(&n);
+            let p = d.join(&n);
             let bytes = std::fs::read(&p).map_err(|e| OpsError::io(&p, e))?;
-            out.push((format!("tls/{n}"), bytes));
+            out.push((format!("{sub}/{n}"), bytes));
         }
     }
     Ok(out)
@@ -228,7 +236,7 @@ pub fn write(store: &Store, online: bool, sink: &mut dyn Write) -> Result<Manife
 }
 
 /// Where a file named in an archive goes, or `None` if such a name is not allowed: only the
-/// store, the config file, `tls/<name>` and `blobs/<2 hex>/<64 hex>`, with no `..` or absolute
+/// store, the config file, `tls/<name>`, `sync/<name>` and `blobs/<2 hex>/<64 hex>`, with no `..` or absolute
 /// parts, so an archive can never write outside the directory it is restored into.
 fn allowed(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
@@ -245,7 +253,7 @@ fn allowed(path: &str) -> bool {
     };
     match parts.as_slice() {
         [f] => *f == DB_FILE || *f == crate::config::CONFIG_FILE,
-        ["tls", name] => !name.is_empty() && !name.starts_with('.'),
+        [sub, name] if SIDE_DIRS.contains(sub) => !name.is_empty() && !name.starts_with('.'),
         ["blobs", shard, name] => hex(shard, 2) && hex(name, 64) && name.starts_with(shard),
         _ => false,
     }
@@ -409,6 +417,7 @@ mod tests {
             "phonghop.redb".to_owned(),
             "phonghop.toml".into(),
             "tls/root.key".into(),
+            "sync/client.key".into(),
             format!("blobs/ab/{h}"),
         ] {
             assert!(allowed(&ok), "{ok}");
@@ -421,6 +430,7 @@ mod tests {
             format!("blobs/cd/{h}"),
             format!("blobs/ab/{h}/x"),
             "serving.json".into(),
+            "other/x".into(),
             "blobs/ab/ABCD".into(),
         ] {
             assert!(!allowed(&bad), "{bad}");

@@ -64,7 +64,11 @@ impl<T> Answer<T> {
 
 /// Serves the control socket until `stop` turns true. A socket that cannot be made (a path too
 /// long, a read-only directory) is logged: the box serves without it, and `backup` says so.
-pub fn spawn(store: Store, mut stop: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+pub fn spawn(
+    store: Store,
+    sync: crate::sync::client::SyncHandle,
+    mut stop: watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
     let path = store.dir().join(SOCKET);
     // Left by a process killed hard; this process holds the store, so no other box uses it.
     let _ = std::fs::remove_file(&path);
@@ -95,11 +99,11 @@ pub fn spawn(store: Store, mut stop: watch::Receiver<bool>) -> Option<tokio::tas
                 Ok(c) if c.uid() == me || c.uid() == 0 => {}
                 _ => continue,
             }
-            let (store, busy) = (store.clone(), busy.clone());
+            let (store, busy, sync) = (store.clone(), busy.clone(), sync.clone());
             tokio::spawn(async move {
                 let Ok(std) = conn.into_std() else { return };
                 let _ = tokio::task::spawn_blocking(move || {
-                    if let Err(e) = answer(&store, std, &busy) {
+                    if let Err(e) = answer(&store, &sync, std, &busy) {
                         tracing::debug!("control connection ended: {e}");
                     }
                 })
@@ -112,6 +116,7 @@ pub fn spawn(store: Store, mut stop: watch::Receiver<bool>) -> Option<tokio::tas
 
 fn answer(
     store: &Store,
+    sync: &crate::sync::client::SyncHandle,
     conn: std::os::unix::net::UnixStream,
     busy: &AtomicBool,
 ) -> std::io::Result<()> {
@@ -122,7 +127,11 @@ fn answer(
     let mut out = std::io::BufWriter::new(&conn);
     match serde_json::from_str::<Request>(&line) {
         Ok(Request::Report) => {
-            let a: Answer<StoreReport> = super::doctor::store_report(store, true).into();
+            let report = super::doctor::store_report(store).map(|mut r| {
+                r.sync = Some(super::doctor::SyncReport::of(&sync.status(store)));
+                r
+            });
+            let a: Answer<StoreReport> = report.into();
             serde_json::to_writer(&mut out, &a)?;
             out.write_all(b"\n")?;
         }

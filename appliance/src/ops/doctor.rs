@@ -95,6 +95,42 @@ pub struct StoreReport {
     /// Blobs the running box has found damaged since it started.
     pub damaged_known: Vec<String>,
     pub restored: Option<RestoreMark>,
+    /// The sync loop's state, known only to the running box (`None` when read offline).
+    #[serde(default)]
+    pub sync: Option<SyncReport>,
+}
+
+/// What the running box's sync loop says (from [`crate::sync::client::SyncStatus`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub enrolled: bool,
+    /// `idle`, `syncing`, `backoff`, `fork`, `refused` or `incompatible`.
+    pub state: String,
+    pub hub: Option<String>,
+    pub hub_cursor: Option<u64>,
+    pub backlog_events: Option<u64>,
+    pub blobs_pending: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_success: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+impl SyncReport {
+    pub fn of(s: &crate::sync::client::SyncStatus) -> Self {
+        Self {
+            enrolled: s.enrolled,
+            state: serde_json::to_value(s.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            hub: s.hub.clone(),
+            hub_cursor: s.hub_cursor,
+            backlog_events: s.backlog_events,
+            blobs_pending: s.blobs_pending,
+            last_success: s.last_success,
+            last_error: s.last_error.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,7 +142,7 @@ pub struct BrokenAt {
 
 /// Walks every chain and lists what the store refers to. Safe while serving (read
 /// transactions only).
-pub fn store_report(store: &Store, _serving: bool) -> Result<StoreReport, OpsError> {
+pub fn store_report(store: &Store) -> Result<StoreReport, OpsError> {
     let facts = store.facts()?;
     let v = store.verify()?;
     Ok(StoreReport {
@@ -124,6 +160,7 @@ pub fn store_report(store: &Store, _serving: bool) -> Result<StoreReport, OpsErr
         blobs: facts.blobs,
         damaged_known: store.blobs().damaged(),
         restored: store.restored()?,
+        sync: None,
     })
 }
 
@@ -160,7 +197,7 @@ pub fn run(dir: &Path) -> Report {
             ),
         ),
     }
-    checks.extend(hub_checks(store.as_ref().ok()));
+    checks.extend(hub_checks(dir, store.as_ref().ok(), now));
     Report {
         ok: checks.iter().all(|c| c.status != Status::Fail),
         at: now,
@@ -179,7 +216,7 @@ fn offline_report(dir: &Path) -> Result<StoreReport, OpsError> {
         ),
         other => other.into(),
     })?;
-    store_report(&store, false)
+    store_report(&store)
 }
 
 fn server_check(dir: &Path, running: bool) -> Check {
@@ -762,24 +799,132 @@ fn mdns_check(config: &Config) -> Check {
     }
 }
 
-/// The hub link and the sync backlog. Sync is not built yet: both are reported as "not
-/// enrolled". When enrolment exists, this is where the hub's reachability (a TLS handshake
-/// with the enrolled hub) and the events and blobs not yet acknowledged are reported.
-fn hub_checks(_store: Option<&StoreReport>) -> Vec<Check> {
-    vec![
-        Check::new(
+/// The hub link and the sync backlog. Enrolment is read from `DATA/sync/` (no lock needed);
+/// the sync loop's state comes from the running box, since only it knows whether the last
+/// session reached the hub. Nothing is sent to the hub from here.
+fn hub_checks(dir: &Path, store: Option<&StoreReport>, now: OffsetDateTime) -> Vec<Check> {
+    let enrolled = match crate::sync::Enrolled::load(dir) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            return vec![
+                Check::new(
+                    "hub",
+                    Status::Info,
+                    "Chưa đăng ký với trung tâm: hộp chạy độc lập.",
+                    "Not enrolled with a hub: the box runs stand-alone.",
+                ),
+                Check::new(
+                    "sync_backlog",
+                    Status::Info,
+                    "Không có gì chờ gửi về trung tâm (chưa đăng ký).",
+                    "Nothing waits to be sent to a hub (not enrolled).",
+                ),
+            ]
+        }
+        Err(e) => {
+            return vec![Check::new(
+                "hub",
+                Status::Fail,
+                format!("Thiết lập đồng bộ với trung tâm bị hỏng: {e}"),
+                format!("The hub sync settings are damaged: {e}"),
+            )
+            .fix(
+                "Đăng ký lại với trung tâm bằng mã mới (phonghop enroll), hoặc khôi phục thư mục sync/ từ bản sao lưu.",
+                "Enrol with the hub again with a new token (phonghop enroll), or restore sync/ from a backup.",
+            )]
+        }
+    };
+    let hub = enrolled.settings.hub_url.clone();
+    let Some(sync) = store.and_then(|s| s.sync.as_ref()) else {
+        return vec![
+            Check::new(
+                "hub",
+                Status::Info,
+                format!("Đã đăng ký với trung tâm {hub} từ {}; chỉ biết tình trạng đồng bộ khi hộp đang chạy.", rfc3339(enrolled.settings.enrolled_at)),
+                format!("Enrolled with the hub {hub} since {}; the sync state is known only while the box runs.", rfc3339(enrolled.settings.enrolled_at)),
+            ),
+        ];
+    };
+    let last = sync
+        .last_success
+        .map(rfc3339)
+        .unwrap_or_else(|| "chưa lần nào / never".into());
+    let error = sync.last_error.clone().unwrap_or_default();
+    let hub_check = match sync.state.as_str() {
+        "fork" => Check::new(
             "hub",
-            Status::Info,
-            "Chưa đăng ký với trung tâm: hộp chạy độc lập.",
-            "Not enrolled with a hub: the box runs stand-alone.",
+            Status::Fail,
+            format!("Trung tâm giữ nhật ký của hộp khác với nhật ký trên hộp (rẽ nhánh, ví dụ sau khi khôi phục bản sao lưu cũ): hộp đã ngừng gửi. {error}"),
+            format!("The hub holds a different copy of this box's log (a fork, e.g. after restoring an old backup): the box stopped sending. {error}"),
+        )
+        .fix(
+            "Không xóa gì. Báo cán bộ CNTT ở trung tâm: họ xem xung đột trên trang của trung tâm và quyết định.",
+            "Delete nothing. Tell the IT staff at the hub: they see the conflict on the hub's page and decide.",
         ),
-        Check::new(
+        "refused" => Check::new(
+            "hub",
+            Status::Fail,
+            format!("Trung tâm từ chối hộp này (có thể đã bị thu hồi). {error}"),
+            format!("The hub refuses this box (it may have been revoked). {error}"),
+        )
+        .fix(
+            "Hỏi trung tâm; nếu cần, đăng ký lại bằng mã mới (phonghop enroll).",
+            "Ask the hub's IT staff; if needed, enrol again with a new token (phonghop enroll).",
+        ),
+        "incompatible" => Check::new(
+            "hub",
+            Status::Fail,
+            format!("Phiên bản của hộp và của trung tâm không hợp nhau. {error}"),
+            format!("The box's and the hub's versions do not fit together. {error}"),
+        )
+        .fix("Nâng cấp Phonghop trên hộp hoặc ở trung tâm.", "Upgrade Phonghop on the box or at the hub."),
+        "backoff" => Check::new(
+            "hub",
+            Status::Warn,
+            format!("Chưa kết nối được trung tâm {hub} (lần đồng bộ cuối: {last}): {error}"),
+            format!("Cannot reach the hub {hub} (last sync: {last}): {error}"),
+        )
+        .fix(
+            "Kiểm tra mạng Internet (4G, đường truyền văn phòng). Hộp vẫn chạy bình thường và tự gửi lại khi có mạng.",
+            "Check the internet link (4G, office line). The box keeps working and sends by itself once the link is back.",
+        ),
+        _ => Check::new(
+            "hub",
+            Status::Ok,
+            format!("Đã đăng ký với trung tâm {hub}; lần đồng bộ cuối: {last}."),
+            format!("Enrolled with the hub {hub}; last sync: {last}."),
+        ),
+    };
+    let stale = sync
+        .last_success
+        .is_none_or(|t| now - t > Duration::days(1));
+    let backlog = match sync.backlog_events {
+        Some(0) if sync.blobs_pending == 0 => Check::new(
             "sync_backlog",
-            Status::Info,
-            "Không có gì chờ gửi về trung tâm (chưa đăng ký).",
-            "Nothing waits to be sent to a hub (not enrolled).",
+            Status::Ok,
+            "Trung tâm đã nhận mọi thứ.",
+            "The hub has everything.",
         ),
-    ]
+        Some(n) => Check::new(
+            "sync_backlog",
+            if stale { Status::Warn } else { Status::Info },
+            format!(
+                "Đang chờ gửi về trung tâm: {n} sự kiện, {} tài liệu.",
+                sync.blobs_pending
+            ),
+            format!(
+                "Waiting to be sent to the hub: {n} events, {} documents.",
+                sync.blobs_pending
+            ),
+        ),
+        None => Check::new(
+            "sync_backlog",
+            if stale { Status::Warn } else { Status::Info },
+            "Chưa biết trung tâm đã nhận đến đâu (chưa có lần đồng bộ nào xong).",
+            "Not known yet how far the hub holds this box's log (no sync session has finished).",
+        ),
+    };
+    vec![hub_check, backlog]
 }
 
 /// The report as text: each check on its line, with the fix under it.

@@ -6,10 +6,12 @@
 pub mod accounts;
 pub mod blobs;
 mod error;
+pub mod hub;
 mod migrate;
 pub mod records;
 mod restored;
 mod snapshot;
+pub mod sync;
 mod tables;
 
 pub use accounts::{Account, Session};
@@ -18,6 +20,7 @@ pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
 pub use restored::RestoreMark;
 pub use snapshot::{OriginHead, SnapshotFacts};
+pub use sync::{IngestError, Ingested};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
 use crate::domain::{Actor, EventBody, EventEnvelope, Hash, NodeId, NoticeText, RoomName};
@@ -897,6 +900,8 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
     }
     // Node-local tables a newer build added: created, never emptied.
     txn.open_table(tables::SECRET_CHOICES)?;
+    txn.open_table(tables::ENROLMENT_SECRETS)?;
+    txn.open_table(tables::PEER_CONTACTS)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;
