@@ -122,6 +122,9 @@ fn answer(
 ) -> std::io::Result<()> {
     conn.set_nonblocking(false)?;
     conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    // A reader that stops reading (a stopped terminal) must not hold the snapshot's read
+    // transaction, and the file's growth with it, for ever.
+    conn.set_write_timeout(Some(std::time::Duration::from_secs(60)))?;
     let mut line = String::new();
     BufReader::new((&conn).take(4096)).read_line(&mut line)?;
     let mut out = std::io::BufWriter::new(&conn);
