@@ -469,7 +469,12 @@ impl Application {
         // A room box enrolled with a hub pushes its log there whenever a link exists.
         let (sync_handle, sync_task) = match crate::sync::Enrolled::load(&self.config.data_dir) {
             Ok(Some(enrolled)) if self.store.role() == crate::store::NodeRole::Room => {
-                match crate::sync::client::spawn(self.store.clone(), enrolled, stop_rx.clone()) {
+                match crate::sync::client::spawn(
+                    self.store.clone(),
+                    enrolled,
+                    self.signer.clone(),
+                    stop_rx.clone(),
+                ) {
                     Ok((handle, task)) => (handle, Some(task)),
                     Err(e) => {
                         tracing::error!("sync with the hub cannot start: {e}");

@@ -228,10 +228,118 @@ async fn an_enrolled_box_sends_its_whole_log_and_documents_to_the_hub() {
         assert!(start.elapsed() < Duration::from_secs(20), "{s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The office's archive shows the box's meeting, and serves its documents to office staff.
+    let meetings: Value = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = meetings.as_array().unwrap_or_else(|| panic!("{meetings}"));
+    assert!(!list.is_empty(), "{meetings}");
+    let demo = list
+        .iter()
+        .find(|m| m["documents"].as_u64() > Some(0))
+        .unwrap();
+    let mid = demo["id"].as_str().unwrap();
+    let detail: Value = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings/{mid}")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["info"]["title"], demo["title"]);
+    let version = &detail["documents"][0]["versions"][0];
+    let sha = version["sha256"].as_str().unwrap();
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/blobs/{sha}")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(
+            sha2::Sha256::default(),
+            &bytes
+        ))),
+        sha
+    );
+    // Nobody signed in gets nothing.
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/blobs/{sha}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
     b.terminate();
     hub.terminate();
     assert!(!blob_names(&box_dir).is_empty(), "the demo has documents");
     assert_hub_holds_box(&hub.dir, &box_dir);
+    assert_archive_is_the_box_state(&hub.dir, &box_dir);
+    // The hub holds the box's signed statement of how far its log went.
+    let h = Store::open(&hub.dir).unwrap();
+    let nid = NodeId::parse(&node).unwrap();
+    let checkpoints: Vec<_> = h
+        .raw_events_after(&nid, 0, usize::MAX, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|l| phonghop::domain::EventEnvelope::decode(&l).unwrap())
+        .filter(|e| e.body.kind() == "log.checkpoint")
+        .collect();
+    assert!(!checkpoints.is_empty(), "a checkpoint was signed");
+    for e in checkpoints {
+        let phonghop::domain::EventBody::LogCheckpoint {
+            seq,
+            hash,
+            signature,
+            certificate_pem,
+        } = &e.body
+        else {
+            unreachable!()
+        };
+        assert_eq!((*seq + 1, *hash), (e.seq, e.prev));
+        let statement = phonghop::domain::hub::CheckpointStatement::new(&nid, *seq, hash);
+        let key = phonghop::signing::certificate_key(certificate_pem).unwrap();
+        phonghop::signing::verify_json(&key, &statement, signature).unwrap();
+    }
+}
+
+/// The hub's archive of a box is exactly the state the box's own log builds on the box.
+pub(crate) fn assert_archive_is_the_box_state(hub_dir: &Path, box_dir: &Path) {
+    let b = Store::open(box_dir).unwrap();
+    let h = Store::open(hub_dir).unwrap();
+    let ours = b.read_model_dump().unwrap();
+    let theirs = h.archive_dump(b.node_id()).unwrap();
+    for (table, rows) in &ours {
+        if phonghop::store::archive::NOT_ARCHIVED_TABLES.contains(&table.as_str()) {
+            assert!(theirs[table].is_empty(), "delegates' notes are not archived");
+            continue;
+        }
+        assert!(
+            theirs.get(table) == Some(rows),
+            "table {table} differs between the box and the hub's archive"
+        );
+    }
 }
 
 #[tokio::test]
@@ -468,6 +576,70 @@ async fn the_sync_port_admits_only_enrolled_boxes_and_a_revoked_box_stops_at_onc
     assert!(seen["revoked"]["reason"] == "Máy bị mất");
     assert!(later > head);
     b.terminate();
+}
+
+#[tokio::test]
+async fn a_forged_checkpoint_is_refused_and_nothing_of_its_batch_is_stored() {
+    use phonghop::domain::{Actor, EventBody, EventEnvelope, Hash};
+    let (tmp, hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "c").await;
+    let store = Store::open(&box_dir).unwrap();
+    let own = store.node_id().clone();
+    let mut lines = store.raw_events_after(&own, 0, 100, usize::MAX).unwrap();
+    let head = store.cursor(&own).unwrap();
+    drop(store);
+    // A checkpoint that chains correctly but whose signature is not the box's.
+    let forged = EventEnvelope {
+        v: 1,
+        origin: own.clone(),
+        seq: head.seq + 1,
+        prev: head.hash,
+        at: time::OffsetDateTime::now_utc(),
+        actor: Actor::Node,
+        body: EventBody::LogCheckpoint {
+            seq: head.seq,
+            hash: head.hash,
+            signature: "A".repeat(86),
+            certificate_pem: std::fs::read_to_string(box_dir.join("sync/client.pem")).unwrap(),
+        },
+    };
+    let _ = Hash::GENESIS;
+    lines.push(forged.encode().unwrap());
+    let body: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    let client = sync_client(&hub, Some(identity_of(&box_dir)));
+    let r = client
+        .post(format!(
+            "https://127.0.0.1:{}/sync/v1/events",
+            hub.sync_port.unwrap()
+        ))
+        .header("phonghop-sync", "1")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "sync.bad_checkpoint"
+    );
+    let r = client
+        .get(format!(
+            "https://127.0.0.1:{}/sync/v1/cursor?origin={own}",
+            hub.sync_port.unwrap()
+        ))
+        .header("phonghop-sync", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["seq"],
+        0,
+        "nothing of the batch stored"
+    );
 }
 
 async fn node_id_of_running(b: &TestBox) -> String {

@@ -413,6 +413,19 @@ pub enum EventBody {
         /// SHA-256 of the hub's root certificate, as the token pinned it.
         hub_root_sha256: String,
     },
+    /// The node signs how far its own log went: `(origin, seq, hash)` of the event just before
+    /// this one, with its record-signing key, so that a receiver can later prove what the node
+    /// had recorded (see `docs/sync-protocol.md`, "Signed checkpoints").
+    #[serde(rename = "log.checkpoint")]
+    LogCheckpoint {
+        seq: u64,
+        #[ts(type = "string")]
+        hash: Hash,
+        /// ECDSA P-256 over the canonical JSON of [`super::hub::CheckpointStatement`].
+        signature: String,
+        /// The record-signing certificate (PEM) whose key signed.
+        certificate_pem: String,
+    },
 }
 
 impl EventBody {
@@ -488,6 +501,7 @@ impl EventBody {
         ("box.enrolled", 1),
         ("box.revoked", 1),
         ("node.enrolled", 1),
+        ("log.checkpoint", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -569,6 +583,7 @@ impl EventBody {
             EventBody::BoxEnrolled { .. } => "box.enrolled",
             EventBody::BoxRevoked { .. } => "box.revoked",
             EventBody::NodeEnrolled { .. } => "node.enrolled",
+            EventBody::LogCheckpoint { .. } => "log.checkpoint",
         }
     }
 
@@ -658,7 +673,8 @@ impl EventBody {
             | EventBody::EnrolmentIssued { .. }
             | EventBody::BoxEnrolled { .. }
             | EventBody::BoxRevoked { .. }
-            | EventBody::NodeEnrolled { .. } => None,
+            | EventBody::NodeEnrolled { .. }
+            | EventBody::LogCheckpoint { .. } => None,
         }
     }
 }
