@@ -10,7 +10,9 @@ mod error;
 pub mod hub;
 mod migrate;
 pub mod records;
+mod restored;
 mod seal;
+mod snapshot;
 pub mod sync;
 mod tables;
 
@@ -18,6 +20,8 @@ pub use accounts::{Account, Session};
 pub use blobs::{BlobError, BlobInfo, BlobStore};
 pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
+pub use restored::RestoreMark;
+pub use snapshot::{OriginHead, SnapshotFacts};
 pub use sync::{IngestError, Ingested};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
