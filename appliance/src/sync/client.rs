@@ -71,6 +71,10 @@ pub struct SyncStatus {
     /// Payload bytes sent since start (event lines and blob bytes).
     pub bytes_sent: u64,
     pub sessions: u64,
+    /// When this box's data was restored from a backup, if it was: a box that had synced
+    /// after that backup was made meets its own old events at the hub (a fork).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub restored_at: Option<OffsetDateTime>,
 }
 
 impl SyncStatus {
@@ -90,6 +94,7 @@ impl SyncStatus {
             next_attempt: None,
             bytes_sent: 0,
             sessions: 0,
+            restored_at: None,
         }
     }
 }
@@ -117,6 +122,7 @@ impl SyncHandle {
             .map(|s| s.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
         s.head = store.head_seq().unwrap_or(s.head);
+        s.restored_at = store.restored().ok().flatten().map(|m| m.restored_at);
         s.backlog_events = s.hub_cursor.map(|c| s.head.saturating_sub(c));
         s
     }
