@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 pub(crate) const HUB_ROOM: &str = "Trung tâm tỉnh (thử nghiệm)";
 
-/// A running hub.
-pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("hub");
+/// `phonghop init --hub` with the test's IT admin password.
+pub(crate) fn init_hub(dir: &Path) {
     let out = phonghop(&[
         "init",
         "--hub",
@@ -30,6 +28,13 @@ pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A running hub.
+pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    init_hub(&dir);
     let child = spawn_node("hub", &dir, &[]);
     let hub = TestBox::from_child(dir, child).await;
     assert!(hub.sync_port.is_some(), "a hub says its sync port");
@@ -756,41 +761,8 @@ async fn hub_routes_by_role() {
     use crate::tablets::{CHAIR_PW, SECRETARY_PW};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hub");
-    let out = phonghop(&[
-        "init",
-        "--hub",
-        "--data",
-        dir.to_str().unwrap(),
-        "--room",
-        HUB_ROOM,
-        "--admin-password",
-        ADMIN_PASSWORD,
-    ]);
-    assert!(out.status.success());
-    for (user, role, pw) in [
-        ("thuky", "secretary", SECRETARY_PW),
-        ("chutri", "chair", CHAIR_PW),
-    ] {
-        let out = phonghop(&[
-            "admin",
-            "create",
-            "--data",
-            dir.to_str().unwrap(),
-            "--username",
-            user,
-            "--name",
-            "Cán bộ văn phòng",
-            "--role",
-            role,
-            "--password",
-            pw,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    init_hub(&dir);
+    crate::tablets::add_secretary_and_chair(&dir);
     let child = spawn_node("hub", &dir, &[]);
     let hub = TestBox::from_child(dir, child).await;
     let it = hub.admin().await;

@@ -22,6 +22,12 @@ pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::Temp
     let dir = tmp.path().join("data");
     init_dir(&dir);
     std::fs::write(dir.join("phonghop.toml"), config).unwrap();
+    add_secretary_and_chair(&dir);
+    (TestBox::attach(dir, &[]).await, tmp)
+}
+
+/// Creates the secretary `thuky` and the chair `chutri` in a stopped data directory.
+pub fn add_secretary_and_chair(dir: &std::path::Path) {
     for (user, name, role, pw) in [
         ("thuky", "Trần Thị Thu", "secretary", SECRETARY_PW),
         ("chutri", "Nguyễn Văn Minh", "chair", CHAIR_PW),
@@ -46,7 +52,6 @@ pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::Temp
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    (TestBox::attach(dir, &[]).await, tmp)
 }
 
 fn b64(b: &[u8]) -> String {

@@ -1,33 +1,12 @@
 //! The hub's records of room boxes: the read models of enrolment tokens and enrolled boxes,
 //! and the node-local secrets and contact times that never travel.
 
+use super::records::{all, get, get_w, put};
 use super::tables::{BOXES, CONFLICTS, ENROLMENTS, ENROLMENT_SECRETS, PEER_CONTACTS};
 use super::{StoreError, Tx};
 use crate::domain::hub::{EnrolledBox, Enrolment, PeerContact, Revocation, SyncConflictRecord};
 use crate::domain::{EventBody, EventEnvelope, NodeId};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-
-fn put<T: serde::Serialize>(
-    txn: &WriteTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-    v: &T,
-) -> Result<(), StoreError> {
-    txn.open_table(def)?
-        .insert(key, serde_json::to_vec(v)?.as_slice())?;
-    Ok(())
-}
-
-fn get_w<T: serde::de::DeserializeOwned>(
-    txn: &WriteTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let v = t.get(key)?;
-    v.map(|b| serde_json::from_slice(b.value()).map_err(StoreError::from))
-        .transpose()
-}
 
 pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
     match &e.body {
@@ -134,30 +113,6 @@ pub fn conflicts_of(
         if !k.value().starts_with(&prefix) {
             break;
         }
-        out.push(serde_json::from_slice(v.value())?);
-    }
-    Ok(out)
-}
-
-fn get<T: serde::de::DeserializeOwned>(
-    txn: &ReadTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let v = t.get(key)?;
-    v.map(|b| serde_json::from_slice(b.value()).map_err(StoreError::from))
-        .transpose()
-}
-
-fn all<T: serde::de::DeserializeOwned>(
-    txn: &ReadTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-) -> Result<Vec<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let mut out = Vec::new();
-    for row in t.iter()? {
-        let (_, v) = row?;
         out.push(serde_json::from_slice(v.value())?);
     }
     Ok(out)
