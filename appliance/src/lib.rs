@@ -8,7 +8,8 @@
 //! - [`http`]: the axum routers for HTTPS (the app and its API) and plain HTTP (onboarding);
 //! - [`evidence`]: a closed vote's evidence package (ZIP, PDF) and its offline check;
 //! - [`discovery`]: the mDNS announcement on the room's LAN;
-//! - [`server`]: start-up and shutdown, which tie the rest together.
+//! - [`server`]: start-up and shutdown, which tie the rest together;
+//! - [`watchdog`]: systemd's readiness, watchdog and stopping messages.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -32,3 +33,4 @@ pub mod service;
 pub mod signing;
 pub mod store;
 pub mod tls;
+pub mod watchdog;
