@@ -20,6 +20,7 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+mod systemd;
 mod tablets;
 mod tls_chain;
 mod vote_crash;
