@@ -47,6 +47,9 @@ pub enum Command {
     /// tablet's signature, the box's signature, the chain to the root, and the count. Prints
     /// each check; exits 0 only if all pass.
     VerifyVote(VerifyVoteArgs),
+    /// Print the room's access sheet (A4 PDF, in Vietnamese): the Wi-Fi QR code, then the QR
+    /// code and address of the box's onboarding page.
+    AccessSheet(crate::access_sheet::AccessSheetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +244,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
         Command::VerifyVote(args) => verify_vote(&args),
+        Command::AccessSheet(args) => crate::access_sheet::run(args)
+            .map(|out| println!("{}", out.display()))
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

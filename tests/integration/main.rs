@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
 mod access;
+mod access_sheet;
 mod accounts;
 mod annotations;
 mod data_dir;
