@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release deb test-deb test-deb-chroot cross-arm64 bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -39,7 +39,29 @@ browser-test: web
 	cd tests/browser && npm ci --no-audit --no-fund
 	node --test --test-concurrency=1 tests/browser/
 
-test: test-deps web lint rust-test browser-test
+test: test-deps web lint rust-test browser-test test-deb
+
+# The Debian package (cargo-deb, installed on first use): target/debian/phonghop_<v>-1_<arch>.deb
+# with the binary, both systemd units, /etc/phonghop/*.toml, the first-boot script and the docs.
+DEB_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_FILE = target/debian/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
+deb: web
+	bash tests/setup.sh deb
+	cargo deb --locked --output target/debian/
+
+# The package's contents and a dpkg install, upgrade, remove and purge in a fake root.
+test-deb: deb
+	bash tests/deb/test-deb.sh $(DEB_FILE)
+
+# The arm64 binary and package for a Raspberry Pi 4/5 (docs/operator-guide.md, "arm64").
+cross-arm64: web
+	bash tests/setup.sh deb
+	rustup target add aarch64-unknown-linux-gnu
+	dpkg -s gcc-aarch64-linux-gnu >/dev/null 2>&1 || apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+		cargo deb --locked --target aarch64-unknown-linux-gnu --output target/debian/
 
 clean:
 	cargo clean
