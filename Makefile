@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release deb test-deb test-deb-chroot cross-arm64 bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release deb test-deb test-deb-dev cross-arm64 bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -39,7 +39,7 @@ browser-test: web
 	cd tests/browser && npm ci --no-audit --no-fund
 	node --test --test-concurrency=1 tests/browser/
 
-test: test-deps web lint rust-test browser-test test-deb
+test: test-deps web lint rust-test browser-test test-deb-dev
 
 # The Debian package (cargo-deb, installed on first use): target/debian/phonghop_<v>-1_<arch>.deb
 # with the binary, both systemd units, /etc/phonghop/*.toml, the first-boot script and the docs.
@@ -53,6 +53,15 @@ deb: web
 # The package's contents and a dpkg install, upgrade, remove and purge in a fake root.
 test-deb: deb
 	bash tests/deb/test-deb.sh $(DEB_FILE)
+
+# In `make test`: the same package built from the debug binary the tests already made (4 s,
+# against 3+ min of CPU for the release build), so its contents and scripts are checked on
+# every run; `make test-deb` checks the release package.
+test-deb-dev: rust-test
+	bash tests/setup.sh deb
+	cargo build --locked --bin phonghop
+	cargo deb --locked --profile dev --no-build --fast --output target/debian-dev/
+	bash tests/deb/test-deb.sh target/debian-dev/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
 
 # The arm64 binary and package for a Raspberry Pi 4/5 (docs/operator-guide.md, "arm64").
 cross-arm64: web
