@@ -30,19 +30,23 @@ say() { echo "first-boot: $*"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-    --room) ROOM="${2:?}"; shift 2 ;;
-    --slug) SLUG="${2:?}"; shift 2 ;;
-    --deb) DEB="${2:?}"; shift 2 ;;
-    --enroll) ENROLL_URL="${2:?}"; shift 2 ;;
-    --token) TOKEN="${2:?}"; shift 2 ;;
+    --ap | -h | --help) ;;
+    *) [ $# -ge 2 ] || die "$1 needs a value" ;;
+    esac
+    case "$1" in
+    --room) ROOM="$2"; shift 2 ;;
+    --slug) SLUG="$2"; shift 2 ;;
+    --deb) DEB="$2"; shift 2 ;;
+    --enroll) ENROLL_URL="$2"; shift 2 ;;
+    --token) TOKEN="$2"; shift 2 ;;
     --ap) AP=yes; shift ;;
-    --ssid) SSID="${2:?}"; shift 2 ;;
-    --passphrase) PASSPHRASE="${2:?}"; shift 2 ;;
-    --ap-iface) IFACE="${2:?}"; shift 2 ;;
-    --ap-address) ADDRESS="${2:?}"; shift 2 ;;
-    --country) COUNTRY="${2:?}"; shift 2 ;;
-    --channel) CHANNEL="${2:?}"; shift 2 ;;
-    --dry-run) DRY="${2:?}"; shift 2 ;;
+    --ssid) SSID="$2"; shift 2 ;;
+    --passphrase) PASSPHRASE="$2"; shift 2 ;;
+    --ap-iface) IFACE="$2"; shift 2 ;;
+    --ap-address) ADDRESS="$2"; shift 2 ;;
+    --country) COUNTRY="$2"; shift 2 ;;
+    --channel) CHANNEL="$2"; shift 2 ;;
+    --dry-run) DRY="$2"; shift 2 ;;
     -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
     esac

@@ -21,6 +21,7 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+mod provisioning;
 mod systemd;
 mod tablets;
 mod tls_chain;
