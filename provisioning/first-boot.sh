@@ -172,14 +172,12 @@ if [ "$AP" = yes ]; then
     run systemctl restart systemd-networkd.service hostapd.service dnsmasq.service
 fi
 
-# --- 5. Enrolment with the hub (phonghop enroll; the hub issues the token). -----------------
+# --- 5. Enrolment with the hub (the box must not be running; the hub issued the token). -------
 if [ -n "$ENROLL_URL" ] && ! done_before enrolled; then
-    # Kept root-only for the unit's LoadCredential=, so a restart can finish an enrolment.
-    if [ -z "$DRY" ]; then
-        mkdir -p /etc/phonghop
-        (umask 077 && printf '%s\n' "$TOKEN" >/etc/phonghop/enroll-token)
-    fi
-    run runuser -u phonghop -- phonghop enroll "$ENROLL_URL" "$TOKEN"
+    # In the environment, not on the command line, so `ps` does not show it.
+    export PHONGHOP_ENROLL_TOKEN="$TOKEN"
+    run runuser -u phonghop -- phonghop enroll --data "$DATA" "$ENROLL_URL"
+    unset PHONGHOP_ENROLL_TOKEN
     mark_done enrolled
 fi
 

@@ -395,3 +395,147 @@ async fn the_annotated_copy_carries_the_owners_marks_only() {
             .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_mark_sent_to_the_presenter_reaches_the_presenter_only() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let aid = hex32();
+    let mut to_presenter = highlight(&r.doc, &sha, 1);
+    to_presenter["sharing"] = json!("presenter");
+    // The item names no presenter person yet: refused, nothing written.
+    let (s, v) = r.mark("A", &aid, to_presenter.clone()).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "annotation.no_presenter", "{v}");
+    assert!(ids(&r.marks(&r.tablet("A")).await).is_empty());
+    // The presenter must be one of the meeting's people: the outsider O is refused.
+    let item_url = format!("/api/meetings/{}/items/{}", r.meeting, r.items[0]);
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &item_url,
+            Some(&r.sec),
+            Some(json!({"presenter_id": r.person("O")})),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "item.bad_presenter_person", "{v}");
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &item_url,
+            Some(&r.sec),
+            Some(json!({"presenter_id": r.person("D"), "presenter": "Hoàng Văn Dũng"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["presenter_id"], r.person("D").as_str());
+    // The meeting as a delegate reads it names the presenter person.
+    let (_, m) =
+        r.b.call(
+            Method::GET,
+            &format!("/api/meetings/{}", r.meeting),
+            Some(&r.tablet("A")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        m["agenda"][0]["presenter_id"],
+        r.person("D").as_str(),
+        "{m}"
+    );
+
+    let feed_url = r.b.url(&format!("/api/meetings/{}/events", r.meeting));
+    let head = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    let mut d_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    let mut b_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("B"))).await;
+    let (s, v) = r.mark("A", &aid, to_presenter).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["annotation"]["sharing"], "presenter");
+    // D, the presenter, sees it on the feed and in the list, with whose it is.
+    let ev = next_of(&mut d_feed, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    let d_sees = r.marks(&r.tablet("D")).await;
+    assert_eq!(ids(&d_sees), vec![aid.clone()]);
+    assert_eq!(d_sees["names"][r.person("A")], "Lê Văn An");
+    // Another delegate, the chair and the staff do not.
+    for cookie in [r.tablet("B"), r.tablet("C"), r.chair.clone(), r.sec.clone()] {
+        assert!(ids(&r.marks(&cookie).await).is_empty());
+    }
+    let (s, _) =
+        r.b.call(
+            Method::POST,
+            &format!("/api/meetings/{}/live/start", r.meeting),
+            Some(&r.chair),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let ev = b_feed
+        .next(Duration::from_secs(5))
+        .await
+        .expect("next event");
+    assert_eq!(
+        ev.event.as_deref(),
+        Some("meeting.started"),
+        "B's feed skipped the mark: {}",
+        ev.data
+    );
+    // Replayed from before the mark: D's feed carries it.
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    let ev = next_of(&mut d_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    // The secretary names G (a guest) instead: asked as the item is now, G sees the mark, live
+    // and replayed, and D no longer does.
+    let set_presenter = |who: String| {
+        let (b, url, sec) = (&r.b, item_url.clone(), r.sec.clone());
+        async move {
+            let (s, v) = b
+                .call(
+                    Method::PUT,
+                    &url,
+                    Some(&sec),
+                    Some(json!({ "presenter_id": who })),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    set_presenter(r.person("G")).await;
+    assert_eq!(ids(&r.marks(&r.tablet("G")).await), vec![aid.clone()]);
+    assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
+    let mut g_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("G"))).await;
+    let ev = next_of(&mut g_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    loop {
+        let ev = d_replay.next(Duration::from_secs(5)).await.expect("replay");
+        assert_ne!(
+            ev.event.as_deref(),
+            Some("annotation.saved"),
+            "D is no longer the presenter: {}",
+            ev.data
+        );
+        if ev.event.as_deref() == Some("agenda.item_updated") {
+            break;
+        }
+    }
+    set_presenter(r.person("D")).await;
+
+    // Back to private: D is told it is gone, without its content.
+    assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 2)).await.0, 200);
+    let ev = next_of(&mut d_feed, "annotation.saved").await;
+    let body: Value = serde_json::from_str(&ev.data).unwrap();
+    assert_eq!(
+        body["body"],
+        json!({"meeting_id": r.meeting, "annotation_id": aid, "hidden": true})
+    );
+    assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
+}

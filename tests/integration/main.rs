@@ -21,8 +21,12 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+<<<<<<< HEAD
 mod provisioning;
 mod systemd;
+=======
+mod sync;
+>>>>>>> main
 mod tablets;
 mod tls_chain;
 mod vote_crash;

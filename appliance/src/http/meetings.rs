@@ -5,6 +5,7 @@ use super::live::{self, Decision, FeedRules, Since};
 use super::people::id;
 use super::views::{AttendanceRow, AttendanceSheet, MeetingList, MeetingView};
 use super::{blocking, resolve_caller, ApiError, AppState};
+use crate::domain::annotation::Sharing;
 use crate::domain::records::{Assignments, Id, Layout, MeetingHeader};
 use crate::domain::visibility::{self, Shown};
 use crate::domain::{EventBody, EventEnvelope};
@@ -227,6 +228,28 @@ impl FeedRules for MeetingFeed {
             },
             None => None,
         };
+        // A mark sent to the presenter reaches the presenter person of its item as it is now.
+        let presenter = match (&e.body, &document) {
+            (
+                EventBody::AnnotationSaved {
+                    annotation,
+                    shared_before,
+                    ..
+                },
+                Some(d),
+            ) if annotation.sharing == Sharing::Presenter
+                || *shared_before == Sharing::Presenter =>
+            {
+                match self
+                    .store
+                    .read(|t| records::agenda_item(t, &self.meeting, &d.item_id))
+                {
+                    Ok(item) => item.and_then(|i| i.presenter_id),
+                    Err(_) => return Decision::End,
+                }
+            }
+            _ => None,
+        };
         let shown = visibility::meeting_event(
             caller.viewer(),
             *role,
@@ -234,6 +257,7 @@ impl FeedRules for MeetingFeed {
             e.seq,
             &e.body,
             document.as_ref(),
+            presenter.as_ref(),
         );
         match shown {
             Shown::Hidden => Decision::Skip,

@@ -4,16 +4,20 @@
 //! events to append; the store numbers, chains, applies and commits them in one transaction.
 
 pub mod accounts;
+pub mod archive;
 pub mod blobs;
 mod error;
+pub mod hub;
 mod migrate;
 pub mod records;
+pub mod sync;
 mod tables;
 
 pub use accounts::{Account, Session};
 pub use blobs::{BlobError, BlobInfo, BlobStore};
 pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
+pub use sync::{IngestError, Ingested};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
 use crate::domain::{Actor, EventBody, EventEnvelope, Hash, NodeId, NoticeText, RoomName};
@@ -143,6 +147,8 @@ struct Inner {
     /// Moves after every commit that may change who a caller is or their part in a meeting
     /// (see [`Store::access_epoch`]).
     access_epoch: std::sync::atomic::AtomicU64,
+    /// On a hub: each box's read models, rebuilt from its log (see [`archive`]).
+    archives: archive::Archives,
 }
 
 /// The view a command gets inside its write transaction: it reads current state to check the
@@ -285,6 +291,7 @@ impl Store {
                 integrity: RwLock::new(Integrity::CheckedFromCheckpoint { upto: 0 }),
                 checkpoint_seq: std::sync::atomic::AtomicU64::new(0),
                 access_epoch: std::sync::atomic::AtomicU64::new(0),
+                archives: Default::default(),
             }),
         }
     }
@@ -638,26 +645,7 @@ impl Store {
     /// rebuilt one.
     pub fn read_model_dump(&self) -> Result<ReadModelDump, StoreError> {
         let txn = self.db()?.begin_read()?;
-        let mut out = ReadModelDump::new();
-        for def in tables::READ_MODELS {
-            let t = txn.open_table(*def)?;
-            let mut rows = std::collections::BTreeMap::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                rows.insert(k.value().to_owned(), v.value().to_vec());
-            }
-            out.insert(def.name().to_owned(), rows);
-        }
-        for def in tables::READ_MODEL_INDEXES {
-            let t = txn.open_table(*def)?;
-            let mut rows = std::collections::BTreeMap::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                rows.insert(k.value().to_owned(), v.value().as_bytes().to_vec());
-            }
-            out.insert(def.name().to_owned(), rows);
-        }
-        Ok(out)
+        dump_read_models(&txn)
     }
 
     pub fn room(&self) -> Result<RoomState, StoreError> {
@@ -787,6 +775,30 @@ impl Tx<'_> {
     }
 }
 
+/// Every read-model table's rows in one snapshot.
+fn dump_read_models(txn: &redb::ReadTransaction) -> Result<ReadModelDump, StoreError> {
+    let mut out = ReadModelDump::new();
+    for def in tables::READ_MODELS {
+        let t = txn.open_table(*def)?;
+        let mut rows = std::collections::BTreeMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.insert(k.value().to_owned(), v.value().to_vec());
+        }
+        out.insert(def.name().to_owned(), rows);
+    }
+    for def in tables::READ_MODEL_INDEXES {
+        let t = txn.open_table(*def)?;
+        let mut rows = std::collections::BTreeMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.insert(k.value().to_owned(), v.value().as_bytes().to_vec());
+        }
+        out.insert(def.name().to_owned(), rows);
+    }
+    Ok(out)
+}
+
 /// The rows of every read-model table, by table name.
 pub type ReadModelDump =
     std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>>;
@@ -893,6 +905,8 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
     }
     // Node-local tables a newer build added: created, never emptied.
     txn.open_table(tables::SECRET_CHOICES)?;
+    txn.open_table(tables::ENROLMENT_SECRETS)?;
+    txn.open_table(tables::PEER_CONTACTS)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;

@@ -375,6 +375,57 @@ pub enum EventBody {
         meeting_id: Id,
         note: super::annotation::ItemNoteEntry,
     },
+    /// The hub issued a one-time enrolment token for a room (the token itself is node-local:
+    /// only its hash is kept, in a table that never travels).
+    #[serde(rename = "enrolment.issued")]
+    EnrolmentIssued {
+        token_id: Id,
+        room: String,
+        #[ts(type = "string")]
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The hub enrolled a room box: the box's node id and the client certificate it syncs with.
+    #[serde(rename = "box.enrolled")]
+    BoxEnrolled {
+        token_id: Id,
+        #[ts(type = "string")]
+        node_id: NodeId,
+        room: String,
+        cert_serial: String,
+        #[ts(type = "string")]
+        #[serde(with = "time::serde::rfc3339")]
+        cert_not_after: OffsetDateTime,
+    },
+    /// The hub stopped accepting a box's sync: its certificate no longer works.
+    #[serde(rename = "box.revoked")]
+    BoxRevoked {
+        #[ts(type = "string")]
+        node_id: NodeId,
+        reason: String,
+    },
+    /// This box enrolled with a hub: from now on it syncs with it.
+    #[serde(rename = "node.enrolled")]
+    NodeEnrolled {
+        #[ts(type = "string")]
+        hub_node_id: NodeId,
+        hub_url: String,
+        /// SHA-256 of the hub's root certificate, as the token pinned it.
+        hub_root_sha256: String,
+    },
+    /// The node signs how far its own log went: `(origin, seq, hash)` of the event just before
+    /// this one, with its record-signing key, so that a receiver can later prove what the node
+    /// had recorded (see `docs/sync-protocol.md`, "Signed checkpoints").
+    #[serde(rename = "log.checkpoint")]
+    LogCheckpoint {
+        seq: u64,
+        #[ts(type = "string")]
+        hash: Hash,
+        /// ECDSA P-256 over the canonical JSON of [`super::hub::CheckpointStatement`].
+        signature: String,
+        /// The record-signing certificate (PEM) whose key signed.
+        certificate_pem: String,
+    },
 }
 
 impl EventBody {
@@ -446,6 +497,11 @@ impl EventBody {
         ("vote.closed", 1),
         ("annotation.saved", 1),
         ("item_note.saved", 1),
+        ("enrolment.issued", 1),
+        ("box.enrolled", 1),
+        ("box.revoked", 1),
+        ("node.enrolled", 1),
+        ("log.checkpoint", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -523,6 +579,27 @@ impl EventBody {
             EventBody::VoteClosed { .. } => "vote.closed",
             EventBody::AnnotationSaved { .. } => "annotation.saved",
             EventBody::ItemNoteSaved { .. } => "item_note.saved",
+            EventBody::EnrolmentIssued { .. } => "enrolment.issued",
+            EventBody::BoxEnrolled { .. } => "box.enrolled",
+            EventBody::BoxRevoked { .. } => "box.revoked",
+            EventBody::NodeEnrolled { .. } => "node.enrolled",
+            EventBody::LogCheckpoint { .. } => "log.checkpoint",
+        }
+    }
+
+    /// The blobs an event refers to, as `(sha256, size)`: a receiver must hold each of them
+    /// before it stores the event (sync's "blobs first" rule).
+    pub fn blob_refs(&self) -> Vec<(&str, u64)> {
+        match self {
+            EventBody::DocumentAdded { document, .. } => document
+                .versions
+                .iter()
+                .map(|v| (v.sha256.as_str(), v.size))
+                .collect(),
+            EventBody::DocumentVersionAdded { version, .. } => {
+                vec![(version.sha256.as_str(), version.size)]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -592,7 +669,12 @@ impl EventBody {
             | EventBody::DisplayRevoked { .. }
             | EventBody::PinSet { .. }
             | EventBody::PinReset { .. }
-            | EventBody::LayoutSaved { .. } => None,
+            | EventBody::LayoutSaved { .. }
+            | EventBody::EnrolmentIssued { .. }
+            | EventBody::BoxEnrolled { .. }
+            | EventBody::BoxRevoked { .. }
+            | EventBody::NodeEnrolled { .. }
+            | EventBody::LogCheckpoint { .. } => None,
         }
     }
 }
