@@ -21,12 +21,9 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
-<<<<<<< HEAD
 mod provisioning;
-mod systemd;
-=======
 mod sync;
->>>>>>> main
+mod systemd;
 mod tablets;
 mod tls_chain;
 mod vote_crash;

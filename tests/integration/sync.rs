@@ -332,7 +332,10 @@ pub(crate) fn assert_archive_is_the_box_state(hub_dir: &Path, box_dir: &Path) {
     let theirs = h.archive_dump(b.node_id()).unwrap();
     for (table, rows) in &ours {
         if phonghop::store::archive::NOT_ARCHIVED_TABLES.contains(&table.as_str()) {
-            assert!(theirs[table].is_empty(), "delegates' notes are not archived");
+            assert!(
+                theirs[table].is_empty(),
+                "delegates' notes are not archived"
+            );
             continue;
         }
         assert!(
