@@ -81,6 +81,11 @@ if [ "$arch" = "$(dpkg --print-architecture)" ]; then
     "$WORK/x/usr/bin/phonghop" access-sheet --help | grep -q -- --passphrase || fail "no access-sheet"
     ok "the packaged binary runs: $("$WORK/x/usr/bin/phonghop" --version)"
 else
+    machine="$(od -An -t u2 -j 18 -N 2 "$WORK/x/usr/bin/phonghop" | tr -d ' ')"
+    case "$arch:$machine" in
+    arm64:183 | amd64:62) ok "the packaged binary is an ELF for $arch (e_machine $machine)" ;;
+    *) fail "the packaged binary's e_machine is $machine, not $arch's" ;;
+    esac
     echo "# SKIPPED running the binary: $arch package on $(dpkg --print-architecture)"
 fi
 if command -v shellcheck >/dev/null; then
@@ -116,7 +121,7 @@ update-state) touch "$SHIM_STATE/installed-$2" ;;
 purge) shift; for u; do rm -f "$SHIM_STATE/installed-$u" "$SHIM_STATE/enabled-$u"; done ;;
 esac
 exit 0'
-dpkg_r() { PATH="$SHIMS:$PATH" dpkg --root="$R" --force-script-chrootless --force-depends \
+dpkg_r() { PATH="$SHIMS:$PATH" dpkg --root="$R" --force-script-chrootless --force-depends --force-architecture \
     --force-unsafe-io --log=/dev/null "$@" >"$WORK/dpkg.out" 2>&1 || { cat "$WORK/dpkg.out"; fail "dpkg $*"; }; }
 called() { grep -qxF "$1" "$SHIM_LOG"; }
 status() { dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status} ${Version}' phonghop 2>/dev/null || true; }
