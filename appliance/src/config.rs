@@ -108,6 +108,7 @@ impl FileConfig {
             max_upload_mb: self.max_upload_mb.or(under.max_upload_mb),
             renew_check_minutes: self.renew_check_minutes.or(under.renew_check_minutes),
             pairing_code_seconds: self.pairing_code_seconds.or(under.pairing_code_seconds),
+            sync_port: self.sync_port.or(under.sync_port),
         }
     }
 }

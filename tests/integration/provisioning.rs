@@ -115,8 +115,13 @@ fn the_dry_run_renders_the_access_point_and_lists_every_step() {
     let install = find("apt-get install -y /srv/phonghop_0.1.0-1_arm64.deb");
     let init = find("runuser -u phonghop -- phonghop init --data /var/lib/phonghop --room");
     let ap = find("systemctl enable systemd-networkd.service hostapd.service dnsmasq.service");
-    let enroll =
-        find("runuser -u phonghop -- phonghop enroll https://hub.example.vn:8443/ tok-123");
+    let enroll = find(
+        "runuser -u phonghop -- phonghop enroll --data /var/lib/phonghop https://hub.example.vn:8443/",
+    );
+    assert!(
+        !commands.contains("tok-123"),
+        "the token is on a command line"
+    );
     let start = find("systemctl enable --now phonghop.service");
     let sheet = find("phonghop access-sheet --data /var/lib/phonghop");
     assert!(host < install && install < init && init < ap && ap < enroll);
