@@ -54,14 +54,20 @@ deb: web
 test-deb: deb
 	bash tests/deb/test-deb.sh $(DEB_FILE)
 
+# The release package installed with apt in a debootstrap chroot (root, the Debian mirror;
+# about 35 s the first time): init and a first start as the service user, upgrade, remove, purge.
+test-deb-chroot: deb
+	bash tests/deb/test-deb-chroot.sh $(DEB_FILE)
+
 # In `make test`: the same package built from the debug binary the tests already made (4 s,
-# against 3+ min of CPU for the release build), so its contents and scripts are checked on
-# every run; `make test-deb` checks the release package.
+# against 3+ min of CPU for the release build), so its contents, its scripts and an apt install
+# in a chroot are checked on every run; `make test-deb` checks the release package.
 test-deb-dev: rust-test
 	bash tests/setup.sh deb
 	cargo build --locked --bin phonghop
 	cargo deb --locked --profile dev --no-build --fast --output target/debian-dev/
 	bash tests/deb/test-deb.sh target/debian-dev/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
+	bash tests/deb/test-deb-chroot.sh target/debian-dev/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
 
 # The arm64 binary and package for a Raspberry Pi 4/5 (docs/operator-guide.md, "arm64").
 cross-arm64: web
