@@ -11,6 +11,7 @@
 //! - [`sync`]: enrolment with the central office and the box's sync loop (the hub's side of
 //!   the wire is in `http::sync`);
 //! - [`server`]: start-up and shutdown, which tie the rest together;
+//! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on;
 //! - [`watchdog`]: systemd's readiness, watchdog and stopping messages.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -30,6 +31,7 @@ pub mod import;
 #[cfg(test)]
 mod layers;
 pub mod metrics;
+pub mod ops;
 pub mod qr;
 pub mod server;
 pub mod service;

@@ -514,7 +514,7 @@ impl Application {
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),
-            sync: sync_handle,
+            sync: sync_handle.clone(),
             hub_sync_port: self.serving.sync_port,
             sync_peers: Default::default(),
         });
@@ -581,6 +581,8 @@ impl Application {
             })
         };
         let countdowns = tokio::spawn(http::votes::countdown_loop(state.clone(), stop_rx.clone()));
+        // `phonghop backup` and `doctor` reach the running box here (owner-only Unix socket).
+        let control = crate::ops::control::spawn(self.store.clone(), sync_handle, stop_rx.clone());
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -653,6 +655,9 @@ impl Application {
         let _ = renew.await;
         let _ = checkpoints.await;
         let _ = countdowns.await;
+        if let Some(c) = control {
+            let _ = c.await;
+        }
         systemd.finished().await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {

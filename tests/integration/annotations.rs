@@ -539,3 +539,79 @@ async fn a_mark_sent_to_the_presenter_reaches_the_presenter_only() {
     );
     assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
 }
+
+/// The log travels to the central office whole, so a private mark and a personal note are
+/// written to it sealed with the box's own key: their words appear nowhere in the log, while
+/// the box (and a rebuild of its read models) still reads them, and a shared mark stays clear.
+#[tokio::test]
+async fn private_marks_and_notes_are_sealed_in_the_log_and_read_only_on_the_box() {
+    let mut r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let secret = format!("BÍ MẬT {}", hex32());
+    let note = format!("GHI CHÚ RIÊNG {}", hex32());
+    let open = format!("CÔNG KHAI {}", hex32());
+    let mut private = highlight(&r.doc, &sha, 1);
+    private["text"] = json!(secret);
+    let (s, v) = r.mark("A", &hex32(), private).await;
+    assert_eq!(s, 200, "{v}");
+    let mut shared = highlight(&r.doc, &sha, 1);
+    shared["text"] = json!(open);
+    shared["sharing"] = json!("meeting");
+    let (s, v) = r.mark("A", &hex32(), shared).await;
+    assert_eq!(s, 200, "{v}");
+    let url = format!("/api/meetings/{}/items/{}/note", r.meeting, r.items[0]);
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &url,
+            Some(&r.tablet("A")),
+            Some(json!({"text": note, "rev": 1})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // The owner's feed, replayed from the start, carries the plain mark and note.
+    let feed_url = r.b.url(&format!("/api/meetings/{}/events", r.meeting));
+    let mut feed = SseReader::open_as(&r.b.client, &feed_url, Some(0), Some(&r.tablet("A"))).await;
+    let ev = next_of(&mut feed, "annotation.saved").await;
+    assert!(ev.data.contains(&secret), "{}", ev.data);
+    let ev = next_of(&mut feed, "item_note.saved").await;
+    assert!(ev.data.contains(&note), "{}", ev.data);
+    drop(feed);
+    r.b.terminate();
+
+    let store = phonghop::store::Store::open(&r.b.dir).unwrap();
+    let log = store
+        .raw_events_after(store.node_id(), 0, usize::MAX, usize::MAX)
+        .unwrap();
+    let text: Vec<String> = log
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).to_string())
+        .collect();
+    assert!(text.iter().any(|l| l.contains("\"annotation.sealed\"")));
+    assert!(text.iter().any(|l| l.contains("\"item_note.sealed\"")));
+    assert!(
+        !text.iter().any(|l| l.contains(&secret)),
+        "a private mark in the clear"
+    );
+    assert!(
+        !text.iter().any(|l| l.contains(&note)),
+        "a personal note in the clear"
+    );
+    assert!(
+        text.iter().any(|l| l.contains(&open)),
+        "a shared mark is meant to be read"
+    );
+    drop(store);
+
+    // Rebuilt from the log, the box still reads them (its key is kept beside the log).
+    let out = crate::helpers::phonghop(&["rebuild", "--data", r.b.dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r.b.restart().await;
+    let marks = r.marks(&r.tablet("A")).await;
+    assert!(marks.to_string().contains(&secret), "{marks}");
+    assert!(marks.to_string().contains(&note), "{marks}");
+}

@@ -706,3 +706,129 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// On a hub: tokens and revocations are the IT admin's; the box list and the archive are open
+/// to office staff; nothing to anyone signed out.
+#[tokio::test]
+async fn hub_routes_by_role() {
+    use crate::tablets::{CHAIR_PW, SECRETARY_PW};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let out = phonghop(&[
+        "init",
+        "--hub",
+        "--data",
+        dir.to_str().unwrap(),
+        "--room",
+        HUB_ROOM,
+        "--admin-password",
+        ADMIN_PASSWORD,
+    ]);
+    assert!(out.status.success());
+    for (user, role, pw) in [
+        ("thuky", "secretary", SECRETARY_PW),
+        ("chutri", "chair", CHAIR_PW),
+    ] {
+        let out = phonghop(&[
+            "admin",
+            "create",
+            "--data",
+            dir.to_str().unwrap(),
+            "--username",
+            user,
+            "--name",
+            "Cán bộ văn phòng",
+            "--role",
+            role,
+            "--password",
+            pw,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let child = spawn_node("hub", &dir, &[]);
+    let hub = TestBox::from_child(dir, child).await;
+    let it = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &it, tmp.path(), "r").await;
+    let node = node_id_of(&box_dir);
+    let sec = hub.sign_in("thuky", SECRETARY_PW).await;
+    let chair = hub.sign_in("chutri", CHAIR_PW).await;
+    let unknown = "0".repeat(32);
+    let rows: Vec<(reqwest::Method, String, Option<Value>, [u16; 4])> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/hub/enrolments".into(),
+            Some(json!({"room": "Phòng X"})),
+            [401, 201, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/hub/enrolments".into(),
+            None,
+            [401, 200, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/hub/boxes".into(),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/api/hub/boxes/{node}/meetings"),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/api/hub/boxes/{unknown}/meetings"),
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/hub/boxes/{unknown}/revoke"),
+            Some(json!({"reason": "x"})),
+            [401, 404, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/sync/status".into(),
+            None,
+            [401, 200, 403, 403],
+        ),
+    ];
+    for (method, path, body, want) in rows {
+        for (i, cookie) in [None, Some(&it), Some(&sec), Some(&chair)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rb = hub
+                .client
+                .request(method.clone(), hub.url(&path))
+                .header("origin", hub.origin());
+            if let Some(c) = cookie {
+                rb = rb.header("cookie", c);
+            }
+            if let Some(b) = &body {
+                rb = rb.json(b);
+            }
+            let got = rb.send().await.unwrap().status().as_u16();
+            assert_eq!(got, want[i], "{method} {path} as caller {i}");
+        }
+    }
+    // The enrolled box's own revocation, by IT only.
+    let r = hub
+        .client
+        .post(hub.url(&format!("/api/hub/boxes/{node}/revoke")))
+        .header("origin", hub.origin())
+        .header("cookie", &sec)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

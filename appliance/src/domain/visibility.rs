@@ -214,7 +214,9 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
         | EventBody::NodeEnrolled { .. }
-        | EventBody::LogCheckpoint { .. } => false,
+        | EventBody::LogCheckpoint { .. }
+        | EventBody::AnnotationSealed { .. }
+        | EventBody::ItemNoteSealed { .. } => false,
     }
 }
 
@@ -367,7 +369,9 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
         | EventBody::NodeEnrolled { .. }
-        | EventBody::LogCheckpoint { .. } => false,
+        | EventBody::LogCheckpoint { .. }
+        | EventBody::AnnotationSealed { .. }
+        | EventBody::ItemNoteSealed { .. } => false,
     }
 }
 
@@ -459,6 +463,10 @@ pub fn meeting_event(
             }
         }
         EventBody::ItemNoteSaved { note, .. } => own(viewer, &note.owner_id),
+        // Feeds open a sealed event before judging it; one that could not be opened reaches
+        // nobody but its owner (as nothing they can read).
+        EventBody::AnnotationSealed { owner_id, .. }
+        | EventBody::ItemNoteSealed { owner_id, .. } => own(viewer, owner_id),
         // The whole signed record (every ballot) to the staff and the chair; the room gets the
         // outcome and fetches the record when someone asks for it.
         EventBody::VoteClosed { .. } => {

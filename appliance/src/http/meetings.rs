@@ -206,6 +206,29 @@ fn document_of(body: &EventBody) -> Option<&Id> {
 
 impl FeedRules for MeetingFeed {
     fn decide(&self, e: &EventEnvelope) -> Decision {
+        // A sealed mark or note is judged, and sent, as the plain event it stands for.
+        if let Ok(Some(plain)) = self.store.open_sealed(e) {
+            return match self.decide_plain(&plain) {
+                Decision::Whole => {
+                    Decision::Send(live::sse_json(&plain, &super::api::event_json(&plain)))
+                }
+                other => other,
+            };
+        }
+        self.decide_plain(e)
+    }
+
+    fn still_allowed(&self) -> bool {
+        self.still_allowed_now()
+    }
+
+    fn progress(&self) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
+        self.progress_now()
+    }
+}
+
+impl MeetingFeed {
+    fn decide_plain(&self, e: &EventEnvelope) -> Decision {
         if e.body.meeting_id() != Some(&self.meeting) {
             // Another subject: only the caller can have changed (a revocation, an account
             // disabled).
@@ -309,11 +332,13 @@ impl FeedRules for MeetingFeed {
         }
     }
 
-    fn still_allowed(&self) -> bool {
+    fn still_allowed_now(&self) -> bool {
         self.watcher().is_some()
     }
 
-    fn progress(&self) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
+    fn progress_now(
+        &self,
+    ) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
         self.progress.clone()
     }
 }

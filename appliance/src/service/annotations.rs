@@ -213,12 +213,17 @@ pub fn save(
             return Err(AnnotationError::TooMany.into());
         }
         let shared_before = stored.map(|s| s.sharing).unwrap_or_default();
-        Ok((
-            vec![EventBody::AnnotationSaved {
+        // A private mark goes into the log sealed with the box's notes key.
+        let event = sealed(
+            tx,
+            EventBody::AnnotationSaved {
                 meeting_id: meeting_id.clone(),
                 annotation: entry.clone(),
                 shared_before,
-            }],
+            },
+        )?;
+        Ok((
+            vec![event],
             AnnotationSaved {
                 annotation: entry.clone(),
                 applied: true,
@@ -226,6 +231,13 @@ pub fn save(
         ))
     })?;
     Ok(saved)
+}
+
+/// The event as the log keeps it: private marks and personal notes sealed with the box's notes
+/// key, so that the copy of the log at the central office cannot be read.
+fn sealed(tx: &mut crate::store::Tx<'_>, body: EventBody) -> Result<EventBody, ServiceError> {
+    let key = tx.notes_key()?;
+    crate::domain::seal::seal(&key, body).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// A personal note on an agenda item as the tablet sends it.
@@ -272,11 +284,15 @@ pub fn save_note(
                 },
             ));
         }
-        Ok((
-            vec![EventBody::ItemNoteSaved {
+        let event = sealed(
+            tx,
+            EventBody::ItemNoteSaved {
                 meeting_id: meeting_id.clone(),
                 note: note.clone(),
-            }],
+            },
+        )?;
+        Ok((
+            vec![event],
             NoteSaved {
                 note: note.clone(),
                 applied: true,

@@ -96,6 +96,14 @@ impl Store {
                 create(&path)?
             }
         };
+        // Every table exists from the start, so a box that has sent nothing yet reads as empty.
+        let txn = db.begin_write()?;
+        super::migrate::create_archive_schema(&txn)?;
+        txn.open_table(META)?.insert(
+            "read_model_version",
+            READ_MODEL_VERSION.to_string().as_str(),
+        )?;
+        txn.commit()?;
         let db = Arc::new(db);
         open.insert(key, Arc::clone(&db));
         Ok(db)
@@ -136,9 +144,6 @@ impl Store {
                 return Ok(total);
             };
             let txn = archive.begin_write()?;
-            if after == 0 {
-                super::migrate::create_archive_schema(&txn)?;
-            }
             for (seq, bytes) in &batch {
                 match EventEnvelope::decode(bytes) {
                     // A delegate's own marks and notes are theirs: the office's archive does not

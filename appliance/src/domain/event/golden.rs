@@ -456,6 +456,19 @@ pub(crate) fn samples() -> Vec<EventBody> {
             certificate_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
                 .into(),
         },
+        EventBody::AnnotationSealed {
+            meeting_id: id(3),
+            owner_id: id(1),
+            document_id: id(6),
+            annotation_id: id(8),
+            shared_before: crate::domain::annotation::Sharing::Private,
+            sealed: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA".into(),
+        },
+        EventBody::ItemNoteSealed {
+            meeting_id: id(3),
+            owner_id: id(1),
+            sealed: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA".into(),
+        },
     ]
 }
 

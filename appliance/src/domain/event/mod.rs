@@ -426,6 +426,25 @@ pub enum EventBody {
         /// The record-signing certificate (PEM) whose key signed.
         certificate_pem: String,
     },
+    /// A private mark, sealed with the box's notes key (see [`super::seal`]): who owns it and
+    /// which document it is on stay readable, what it says and where it is do not.
+    #[serde(rename = "annotation.sealed")]
+    AnnotationSealed {
+        meeting_id: Id,
+        owner_id: Id,
+        document_id: Id,
+        annotation_id: Id,
+        #[serde(default)]
+        shared_before: super::annotation::Sharing,
+        sealed: String,
+    },
+    /// A personal note on an agenda item, sealed with the box's notes key.
+    #[serde(rename = "item_note.sealed")]
+    ItemNoteSealed {
+        meeting_id: Id,
+        owner_id: Id,
+        sealed: String,
+    },
 }
 
 impl EventBody {
@@ -502,6 +521,8 @@ impl EventBody {
         ("box.revoked", 1),
         ("node.enrolled", 1),
         ("log.checkpoint", 1),
+        ("annotation.sealed", 1),
+        ("item_note.sealed", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -584,6 +605,8 @@ impl EventBody {
             EventBody::BoxRevoked { .. } => "box.revoked",
             EventBody::NodeEnrolled { .. } => "node.enrolled",
             EventBody::LogCheckpoint { .. } => "log.checkpoint",
+            EventBody::AnnotationSealed { .. } => "annotation.sealed",
+            EventBody::ItemNoteSealed { .. } => "item_note.sealed",
         }
     }
 
@@ -642,7 +665,9 @@ impl EventBody {
             | EventBody::VoteParticipated { meeting_id, .. }
             | EventBody::VoteClosed { meeting_id, .. }
             | EventBody::AnnotationSaved { meeting_id, .. }
-            | EventBody::ItemNoteSaved { meeting_id, .. } => Some(meeting_id),
+            | EventBody::ItemNoteSaved { meeting_id, .. }
+            | EventBody::AnnotationSealed { meeting_id, .. }
+            | EventBody::ItemNoteSealed { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
             EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),

@@ -336,7 +336,7 @@ signature: string,
 /**
  * The record-signing certificate (PEM) whose key signed.
  */
-certificate_pem: string, } };
+certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_id: Id, owner_id: Id, document_id: Id, annotation_id: Id, shared_before: Sharing, sealed: string, } } | { "kind": "item_note.sealed", "body": { meeting_id: Id, owner_id: Id, sealed: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
