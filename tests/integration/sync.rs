@@ -684,6 +684,48 @@ async fn a_box_restored_from_an_old_backup_is_detected_as_a_fork_and_overwrites_
         assert!(start.elapsed() < Duration::from_secs(20), "{s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The office sees the conflict, recorded once however often the box tries again.
+    for _ in 0..2 {
+        let r = b
+            .client
+            .post(b.url("/api/sync/now"))
+            .header("origin", b.origin())
+            .header("cookie", &box_admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    let start = Instant::now();
+    let seen = loop {
+        let v: Value = hub
+            .client
+            .get(hub.url("/api/hub/boxes"))
+            .header("cookie", &admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let b = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["node_id"] == node)
+            .cloned()
+            .unwrap();
+        if !b["conflicts"].as_array().unwrap().is_empty() {
+            break b;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let conflicts = seen["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{seen}");
+    assert_eq!(conflicts[0]["reason"], "fork");
+    assert_eq!(conflicts[0]["seq"], head);
     b.terminate();
     hub.terminate();
     // The hub kept what it had: the original events, not the restored box's new ones.

@@ -708,7 +708,8 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         }
         EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
-        | EventBody::BoxRevoked { .. } => super::hub::apply(txn, e),
+        | EventBody::BoxRevoked { .. }
+        | EventBody::SyncConflict { .. } => super::hub::apply(txn, e),
         // The box's own note that it enrolled; its sync settings live in DATA/sync/.
         EventBody::NodeEnrolled { .. } | EventBody::LogCheckpoint { .. } => Ok(()),
         EventBody::AnnotationSealed { .. } | EventBody::ItemNoteSealed { .. } => {

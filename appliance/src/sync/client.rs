@@ -71,6 +71,10 @@ pub struct SyncStatus {
     /// Payload bytes sent since start (event lines and blob bytes).
     pub bytes_sent: u64,
     pub sessions: u64,
+    /// When this box's data was restored from a backup, if it was: a box that had synced
+    /// after that backup was made meets its own old events at the hub (a fork).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub restored_at: Option<OffsetDateTime>,
 }
 
 impl SyncStatus {
@@ -90,6 +94,7 @@ impl SyncStatus {
             next_attempt: None,
             bytes_sent: 0,
             sessions: 0,
+            restored_at: None,
         }
     }
 }
@@ -117,6 +122,7 @@ impl SyncHandle {
             .map(|s| s.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
         s.head = store.head_seq().unwrap_or(s.head);
+        s.restored_at = store.restored().ok().flatten().map(|m| m.restored_at);
         s.backlog_events = s.hub_cursor.map(|c| s.head.saturating_sub(c));
         s
     }
@@ -254,7 +260,10 @@ impl Session<'_> {
             }
             r.json().await?
         };
-        self.check_not_forked(&cursor)?;
+        if let Err(fork) = self.check_not_forked(&cursor) {
+            self.report_fork(&cursor).await;
+            return Err(fork);
+        }
         loop {
             self.handle.update(|s| s.hub_cursor = Some(cursor.seq));
             let batch = self
@@ -314,6 +323,28 @@ impl Session<'_> {
                 c.seq
             ))),
             Some(_) => Ok(()),
+        }
+    }
+
+    /// Offers the hub the box's own event where the two histories part, so that the hub
+    /// records the conflict for the office (it refuses the event and keeps its copy).
+    async fn report_fork(&self, c: &CursorMsg) {
+        let own = self.store.node_id().clone();
+        let Ok(ours) =
+            self.store
+                .raw_events_after(&own, c.seq.saturating_sub(1), 1, MAX_BATCH_BYTES)
+        else {
+            return;
+        };
+        if ours.is_empty() {
+            return;
+        }
+        match self.push(&ours).await {
+            Err(SessionError::Fork(_)) => tracing::info!("the hub recorded the fork"),
+            other => tracing::warn!(
+                ?other,
+                "reporting the fork to the hub got an unexpected answer"
+            ),
         }
     }
 
@@ -451,6 +482,7 @@ impl Session<'_> {
     }
 }
 
+#[derive(Debug)]
 enum Pushed {
     Acked(Ack),
     Gap(u64),
