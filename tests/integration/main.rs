@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
 mod access;
+mod access_sheet;
 mod accounts;
 mod annotations;
 mod backup_restore;
@@ -22,7 +23,9 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+mod provisioning;
 mod sync;
+mod systemd;
 mod tablets;
 mod tls_chain;
 mod vote_crash;
