@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2 } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -226,7 +226,7 @@ describe('annotations in the reader', () => {
       // queued, the page is closed and opened again (still offline: the note is there, from the
       // queue); back online, the note reaches the box, once.
       await page.goto(`${box.origin}/meetings/${meeting.id}`);
-      await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
+      await waitForServiceWorker(page);
       await page.getByTestId('offline-download').click();
       await waitForText(page.getByTestId('offline-status'), /^Đã tải 1\/1 tài liệu/, { timeout: 20_000 });
       await a.context.setOffline(true);

@@ -502,3 +502,22 @@ export async function openReaderPage2(page, url) {
   await page.locator('[data-testid="reader-page-2"] canvas').waitFor({ timeout: 20_000 });
   await page.locator('[data-testid="marks-2"]').waitFor({ timeout: 20_000 });
 }
+
+/**
+ * Waits until the page is controlled by the service worker. On a loaded machine the first
+ * install (the app shell and pdf.js precached) can take longer than a page load, and a page
+ * opened before the worker activated may only be claimed after it: wait for the worker to be
+ * ready, then reload once if the page is still not controlled.
+ */
+export async function waitForServiceWorker(page, timeout = 60_000) {
+  const controlled = () => navigator.serviceWorker?.controller != null;
+  try {
+    await page.waitForFunction(controlled, null, { timeout: Math.min(15_000, timeout) });
+    return;
+  } catch {
+    // Not yet: below.
+  }
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  if (!(await page.evaluate(controlled))) await page.reload();
+  await page.waitForFunction(controlled, null, { timeout });
+}

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, skewClock, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2 } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, skewClock, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -258,7 +258,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         for (const t of [one, two]) await t.page.setViewportSize({ width: 768, height: 1024 });
         for (const t of [one, two]) {
           await t.page.goto(`${box.origin}/meetings/${meeting.id}`);
-          await t.page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
+          await waitForServiceWorker(t.page);
         }
         await openPage2(one.page, url);
         await addNote(one.page, 'Bản đầu');
@@ -335,7 +335,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         const page = t.page;
         await page.setViewportSize({ width: 768, height: 1024 });
         await page.goto(`${box.origin}/meetings/${meeting.id}`);
-        await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
+        await waitForServiceWorker(page);
         await openPage2(page, url);
         await t.context.setOffline(true);
         // A pen stroke, queued.
@@ -425,7 +425,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
       const cached = () => t.page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('phonghop-docs-')).sort());
       const download = async (id) => {
         await t.page.goto(`${box.origin}/meetings/${id}`);
-        await t.page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15_000 });
+        await waitForServiceWorker(t.page);
         await t.page.getByTestId('offline-download').click();
         await waitForText(t.page.getByTestId('offline-status'), /^Đã tải (\d+)\/\1 tài liệu/, { timeout: 20_000 });
       };

@@ -5,7 +5,7 @@
 // the time from each reconnect to "all synced" is reported (p50, p99, max).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2 } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -49,7 +49,7 @@ describe('notes written offline, soak', () => {
       let page = a.page;
       await page.setViewportSize({ width: 768, height: 1024 });
       // The app installs its service worker, which takes the page over.
-      await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+      await waitForServiceWorker(page);
       await page.goto(`${box.origin}/meetings/${meeting.id}`);
       await page.getByTestId('offline-download').click();
       await waitForText(page.getByTestId('offline-status'), /^Đã tải 1\/1 tài liệu/, { timeout: 20_000 });

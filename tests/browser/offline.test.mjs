@@ -8,7 +8,7 @@
 // come from the service worker, and a staff account's pages leave nothing of theirs in the caches.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, waitForServiceWorker } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-1', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-1', role: 'chair' };
@@ -85,7 +85,7 @@ describe('offline: download to read ahead', () => {
         page.on('response', (r) => seen.push({ method: r.request().method(), path: new URL(r.url()).pathname, fromSw: r.fromServiceWorker(), status: r.status() }));
 
         // The app installs its service worker, which takes this page over.
-        await page.waitForFunction(() => navigator.serviceWorker?.controller !== null && navigator.serviceWorker?.controller !== undefined, null, { timeout: 15_000 });
+        await waitForServiceWorker(page);
         const manifest = await page.evaluate(async () => {
           const link = document.querySelector('link[rel="manifest"]');
           const res = await fetch(link.href);
@@ -206,7 +206,7 @@ describe('offline: download to read ahead', () => {
         await page.locator('#signin-password').fill(SECRETARY.password);
         await page.locator('form button[type="submit"]').click();
         await page.waitForURL(`${box.origin}/desk`);
-        await page.waitForFunction(() => !!navigator.serviceWorker?.controller, null, { timeout: 15_000 });
+        await waitForServiceWorker(page);
         await page.goto(`${box.origin}/desk/meetings/${meeting.id}/prepare`);
         await page.getByText(meeting.title).first().waitFor({ timeout: 15_000 });
         // The staff screens' reads have been answered by now; none of them was kept.
