@@ -10,6 +10,8 @@ mod displays;
 mod downloads;
 mod durability;
 mod evidence;
+#[path = "../support/faultproxy.rs"]
+mod faultproxy;
 mod feed_matrix;
 mod helpers;
 mod hostile;
@@ -20,6 +22,7 @@ mod live;
 mod live_feed;
 mod onboarding;
 mod prepare;
+mod proxy_faults;
 mod tablets;
 mod tls_chain;
 mod vote_crash;
