@@ -141,7 +141,7 @@ pub fn verify_all(dir: &Path) -> Result<(u64, Vec<BadBlob>), StoreError> {
     let mut shards: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| StoreError::io(dir, e))?
         .flatten()
-        .filter(|e| e.file_name() != "tmp" && e.path().is_dir())
+        .filter(|e| is_shard(&e.file_name()) && e.path().is_dir())
         .collect();
     shards.sort_by_key(|e| e.file_name());
     for shard in shards {
@@ -171,11 +171,46 @@ pub fn verify_all(dir: &Path) -> Result<(u64, Vec<BadBlob>), StoreError> {
 
 /// How long an upload may send nothing before it is given up.
 const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Blobs arriving by sync, kept across restarts so an interrupted transfer goes on where it
+/// stopped (unlike `tmp/`, which is emptied at every start).
+const INCOMING: &str = "incoming";
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     dir: PathBuf,
     integrity: Arc<Integrity>,
+    /// The writer generation of each blob arriving by sync: a newer upload of the same blob
+    /// (the sender retrying after a cut) supersedes one still hanging on a dead link, which
+    /// then writes nothing more. Held across each write, so the two never interleave.
+    incoming: Arc<tokio::sync::Mutex<HashMap<String, u64>>>,
+}
+
+/// Where a blob arriving by sync stands after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming {
+    /// This many bytes are held, durably; the sender goes on from there.
+    Partial(u64),
+    /// Every byte arrived and the content matches its name.
+    Complete,
+}
+
+/// Why a piece of a blob arriving by sync was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IncomingError {
+    #[error("the upload goes on from byte {held}, not {offered}")]
+    Offset { held: u64, offered: u64 },
+    #[error("the blob is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("more bytes than the declared length {length}")]
+    Overrun { length: u64 },
+    #[error("the bytes received do not hash to {0}; they were discarded")]
+    HashMismatch(String),
+    #[error("a newer upload of the same blob took over")]
+    Superseded,
+    #[error("not a SHA-256 name")]
+    BadName,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Removes the temporary file unless the blob was committed.
@@ -195,6 +230,14 @@ pub(crate) fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io(dir, e))
 }
 
+/// Whether a directory entry is one of the blob shards (`00`…`ff`), not `tmp/` or `incoming/`.
+fn is_shard(name: &std::ffi::OsStr) -> bool {
+    name.len() == 2
+        && name
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
@@ -210,9 +253,12 @@ impl BlobStore {
             let entry = entry.map_err(|e| StoreError::io(&tmp, e))?;
             let _ = std::fs::remove_file(entry.path());
         }
+        let incoming = dir.join(INCOMING);
+        std::fs::create_dir_all(&incoming).map_err(|e| StoreError::io(&incoming, e))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             integrity: Arc::default(),
+            incoming: Arc::default(),
         })
     }
 
@@ -414,7 +460,7 @@ impl BlobStore {
         let names = tokio::task::spawn_blocking(move || {
             let mut names = Vec::new();
             for shard in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                if shard.file_name() == "tmp" {
+                if !is_shard(&shard.file_name()) {
                     continue;
                 }
                 for f in std::fs::read_dir(shard.path())
@@ -607,6 +653,141 @@ impl BlobStore {
         Ok(info)
     }
 
+    /// How many bytes of a blob arriving by sync are held: `None` when the whole blob is
+    /// already stored.
+    pub fn incoming_offset(&self, sha256: &str) -> Result<Option<u64>, IncomingError> {
+        if !is_sha256_hex(sha256) {
+            return Err(IncomingError::BadName);
+        }
+        if self.contains(sha256) {
+            return Ok(None);
+        }
+        let path = self.dir.join(INCOMING).join(sha256);
+        match std::fs::metadata(&path) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(0)),
+            Err(e) => Err(StoreError::io(&path, e).into()),
+        }
+    }
+
+    /// Appends `body` to the blob arriving by sync, from byte `offset` (which must be what is
+    /// held) towards `length` bytes in all. The bytes that arrived are kept, durably, even when
+    /// the body is cut off, so a retry resends nothing twice. When the last byte arrives the
+    /// whole file is hashed: a match stores the blob, a mismatch discards everything.
+    pub async fn append_incoming<S, E>(
+        &self,
+        sha256: &str,
+        offset: u64,
+        length: u64,
+        limit: u64,
+        body: S,
+    ) -> Result<Incoming, IncomingError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: std::fmt::Display,
+    {
+        if !is_sha256_hex(sha256) {
+            return Err(IncomingError::BadName);
+        }
+        if length > limit {
+            return Err(IncomingError::TooLarge { limit });
+        }
+        if self.contains(sha256) {
+            return Ok(Incoming::Complete);
+        }
+        let path = self.dir.join(INCOMING).join(sha256);
+        let generation = {
+            let mut writers = self.incoming.lock().await;
+            let g = writers.entry(sha256.to_owned()).or_insert(0);
+            *g += 1;
+            *g
+        };
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(|e| StoreError::io(&path, e))?;
+        let held = file
+            .metadata()
+            .await
+            .map_err(|e| StoreError::io(&path, e))?
+            .len();
+        if held != offset {
+            return Err(IncomingError::Offset {
+                held,
+                offered: offset,
+            });
+        }
+        let mut pos = held;
+        let mut body = std::pin::pin!(body);
+        let mut cut = None;
+        loop {
+            let next = match tokio::time::timeout(UPLOAD_IDLE, body.next()).await {
+                Ok(n) => n,
+                Err(_) => {
+                    cut = Some("no data for 60 seconds".to_owned());
+                    break;
+                }
+            };
+            let chunk = match next {
+                None => break,
+                Some(Ok(c)) => c,
+                Some(Err(e)) => {
+                    cut = Some(e.to_string());
+                    break;
+                }
+            };
+            if pos + chunk.len() as u64 > length {
+                // Keep what fits: the sender is wrong, not the bytes before.
+                let _ = file.sync_data().await;
+                return Err(IncomingError::Overrun { length });
+            }
+            let writers = self.incoming.lock().await;
+            if writers.get(sha256) != Some(&generation) {
+                return Err(IncomingError::Superseded);
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| StoreError::io(&path, e))?;
+            drop(writers);
+            pos += chunk.len() as u64;
+        }
+        file.sync_data()
+            .await
+            .map_err(|e| StoreError::io(&path, e))?;
+        drop(file);
+        if let Some(reason) = cut {
+            tracing::info!(sha256, held = pos, %reason, "blob transfer cut off; kept what arrived");
+        }
+        if pos < length {
+            return Ok(Incoming::Partial(pos));
+        }
+        let final_path = self.path(sha256).ok_or(IncomingError::BadName)?;
+        let me = self.clone();
+        let sha = sha256.to_owned();
+        tokio::task::spawn_blocking(move || -> Result<Incoming, IncomingError> {
+            let f = std::fs::File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+            let found = hash_file(&f, length).map_err(|e| StoreError::io(&path, e))?;
+            drop(f);
+            if found != sha {
+                let _ = std::fs::remove_file(&path);
+                return Err(IncomingError::HashMismatch(sha));
+            }
+            let parent = final_path
+                .parent()
+                .ok_or_else(|| StoreError::Db("blob path has no parent".into()))?
+                .to_path_buf();
+            std::fs::create_dir_all(&parent).map_err(|e| StoreError::io(&parent, e))?;
+            std::fs::rename(&path, &final_path).map_err(|e| StoreError::io(&final_path, e))?;
+            fsync_dir(&parent)?;
+            me.written(&sha, &final_path);
+            Ok(Incoming::Complete)
+        })
+        .await
+        .map_err(|e| StoreError::Db(format!("blob task failed: {e}")))?
+    }
+
     /// Stores bytes already in memory (the demo's documents), the same way as an upload.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<BlobInfo, StoreError> {
         use std::io::Write;
@@ -656,7 +837,7 @@ impl BlobStore {
             return 0;
         };
         for shard in shards.flatten() {
-            if shard.file_name() == "tmp" {
+            if !is_shard(&shard.file_name()) {
                 continue;
             }
             if let Ok(files) = std::fs::read_dir(shard.path()) {
@@ -891,5 +1072,108 @@ mod tests {
         let store = BlobStore::open(dir.path()).unwrap();
         assert!(store.path("../../etc/passwd").is_none());
         assert!(store.path(&"A".repeat(64)).is_none());
+    }
+
+    fn stream_of(
+        parts: Vec<Result<&'static [u8], &'static str>>,
+    ) -> impl Stream<Item = Result<Bytes, String>> {
+        futures_util::stream::iter(
+            parts
+                .into_iter()
+                .map(|p| p.map(Bytes::from_static).map_err(String::from)),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_blob_arriving_by_sync_resumes_after_a_cut_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let content: &'static [u8] = b"%PDF-1.7 a document that travels in pieces";
+        let sha = hex::encode(Sha256::digest(content));
+        let len = content.len() as u64;
+        let store = BlobStore::open(dir.path()).unwrap();
+        assert_eq!(store.incoming_offset(&sha).unwrap(), Some(0));
+        // Cut off after 10 bytes: those 10 are kept.
+        let got = store
+            .append_incoming(
+                &sha,
+                0,
+                len,
+                1 << 20,
+                stream_of(vec![Ok(&content[..10]), Err("link down")]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, Incoming::Partial(10));
+        // A restart keeps them (unlike tmp/).
+        let store = BlobStore::open(dir.path()).unwrap();
+        assert_eq!(store.incoming_offset(&sha).unwrap(), Some(10));
+        // A sender that lost track is told where to go on.
+        let wrong = store
+            .append_incoming(&sha, 0, len, 1 << 20, stream_of(vec![Ok(content)]))
+            .await;
+        assert!(
+            matches!(
+                wrong,
+                Err(IncomingError::Offset {
+                    held: 10,
+                    offered: 0
+                })
+            ),
+            "{wrong:?}"
+        );
+        let done = store
+            .append_incoming(&sha, 10, len, 1 << 20, stream_of(vec![Ok(&content[10..])]))
+            .await
+            .unwrap();
+        assert_eq!(done, Incoming::Complete);
+        assert!(store.contains(&sha));
+        assert_eq!(store.incoming_offset(&sha).unwrap(), None);
+        assert_eq!(std::fs::read(store.path(&sha).unwrap()).unwrap(), content);
+    }
+
+    #[tokio::test]
+    async fn bytes_that_do_not_match_their_name_are_discarded_and_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let claimed = hex::encode(Sha256::digest(b"the real content"));
+        let got = store
+            .append_incoming(
+                &claimed,
+                0,
+                16,
+                1 << 20,
+                stream_of(vec![Ok(b"forged content!!")]),
+            )
+            .await;
+        assert!(
+            matches!(got, Err(IncomingError::HashMismatch(_))),
+            "{got:?}"
+        );
+        assert!(!store.contains(&claimed));
+        assert_eq!(store.incoming_offset(&claimed).unwrap(), Some(0));
+        let over = store
+            .append_incoming(
+                &claimed,
+                0,
+                4,
+                1 << 20,
+                stream_of(vec![Ok(b"too many bytes")]),
+            )
+            .await;
+        assert!(
+            matches!(over, Err(IncomingError::Overrun { length: 4 })),
+            "{over:?}"
+        );
+        let big = store
+            .append_incoming(&claimed, 0, 2 << 20, 1 << 20, stream_of(vec![]))
+            .await;
+        assert!(
+            matches!(big, Err(IncomingError::TooLarge { .. })),
+            "{big:?}"
+        );
+        assert!(matches!(
+            store.incoming_offset("../etc/passwd"),
+            Err(IncomingError::BadName)
+        ));
     }
 }

@@ -8,12 +8,14 @@ pub mod blobs;
 mod error;
 mod migrate;
 pub mod records;
+pub mod sync;
 mod tables;
 
 pub use accounts::{Account, Session};
 pub use blobs::{BlobError, BlobInfo, BlobStore};
 pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
+pub use sync::{IngestError, Ingested};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
 use crate::domain::{Actor, EventBody, EventEnvelope, Hash, NodeId, NoticeText, RoomName};

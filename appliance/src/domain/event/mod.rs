@@ -526,6 +526,22 @@ impl EventBody {
         }
     }
 
+    /// The blobs an event refers to, as `(sha256, size)`: a receiver must hold each of them
+    /// before it stores the event (sync's "blobs first" rule).
+    pub fn blob_refs(&self) -> Vec<(&str, u64)> {
+        match self {
+            EventBody::DocumentAdded { document, .. } => document
+                .versions
+                .iter()
+                .map(|v| (v.sha256.as_str(), v.size))
+                .collect(),
+            EventBody::DocumentVersionAdded { version, .. } => {
+                vec![(version.sha256.as_str(), version.size)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The meeting an event belongs to, for that meeting's live feed.
     pub fn meeting_id(&self) -> Option<&Id> {
         match self {
