@@ -21,8 +21,11 @@ mod lifecycle;
 mod live;
 mod live_feed;
 mod onboarding;
+#[path = "../support/pdfs.rs"]
+mod pdfs;
 mod prepare;
 mod proxy_faults;
+mod sync_faults;
 mod tablets;
 mod tls_chain;
 mod vote_crash;

@@ -18,6 +18,12 @@ pub async fn box_with_staff() -> (TestBox, tempfile::TempDir) {
 
 /// Like [`box_with_staff`], with this `phonghop.toml`.
 pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::TempDir) {
+    let (dir, tmp) = staff_dir(config);
+    (TestBox::attach(dir, &[]).await, tmp)
+}
+
+/// The data directory of [`box_with_staff_and_config`], initialised but not serving yet.
+pub fn staff_dir(config: &str) -> (std::path::PathBuf, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     init_dir(&dir);
@@ -46,7 +52,7 @@ pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::Temp
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    (TestBox::attach(dir, &[]).await, tmp)
+    (dir, tmp)
 }
 
 fn b64(b: &[u8]) -> String {
