@@ -30,6 +30,13 @@ pub enum Command {
     /// Run the meeting-room box: HTTPS for the app, plain HTTP for onboarding tablets.
     /// On an empty data directory it first sets the box up (like `init`).
     Serve(ServeArgs),
+    /// Run the central office (hub): the same app for office staff, plus the sync port where
+    /// enrolled room boxes send their records (mutual TLS). On an empty data directory it
+    /// first sets the hub up.
+    Hub(HubArgs),
+    /// Enrol this room box with the central office, using a one-time token that IT staff
+    /// issued on the hub (stop the box first). From then on the box syncs by itself.
+    Enroll(EnrollArgs),
     /// Set up a new data directory: the store, the first IT admin account.
     Init(InitArgs),
     /// Manage staff accounts.
@@ -47,6 +54,33 @@ pub enum Command {
     /// tablet's signature, the box's signature, the chain to the root, and the count. Prints
     /// each check; exits 0 only if all pass.
     VerifyVote(VerifyVoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The sync port for room boxes (default 8444; 0 picks a free port).
+    #[arg(long, env = "PHONGHOP_SYNC_PORT")]
+    pub sync_port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The hub's address, e.g. https://trungtam.example.gov.vn or https://10.0.0.5:8443.
+    pub hub_url: String,
+    /// The one-time token from the hub (PH1-…). If not given, it is read from
+    /// $CREDENTIALS_DIRECTORY/enroll-token (systemd LoadCredential=) or the environment.
+    #[arg(env = "PHONGHOP_ENROLL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Sync through this address instead of the hub's host and sync port (a relay, a test).
+    #[arg(long)]
+    pub sync_url: Option<String>,
+    /// Enrol again, replacing an earlier enrolment.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Args)]
@@ -233,7 +267,9 @@ impl From<ServiceError> for Failure {
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(args) => serve(args, cli.log_format),
+        Command::Serve(args) => serve(args, None, cli.log_format),
+        Command::Hub(args) => serve(args.serve, Some(args.sync_port), cli.log_format),
+        Command::Enroll(args) => enroll(args),
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
         Command::Admin(AdminCommand::ResetPassword(args)) => admin_reset_password(args),
@@ -335,15 +371,21 @@ fn init(args: InitArgs) -> Result<Store, Failure> {
 }
 
 /// Opens the store, setting the box up first when the data directory is new or empty.
-fn open_or_init(args: &ServeArgs) -> Result<Store, Failure> {
+fn open_or_init(args: &ServeArgs, hub: bool) -> Result<Store, Failure> {
     let dir = &args.data.data;
     if dir.join(DB_FILE).exists() {
         return Ok(Store::open(dir)?);
     }
     init(InitArgs {
         data: DataArg { data: dir.clone() },
-        room: args.room.clone().unwrap_or_else(|| "Phòng họp".to_owned()),
-        hub: false,
+        room: args.room.clone().unwrap_or_else(|| {
+            if hub {
+                "Trung tâm".to_owned()
+            } else {
+                "Phòng họp".to_owned()
+            }
+        }),
+        hub,
         admin_user: "admin".into(),
         admin_password: std::env::var("PHONGHOP_ADMIN_PASSWORD").ok(),
     })
@@ -366,7 +408,66 @@ pub fn init_tracing(format: LogFormat) {
     }
 }
 
-fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> Result<(), Failure> {
+/// Enrols the box with its hub (see [`crate::sync::enroll`]).
+fn enroll(args: EnrollArgs) -> Result<(), Failure> {
+    let token = match args.token {
+        Some(t) => t,
+        None => std::env::var_os("CREDENTIALS_DIRECTORY")
+            .map(|d| PathBuf::from(d).join("enroll-token"))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .ok_or_else(|| {
+                Failure::new(
+                    64,
+                    "thiếu mã đăng ký / no enrolment token: give it after the hub address, or                      through $CREDENTIALS_DIRECTORY/enroll-token",
+                )
+            })?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(71, format!("cannot start the runtime: {e}")))?;
+    let done = runtime.block_on(crate::sync::enroll::enroll(
+        &args.data.data,
+        &args.hub_url,
+        &token,
+        args.sync_url.as_deref(),
+        args.replace,
+    ));
+    use crate::sync::enroll::EnrollError as E;
+    match done {
+        Ok(e) => {
+            println!(
+                "Đã đăng ký với trung tâm / enrolled with the hub: {}
+  Phòng / room: {}
+  Đồng bộ qua / syncing through: {}
+  Khởi động lại hộp để bắt đầu đồng bộ / restart the box to start syncing (sudo systemctl restart phonghop).",
+                e.settings.hub_url, e.settings.room, e.settings.sync_url
+            );
+            Ok(())
+        }
+        Err(E::Store(StoreError::InUse { path })) => Err(Failure::new(
+            69,
+            format!(
+                "Phonghop đang chạy và giữ dữ liệu ở {}. Dừng dịch vụ (sudo systemctl stop phonghop), đăng ký, rồi khởi động lại.
+                 Phonghop is running and holds {}. Stop the service, enrol, then start it again.",
+                path.display(),
+                path.display()
+            ),
+        )),
+        Err(E::Store(e)) => Err(e.into()),
+        Err(e @ (E::BadToken(_) | E::BadUrl(_))) => Err(Failure::new(64, e.to_string())),
+        Err(e @ E::Unreachable { .. }) => Err(Failure::new(69, e.to_string())),
+        Err(e @ (E::WrongHub { .. } | E::Refused { .. })) => Err(Failure::new(77, e.to_string())),
+        Err(e @ (E::NotARoomBox | E::AlreadyEnrolled(_))) => Err(Failure::new(73, e.to_string())),
+        Err(e) => Err(Failure::new(70, e.to_string())),
+    }
+}
+
+fn serve(
+    args: ServeArgs,
+    hub: Option<Option<u16>>,
+    log_format: Option<LogFormat>,
+) -> Result<(), Failure> {
     let dir = args.data.data.clone();
     let config_dir_ok = !dir.exists() || dir.is_dir();
     if !config_dir_ok {
@@ -383,11 +484,37 @@ fn serve(args: ServeArgs, log_format: Option<LogFormat>) -> Result<(), Failure> 
             bind: args.bind,
             mdns: args.mdns.clone(),
             log_format,
+            sync_port: hub.flatten(),
         },
     )
     .map_err(|e| Failure::new(78, e.to_string()))?;
     init_tracing(config.log_format);
-    let store = open_or_init(&args)?;
+    let store = open_or_init(&args, hub.is_some())?;
+    match (store.role(), hub.is_some()) {
+        (NodeRole::Hub, false) => {
+            return Err(Failure::new(
+                65,
+                format!(
+                    "{} là dữ liệu của máy chủ trung tâm; chạy `phonghop hub`.
+{} holds a hub; run `phonghop hub`.",
+                    dir.display(),
+                    dir.display()
+                ),
+            ))
+        }
+        (NodeRole::Room, true) => {
+            return Err(Failure::new(
+                65,
+                format!(
+                    "{} là dữ liệu của một hộp phòng họp; chạy `phonghop serve`.
+{} holds a room box; run `phonghop serve`.",
+                    dir.display(),
+                    dir.display()
+                ),
+            ))
+        }
+        _ => {}
+    }
     if args.demo {
         seed_demo(&store)?;
     }
@@ -419,6 +546,9 @@ fn print_banner(s: &server::Serving, demo: bool) {
     println!("  Các địa chỉ / every address:");
     for url in &s.https_urls {
         println!("    {url}");
+    }
+    if let Some(port) = s.sync_port {
+        println!("  Cổng đồng bộ cho hộp phòng họp / sync port for room boxes: {port}");
     }
     if let Some(qr) = crate::qr::terminal(&s.https_url) {
         println!("{qr}");

@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub renew_check_minutes: Option<u64>,
     /// How long a tablet pairing code works (default 600 s, 1 to 3600).
     pub pairing_code_seconds: Option<u64>,
+    /// A hub's sync port, where boxes connect with their client certificates (default 8444).
+    pub sync_port: Option<u16>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -45,6 +47,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub renew_check: std::time::Duration,
     pub pairing_code_lifetime: std::time::Duration,
+    /// Only a hub listens on it.
+    pub sync_port: u16,
 }
 
 /// The values given on the command line or in the environment; `None` means "not given".
@@ -55,6 +59,7 @@ pub struct Overrides {
     pub bind: Option<IpAddr>,
     pub mdns: Option<String>,
     pub log_format: Option<LogFormat>,
+    pub sync_port: Option<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +114,7 @@ impl Config {
             pairing_code_lifetime: std::time::Duration::from_secs(
                 f.pairing_code_seconds.unwrap_or(600).clamp(1, 3600),
             ),
+            sync_port: o.sync_port.or(f.sync_port).unwrap_or(8444),
         })
     }
 }

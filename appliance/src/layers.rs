@@ -3,7 +3,7 @@
 //! the layers are modules rather than crates.
 //!
 //! domain ← store ← service ← http ← server/cli (and `evidence`, beside the domain, used by
-//! http and cli): each may use the ones to its left, never one
+//! http and cli; `sync`, beside http, used by the server): each may use the ones to its left, never one
 //! to its right, and only the outer layers may touch the web and TLS machinery.
 
 use std::path::{Path, PathBuf};
@@ -56,6 +56,12 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     ("http", &["crate::server", "crate::cli"]),
+    // The box's side of sync: it uses the store, the services and TLS, and is started by the
+    // server; it never reaches into the web layer.
+    (
+        "sync",
+        &["crate::http", "crate::server", "crate::cli", "axum", "hyper"],
+    ),
     // An adapter like `import`: domain values to files and back, checked offline by the CLI.
     (
         "evidence",

@@ -8,6 +8,8 @@
 //! - [`http`]: the axum routers for HTTPS (the app and its API) and plain HTTP (onboarding);
 //! - [`evidence`]: a closed vote's evidence package (ZIP, PDF) and its offline check;
 //! - [`discovery`]: the mDNS announcement on the room's LAN;
+//! - [`sync`]: enrolment with the central office and the box's sync loop (the hub's side of
+//!   the wire is in `http::sync`);
 //! - [`server`]: start-up and shutdown, which tie the rest together.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -31,4 +33,5 @@ pub mod server;
 pub mod service;
 pub mod signing;
 pub mod store;
+pub mod sync;
 pub mod tls;

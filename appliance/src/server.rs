@@ -114,6 +114,9 @@ pub struct Serving {
     /// only when mDNS announces it.
     #[serde(default)]
     pub https_urls: Vec<String>,
+    /// A hub's sync port (mutual TLS), where room boxes connect.
+    #[serde(default)]
+    pub sync_port: Option<u16>,
 }
 
 pub struct Application {
@@ -123,6 +126,8 @@ pub struct Application {
     signer: Option<Arc<crate::signing::RecordSigner>>,
     https: TcpListener,
     http: TcpListener,
+    /// Only on a hub.
+    sync: Option<TcpListener>,
     site: Site,
     serving: Serving,
 }
@@ -382,6 +387,13 @@ impl Application {
         let (ca, signer) = ca;
         let https = bind(config.bind, config.https_port, "https-port")?;
         let http = bind(config.bind, config.http_port, "http-port")?;
+        let sync = match store.role() {
+            crate::store::NodeRole::Hub => Some(bind(config.bind, config.sync_port, "sync-port")?),
+            crate::store::NodeRole::Room => None,
+        };
+        let sync_port = sync
+            .as_ref()
+            .map(|l| l.local_addr().map(|a| a.port()).unwrap_or(config.sync_port));
         let https_port = https
             .local_addr()
             .map(|a| a.port())
@@ -416,6 +428,7 @@ impl Application {
             https_urls: working_urls(&site, &names.ips, mdns_on),
             local_name: local,
             pid: std::process::id(),
+            sync_port,
         };
         Ok(Self {
             config,
@@ -424,6 +437,7 @@ impl Application {
             signer,
             https,
             http,
+            sync,
             site,
             serving,
         })
@@ -452,6 +466,23 @@ impl Application {
             per_address = limits.per_address_max,
             "connection caps"
         );
+        // A room box enrolled with a hub pushes its log there whenever a link exists.
+        let (sync_handle, sync_task) = match crate::sync::Enrolled::load(&self.config.data_dir) {
+            Ok(Some(enrolled)) if self.store.role() == crate::store::NodeRole::Room => {
+                match crate::sync::client::spawn(self.store.clone(), enrolled, stop_rx.clone()) {
+                    Ok((handle, task)) => (handle, Some(task)),
+                    Err(e) => {
+                        tracing::error!("sync with the hub cannot start: {e}");
+                        (crate::sync::client::SyncHandle::not_enrolled(), None)
+                    }
+                }
+            }
+            Ok(_) => (crate::sync::client::SyncHandle::not_enrolled(), None),
+            Err(e) => {
+                tracing::error!("sync settings unreadable, not syncing: {e}");
+                (crate::sync::client::SyncHandle::not_enrolled(), None)
+            }
+        };
         let state = AppState::new(Shared {
             conn_limits: limits.clone(),
             store: self.store.clone(),
@@ -478,6 +509,9 @@ impl Application {
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),
+            sync: sync_handle,
+            hub_sync_port: self.serving.sync_port,
+            sync_peers: Default::default(),
         });
         let announcer = {
             let (config, store, site) =
@@ -563,6 +597,18 @@ impl Application {
             state.clone(),
             limits.clone(),
         ));
+        let sync_listener = match self.sync {
+            Some(listener) => Some(tokio::spawn(accept_loop(
+                listener,
+                Some(TlsAcceptor::from(self.ca.sync_server_config()?)),
+                http::sync::router(state.clone()),
+                graceful.clone(),
+                stop_rx.clone(),
+                state.clone(),
+                limits.clone(),
+            ))),
+            None => None,
+        };
         let renew = tokio::spawn(tls::renewal_loop(
             self.ca.clone(),
             self.config.renew_check,
@@ -574,7 +620,7 @@ impl Application {
             },
         ));
         write_serving(&serving_path, &self.serving);
-        tracing::info!(https = %self.serving.https_url, http = %self.serving.http_url, "serving");
+        tracing::info!(https = %self.serving.https_url, http = %self.serving.http_url, sync_port = ?self.serving.sync_port, "serving");
 
         shutdown.await;
         tracing::info!("shutting down: draining requests and closing live feeds");
@@ -587,6 +633,12 @@ impl Application {
         }
         let _ = https.await;
         let _ = plain.await;
+        if let Some(l) = sync_listener {
+            let _ = l.await;
+        }
+        if let Some(t) = sync_task {
+            let _ = t.await;
+        }
         let _ = renew.await;
         let _ = checkpoints.await;
         let _ = countdowns.await;
@@ -709,22 +761,38 @@ async fn accept_loop(
                 activity: activity.clone(),
             };
             let served = activity.clone();
-            let svc = TowerToHyperService::new(router.map_request(
-                move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    served
-                        .served
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    req
-                },
-            ));
+            // The service for one connection; `peer` is the sync client named by a verified
+            // client certificate (only the hub's sync port asks for one).
+            let make_svc = move |client: Option<crate::http::sync::SyncPeer>| {
+                TowerToHyperService::new(router.map_request(
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        served
+                            .served
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                        req.extensions_mut().insert(ConnectInfo(peer));
+                        if let Some(c) = &client {
+                            req.extensions_mut().insert(c.clone());
+                        }
+                        req
+                    },
+                ))
+            };
             let serve = async {
                 match tls {
                     Some(acceptor) => {
                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                             Ok(Ok(stream)) => {
-                                let conn = builder
-                                    .serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                                let sync_peer = stream
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|c| c.first())
+                                    .and_then(|c| crate::tls::sync::node_of_client_cert(c))
+                                    .map(crate::http::sync::SyncPeer);
+                                let conn = builder.serve_connection_with_upgrades(
+                                    TokioIo::new(stream),
+                                    make_svc(sync_peer),
+                                );
                                 Some(watcher.watch(conn.into_owned()).await)
                             }
                             Ok(Err(e)) => {
@@ -740,7 +808,8 @@ async fn accept_loop(
                         }
                     }
                     None => {
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), svc);
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(tcp), make_svc(None));
                         Some(watcher.watch(conn.into_owned()).await)
                     }
                 }

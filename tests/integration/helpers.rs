@@ -49,6 +49,8 @@ pub struct TestBox {
     pub http_port: u16,
     pub local_name: String,
     pub client: Client,
+    /// A hub's sync port.
+    pub sync_port: Option<u16>,
 }
 
 #[derive(serde::Deserialize)]
@@ -57,12 +59,22 @@ struct Serving {
     http_port: u16,
     local_name: String,
     pid: u32,
+    #[serde(default)]
+    sync_port: Option<u16>,
 }
 
 /// Starts `serve` on `dir` and waits until it has written where it listens.
 pub fn spawn_serve(dir: &Path, extra: &[&str]) -> Child {
+    spawn_node("serve", dir, extra)
+}
+
+/// Starts `serve` or `hub` on `dir` (ports 0 unless `extra` names them).
+pub fn spawn_node(command: &str, dir: &Path, extra: &[&str]) -> Child {
     let _ = std::fs::remove_file(dir.join("serving.json"));
-    let mut args = vec!["serve", "--data", dir.to_str().unwrap(), "--mdns", "off"];
+    let mut args = vec![command, "--data", dir.to_str().unwrap(), "--mdns", "off"];
+    if command == "hub" && !extra.contains(&"--sync-port") {
+        args.extend(["--sync-port", "0"]);
+    }
     if !extra.contains(&"--https-port") {
         args.extend(["--https-port", "0"]);
     }
@@ -118,6 +130,7 @@ impl TestBox {
             http_port: serving.http_port,
             local_name: serving.local_name,
             client,
+            sync_port: serving.sync_port,
         }
     }
 

@@ -25,6 +25,7 @@ mod onboarding;
 mod pdfs;
 mod prepare;
 mod proxy_faults;
+mod sync;
 mod sync_faults;
 mod tablets;
 mod tls_chain;

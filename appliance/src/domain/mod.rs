@@ -6,6 +6,7 @@ pub mod annotation;
 pub mod device;
 pub mod document;
 pub mod event;
+pub mod hub;
 pub mod import;
 pub mod live;
 pub mod person;

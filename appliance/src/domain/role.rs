@@ -34,6 +34,10 @@ impl Role {
     pub fn may_manage_accounts(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
+    /// Enrolling and revoking room boxes, and running sync, are IT staff's.
+    pub fn may_manage_sync(self) -> bool {
+        matches!(self, Role::ItAdmin)
+    }
     /// Operational metrics reveal load and sizes: IT staff only.
     pub fn may_read_metrics(self) -> bool {
         matches!(self, Role::ItAdmin)

@@ -209,7 +209,11 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::VoteParticipated { .. }
         | EventBody::VoteClosed { .. }
         | EventBody::AnnotationSaved { .. }
-        | EventBody::ItemNoteSaved { .. } => false,
+        | EventBody::ItemNoteSaved { .. }
+        | EventBody::EnrolmentIssued { .. }
+        | EventBody::BoxEnrolled { .. }
+        | EventBody::BoxRevoked { .. }
+        | EventBody::NodeEnrolled { .. } => false,
     }
 }
 
@@ -350,7 +354,11 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::VoteParticipated { .. }
         | EventBody::VoteClosed { .. }
         | EventBody::AnnotationSaved { .. }
-        | EventBody::ItemNoteSaved { .. } => false,
+        | EventBody::ItemNoteSaved { .. }
+        | EventBody::EnrolmentIssued { .. }
+        | EventBody::BoxEnrolled { .. }
+        | EventBody::BoxRevoked { .. }
+        | EventBody::NodeEnrolled { .. } => false,
     }
 }
 
@@ -526,7 +534,11 @@ pub fn meeting_event(
         | EventBody::DisplayRevoked { .. }
         | EventBody::PinSet { .. }
         | EventBody::PinReset { .. }
-        | EventBody::LayoutSaved { .. } => Shown::Hidden,
+        | EventBody::LayoutSaved { .. }
+        | EventBody::EnrolmentIssued { .. }
+        | EventBody::BoxEnrolled { .. }
+        | EventBody::BoxRevoked { .. }
+        | EventBody::NodeEnrolled { .. } => Shown::Hidden,
     }
 }
 

@@ -330,6 +330,7 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::Live(e) => live_refusal(*e),
         Refusal::Vote(e) => vote_refusal(*e),
         Refusal::Annotation(e) => annotation_refusal(*e),
+        Refusal::Hub(e) => hub_refusal(e),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
@@ -479,6 +480,22 @@ fn annotation_refusal(
 }
 
 /// A vote refusal: its status, code and Vietnamese message (English from Display).
+/// An enrolment or box refusal on the hub.
+fn hub_refusal(e: &crate::domain::hub::HubRefusal) -> (StatusCode, &'static str, String, String) {
+    use crate::domain::hub::HubRefusal as H;
+    use StatusCode as S;
+    match e {
+        H::WrongRole => (S::CONFLICT, "hub.wrong_role", "Việc này chỉ làm được trên máy chủ trung tâm (hub), không phải trên hộp phòng họp.".into(), "This is done on the central-office hub, not on a room box.".into()),
+        H::TokenInvalid => (S::FORBIDDEN, "enrol.token_invalid", "Mã đăng ký không đúng. Hãy kiểm tra lại hoặc xin mã mới ở trung tâm.".into(), "The enrolment token is wrong. Check it, or ask the central office for a new one.".into()),
+        H::TokenExpired => (S::FORBIDDEN, "enrol.token_expired", "Mã đăng ký đã hết hạn (dùng được 24 giờ). Hãy xin mã mới ở trung tâm.".into(), "The enrolment token has expired (it works for 24 hours). Ask the central office for a new one.".into()),
+        H::TokenUsed => (S::CONFLICT, "enrol.token_used", "Mã đăng ký này đã được một hộp khác dùng. Mỗi mã chỉ dùng một lần.".into(), "Another box already used this enrolment token. Each token works once.".into()),
+        H::BadRoom => (S::UNPROCESSABLE_ENTITY, "enrol.bad_room", "Hãy ghi tên phòng họp (tối đa 120 ký tự).".into(), "Give the room's name (at most 120 characters).".into()),
+        H::UnknownBox => (S::NOT_FOUND, "hub.unknown_box", "Không có hộp phòng họp này trong danh sách đã đăng ký.".into(), "No enrolled room box has this id.".into()),
+        H::AlreadyRevoked => (S::CONFLICT, "hub.already_revoked", "Hộp phòng họp này đã bị thu hồi.".into(), "This room box is already revoked.".into()),
+        H::BadRequest(detail) => (S::UNPROCESSABLE_ENTITY, "enrol.bad_request", "Yêu cầu đăng ký của hộp không hợp lệ.".into(), format!("The box's enrolment request is not valid: {detail}")),
+    }
+}
+
 fn vote_refusal(e: crate::domain::vote::VoteError) -> (StatusCode, &'static str, String, String) {
     use crate::domain::vote::VoteError as V;
     use StatusCode as S;

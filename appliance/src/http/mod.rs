@@ -9,6 +9,7 @@ pub mod conn;
 mod displays;
 pub mod error;
 mod evidence;
+mod hub;
 mod live;
 mod live_meeting;
 mod meetings;
@@ -16,6 +17,7 @@ mod onboarding;
 mod people;
 mod prepare;
 mod probes;
+pub mod sync;
 pub mod views;
 pub mod votes;
 
@@ -75,6 +77,12 @@ pub struct Shared {
     pub ballots: Arc<crate::service::vote::BallotQueue>,
     /// How many ballots may have their signature checked at once.
     pub ballot_checks: Arc<tokio::sync::Semaphore>,
+    /// A room box's sync with its hub (status and the "sync now" button).
+    pub sync: crate::sync::client::SyncHandle,
+    /// On a hub: the port of its sync listener, which enrolment tells boxes.
+    pub hub_sync_port: Option<u16>,
+    /// On a hub: what it remembers of each box between sync requests.
+    pub sync_peers: Arc<sync::SyncPeers>,
 }
 
 /// How the box is reached, for redirects, QR codes and the onboarding page.
@@ -177,6 +185,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(votes::routes())
         .merge(annotations::routes())
         .merge(evidence::routes())
+        .merge(hub::routes())
         .route("/api/room/events", get(live::room_events))
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))

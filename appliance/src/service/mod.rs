@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod bodies;
 pub mod devices;
 pub mod displays;
+pub mod hub;
 pub mod import;
 pub mod live;
 pub mod meetings;
@@ -144,6 +145,8 @@ pub enum Refusal {
     Annotation(crate::domain::annotation::AnnotationError),
     /// A vote command that does not fit the question's state, or a ballot refused.
     Vote(crate::domain::vote::VoteError),
+    /// An enrolment or a box's sync refused by the hub.
+    Hub(crate::domain::hub::HubRefusal),
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod blobs;
 mod error;
+pub mod hub;
 mod migrate;
 pub mod records;
 pub mod sync;
@@ -895,6 +896,8 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
     }
     // Node-local tables a newer build added: created, never emptied.
     txn.open_table(tables::SECRET_CHOICES)?;
+    txn.open_table(tables::ENROLMENT_SECRETS)?;
+    txn.open_table(tables::PEER_CONTACTS)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;

@@ -706,6 +706,11 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             }
             put(txn, ITEM_NOTES, &key, note)
         }
+        EventBody::EnrolmentIssued { .. }
+        | EventBody::BoxEnrolled { .. }
+        | EventBody::BoxRevoked { .. } => super::hub::apply(txn, e),
+        // The box's own note that it enrolled; its sync settings live in DATA/sync/.
+        EventBody::NodeEnrolled { .. } => Ok(()),
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }

@@ -133,6 +133,22 @@ pub const ANNOTATION_COUNTS: TableDefinition<&str, &[u8]> =
 /// [`crate::domain::annotation::ItemNoteEntry`].
 pub const ITEM_NOTES: TableDefinition<&str, &[u8]> = TableDefinition::new("item_notes");
 
+/// Read model on the hub of enrolment tokens issued: token id → JSON
+/// [`crate::domain::hub::Enrolment`].
+pub const ENROLMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("enrolments");
+
+/// Read model on the hub of enrolled room boxes: node id → JSON
+/// [`crate::domain::hub::EnrolledBox`].
+pub const BOXES: TableDefinition<&str, &[u8]> = TableDefinition::new("boxes");
+
+/// Node-local on the hub, never in the log: SHA-256 of an enrolment token's secret → token id.
+pub const ENROLMENT_SECRETS: TableDefinition<&str, &str> =
+    TableDefinition::new("enrolment_secrets");
+
+/// Node-local on the hub: node id → JSON [`crate::domain::hub::PeerContact`], what each box
+/// said when it last synced.
+pub const PEER_CONTACTS: TableDefinition<&str, &[u8]> = TableDefinition::new("peer_contacts");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ROOM,
@@ -155,6 +171,8 @@ pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ANNOTATIONS,
     ANNOTATION_COUNTS,
     ITEM_NOTES,
+    ENROLMENTS,
+    BOXES,
 ];
 
 /// The read models' indexes, rebuilt with them.

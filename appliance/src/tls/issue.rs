@@ -28,7 +28,7 @@ pub(crate) fn new_key() -> Result<KeyPair, TlsError> {
 
 /// 16 random bytes with the top bit clear (a positive INTEGER) and a non-zero first byte (so
 /// the encoding is exactly 16 bytes).
-fn random_serial() -> SerialNumber {
+pub(crate) fn random_serial() -> SerialNumber {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes[0] &= 0x7f;

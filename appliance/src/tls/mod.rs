@@ -29,6 +29,7 @@ mod names;
 mod parse;
 mod resolver;
 mod store;
+pub mod sync;
 #[cfg(test)]
 mod tests;
 

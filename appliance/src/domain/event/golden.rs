@@ -427,6 +427,27 @@ pub(crate) fn samples() -> Vec<EventBody> {
                 device_id: id(5),
             },
         },
+        EventBody::EnrolmentIssued {
+            token_id: id(9),
+            room: "Phòng họp UBND xã Tân Phú".into(),
+            expires_at: datetime!(2026-11-21 02:30:00 UTC),
+        },
+        EventBody::BoxEnrolled {
+            token_id: id(9),
+            node_id: NodeId::parse(&"c".repeat(32)).unwrap(),
+            room: "Phòng họp UBND xã Tân Phú".into(),
+            cert_serial: "4a".repeat(16),
+            cert_not_after: datetime!(2027-11-20 02:30:00 UTC),
+        },
+        EventBody::BoxRevoked {
+            node_id: NodeId::parse(&"c".repeat(32)).unwrap(),
+            reason: "Máy bị mất".into(),
+        },
+        EventBody::NodeEnrolled {
+            hub_node_id: NodeId::parse(&"d".repeat(32)).unwrap(),
+            hub_url: "https://trungtam.example.gov.vn".into(),
+            hub_root_sha256: "ef".repeat(32),
+        },
     ]
 }
 

@@ -375,6 +375,44 @@ pub enum EventBody {
         meeting_id: Id,
         note: super::annotation::ItemNoteEntry,
     },
+    /// The hub issued a one-time enrolment token for a room (the token itself is node-local:
+    /// only its hash is kept, in a table that never travels).
+    #[serde(rename = "enrolment.issued")]
+    EnrolmentIssued {
+        token_id: Id,
+        room: String,
+        #[ts(type = "string")]
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// The hub enrolled a room box: the box's node id and the client certificate it syncs with.
+    #[serde(rename = "box.enrolled")]
+    BoxEnrolled {
+        token_id: Id,
+        #[ts(type = "string")]
+        node_id: NodeId,
+        room: String,
+        cert_serial: String,
+        #[ts(type = "string")]
+        #[serde(with = "time::serde::rfc3339")]
+        cert_not_after: OffsetDateTime,
+    },
+    /// The hub stopped accepting a box's sync: its certificate no longer works.
+    #[serde(rename = "box.revoked")]
+    BoxRevoked {
+        #[ts(type = "string")]
+        node_id: NodeId,
+        reason: String,
+    },
+    /// This box enrolled with a hub: from now on it syncs with it.
+    #[serde(rename = "node.enrolled")]
+    NodeEnrolled {
+        #[ts(type = "string")]
+        hub_node_id: NodeId,
+        hub_url: String,
+        /// SHA-256 of the hub's root certificate, as the token pinned it.
+        hub_root_sha256: String,
+    },
 }
 
 impl EventBody {
@@ -446,6 +484,10 @@ impl EventBody {
         ("vote.closed", 1),
         ("annotation.saved", 1),
         ("item_note.saved", 1),
+        ("enrolment.issued", 1),
+        ("box.enrolled", 1),
+        ("box.revoked", 1),
+        ("node.enrolled", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -523,6 +565,10 @@ impl EventBody {
             EventBody::VoteClosed { .. } => "vote.closed",
             EventBody::AnnotationSaved { .. } => "annotation.saved",
             EventBody::ItemNoteSaved { .. } => "item_note.saved",
+            EventBody::EnrolmentIssued { .. } => "enrolment.issued",
+            EventBody::BoxEnrolled { .. } => "box.enrolled",
+            EventBody::BoxRevoked { .. } => "box.revoked",
+            EventBody::NodeEnrolled { .. } => "node.enrolled",
         }
     }
 
@@ -608,7 +654,11 @@ impl EventBody {
             | EventBody::DisplayRevoked { .. }
             | EventBody::PinSet { .. }
             | EventBody::PinReset { .. }
-            | EventBody::LayoutSaved { .. } => None,
+            | EventBody::LayoutSaved { .. }
+            | EventBody::EnrolmentIssued { .. }
+            | EventBody::BoxEnrolled { .. }
+            | EventBody::BoxRevoked { .. }
+            | EventBody::NodeEnrolled { .. } => None,
         }
     }
 }

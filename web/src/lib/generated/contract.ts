@@ -318,7 +318,11 @@ was_restricted_to: Array<Id> | null, } } | { "kind": "document.removed", "body":
 /**
  * The question as it was opened: what every ballot answers.
  */
-question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: string | null, } } | { "kind": "vote.ballot_cast", "body": { meeting_id: Id, question_id: Id, ballot: SignedBallot, } } | { "kind": "vote.participated", "body": { meeting_id: Id, question_id: Id, participation: Participation, } } | { "kind": "vote.closed", "body": { meeting_id: Id, question_id: Id, result: SignedResult, } } | { "kind": "annotation.saved", "body": { meeting_id: Id, annotation: AnnotationEntry, shared_before: Sharing, } } | { "kind": "item_note.saved", "body": { meeting_id: Id, note: ItemNoteEntry, } };
+question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: string | null, } } | { "kind": "vote.ballot_cast", "body": { meeting_id: Id, question_id: Id, ballot: SignedBallot, } } | { "kind": "vote.participated", "body": { meeting_id: Id, question_id: Id, participation: Participation, } } | { "kind": "vote.closed", "body": { meeting_id: Id, question_id: Id, result: SignedResult, } } | { "kind": "annotation.saved", "body": { meeting_id: Id, annotation: AnnotationEntry, shared_before: Sharing, } } | { "kind": "item_note.saved", "body": { meeting_id: Id, note: ItemNoteEntry, } } | { "kind": "enrolment.issued", "body": { token_id: Id, room: string, expires_at: string, } } | { "kind": "box.enrolled", "body": { token_id: Id, node_id: string, room: string, cert_serial: string, cert_not_after: string, } } | { "kind": "box.revoked", "body": { node_id: string, reason: string, } } | { "kind": "node.enrolled", "body": { hub_node_id: string, hub_url: string, 
+/**
+ * SHA-256 of the hub's root certificate, as the token pinned it.
+ */
+hub_root_sha256: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 

@@ -1,0 +1,240 @@
+//! The central office's commands about room boxes: issuing an enrolment token, enrolling a
+//! box with it, revoking a box, and the overview of every box for the office's IT staff.
+
+use super::{Caller, Refusal, ServiceError};
+use crate::domain::hub::{
+    room_label, EnrolledBox, Enrolment, EnrolmentToken, HubRefusal, PeerContact, ENROLMENT_LIFETIME,
+};
+use crate::domain::records::Id;
+use crate::domain::{Actor, EventBody, NodeId, Role};
+use crate::store::{hub as records, Cursor, NodeRole, Store};
+use crate::tls::CertAuthority;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+fn refuse(r: HubRefusal) -> ServiceError {
+    ServiceError::Refused(Refusal::Hub(r))
+}
+
+fn require_hub(store: &Store) -> Result<(), ServiceError> {
+    match store.role() {
+        NodeRole::Hub => Ok(()),
+        NodeRole::Room => Err(refuse(HubRefusal::WrongRole)),
+    }
+}
+
+/// A token just issued: shown once to IT staff, never stored whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    pub token: String,
+    pub enrolment: Enrolment,
+}
+
+/// IT staff on the hub issue a one-time token for a named room.
+pub fn issue_enrolment(
+    store: &Store,
+    ca: &CertAuthority,
+    caller: &Caller,
+    raw_room: &str,
+) -> Result<IssuedToken, ServiceError> {
+    caller.require(Role::may_manage_sync)?;
+    require_hub(store)?;
+    let room = room_label(raw_room).map_err(refuse)?;
+    let mut secret = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let root_sha: [u8; 32] = Sha256::digest(ca.root_der()).into();
+    let token = EnrolmentToken::new(secret, root_sha);
+    let token_id = Id::random();
+    let expires_at = OffsetDateTime::now_utc() + ENROLMENT_LIFETIME;
+    let hash = token.secret_hash();
+    let (_, ()) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        tx.put_enrolment_secret(&hash, token_id.as_str())?;
+        Ok((
+            vec![EventBody::EnrolmentIssued {
+                token_id: token_id.clone(),
+                room: room.clone(),
+                expires_at,
+            }],
+            (),
+        ))
+    })?;
+    let enrolment = store
+        .read(records::enrolments)?
+        .into_iter()
+        .find(|e| e.token_id == token_id)
+        .ok_or_else(|| ServiceError::Internal("the enrolment just written is missing".into()))?;
+    Ok(IssuedToken {
+        token: token.to_string(),
+        enrolment,
+    })
+}
+
+/// What a box sends to enrol.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub token: String,
+    pub node_id: String,
+    /// The certificate request for the box's sync key (PEM).
+    pub csr_pem: String,
+    /// The box's own room name, for the record.
+    #[serde(default)]
+    pub box_room: Option<String>,
+    #[serde(default)]
+    pub app_version: Option<String>,
+}
+
+/// What the hub answers: the box's client certificate and what it needs to reach the hub.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolReply {
+    pub hub_node_id: String,
+    pub room: String,
+    pub client_cert_pem: String,
+    pub hub_root_pem: String,
+    /// The port of the hub's sync listener (mutual TLS).
+    pub sync_port: u16,
+}
+
+/// A box enrols with a token. The token's secret is the only credential; a box that lost the
+/// answer may send the same request again while the token is valid and gets a new certificate.
+pub fn enrol_box(
+    store: &Store,
+    ca: &CertAuthority,
+    req: &EnrolRequest,
+    sync_port: u16,
+) -> Result<EnrolReply, ServiceError> {
+    require_hub(store)?;
+    let token = EnrolmentToken::parse(&req.token).map_err(|_| refuse(HubRefusal::TokenInvalid))?;
+    let node = NodeId::parse(&req.node_id).ok_or_else(|| {
+        refuse(HubRefusal::BadRequest(
+            "node_id is not 32 hex digits".into(),
+        ))
+    })?;
+    if &node == store.node_id() {
+        return Err(refuse(HubRefusal::BadRequest(
+            "that is the hub's own node id".into(),
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    let hash = token.secret_hash();
+    let (_, reply) = store.write(Actor::Node, |tx| -> Result<_, ServiceError> {
+        let enrolment = tx
+            .enrolment_by_secret(&hash)?
+            .ok_or_else(|| refuse(HubRefusal::TokenInvalid))?;
+        if enrolment.expires_at <= now {
+            return Err(refuse(HubRefusal::TokenExpired));
+        }
+        if enrolment.used_by.as_ref().is_some_and(|n| n != &node) {
+            return Err(refuse(HubRefusal::TokenUsed));
+        }
+        let cert = ca
+            .issue_client_cert(&req.csr_pem, &node, &enrolment.room, now)
+            .map_err(|e| refuse(HubRefusal::BadRequest(e.to_string())))?;
+        let reply = EnrolReply {
+            hub_node_id: store.node_id().to_string(),
+            room: enrolment.room.clone(),
+            client_cert_pem: cert.pem,
+            hub_root_pem: ca.root_pem(),
+            sync_port,
+        };
+        Ok((
+            vec![EventBody::BoxEnrolled {
+                token_id: enrolment.token_id,
+                node_id: node.clone(),
+                room: enrolment.room,
+                cert_serial: cert.serial_hex,
+                cert_not_after: cert.not_after,
+            }],
+            reply,
+        ))
+    })?;
+    tracing::info!(node = %node, "room box enrolled");
+    Ok(reply)
+}
+
+/// IT staff on the hub revoke a box: its sync stops at its next request.
+pub fn revoke_box(
+    store: &Store,
+    caller: &Caller,
+    node: &str,
+    raw_reason: &str,
+) -> Result<EnrolledBox, ServiceError> {
+    caller.require(Role::may_manage_sync)?;
+    require_hub(store)?;
+    let node = NodeId::parse(node).ok_or_else(|| refuse(HubRefusal::UnknownBox))?;
+    let reason: String = raw_reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(500)
+        .collect();
+    store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
+        let b = tx
+            .enrolled_box(&node)?
+            .ok_or_else(|| refuse(HubRefusal::UnknownBox))?;
+        if b.revoked.is_some() {
+            return Err(refuse(HubRefusal::AlreadyRevoked));
+        }
+        Ok((
+            vec![EventBody::BoxRevoked {
+                node_id: node.clone(),
+                reason: reason.trim().to_owned(),
+            }],
+            (),
+        ))
+    })?;
+    store
+        .read(|t| records::enrolled_box(t, &node))?
+        .ok_or_else(|| ServiceError::Internal("the revoked box is missing".into()))
+}
+
+/// One box as the office's IT page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoxOverview {
+    #[serde(flatten)]
+    pub record: EnrolledBox,
+    /// How far the hub holds the box's log.
+    pub cursor: Cursor,
+    pub contact: Option<PeerContact>,
+    /// Events the box said it holds and the hub does not yet (`None` until it says).
+    pub backlog_up: Option<u64>,
+}
+
+/// Every enrolled box, with what the hub holds of it.
+pub fn boxes(store: &Store, caller: &Caller) -> Result<Vec<BoxOverview>, ServiceError> {
+    caller.require(Role::may_manage_sync)?;
+    require_hub(store)?;
+    let rows = store.read(|t| {
+        let mut out = Vec::new();
+        for b in records::enrolled_boxes(t)? {
+            let contact = records::peer_contact(t, &b.node_id)?;
+            out.push((b, contact));
+        }
+        Ok(out)
+    })?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (record, contact) in rows {
+        let cursor = store.cursor(&record.node_id)?;
+        let backlog_up = contact
+            .as_ref()
+            .and_then(|c| c.reported_head)
+            .map(|h| h.saturating_sub(cursor.seq));
+        out.push(BoxOverview {
+            record,
+            cursor,
+            contact,
+            backlog_up,
+        });
+    }
+    out.sort_by(|a, b| a.record.room.cmp(&b.record.room));
+    Ok(out)
+}
+
+/// The tokens issued, newest first (without their secrets, which the hub does not keep).
+pub fn enrolments(store: &Store, caller: &Caller) -> Result<Vec<Enrolment>, ServiceError> {
+    caller.require(Role::may_manage_sync)?;
+    require_hub(store)?;
+    let mut all = store.read(records::enrolments)?;
+    all.sort_by_key(|e| std::cmp::Reverse(e.issued_at));
+    Ok(all)
+}
