@@ -60,7 +60,13 @@ const RULES: &[(&str, &[&str])] = &[
     // server; it never reaches into the web layer.
     (
         "sync",
-        &["crate::http", "crate::server", "crate::cli", "axum", "hyper"],
+        &[
+            "crate::http",
+            "crate::server",
+            "crate::cli",
+            "axum",
+            "hyper",
+        ],
     ),
     // An adapter like `import`: domain values to files and back, checked offline by the CLI.
     (

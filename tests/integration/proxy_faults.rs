@@ -273,6 +273,36 @@ async fn a_replay_sends_the_same_bytes_in_a_new_connection() {
     assert_eq!(p.stats().bytes_up, 75_000, "replays are counted apart");
 }
 
+#[tokio::test]
+async fn a_link_drop_resets_every_open_connection() {
+    let e = echo().await;
+    let mut s = Schedule::clean();
+    s.drops = vec![Duration::from_millis(300)];
+    let p = FaultProxy::start(e.addr, s).await.unwrap();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(p.addr()).await.unwrap();
+        c.write_all(b"ping").await.unwrap();
+        let mut back = [0u8; 4];
+        c.read_exact(&mut back).await.unwrap();
+        conns.push(c);
+    }
+    for mut c in conns {
+        let mut buf = [0u8; 8];
+        let r = tokio::time::timeout(Duration::from_secs(3), c.read(&mut buf))
+            .await
+            .expect("ended by the drop");
+        assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::ConnectionReset);
+    }
+    // New connections pass; closing them all by hand ends them with EOF.
+    let mut c = TcpStream::connect(p.addr()).await.unwrap();
+    c.write_all(b"ping").await.unwrap();
+    let mut back = [0u8; 4];
+    c.read_exact(&mut back).await.unwrap();
+    assert_eq!(p.close_all(), 1);
+    assert_eq!(c.read(&mut back).await.unwrap(), 0);
+}
+
 #[test]
 fn schedules_are_reproducible_from_the_seed_and_cover_every_fault() {
     assert_eq!(Schedule::random(42), Schedule::random(42));
@@ -282,6 +312,7 @@ fn schedules_are_reproducible_from_the_seed_and_cover_every_fault() {
         let s = Schedule::random(seed);
         assert!(s.plan(s.faulty_connections).is_clean());
         kinds[7] += (!s.outages.is_empty()) as u32;
+        assert!(!s.drops.is_empty());
         for i in 0..s.faulty_connections {
             let p = s.plan(i);
             kinds[0] += p.reset_at_accept as u32;

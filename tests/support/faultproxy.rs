@@ -90,6 +90,10 @@ pub struct Schedule {
     pub replay_percent: u8,
     /// Largest byte count at which a cut or close falls.
     pub max_cut: u64,
+    /// Times, from the schedule's start, at which every open connection is reset at once (the
+    /// link drops; a client that keeps one connection alive would otherwise meet only the plan
+    /// of its first connection).
+    pub drops: Vec<Duration>,
     /// Plans given in full to the first connections (then the random part takes over).
     pub script: Vec<ConnPlan>,
 }
@@ -104,6 +108,7 @@ impl Schedule {
             outages: Vec::new(),
             replay_percent: 0,
             max_cut: 0,
+            drops: Vec::new(),
             script: Vec::new(),
         }
     }
@@ -129,8 +134,12 @@ impl Schedule {
             outages.push((t, len));
             t += len;
         }
+        let drops = (0..rng.gen_range(1..=3u32))
+            .map(|_| Duration::from_millis(rng.gen_range(100..3500)))
+            .collect();
         Schedule {
             seed,
+            drops,
             fault_percent: rng.gen_range(20..=70),
             faulty_connections: rng.gen_range(4..=30),
             outages,
@@ -282,6 +291,9 @@ struct Shared {
     counters: Counters,
     records: Mutex<Vec<ConnRecord>>,
     replay_outcomes: Mutex<Vec<ReplayOutcome>>,
+    /// The open connections' stop switches, to end them all at once.
+    live: Mutex<std::collections::HashMap<u64, watch::Sender<u8>>>,
+    next_conn: AtomicU64,
 }
 
 /// The running proxy. Dropping it stops accepting; connections in flight end with it.
@@ -332,6 +344,8 @@ impl FaultProxy {
             counters: Counters::default(),
             records: Mutex::new(Vec::new()),
             replay_outcomes: Mutex::new(Vec::new()),
+            live: Mutex::new(std::collections::HashMap::new()),
+            next_conn: AtomicU64::new(0),
         });
         let task = tokio::spawn(accept_loop(listener, addr, shared.clone()));
         Ok(FaultProxy { addr, shared, task })
@@ -368,6 +382,16 @@ impl FaultProxy {
     /// Every new connection is clean from now on (connections in flight keep their plan).
     pub fn heal(&self) {
         self.shared.healed.store(true, Ordering::SeqCst);
+    }
+
+    /// Resets every open connection at once, as a dropped link does. Returns how many.
+    pub fn cut_all(&self) -> usize {
+        end_all(&self.shared, STOP_CUT)
+    }
+
+    /// Closes every open connection cleanly (FIN both ways). Returns how many.
+    pub fn close_all(&self) -> usize {
+        end_all(&self.shared, STOP_CLOSE)
     }
 
     pub fn stats(&self) -> Stats {
@@ -462,6 +486,40 @@ async fn replay_bytes(
     })
 }
 
+fn end_all(shared: &Shared, how: u8) -> usize {
+    let live = shared.live.lock().unwrap_or_else(|e| e.into_inner());
+    for stop in live.values() {
+        stop.send_if_modified(|s| {
+            let first = *s == RUNNING;
+            if first {
+                *s = how;
+            }
+            first
+        });
+    }
+    if how == STOP_CUT {
+        shared
+            .counters
+            .cut
+            .fetch_add(live.len() as u64, Ordering::SeqCst);
+    } else {
+        shared
+            .counters
+            .closed
+            .fetch_add(live.len() as u64, Ordering::SeqCst);
+    }
+    live.len()
+}
+
+/// Whether a link drop of the schedule fell in `(from, to]`, times from the schedule's start.
+fn drop_due(shared: &Shared, from: Duration, to: Duration) -> bool {
+    if shared.healed.load(Ordering::SeqCst) {
+        return false;
+    }
+    let schedule = shared.schedule.lock().unwrap_or_else(|e| e.into_inner());
+    schedule.drops.iter().any(|d| *d > from && *d <= to)
+}
+
 /// The next outage window that has not ended, relative to the schedule's start.
 fn outage_now(shared: &Shared) -> Option<Duration> {
     if shared.healed.load(Ordering::SeqCst) {
@@ -481,7 +539,20 @@ fn outage_now(shared: &Shared) -> Option<Duration> {
 }
 
 async fn accept_loop(mut listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>) {
+    let mut checked = Duration::ZERO;
     loop {
+        let elapsed = shared
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        if elapsed < checked {
+            checked = Duration::ZERO; // a new schedule started
+        }
+        if drop_due(&shared, checked, elapsed) {
+            end_all(&shared, STOP_CUT);
+        }
+        checked = elapsed;
         if let Some(left) = outage_now(&shared) {
             // Close the port: pending and new connections are refused until the window ends.
             drop(listener);
@@ -558,9 +629,20 @@ async fn handle(client: TcpStream, index: u64, plan: ConnPlan, shared: Arc<Share
         down: AtomicU64::new(0),
         record: Mutex::new(Vec::new()),
     });
+    let key = shared.next_conn.fetch_add(1, Ordering::SeqCst);
+    shared
+        .live
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, ctl.stop.clone());
     let up = tokio::spawn(pump(Dir::Up, cr, sw, ctl.clone(), shared.clone()));
     let down = tokio::spawn(pump(Dir::Down, sr, cw, ctl.clone(), shared.clone()));
     let _ = tokio::join!(up, down);
+    shared
+        .live
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&key);
     let client_bytes = Arc::new(std::mem::take(
         &mut *ctl.record.lock().unwrap_or_else(|e| e.into_inner()),
     ));
@@ -708,6 +790,9 @@ async fn pump(
             if *ctl.stop.borrow() == STOP_CLOSE {
                 let _ = w.shutdown().await;
             } else {
+                // Ended from outside (a link drop) or by the other pump's cut: reset.
+                let _ = r.as_ref().set_zero_linger();
+                let _ = w.as_ref().set_zero_linger();
                 w.forget();
             }
         }
