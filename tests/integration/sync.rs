@@ -228,10 +228,88 @@ async fn an_enrolled_box_sends_its_whole_log_and_documents_to_the_hub() {
         assert!(start.elapsed() < Duration::from_secs(20), "{s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The office's archive shows the box's meeting, and serves its documents to office staff.
+    let meetings: Value = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = meetings.as_array().unwrap_or_else(|| panic!("{meetings}"));
+    assert!(!list.is_empty(), "{meetings}");
+    let demo = list
+        .iter()
+        .find(|m| m["documents"].as_u64() > Some(0))
+        .unwrap();
+    let mid = demo["id"].as_str().unwrap();
+    let detail: Value = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings/{mid}")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["info"]["title"], demo["title"]);
+    let version = &detail["documents"][0]["versions"][0];
+    let sha = version["sha256"].as_str().unwrap();
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/blobs/{sha}")))
+        .header("cookie", &hub_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(
+            sha2::Sha256::default(),
+            &bytes
+        ))),
+        sha
+    );
+    // Nobody signed in gets nothing.
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/blobs/{sha}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = hub
+        .client
+        .get(hub.url(&format!("/api/hub/boxes/{node}/meetings")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
     b.terminate();
     hub.terminate();
     assert!(!blob_names(&box_dir).is_empty(), "the demo has documents");
     assert_hub_holds_box(&hub.dir, &box_dir);
+    assert_archive_is_the_box_state(&hub.dir, &box_dir);
+}
+
+/// The hub's archive of a box is exactly the state the box's own log builds on the box.
+pub(crate) fn assert_archive_is_the_box_state(hub_dir: &Path, box_dir: &Path) {
+    let b = Store::open(box_dir).unwrap();
+    let h = Store::open(hub_dir).unwrap();
+    let ours = b.read_model_dump().unwrap();
+    let theirs = h.archive_dump(b.node_id()).unwrap();
+    for (table, rows) in &ours {
+        assert!(
+            theirs.get(table) == Some(rows),
+            "table {table} differs between the box and the hub's archive"
+        );
+    }
 }
 
 #[tokio::test]

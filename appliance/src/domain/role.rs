@@ -38,6 +38,10 @@ impl Role {
     pub fn may_manage_sync(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
+    /// The central office's archive of every box's meetings: office staff.
+    pub fn may_read_archive(self) -> bool {
+        matches!(self, Role::ItAdmin | Role::Secretary | Role::Chair)
+    }
     /// Operational metrics reveal load and sizes: IT staff only.
     pub fn may_read_metrics(self) -> bool {
         matches!(self, Role::ItAdmin)

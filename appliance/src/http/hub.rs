@@ -19,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/hub/enrol", post(enrol))
         .route("/api/hub/boxes", get(boxes))
         .route("/api/hub/boxes/{node}/revoke", post(revoke))
+        .route("/api/hub/boxes/{node}/meetings", get(archive_meetings))
+        .route("/api/hub/boxes/{node}/meetings/{id}", get(archive_meeting))
         .route("/api/sync/status", get(status))
         .route("/api/sync/now", post(sync_now))
 }
@@ -108,6 +110,34 @@ async fn revoke(
     let store = st.store.clone();
     Ok(Json(
         blocking(move || Ok(hub::revoke_box(&store, &caller, &node, &req.reason)?)).await?,
+    ))
+}
+
+async fn archive_meetings(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(node): Path<String>,
+) -> Result<Json<Vec<crate::service::archive::ArchivedMeetingSummary>>, ApiError> {
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || Ok(crate::service::archive::meetings(&store, &caller, &node)?)).await?,
+    ))
+}
+
+async fn archive_meeting(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((node, mid)): Path<(String, String)>,
+) -> Result<Json<crate::service::archive::ArchivedMeeting>, ApiError> {
+    let mid = super::people::id(&mid)?;
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || {
+            Ok(crate::service::archive::meeting(
+                &store, &caller, &node, &mid,
+            )?)
+        })
+        .await?,
     ))
 }
 

@@ -328,11 +328,22 @@ async fn events(
     .await
     .map_err(|e| StoreError::Db(e.to_string()))?;
     match result {
-        Ok(done) => Ok(Json(Ack {
-            origin: node.to_string(),
-            acked_seq: done.cursor.seq,
-            acked_hash: done.cursor.hash.to_hex(),
-        })),
+        Ok(done) => {
+            if done.stored > 0 {
+                // The archive follows in the background; a read catches up anyway.
+                let (store, origin) = (st.store.clone(), node.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.archive_catch_up(&origin) {
+                        tracing::warn!(box_node = %origin, "archive not updated: {e}");
+                    }
+                });
+            }
+            Ok(Json(Ack {
+                origin: node.to_string(),
+                acked_seq: done.cursor.seq,
+                acked_hash: done.cursor.hash.to_hex(),
+            }))
+        }
         Err(IngestError::Gap { expected_seq }) => Err(SyncError::new(
             StatusCode::CONFLICT,
             "sync.gap",

@@ -2,6 +2,7 @@
 //! hands the resulting events to the store. Handlers call exactly one of these.
 
 pub mod annotations;
+pub mod archive;
 pub mod attendance;
 pub mod bodies;
 pub mod devices;

@@ -128,6 +128,18 @@ pub(super) fn create_schema(
     create_people_tables(txn)
 }
 
+/// The tables of a box's archive at the hub: its read models (and the empty node-local tables
+/// the projection may look at).
+pub(super) fn create_archive_schema(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(META)?;
+    txn.open_table(ROOM)?;
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(CREDENTIALS)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(BLOBS)?;
+    create_people_tables(txn)
+}
+
 /// Checks a database without writing to it: a foreign or newer file must be refused before it
 /// is opened for writing, since opening for writing already changes the file's header.
 /// `Ok(false)` means it could not be checked read-only (it needs recovery after a crash), and

@@ -4,6 +4,7 @@
 //! events to append; the store numbers, chains, applies and commits them in one transaction.
 
 pub mod accounts;
+pub mod archive;
 pub mod blobs;
 mod error;
 pub mod hub;
@@ -146,6 +147,8 @@ struct Inner {
     /// Moves after every commit that may change who a caller is or their part in a meeting
     /// (see [`Store::access_epoch`]).
     access_epoch: std::sync::atomic::AtomicU64,
+    /// On a hub: each box's read models, rebuilt from its log (see [`archive`]).
+    archives: archive::Archives,
 }
 
 /// The view a command gets inside its write transaction: it reads current state to check the
@@ -288,6 +291,7 @@ impl Store {
                 integrity: RwLock::new(Integrity::CheckedFromCheckpoint { upto: 0 }),
                 checkpoint_seq: std::sync::atomic::AtomicU64::new(0),
                 access_epoch: std::sync::atomic::AtomicU64::new(0),
+                archives: Default::default(),
             }),
         }
     }
@@ -641,26 +645,7 @@ impl Store {
     /// rebuilt one.
     pub fn read_model_dump(&self) -> Result<ReadModelDump, StoreError> {
         let txn = self.db()?.begin_read()?;
-        let mut out = ReadModelDump::new();
-        for def in tables::READ_MODELS {
-            let t = txn.open_table(*def)?;
-            let mut rows = std::collections::BTreeMap::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                rows.insert(k.value().to_owned(), v.value().to_vec());
-            }
-            out.insert(def.name().to_owned(), rows);
-        }
-        for def in tables::READ_MODEL_INDEXES {
-            let t = txn.open_table(*def)?;
-            let mut rows = std::collections::BTreeMap::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                rows.insert(k.value().to_owned(), v.value().as_bytes().to_vec());
-            }
-            out.insert(def.name().to_owned(), rows);
-        }
-        Ok(out)
+        dump_read_models(&txn)
     }
 
     pub fn room(&self) -> Result<RoomState, StoreError> {
@@ -788,6 +773,30 @@ impl Tx<'_> {
     pub(crate) fn txn(&self) -> &WriteTransaction {
         self.txn
     }
+}
+
+/// Every read-model table's rows in one snapshot.
+fn dump_read_models(txn: &redb::ReadTransaction) -> Result<ReadModelDump, StoreError> {
+    let mut out = ReadModelDump::new();
+    for def in tables::READ_MODELS {
+        let t = txn.open_table(*def)?;
+        let mut rows = std::collections::BTreeMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.insert(k.value().to_owned(), v.value().to_vec());
+        }
+        out.insert(def.name().to_owned(), rows);
+    }
+    for def in tables::READ_MODEL_INDEXES {
+        let t = txn.open_table(*def)?;
+        let mut rows = std::collections::BTreeMap::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            rows.insert(k.value().to_owned(), v.value().as_bytes().to_vec());
+        }
+        out.insert(def.name().to_owned(), rows);
+    }
+    Ok(out)
 }
 
 /// The rows of every read-model table, by table name.
