@@ -121,13 +121,17 @@ wire() { INB cat /sys/class/net/vbox/statistics/tx_bytes /sys/class/net/vbox/sta
 hub_rx() { INH cat /sys/class/net/vhub/statistics/rx_bytes; }
 proxy_up() { [ -s "$1" ] && sed -n 's/.*"bytes_up":\([0-9]*\).*/\1/p' "$1" || echo 0; }
 
+# Sleeps in 1 s steps: a `sleep` left running when its caller is killed would hold the
+# caller's output open (and a test reading it would wait for it).
+pause() { local i; for ((i = 0; i < $1; i++)); do sleep 1; done; }
+
 cut_once() {
   ip -n box link set vbox down
   case "$CUT_KILL" in
     box)  INB ss -K dst 10.77.0.2 >/dev/null 2>&1 || true ;;
     both) INB ss -K dst 10.77.0.2 >/dev/null 2>&1 || true; INH ss -K dst 10.77.0.1 >/dev/null 2>&1 || true ;;
   esac
-  sleep "$CUT_SECS"
+  pause "$CUT_SECS"
   ip -n box link set vbox up
   echo "$(date +%s.%N)" >> "$CUTS_LOG"
 }
@@ -137,14 +141,14 @@ cut_once() {
 cutter() {
   local base; base=$(hub_rx)
   if [ "$CUT_EVERY" != 0 ]; then
-    while true; do sleep "$CUT_EVERY"; cut_once; done
+    while true; do pause "$CUT_EVERY"; cut_once; done
   fi
   for f in $CUT_AT; do
     local need; need=$(awk -v f="$f" -v p="$1" 'BEGIN {printf "%d", f * p}')
     while [ $(( $(hub_rx) - base )) -lt "$need" ]; do sleep 0.2; done
     cut_once
   done
-  sleep infinity
+  while true; do sleep 1; done
 }
 
 PAYLOAD=$TMP/payload
@@ -158,9 +162,9 @@ NFILES=$(ls "$PAYLOAD" | wc -l)
 say "scenario $SCENARIO: $NFILES PDFs, $PAYLOAD_BYTES bytes; rate $RATE, loss $LOSS%, cuts at [$CUT_AT] every ${CUT_EVERY}s for ${CUT_SECS}s (kill: $CUT_KILL)"
 
 # One line of figures per run, also kept in $TMP/results.
-report() {  # tool label seconds wire app_up cuts
+report() {  # tool label seconds wire app_up cuts [sender_bytes]
   local ratio; ratio=$(awk -v w="$4" -v p="$PAYLOAD_BYTES" 'BEGIN {printf "%.4f", w / p}')
-  local line="{\"tool\":\"$1\",\"run\":\"$2\",\"scenario\":\"$SCENARIO\",\"payload_bytes\":$PAYLOAD_BYTES,\"files\":$NFILES,\"seconds\":$3,\"wire_bytes\":$4,\"wire_per_payload\":$ratio,\"app_bytes_up\":$5,\"cuts\":$6}"
+  local line="{\"tool\":\"$1\",\"run\":\"$2\",\"scenario\":\"$SCENARIO\",\"payload_bytes\":$PAYLOAD_BYTES,\"files\":$NFILES,\"seconds\":$3,\"wire_bytes\":$4,\"wire_per_payload\":$ratio,\"app_bytes_up\":$5,\"cuts\":$6,\"sender_bytes\":${7:-0}}"
   echo "$line" | tee -a "$TMP/results"
 }
 
@@ -283,8 +287,8 @@ sync_run() {  # label shaped(on|off)
   while true; do
     st=$("${C[@]}" -H "Cookie: phonghop_session=$bcookie" "$url/api/sync/status" || true)
     local head at pending backlog
-    head=$(echo "$st" | sed -n 's/.*"head":{"seq":\([0-9]*\).*/\1/p')
-    at=$(echo "$st" | sed -n 's/.*"hub_cursor":{"seq":\([0-9]*\).*/\1/p')
+    head=$(echo "$st" | sed -n 's/.*"head":\([0-9]*\).*/\1/p')
+    at=$(echo "$st" | sed -n 's/.*"hub_cursor":\([0-9]*\).*/\1/p')
     pending=$(echo "$st" | sed -n 's/.*"blobs_pending":\([0-9]*\).*/\1/p')
     backlog=$(echo "$st" | sed -n 's/.*"backlog_events":\([0-9]*\).*/\1/p')
     if [ -n "$head" ] && [ "$head" = "$at" ] && [ "$pending" = 0 ] && [ "$backlog" = 0 ]; then
@@ -298,6 +302,10 @@ sync_run() {  # label shaped(on|off)
   local t1; t1=$(date +%s.%N)
   [ -n "$cpid" ] && { kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; }
   ip -n box link set vbox up
+  # What the box says it wrote to its connections (event lines and blob bytes, re-sent ones
+  # included, also those lost in its socket buffers when a cut aborted them).
+  local sent; sent=$(echo "$st" | sed -n 's/.*"bytes_sent":\([0-9]*\).*/\1/p')
+  say "phonghop $1: box sent $sent payload bytes in $(echo "$st" | sed -n 's/.*"sessions":\([0-9]*\).*/\1/p') sessions"
   sleep 0.4
   local w1; w1=$(wire)
   local up=0; [ "$PROXY" = 1 ] && up=$(proxy_up "$stats")
@@ -314,7 +322,7 @@ sync_run() {  # label shaped(on|off)
   done
   "$BIN" verify --data "$hub" >&2 || bad=1
   [ "$bad" = 0 ] || exit 1
-  report phonghop "$1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')" $((w1 - w0)) "$up" "$(wc -l < "$CUTS_LOG")"
+  report phonghop "$1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')" $((w1 - w0)) "$up" "$(wc -l < "$CUTS_LOG")" "$sent"
 }
 
 : > "$TMP/results"
@@ -336,13 +344,19 @@ python3 - "$TMP/results" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by = {(r["tool"], r["run"]): r for r in rows}
-print("\n%-9s %-8s %9s %12s %10s %8s %18s" % ("tool", "run", "seconds", "wire bytes", "wire/pay", "cuts", "re-sent per cut"))
+# "hub got twice": bytes the hub's side received beyond the baseline run, per cut (counting
+# proxy). "sender re-sent": bytes the box's sync wrote beyond the baseline, per cut (its own
+# counter; includes what a cut destroyed in the socket buffers before it reached the wire).
+print("\n%-9s %-8s %9s %12s %9s %5s %16s %16s" % ("tool", "run", "seconds", "wire bytes", "wire/pay", "cuts", "hub got twice/cut", "sender re-sent/cut"))
 for r in rows:
     base = by.get((r["tool"], "baseline"))
-    resent = ""
-    if r["run"] == "shaped" and base and r["cuts"] and r["app_bytes_up"]:
-        resent = "%d" % ((r["app_bytes_up"] - base["app_bytes_up"]) / r["cuts"])
-    print("%-9s %-8s %9.1f %12d %10.4f %8d %18s" % (r["tool"], r["run"], r["seconds"], r["wire_bytes"], r["wire_per_payload"], r["cuts"], resent))
+    twice = resent = ""
+    if r["run"] == "shaped" and base and r["cuts"]:
+        if r["app_bytes_up"]:
+            twice = "%d" % ((r["app_bytes_up"] - base["app_bytes_up"]) / r["cuts"])
+        if r.get("sender_bytes"):
+            resent = "%d" % ((r["sender_bytes"] - base["sender_bytes"]) / r["cuts"])
+    print("%-9s %-8s %9.1f %12d %9.4f %5d %16s %16s" % (r["tool"], r["run"], r["seconds"], r["wire_bytes"], r["wire_per_payload"], r["cuts"], twice, resent))
 p, s = by.get(("phonghop", "shaped")), by.get(("rsync", "shaped"))
 if p and s:
     print("phonghop ÷ rsync time on the shaped link: %.2f (target ≤ 1.1)" % (p["seconds"] / s["seconds"]))

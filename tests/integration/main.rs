@@ -25,6 +25,7 @@ mod onboarding;
 mod pdfs;
 mod prepare;
 mod proxy_faults;
+mod shaped_link;
 mod sync;
 mod sync_faults;
 mod tablets;
