@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-sync bench-sync-faults clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-backup bench-sync bench-sync-faults clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -63,6 +63,9 @@ bench-writes: release
 
 bench-startup: release
 	bash benches/startup.sh
+
+bench-backup: release
+	bash benches/backup.sh
 
 bench-live: release
 	bash benches/live.sh 100 500 2000

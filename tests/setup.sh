@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine with the Rust toolchain:
 # Node.js and npm, Debian's Chromium (driven by playwright-core), NSS tools to make Chromium
-# trust the box's CA, and openssl, iproute2 and util-linux (unshare) for the TLS and mDNS tests.
+# trust the box's CA, openssl, iproute2 and util-linux (unshare) for the TLS and mDNS tests, and
+# faketime for the doctor's clock test.
 set -euo pipefail
 need=()
 command -v node >/dev/null || need+=(nodejs)
@@ -13,6 +14,8 @@ command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
+# `phonghop doctor` is tested under a wrong clock (libfaketime, LD_PRELOAD).
+command -v faketime >/dev/null || need+=(faketime)
 fc-list 2>/dev/null | grep -qi noto || need+=(fonts-noto-core)
 fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -423,6 +423,57 @@ mod tests {
         assert_eq!(px(&before, h, 50.0, 400.0), px(&after, h, 50.0, 400.0));
     }
 
+    /// A page turned with `/Rotate 90`: marks are kept in the page's own (unrotated) space, as
+    /// pdf.js's viewport gives them, and the viewer turns them with the page. Rendered, the
+    /// stroke and the highlight sit where the turned page shows those points: user-space
+    /// (x, y) is drawn at (y, x) from the top-left of the turned page.
+    #[test]
+    fn marks_on_a_rotated_page_turn_with_it() {
+        let mut doc = Document::load_mem(&fixture("to-trinh-du-toan.pdf")).unwrap();
+        let page = *doc.get_pages().get(&1).unwrap();
+        doc.get_object_mut(page)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap()
+            .set("Rotate", 90);
+        let mut rotated = Vec::new();
+        doc.save_to(&mut rotated).unwrap();
+        let mut hl = mark(1, 1, AnnotationKind::Highlight);
+        hl.rects = vec![[10_000, 20_000, 40_000, 24_000]];
+        let mut ink = mark(2, 1, AnnotationKind::Ink);
+        ink.color = "red".into();
+        ink.width = 400;
+        ink.rects.clear();
+        ink.strokes = vec![vec![[10_000, 10_000], [40_000, 10_000]]];
+        let out = annotated(&rotated, &[hl, ink]).unwrap();
+        let (before, _) = render_page1(&rotated);
+        let (after, _) = render_page1(&out);
+        assert!(
+            after.width() > after.height(),
+            "the A4 page is drawn turned (landscape): {}×{}",
+            after.width(),
+            after.height()
+        );
+        // Top-left coordinates of the turned page, in points.
+        let at = |p: &hayro::vello_cpu::Pixmap, sx: f32, sy: f32| {
+            let c = p.sample((sx * 2.0) as u16, (sy * 2.0) as u16);
+            [c.r, c.g, c.b, c.a]
+        };
+        // The stroke at user y = 100, x = 100..400: a vertical red line at 100 pt from the left.
+        let a = at(&after, 100.0, 250.0);
+        assert!(a[0] > 150 && a[1] < 100 && a[2] < 100, "red ink: {a:?}");
+        // Where it would be had the page not turned: unchanged.
+        assert_eq!(at(&before, 250.0, 100.0), at(&after, 250.0, 100.0));
+        // Inside the highlight (user 250, 220 → 220, 250): tinted.
+        let (b, a) = (at(&before, 220.0, 250.0), at(&after, 220.0, 250.0));
+        assert!(
+            a[2] < b[2].max(1) || (b[3] == 0 && a[3] > 0),
+            "yellow: {b:?} → {a:?}"
+        );
+        // Far from both marks, nothing changed.
+        assert_eq!(at(&before, 60.0, 500.0), at(&after, 60.0, 500.0));
+    }
+
     #[test]
     fn garbage_is_refused() {
         assert!(matches!(

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `init`, `admin`, `verify`, `discover`, `verify-vote`. Plain words in `--help`,
+//! The command line: `serve`, `init`, `admin`, `verify`, `discover`, `verify-vote`, `backup`,
+//! `restore`, `doctor`. Plain words in `--help`,
 //! one exit code per kind of failure, and every error said in a sentence an operator can act on.
 
 use crate::config::{Config, LogFormat, Overrides};
@@ -54,6 +55,42 @@ pub enum Command {
     /// tablet's signature, the box's signature, the chain to the root, and the count. Prints
     /// each check; exits 0 only if all pass.
     VerifyVote(VerifyVoteArgs),
+    /// Back the box up into one file (a tar.gz with a manifest of SHA-256 hashes), while it
+    /// serves or while it is stopped. The file holds the CA's private keys: keep it safe.
+    Backup(BackupArgs),
+    /// Put a backup back into an empty or missing data directory, after checking every file.
+    /// The box is marked as restored, so sync reports a fork instead of overwriting history.
+    Restore(RestoreArgs),
+    /// Check the box (clock, disk, certificates, store and documents, ports, mDNS, hub) and
+    /// say how to fix what is wrong. Exits 1 if any check fails.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The backup file to write, e.g. /root/phonghop-2026-12-01.tar.gz (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file made by `phonghop backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Print the report as JSON (for the IT page and scripts).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +314,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
         Command::VerifyVote(args) => verify_vote(&args),
+        Command::Backup(args) => ops_backup(&args),
+        Command::Restore(args) => ops_restore(&args),
+        Command::Doctor(args) => ops_doctor(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -748,6 +788,60 @@ fn verify_vote(args: &VerifyVoteArgs) -> Result<(), Failure> {
             failed.join("; ")
         ),
     ))
+}
+
+impl From<crate::ops::OpsError> for Failure {
+    fn from(e: crate::ops::OpsError) -> Self {
+        Failure::new(e.code, format!("{}\n{}", e.vi, e.en))
+    }
+}
+
+fn ops_backup(args: &BackupArgs) -> Result<(), Failure> {
+    let m = crate::ops::backup::run(&args.data.data, &args.out)?;
+    let head = m.own_head().map(|h| h.seq).unwrap_or(0);
+    println!(
+        "Đã sao lưu / backed up: {} ({} tệp / files, {} byte, đến sự kiện / up to event {head}{})",
+        args.out.display(),
+        m.files.len(),
+        m.total_bytes(),
+        if m.online {
+            ", lúc đang chạy / while serving"
+        } else {
+            ""
+        }
+    );
+    println!("Bản sao lưu chứa khóa bí mật của hộp: cất ở nơi an toàn / the backup holds the box's private keys: keep it safe.");
+    Ok(())
+}
+
+fn ops_restore(args: &RestoreArgs) -> Result<(), Failure> {
+    let r = crate::ops::restore::run(&args.from, &args.data.data)?;
+    let head = r.manifest.own_head().map(|h| h.seq).unwrap_or(0);
+    println!(
+        "Đã khôi phục / restored {} → {} ({} sự kiện, chuỗi nguyên vẹn / events, chain intact; đến sự kiện / up to event {head})",
+        args.from.display(),
+        args.data.data.display(),
+        r.events
+    );
+    println!("Hộp được đánh dấu là đã khôi phục / the box is marked as restored.");
+    Ok(())
+}
+
+fn ops_doctor(args: &DoctorArgs) -> Result<(), Failure> {
+    let report = crate::ops::doctor::run(&args.data.data);
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::new(70, e.to_string()))?;
+        println!("{json}");
+    } else {
+        print!("{}", crate::ops::doctor::render_text(&report));
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        // The report already said what failed.
+        std::process::exit(1)
+    }
 }
 
 fn discover(args: DiscoverArgs) -> Result<(), Failure> {

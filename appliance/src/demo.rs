@@ -199,6 +199,7 @@ pub fn seed(store: &Store) -> Result<(), ServiceError> {
             presenter: presenter.into(),
             duration_minutes: Some(minutes),
             description: String::new(),
+            presenter_id: None,
             updated_after_publish: false,
         };
         let blob = store.blobs().put_bytes(bytes)?;

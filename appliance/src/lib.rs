@@ -10,7 +10,8 @@
 //! - [`discovery`]: the mDNS announcement on the room's LAN;
 //! - [`sync`]: enrolment with the central office and the box's sync loop (the hub's side of
 //!   the wire is in `http::sync`);
-//! - [`server`]: start-up and shutdown, which tie the rest together.
+//! - [`server`]: start-up and shutdown, which tie the rest together;
+//! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -28,6 +29,7 @@ pub mod import;
 #[cfg(test)]
 mod layers;
 pub mod metrics;
+pub mod ops;
 pub mod qr;
 pub mod server;
 pub mod service;

@@ -469,7 +469,12 @@ impl Application {
         // A room box enrolled with a hub pushes its log there whenever a link exists.
         let (sync_handle, sync_task) = match crate::sync::Enrolled::load(&self.config.data_dir) {
             Ok(Some(enrolled)) if self.store.role() == crate::store::NodeRole::Room => {
-                match crate::sync::client::spawn(self.store.clone(), enrolled, stop_rx.clone()) {
+                match crate::sync::client::spawn(
+                    self.store.clone(),
+                    enrolled,
+                    self.signer.clone(),
+                    stop_rx.clone(),
+                ) {
                     Ok((handle, task)) => (handle, Some(task)),
                     Err(e) => {
                         tracing::error!("sync with the hub cannot start: {e}");
@@ -509,7 +514,7 @@ impl Application {
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),
-            sync: sync_handle,
+            sync: sync_handle.clone(),
             hub_sync_port: self.serving.sync_port,
             sync_peers: Default::default(),
         });
@@ -576,6 +581,8 @@ impl Application {
             })
         };
         let countdowns = tokio::spawn(http::votes::countdown_loop(state.clone(), stop_rx.clone()));
+        // `phonghop backup` and `doctor` reach the running box here (owner-only Unix socket).
+        let control = crate::ops::control::spawn(self.store.clone(), sync_handle, stop_rx.clone());
         let serving_path = self.serving_path();
         let graceful = Arc::new(GracefulShutdown::new());
         let tls_config = self.ca.server_config();
@@ -642,6 +649,9 @@ impl Application {
         let _ = renew.await;
         let _ = checkpoints.await;
         let _ = countdowns.await;
+        if let Some(c) = control {
+            let _ = c.await;
+        }
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())

@@ -45,25 +45,31 @@ export class Box {
   #child = null;
   #log = [];
 
-  constructor(dataDir, room, adminPassword) {
+  constructor(dataDir, room, adminPassword, { hub = false } = {}) {
     this.dataDir = dataDir;
     this.room = room;
     this.adminPassword = adminPassword;
+    /** A central office (`phonghop init --hub`, `phonghop hub`) rather than a room box. */
+    this.hub = hub;
     /** @type {{https_port: number, http_port: number, https_url: string, pid: number} | null} */
     this.serving = null;
     /** @type {string | null} */
     this.caPem = null;
   }
 
-  /** `phonghop init` on a fresh data dir (so the admin password is known), then `serve`. */
-  static async create({ room, adminPassword = 'mat-khau-thu-nghiem-1' }) {
+  /**
+   * `phonghop init` on a fresh data dir (so the admin password is known), then `serve`. With
+   * `hub`, a central office (`init --hub`, then `phonghop hub` with its sync port); with
+   * `start: false`, the data dir only (e.g. to enrol it before it serves).
+   */
+  static async create({ room, adminPassword = 'mat-khau-thu-nghiem-1', hub = false, start = true }) {
     if (!fs.existsSync(BIN)) {
       throw new Error(`phonghop binary not found at ${BIN} (build it with \`cargo build\`, or set PHONGHOP_BIN)`);
     }
     const dataDir = await tempDir('phonghop-data-');
-    const box = new Box(dataDir, room, adminPassword);
+    const box = new Box(dataDir, room, adminPassword, { hub });
     try {
-      execFileSync(BIN, ['init', '--data', dataDir, '--room', room, '--admin-password', adminPassword], {
+      execFileSync(BIN, ['init', ...(hub ? ['--hub'] : []), '--data', dataDir, '--room', room, '--admin-password', adminPassword], {
         stdio: 'pipe',
         timeout: 60_000,
       });
@@ -71,7 +77,7 @@ export class Box {
       await removeDir(dataDir);
       throw new Error(`phonghop init failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`);
     }
-    await box.start();
+    if (start) await box.start();
     return box;
   }
 
@@ -85,12 +91,14 @@ export class Box {
     return `https://localhost:${this.port}`;
   }
 
-  /** Starts `phonghop serve` and waits for `<data>/serving.json`. */
-  async start({ httpsPort = 0 } = {}) {
+  /** Starts `phonghop serve` (with `args` added, e.g. `--demo`) and waits for `<data>/serving.json`. */
+  async start({ httpsPort = 0, args: extra = [] } = {}) {
     if (this.#child) throw new Error('box already started');
     const servingPath = path.join(this.dataDir, 'serving.json');
     await fsp.rm(servingPath, { force: true }); // a stale one from the previous run must not count
-    const args = ['serve', '--data', this.dataDir, '--https-port', String(httpsPort), '--http-port', '0', '--mdns', 'off', '--room', this.room];
+    const args = [this.hub ? 'hub' : 'serve', '--data', this.dataDir, '--https-port', String(httpsPort), '--http-port', '0', '--mdns', 'off', '--room', this.room];
+    if (this.hub) args.push('--sync-port', '0');
+    args.push(...extra);
     const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_BACKTRACE: '1' } });
     children.add(child);
     this.#child = child;
@@ -222,17 +230,19 @@ export class Box {
 
 /**
  * A temp HOME whose NSS db trusts `caPem` as a root, as a tablet that installed the box's CA.
- * With `caPem` null the db trusts nothing: a tablet that skipped that step.
+ * With `caPem` null the db trusts nothing: a tablet that skipped that step. An array of PEMs:
+ * a computer trusting several roots (a hub's and a room box's).
  */
 export async function homeTrusting(caPem) {
   const home = await tempDir('phonghop-home-');
   const nssdb = path.join(home, '.pki', 'nssdb');
   await fsp.mkdir(nssdb, { recursive: true });
   execFileSync('certutil', ['-d', `sql:${nssdb}`, '-N', '--empty-password'], { stdio: 'pipe' });
-  if (caPem !== null) {
-    const caFile = path.join(home, 'phonghop-root.pem');
-    await fsp.writeFile(caFile, caPem);
-    execFileSync('certutil', ['-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', 'phonghop-root', '-i', caFile], { stdio: 'pipe' });
+  const roots = caPem === null ? [] : [].concat(caPem);
+  for (const [i, pem] of roots.entries()) {
+    const caFile = path.join(home, `phonghop-root-${i}.pem`);
+    await fsp.writeFile(caFile, pem);
+    execFileSync('certutil', ['-d', `sql:${nssdb}`, '-A', '-t', 'C,,', '-n', i === 0 ? 'phonghop-root' : `phonghop-root-${i}`, '-i', caFile], { stdio: 'pipe' });
   }
   return home;
 }

@@ -511,6 +511,50 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
             ),
             [401, 401, 401, 403, 200, 409, 403, 404, 401, 403],
         ),
+        // Sync, on a room box that is not enrolled: IT staff's alone.
+        (
+            Method::GET,
+            "/api/sync/status",
+            None,
+            [401, 401, 401, 200, 403, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/sync/now",
+            Some(json!({})),
+            [401, 401, 401, 409, 403, 403, 403, 403, 401, 403],
+        ),
+        // The hub's routes answer on a room box only that they are the hub's.
+        (
+            Method::POST,
+            "/api/hub/enrolments",
+            Some(json!({"room": "Phòng họp xã"})),
+            [401, 401, 401, 409, 403, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/hub/boxes",
+            None,
+            [401, 401, 401, 409, 409, 409, 403, 403, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/hub/boxes/{x}/meetings",
+            None,
+            [401, 401, 401, 409, 409, 409, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/hub/boxes/{x}/revoke",
+            Some(json!({"reason": "x"})),
+            [401, 401, 401, 409, 403, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/hub/enrol",
+            Some(json!({"token": "PH1-x", "node_id": "x", "csr_pem": "x"})),
+            [409; 10],
+        ),
         (Method::DELETE, "/api/session", None, [204; 10]),
     ]
 }

@@ -395,3 +395,223 @@ async fn the_annotated_copy_carries_the_owners_marks_only() {
             .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_mark_sent_to_the_presenter_reaches_the_presenter_only() {
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let aid = hex32();
+    let mut to_presenter = highlight(&r.doc, &sha, 1);
+    to_presenter["sharing"] = json!("presenter");
+    // The item names no presenter person yet: refused, nothing written.
+    let (s, v) = r.mark("A", &aid, to_presenter.clone()).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "annotation.no_presenter", "{v}");
+    assert!(ids(&r.marks(&r.tablet("A")).await).is_empty());
+    // The presenter must be one of the meeting's people: the outsider O is refused.
+    let item_url = format!("/api/meetings/{}/items/{}", r.meeting, r.items[0]);
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &item_url,
+            Some(&r.sec),
+            Some(json!({"presenter_id": r.person("O")})),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "item.bad_presenter_person", "{v}");
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &item_url,
+            Some(&r.sec),
+            Some(json!({"presenter_id": r.person("D"), "presenter": "Hoàng Văn Dũng"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["presenter_id"], r.person("D").as_str());
+    // The meeting as a delegate reads it names the presenter person.
+    let (_, m) =
+        r.b.call(
+            Method::GET,
+            &format!("/api/meetings/{}", r.meeting),
+            Some(&r.tablet("A")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        m["agenda"][0]["presenter_id"],
+        r.person("D").as_str(),
+        "{m}"
+    );
+
+    let feed_url = r.b.url(&format!("/api/meetings/{}/events", r.meeting));
+    let head = r.b.get_json("/api/room").await["head_seq"]
+        .as_u64()
+        .unwrap();
+    let mut d_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    let mut b_feed =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("B"))).await;
+    let (s, v) = r.mark("A", &aid, to_presenter).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["annotation"]["sharing"], "presenter");
+    // D, the presenter, sees it on the feed and in the list, with whose it is.
+    let ev = next_of(&mut d_feed, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    let d_sees = r.marks(&r.tablet("D")).await;
+    assert_eq!(ids(&d_sees), vec![aid.clone()]);
+    assert_eq!(d_sees["names"][r.person("A")], "Lê Văn An");
+    // Another delegate, the chair and the staff do not.
+    for cookie in [r.tablet("B"), r.tablet("C"), r.chair.clone(), r.sec.clone()] {
+        assert!(ids(&r.marks(&cookie).await).is_empty());
+    }
+    let (s, _) =
+        r.b.call(
+            Method::POST,
+            &format!("/api/meetings/{}/live/start", r.meeting),
+            Some(&r.chair),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let ev = b_feed
+        .next(Duration::from_secs(5))
+        .await
+        .expect("next event");
+    assert_eq!(
+        ev.event.as_deref(),
+        Some("meeting.started"),
+        "B's feed skipped the mark: {}",
+        ev.data
+    );
+    // Replayed from before the mark: D's feed carries it.
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    let ev = next_of(&mut d_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    // The secretary names G (a guest) instead: asked as the item is now, G sees the mark, live
+    // and replayed, and D no longer does.
+    let set_presenter = |who: String| {
+        let (b, url, sec) = (&r.b, item_url.clone(), r.sec.clone());
+        async move {
+            let (s, v) = b
+                .call(
+                    Method::PUT,
+                    &url,
+                    Some(&sec),
+                    Some(json!({ "presenter_id": who })),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    set_presenter(r.person("G")).await;
+    assert_eq!(ids(&r.marks(&r.tablet("G")).await), vec![aid.clone()]);
+    assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
+    let mut g_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("G"))).await;
+    let ev = next_of(&mut g_replay, "annotation.saved").await;
+    assert!(ev.data.contains("dự toán thu ngân sách"), "{}", ev.data);
+    let mut d_replay =
+        SseReader::open_as(&r.b.client, &feed_url, Some(head), Some(&r.tablet("D"))).await;
+    loop {
+        let ev = d_replay.next(Duration::from_secs(5)).await.expect("replay");
+        assert_ne!(
+            ev.event.as_deref(),
+            Some("annotation.saved"),
+            "D is no longer the presenter: {}",
+            ev.data
+        );
+        if ev.event.as_deref() == Some("agenda.item_updated") {
+            break;
+        }
+    }
+    set_presenter(r.person("D")).await;
+
+    // Back to private: D is told it is gone, without its content.
+    assert_eq!(r.mark("A", &aid, highlight(&r.doc, &sha, 2)).await.0, 200);
+    let ev = next_of(&mut d_feed, "annotation.saved").await;
+    let body: Value = serde_json::from_str(&ev.data).unwrap();
+    assert_eq!(
+        body["body"],
+        json!({"meeting_id": r.meeting, "annotation_id": aid, "hidden": true})
+    );
+    assert!(ids(&r.marks(&r.tablet("D")).await).is_empty());
+}
+
+/// The log travels to the central office whole, so a private mark and a personal note are
+/// written to it sealed with the box's own key: their words appear nowhere in the log, while
+/// the box (and a rebuild of its read models) still reads them, and a shared mark stays clear.
+#[tokio::test]
+async fn private_marks_and_notes_are_sealed_in_the_log_and_read_only_on_the_box() {
+    let mut r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let secret = format!("BÍ MẬT {}", hex32());
+    let note = format!("GHI CHÚ RIÊNG {}", hex32());
+    let open = format!("CÔNG KHAI {}", hex32());
+    let mut private = highlight(&r.doc, &sha, 1);
+    private["text"] = json!(secret);
+    let (s, v) = r.mark("A", &hex32(), private).await;
+    assert_eq!(s, 200, "{v}");
+    let mut shared = highlight(&r.doc, &sha, 1);
+    shared["text"] = json!(open);
+    shared["sharing"] = json!("meeting");
+    let (s, v) = r.mark("A", &hex32(), shared).await;
+    assert_eq!(s, 200, "{v}");
+    let url = format!("/api/meetings/{}/items/{}/note", r.meeting, r.items[0]);
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &url,
+            Some(&r.tablet("A")),
+            Some(json!({"text": note, "rev": 1})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // The owner's feed, replayed from the start, carries the plain mark and note.
+    let feed_url = r.b.url(&format!("/api/meetings/{}/events", r.meeting));
+    let mut feed = SseReader::open_as(&r.b.client, &feed_url, Some(0), Some(&r.tablet("A"))).await;
+    let ev = next_of(&mut feed, "annotation.saved").await;
+    assert!(ev.data.contains(&secret), "{}", ev.data);
+    let ev = next_of(&mut feed, "item_note.saved").await;
+    assert!(ev.data.contains(&note), "{}", ev.data);
+    drop(feed);
+    r.b.terminate();
+
+    let store = phonghop::store::Store::open(&r.b.dir).unwrap();
+    let log = store
+        .raw_events_after(store.node_id(), 0, usize::MAX, usize::MAX)
+        .unwrap();
+    let text: Vec<String> = log
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).to_string())
+        .collect();
+    assert!(text.iter().any(|l| l.contains("\"annotation.sealed\"")));
+    assert!(text.iter().any(|l| l.contains("\"item_note.sealed\"")));
+    assert!(
+        !text.iter().any(|l| l.contains(&secret)),
+        "a private mark in the clear"
+    );
+    assert!(
+        !text.iter().any(|l| l.contains(&note)),
+        "a personal note in the clear"
+    );
+    assert!(
+        text.iter().any(|l| l.contains(&open)),
+        "a shared mark is meant to be read"
+    );
+    drop(store);
+
+    // Rebuilt from the log, the box still reads them (its key is kept beside the log).
+    let out = crate::helpers::phonghop(&["rebuild", "--data", r.b.dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r.b.restart().await;
+    let marks = r.marks(&r.tablet("A")).await;
+    assert!(marks.to_string().contains(&secret), "{marks}");
+    assert!(marks.to_string().contains(&note), "{marks}");
+}

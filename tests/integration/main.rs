@@ -3,10 +3,12 @@
 mod access;
 mod accounts;
 mod annotations;
+mod backup_restore;
 mod data_dir;
 mod discovery;
 mod disk_full;
 mod displays;
+mod doctor;
 mod downloads;
 mod durability;
 mod evidence;

@@ -296,6 +296,32 @@ async fn an_enrolled_box_sends_its_whole_log_and_documents_to_the_hub() {
     assert!(!blob_names(&box_dir).is_empty(), "the demo has documents");
     assert_hub_holds_box(&hub.dir, &box_dir);
     assert_archive_is_the_box_state(&hub.dir, &box_dir);
+    // The hub holds the box's signed statement of how far its log went.
+    let h = Store::open(&hub.dir).unwrap();
+    let nid = NodeId::parse(&node).unwrap();
+    let checkpoints: Vec<_> = h
+        .raw_events_after(&nid, 0, usize::MAX, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|l| phonghop::domain::EventEnvelope::decode(&l).unwrap())
+        .filter(|e| e.body.kind() == "log.checkpoint")
+        .collect();
+    assert!(!checkpoints.is_empty(), "a checkpoint was signed");
+    for e in checkpoints {
+        let phonghop::domain::EventBody::LogCheckpoint {
+            seq,
+            hash,
+            signature,
+            certificate_pem,
+        } = &e.body
+        else {
+            unreachable!()
+        };
+        assert_eq!((*seq + 1, *hash), (e.seq, e.prev));
+        let statement = phonghop::domain::hub::CheckpointStatement::new(&nid, *seq, hash);
+        let key = phonghop::signing::certificate_key(certificate_pem).unwrap();
+        phonghop::signing::verify_json(&key, &statement, signature).unwrap();
+    }
 }
 
 /// The hub's archive of a box is exactly the state the box's own log builds on the box.
@@ -305,6 +331,13 @@ pub(crate) fn assert_archive_is_the_box_state(hub_dir: &Path, box_dir: &Path) {
     let ours = b.read_model_dump().unwrap();
     let theirs = h.archive_dump(b.node_id()).unwrap();
     for (table, rows) in &ours {
+        if phonghop::store::archive::NOT_ARCHIVED_TABLES.contains(&table.as_str()) {
+            assert!(
+                theirs[table].is_empty(),
+                "delegates' notes are not archived"
+            );
+            continue;
+        }
         assert!(
             theirs.get(table) == Some(rows),
             "table {table} differs between the box and the hub's archive"
@@ -548,6 +581,70 @@ async fn the_sync_port_admits_only_enrolled_boxes_and_a_revoked_box_stops_at_onc
     b.terminate();
 }
 
+#[tokio::test]
+async fn a_forged_checkpoint_is_refused_and_nothing_of_its_batch_is_stored() {
+    use phonghop::domain::{Actor, EventBody, EventEnvelope, Hash};
+    let (tmp, hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "c").await;
+    let store = Store::open(&box_dir).unwrap();
+    let own = store.node_id().clone();
+    let mut lines = store.raw_events_after(&own, 0, 100, usize::MAX).unwrap();
+    let head = store.cursor(&own).unwrap();
+    drop(store);
+    // A checkpoint that chains correctly but whose signature is not the box's.
+    let forged = EventEnvelope {
+        v: 1,
+        origin: own.clone(),
+        seq: head.seq + 1,
+        prev: head.hash,
+        at: time::OffsetDateTime::now_utc(),
+        actor: Actor::Node,
+        body: EventBody::LogCheckpoint {
+            seq: head.seq,
+            hash: head.hash,
+            signature: "A".repeat(86),
+            certificate_pem: std::fs::read_to_string(box_dir.join("sync/client.pem")).unwrap(),
+        },
+    };
+    let _ = Hash::GENESIS;
+    lines.push(forged.encode().unwrap());
+    let body: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    let client = sync_client(&hub, Some(identity_of(&box_dir)));
+    let r = client
+        .post(format!(
+            "https://127.0.0.1:{}/sync/v1/events",
+            hub.sync_port.unwrap()
+        ))
+        .header("phonghop-sync", "1")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "sync.bad_checkpoint"
+    );
+    let r = client
+        .get(format!(
+            "https://127.0.0.1:{}/sync/v1/cursor?origin={own}",
+            hub.sync_port.unwrap()
+        ))
+        .header("phonghop-sync", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["seq"],
+        0,
+        "nothing of the batch stored"
+    );
+}
+
 async fn node_id_of_running(b: &TestBox) -> String {
     let v = b.get_json("/api/room").await;
     v["node_id"]
@@ -608,4 +705,130 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
+}
+
+/// On a hub: tokens and revocations are the IT admin's; the box list and the archive are open
+/// to office staff; nothing to anyone signed out.
+#[tokio::test]
+async fn hub_routes_by_role() {
+    use crate::tablets::{CHAIR_PW, SECRETARY_PW};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let out = phonghop(&[
+        "init",
+        "--hub",
+        "--data",
+        dir.to_str().unwrap(),
+        "--room",
+        HUB_ROOM,
+        "--admin-password",
+        ADMIN_PASSWORD,
+    ]);
+    assert!(out.status.success());
+    for (user, role, pw) in [
+        ("thuky", "secretary", SECRETARY_PW),
+        ("chutri", "chair", CHAIR_PW),
+    ] {
+        let out = phonghop(&[
+            "admin",
+            "create",
+            "--data",
+            dir.to_str().unwrap(),
+            "--username",
+            user,
+            "--name",
+            "Cán bộ văn phòng",
+            "--role",
+            role,
+            "--password",
+            pw,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let child = spawn_node("hub", &dir, &[]);
+    let hub = TestBox::from_child(dir, child).await;
+    let it = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &it, tmp.path(), "r").await;
+    let node = node_id_of(&box_dir);
+    let sec = hub.sign_in("thuky", SECRETARY_PW).await;
+    let chair = hub.sign_in("chutri", CHAIR_PW).await;
+    let unknown = "0".repeat(32);
+    let rows: Vec<(reqwest::Method, String, Option<Value>, [u16; 4])> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/hub/enrolments".into(),
+            Some(json!({"room": "Phòng X"})),
+            [401, 201, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/hub/enrolments".into(),
+            None,
+            [401, 200, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/hub/boxes".into(),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/api/hub/boxes/{node}/meetings"),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/api/hub/boxes/{unknown}/meetings"),
+            None,
+            [401, 404, 404, 404],
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/hub/boxes/{unknown}/revoke"),
+            Some(json!({"reason": "x"})),
+            [401, 404, 403, 403],
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/sync/status".into(),
+            None,
+            [401, 200, 403, 403],
+        ),
+    ];
+    for (method, path, body, want) in rows {
+        for (i, cookie) in [None, Some(&it), Some(&sec), Some(&chair)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rb = hub
+                .client
+                .request(method.clone(), hub.url(&path))
+                .header("origin", hub.origin());
+            if let Some(c) = cookie {
+                rb = rb.header("cookie", c);
+            }
+            if let Some(b) = &body {
+                rb = rb.json(b);
+            }
+            let got = rb.send().await.unwrap().status().as_u16();
+            assert_eq!(got, want[i], "{method} {path} as caller {i}");
+        }
+    }
+    // The enrolled box's own revocation, by IT only.
+    let r = hub
+        .client
+        .post(hub.url(&format!("/api/hub/boxes/{node}/revoke")))
+        .header("origin", hub.origin())
+        .header("cookie", &sec)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

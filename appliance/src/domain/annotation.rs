@@ -34,6 +34,8 @@ pub enum AnnotationError {
     NotOwner,
     #[error("too many marks on this document")]
     TooMany,
+    #[error("the document's agenda item names no presenter person")]
+    NoPresenter,
 }
 
 /// What kind of mark.
@@ -60,6 +62,9 @@ pub enum Sharing {
     Meeting,
     /// The meeting's chair (and the staff who prepare it).
     Chair,
+    /// The person named presenter of the agenda item the document belongs to ("gửi người
+    /// trình bày"); refused when the item names no presenter person.
+    Presenter,
 }
 
 /// The colours offered (the tablet shows them; anything else is refused).

@@ -103,6 +103,35 @@ pub fn room_label(raw: &str) -> Result<String, HubRefusal> {
     Ok(clean.to_owned())
 }
 
+/// What a signed checkpoint states: "this node's log `origin` reached event `seq`, whose
+/// stored bytes hash to `hash`". Signed over its canonical JSON (RFC 8785).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointStatement {
+    /// Always `phonghop-checkpoint/1`, so the signature cannot be taken for anything else.
+    pub kind: String,
+    pub origin: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl CheckpointStatement {
+    pub const KIND: &'static str = "phonghop-checkpoint/1";
+
+    pub fn new(origin: &NodeId, seq: u64, hash: &super::Hash) -> Self {
+        Self {
+            kind: Self::KIND.to_owned(),
+            origin: origin.to_string(),
+            seq,
+            hash: hash.to_hex(),
+        }
+    }
+}
+
+/// How often a box signs a checkpoint of its log: after this many new events, or when
+/// something new is older than [`CHECKPOINT_MAX_AGE`] since the last one.
+pub const CHECKPOINT_EVENTS: u64 = 500;
+pub const CHECKPOINT_MAX_AGE: time::Duration = time::Duration::hours(1);
+
 /// An enrolment token issued on the hub (read model of `enrolment.issued`, `box.enrolled`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Enrolment {

@@ -13,6 +13,7 @@ pub mod person;
 pub mod quorum;
 pub mod records;
 pub mod role;
+pub mod seal;
 pub mod text;
 pub mod vietnamese;
 pub mod visibility;

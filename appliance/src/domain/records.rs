@@ -258,6 +258,10 @@ pub struct Item {
     pub presenter: String,
     pub duration_minutes: Option<u16>,
     pub description: String,
+    /// The presenter as a person of the meeting (marks can be sent to them), if named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub presenter_id: Option<Id>,
     /// Added or changed after the meeting was published: delegates see it marked
     /// "đã cập nhật". Set by the read model, never by an event.
     #[serde(default)]
@@ -552,6 +556,7 @@ impl From<&ItemEntry> for Item {
             presenter: e.presenter.clone(),
             duration_minutes: e.duration_minutes,
             description: e.description.clone(),
+            presenter_id: e.presenter_id.clone(),
             updated_after_publish: false,
         }
     }
@@ -565,6 +570,7 @@ impl From<&Item> for ItemEntry {
             presenter: i.presenter.clone(),
             duration_minutes: i.duration_minutes,
             description: i.description.clone(),
+            presenter_id: i.presenter_id.clone(),
         }
     }
 }

@@ -213,7 +213,10 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => false,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. }
+        | EventBody::AnnotationSealed { .. }
+        | EventBody::ItemNoteSealed { .. } => false,
     }
 }
 
@@ -243,13 +246,16 @@ pub enum Shown {
 
 /// Whether the viewer sees a mark owned by `owner` shared as `sharing` (the document aside):
 /// its owner's tablets always; a mark shared with the meeting, everyone with a role; one sent
-/// to the chair, the chair and the staff who prepare the meeting. Never anyone else: a private
-/// mark is not shown to the staff either.
+/// to the chair, the chair and the staff who prepare the meeting; one sent to the presenter,
+/// the tablets of `presenter`, the person named presenter of the document's agenda item now
+/// (nobody when none is named). Never anyone else: a private mark is not shown to the staff
+/// either.
 pub fn sees_annotation(
     viewer: Viewer<'_>,
     role: MeetingRole,
     owner: &Id,
     sharing: super::annotation::Sharing,
+    presenter: Option<&Id>,
 ) -> bool {
     use super::annotation::Sharing;
     if matches!(viewer, Viewer::Device(p) if p == owner) {
@@ -259,6 +265,10 @@ pub fn sees_annotation(
         Sharing::Private => false,
         Sharing::Meeting => true,
         Sharing::Chair => matches!(role, MeetingRole::Chair | MeetingRole::Secretary),
+        Sharing::Presenter => {
+            matches!(viewer, Viewer::Device(p) if Some(p) == presenter)
+                && !matches!(role, MeetingRole::Projector)
+        }
     }
 }
 
@@ -358,13 +368,17 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => false,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. }
+        | EventBody::AnnotationSealed { .. }
+        | EventBody::ItemNoteSealed { .. } => false,
     }
 }
 
 /// What the meeting feed of a viewer with `role` shows of one of the meeting's events, at
 /// position `seq` in the log. `document_now` is the event's document as it is now (`None`
-/// if it was removed, or for events about no document).
+/// if it was removed, or for events about no document); `presenter_now` the presenter person
+/// of that document's agenda item now, if one is named.
 pub fn meeting_event(
     viewer: Viewer<'_>,
     role: MeetingRole,
@@ -372,6 +386,7 @@ pub fn meeting_event(
     seq: u64,
     body: &EventBody,
     document_now: Option<&Document>,
+    presenter_now: Option<&Id>,
 ) -> Shown {
     if seq < history_from(viewer, role, meeting) {
         return Shown::Hidden;
@@ -436,7 +451,7 @@ pub fn meeting_event(
             let owner = matches!(viewer, Viewer::Device(p) if *p == annotation.owner_id);
             let may = |sharing| {
                 owner
-                    || (sees_annotation(viewer, role, &annotation.owner_id, sharing)
+                    || (sees_annotation(viewer, role, &annotation.owner_id, sharing, presenter_now)
                         && sees_now(document_now))
             };
             if owner || (!annotation.deleted && may(annotation.sharing)) {
@@ -448,6 +463,10 @@ pub fn meeting_event(
             }
         }
         EventBody::ItemNoteSaved { note, .. } => own(viewer, &note.owner_id),
+        // Feeds open a sealed event before judging it; one that could not be opened reaches
+        // nobody but its owner (as nothing they can read).
+        EventBody::AnnotationSealed { owner_id, .. }
+        | EventBody::ItemNoteSealed { owner_id, .. } => own(viewer, owner_id),
         // The whole signed record (every ballot) to the staff and the chair; the room gets the
         // outcome and fetches the record when someone asks for it.
         EventBody::VoteClosed { .. } => {
@@ -538,7 +557,8 @@ pub fn meeting_event(
         | EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
-        | EventBody::NodeEnrolled { .. } => Shown::Hidden,
+        | EventBody::NodeEnrolled { .. }
+        | EventBody::LogCheckpoint { .. } => Shown::Hidden,
     }
 }
 
@@ -621,7 +641,7 @@ mod tests {
         };
         assert!(!on_room_feed(&paired));
         assert_eq!(
-            meeting_event(display, role, &m, 30, &paired, None),
+            meeting_event(display, role, &m, 30, &paired, None, None),
             Shown::Hidden
         );
     }
@@ -653,5 +673,33 @@ mod tests {
         assert_eq!(meeting_role(Viewer::Anonymous, &m), None);
         let it = [Role::ItAdmin];
         assert_eq!(meeting_role(Viewer::Staff(&it), &m), None);
+    }
+
+    #[test]
+    fn a_mark_sent_to_the_presenter_reaches_the_presenter_person_only() {
+        use crate::domain::annotation::Sharing;
+        let (owner, presenter, other) = (id(9), id(11), id(12));
+        let sees = |viewer, role, p: Option<&Id>| {
+            sees_annotation(viewer, role, &owner, Sharing::Presenter, p)
+        };
+        let d = MeetingRole::Delegate;
+        assert!(sees(Viewer::Device(&owner), d, None), "its owner, always");
+        assert!(sees(Viewer::Device(&presenter), d, Some(&presenter)));
+        assert!(!sees(Viewer::Device(&other), d, Some(&presenter)));
+        assert!(
+            !sees(Viewer::Device(&presenter), d, None),
+            "no presenter named"
+        );
+        let secretary = [Role::Secretary];
+        assert!(!sees(
+            Viewer::Staff(&secretary),
+            MeetingRole::Secretary,
+            Some(&presenter)
+        ));
+        assert!(!sees(
+            Viewer::Device(&other),
+            MeetingRole::Chair,
+            Some(&presenter)
+        ));
     }
 }

@@ -475,6 +475,11 @@ fn annotation_refusal(
             "annotation.too_many",
             "Tài liệu này đã có quá nhiều ghi chú của bạn.",
         ),
+        A::NoPresenter => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.no_presenter",
+            "Nội dung này chưa có người trình bày trong danh sách đại biểu, nên chưa gửi được.",
+        ),
     };
     (status, code, vi.to_owned(), e.to_string())
 }

@@ -5,6 +5,7 @@ use super::live::{self, Decision, FeedRules, Since};
 use super::people::id;
 use super::views::{AttendanceRow, AttendanceSheet, MeetingList, MeetingView};
 use super::{blocking, resolve_caller, ApiError, AppState};
+use crate::domain::annotation::Sharing;
 use crate::domain::records::{Assignments, Id, Layout, MeetingHeader};
 use crate::domain::visibility::{self, Shown};
 use crate::domain::{EventBody, EventEnvelope};
@@ -205,6 +206,29 @@ fn document_of(body: &EventBody) -> Option<&Id> {
 
 impl FeedRules for MeetingFeed {
     fn decide(&self, e: &EventEnvelope) -> Decision {
+        // A sealed mark or note is judged, and sent, as the plain event it stands for.
+        if let Ok(Some(plain)) = self.store.open_sealed(e) {
+            return match self.decide_plain(&plain) {
+                Decision::Whole => {
+                    Decision::Send(live::sse_json(&plain, &super::api::event_json(&plain)))
+                }
+                other => other,
+            };
+        }
+        self.decide_plain(e)
+    }
+
+    fn still_allowed(&self) -> bool {
+        self.still_allowed_now()
+    }
+
+    fn progress(&self) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
+        self.progress_now()
+    }
+}
+
+impl MeetingFeed {
+    fn decide_plain(&self, e: &EventEnvelope) -> Decision {
         if e.body.meeting_id() != Some(&self.meeting) {
             // Another subject: only the caller can have changed (a revocation, an account
             // disabled).
@@ -227,6 +251,28 @@ impl FeedRules for MeetingFeed {
             },
             None => None,
         };
+        // A mark sent to the presenter reaches the presenter person of its item as it is now.
+        let presenter = match (&e.body, &document) {
+            (
+                EventBody::AnnotationSaved {
+                    annotation,
+                    shared_before,
+                    ..
+                },
+                Some(d),
+            ) if annotation.sharing == Sharing::Presenter
+                || *shared_before == Sharing::Presenter =>
+            {
+                match self
+                    .store
+                    .read(|t| records::agenda_item(t, &self.meeting, &d.item_id))
+                {
+                    Ok(item) => item.and_then(|i| i.presenter_id),
+                    Err(_) => return Decision::End,
+                }
+            }
+            _ => None,
+        };
         let shown = visibility::meeting_event(
             caller.viewer(),
             *role,
@@ -234,6 +280,7 @@ impl FeedRules for MeetingFeed {
             e.seq,
             &e.body,
             document.as_ref(),
+            presenter.as_ref(),
         );
         match shown {
             Shown::Hidden => Decision::Skip,
@@ -285,11 +332,13 @@ impl FeedRules for MeetingFeed {
         }
     }
 
-    fn still_allowed(&self) -> bool {
+    fn still_allowed_now(&self) -> bool {
         self.watcher().is_some()
     }
 
-    fn progress(&self) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
+    fn progress_now(
+        &self,
+    ) -> Option<tokio::sync::watch::Receiver<Option<super::votes::VoteProgress>>> {
         self.progress.clone()
     }
 }

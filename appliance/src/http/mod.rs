@@ -16,7 +16,7 @@ mod meetings;
 mod onboarding;
 mod people;
 mod prepare;
-mod probes;
+pub(crate) mod probes;
 pub mod sync;
 pub mod views;
 pub mod votes;

@@ -318,6 +318,7 @@ async fn events(
             }
         }
     }
+    check_checkpoints(&lines)?;
     let store = st.store.clone();
     let origin = node.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -378,6 +379,48 @@ async fn events(
         Err(IngestError::OwnOrigin) => Err(wrong_origin(node.as_str())),
         Err(IngestError::Store(e)) => Err(e.into()),
     }
+}
+
+/// A box's signed checkpoints must state exactly the event before them and carry a signature
+/// that verifies with the certificate they name: the hub keeps them as the box's own proof of
+/// what it had recorded, so a bad one is refused, not stored.
+fn check_checkpoints(lines: &[Vec<u8>]) -> Result<(), SyncError> {
+    use crate::domain::hub::CheckpointStatement;
+    use crate::domain::{EventBody, EventEnvelope};
+    for line in lines {
+        let is_checkpoint = serde_json::from_slice::<crate::domain::event::EnvelopeHeader>(line)
+            .is_ok_and(|h| h.kind == "log.checkpoint");
+        if !is_checkpoint {
+            continue;
+        }
+        let Ok(e) = EventEnvelope::decode(line) else {
+            continue;
+        };
+        let EventBody::LogCheckpoint {
+            seq,
+            hash,
+            signature,
+            certificate_pem,
+        } = &e.body
+        else {
+            continue;
+        };
+        let statement = CheckpointStatement::new(&e.origin, *seq, hash);
+        let states_the_event_before = *seq + 1 == e.seq && *hash == e.prev;
+        let signed = crate::signing::certificate_key(certificate_pem)
+            .and_then(|k| crate::signing::verify_json(&k, &statement, signature))
+            .is_ok();
+        if !(states_the_event_before && signed) {
+            return Err(SyncError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "sync.bad_checkpoint",
+                "Điểm kiểm tra có chữ ký của hộp không hợp lệ.",
+                format!("The signed checkpoint at event {} does not verify.", e.seq),
+            )
+            .with(json!({"seq": e.seq})));
+        }
+    }
+    Ok(())
 }
 
 fn is_sha256(s: &str) -> bool {

@@ -8,7 +8,7 @@ use crate::domain::annotation::{
     AnnotationEntry, AnnotationError, AnnotationKind, ItemNoteEntry, Point, Rect, Sharing,
     MAX_PER_DOCUMENT,
 };
-use crate::domain::records::Id;
+use crate::domain::records::{Id, Item};
 use crate::domain::visibility::{self, sees_annotation, MeetingRole};
 use crate::domain::EventBody;
 use crate::store::{records, Store};
@@ -71,17 +71,17 @@ pub fn list(
     store
         .read(|t| {
             let docs = records::documents(t, meeting_id)?;
+            let agenda = records::agenda(t, meeting_id)?;
             let all = records::annotations(t, meeting_id)?;
             let annotations: Vec<AnnotationEntry> = all
                 .into_iter()
                 .filter(|a| {
                     let own = me.as_ref() == Some(&a.owner_id);
+                    let doc = docs.iter().find(|d| d.id == a.document_id);
+                    let presenter = doc.and_then(|d| presenter_of(&agenda, &d.item_id));
                     own || (!a.deleted
-                        && sees_annotation(viewer, role, &a.owner_id, a.sharing)
-                        && docs
-                            .iter()
-                            .find(|d| d.id == a.document_id)
-                            .is_some_and(|d| visibility::sees_document(viewer, role, d)))
+                        && sees_annotation(viewer, role, &a.owner_id, a.sharing, presenter)
+                        && doc.is_some_and(|d| visibility::sees_document(viewer, role, d)))
                 })
                 .collect();
             let notes = match &me {
@@ -103,6 +103,14 @@ pub fn list(
             })
         })
         .map_err(ServiceError::from)
+}
+
+/// The presenter person of an agenda item, if the secretary named one.
+fn presenter_of<'a>(agenda: &'a [Item], item: &Id) -> Option<&'a Id> {
+    agenda
+        .iter()
+        .find(|i| &i.id == item)
+        .and_then(|i| i.presenter_id.as_ref())
 }
 
 /// A mark as the tablet sends it: the owner and device are the caller's.
@@ -170,6 +178,14 @@ pub fn save(
         let doc = doc
             .filter(|d| visibility::sees_document(viewer, role, d))
             .ok_or(ServiceError::NotFound)?;
+        // Sent to the presenter: the document's item must name a presenter person (an erase
+        // needs none: it only hides the mark).
+        if entry.sharing == Sharing::Presenter && !entry.deleted {
+            let item = tx.read(|t| records::agenda_item(t, meeting_id, &doc.item_id))?;
+            if item.and_then(|i| i.presenter_id).is_none() {
+                return Err(AnnotationError::NoPresenter.into());
+            }
+        }
         if !doc
             .versions
             .iter()
@@ -197,12 +213,17 @@ pub fn save(
             return Err(AnnotationError::TooMany.into());
         }
         let shared_before = stored.map(|s| s.sharing).unwrap_or_default();
-        Ok((
-            vec![EventBody::AnnotationSaved {
+        // A private mark goes into the log sealed with the box's notes key.
+        let event = sealed(
+            tx,
+            EventBody::AnnotationSaved {
                 meeting_id: meeting_id.clone(),
                 annotation: entry.clone(),
                 shared_before,
-            }],
+            },
+        )?;
+        Ok((
+            vec![event],
             AnnotationSaved {
                 annotation: entry.clone(),
                 applied: true,
@@ -210,6 +231,13 @@ pub fn save(
         ))
     })?;
     Ok(saved)
+}
+
+/// The event as the log keeps it: private marks and personal notes sealed with the box's notes
+/// key, so that the copy of the log at the central office cannot be read.
+fn sealed(tx: &mut crate::store::Tx<'_>, body: EventBody) -> Result<EventBody, ServiceError> {
+    let key = tx.notes_key()?;
+    crate::domain::seal::seal(&key, body).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// A personal note on an agenda item as the tablet sends it.
@@ -256,11 +284,15 @@ pub fn save_note(
                 },
             ));
         }
-        Ok((
-            vec![EventBody::ItemNoteSaved {
+        let event = sealed(
+            tx,
+            EventBody::ItemNoteSaved {
                 meeting_id: meeting_id.clone(),
                 note: note.clone(),
-            }],
+            },
+        )?;
+        Ok((
+            vec![event],
             NoteSaved {
                 note: note.clone(),
                 applied: true,

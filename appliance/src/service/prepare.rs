@@ -100,8 +100,38 @@ pub fn set_details(
 pub struct ItemInput {
     pub title: Option<String>,
     pub presenter: Option<String>,
+    /// Absent: unchanged; `null`: no presenter person; an id: one of the meeting's members,
+    /// guests or its chair.
+    #[serde(default, deserialize_with = "present")]
+    pub presenter_id: Option<Option<Id>>,
     pub duration_minutes: Option<u16>,
     pub description: Option<String>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent at all (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// Refuses a presenter person who is not one of the meeting's members, guests or its chair.
+fn check_presenter(m: &MeetingHeader, item: &Item) -> Result<(), ServiceError> {
+    match &item.presenter_id {
+        Some(p)
+            if !(m.members.contains(p)
+                || m.guests.contains(p)
+                || m.chair_id.as_ref() == Some(p)) =>
+        {
+            Err(invalid(
+                "item.bad_presenter_person",
+                "the presenter must be one of the meeting's members or guests",
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn build_item(id: Id, old: Option<&Item>, i: &ItemInput) -> Result<Item, ServiceError> {
@@ -124,12 +154,17 @@ fn build_item(id: Id, old: Option<&Item>, i: &ItemInput) -> Result<Item, Service
     if duration_minutes.is_some_and(|d| d == 0 || d > 600) {
         return Err(invalid("item.bad_duration", "1 to 600 minutes"));
     }
+    let presenter_id = match &i.presenter_id {
+        Some(p) => p.clone(),
+        None => old.and_then(|o| o.presenter_id.clone()),
+    };
     Ok(Item {
         id,
         title,
         presenter,
         duration_minutes,
         description,
+        presenter_id,
         updated_after_publish: false,
     })
 }
@@ -150,7 +185,8 @@ pub fn add_item(
     secretary(store, caller, meeting)?;
     let item = build_item(Id::random(), None, input)?;
     store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
-        editable_meeting(tx, meeting)?;
+        let m = editable_meeting(tx, meeting)?;
+        check_presenter(&m, &item)?;
         Ok((
             vec![EventBody::ItemAdded {
                 meeting_id: meeting.clone(),
@@ -171,11 +207,12 @@ pub fn update_item(
 ) -> Result<Item, ServiceError> {
     secretary(store, caller, meeting)?;
     let (_, item) = store.write(caller.actor(), |tx| -> Result<_, ServiceError> {
-        editable_meeting(tx, meeting)?;
+        let m = editable_meeting(tx, meeting)?;
         let old = tx
             .read(|t| records::agenda_item(t, meeting, item_id))?
             .ok_or(ServiceError::NotFound)?;
         let item = build_item(item_id.clone(), Some(&old), input)?;
+        check_presenter(&m, &item)?;
         Ok((
             vec![EventBody::ItemUpdated {
                 meeting_id: meeting.clone(),
@@ -479,7 +516,7 @@ mod double_option {
         D: Deserializer<'de>,
         T: Deserialize<'de>,
     {
-        Option::<T>::deserialize(d).map(Some)
+        <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
     }
 }
 

@@ -96,6 +96,7 @@ fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(super::tables::BOXES)?;
     txn.open_table(super::tables::ENROLMENT_SECRETS)?;
     txn.open_table(super::tables::PEER_CONTACTS)?;
+    txn.open_table(super::tables::NOTES_KEY)?;
     Ok(())
 }
 

@@ -10,6 +10,9 @@ mod error;
 pub mod hub;
 mod migrate;
 pub mod records;
+mod restored;
+mod seal;
+mod snapshot;
 pub mod sync;
 mod tables;
 
@@ -17,6 +20,8 @@ pub use accounts::{Account, Session};
 pub use blobs::{BlobError, BlobInfo, BlobStore};
 pub use error::StoreError;
 pub use migrate::{READ_MODEL_VERSION, SCHEMA_VERSION};
+pub use restored::RestoreMark;
+pub use snapshot::{OriginHead, SnapshotFacts};
 pub use sync::{IngestError, Ingested};
 
 use crate::domain::event::{EnvelopeHeader, ENVELOPE_VERSION};
@@ -907,6 +912,7 @@ fn rebuild_in(txn: &WriteTransaction, node: &NodeId) -> Result<u64, StoreError> 
     txn.open_table(tables::SECRET_CHOICES)?;
     txn.open_table(tables::ENROLMENT_SECRETS)?;
     txn.open_table(tables::PEER_CONTACTS)?;
+    txn.open_table(tables::NOTES_KEY)?;
     let own = node.as_str();
     let mut applied = 0u64;
     let mut after = 0u64;

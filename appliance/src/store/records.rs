@@ -710,7 +710,10 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. } => super::hub::apply(txn, e),
         // The box's own note that it enrolled; its sync settings live in DATA/sync/.
-        EventBody::NodeEnrolled { .. } => Ok(()),
+        EventBody::NodeEnrolled { .. } | EventBody::LogCheckpoint { .. } => Ok(()),
+        EventBody::AnnotationSealed { .. } | EventBody::ItemNoteSealed { .. } => {
+            super::seal::apply_sealed(txn, e)
+        }
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }

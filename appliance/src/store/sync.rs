@@ -96,6 +96,50 @@ fn check_batch<'a>(origin: &NodeId, lines: &[&'a [u8]]) -> Result<Vec<Line<'a>>,
 }
 
 impl Store {
+    /// Appends a signed checkpoint of the node's own log: `sign` gets the statement about the
+    /// head as it is inside the write (so nothing can slip in between) and returns the
+    /// signature and the certificate. Returns the seq the checkpoint covers, or `None` when
+    /// the log's last event is already a checkpoint.
+    pub fn append_checkpoint<E: From<StoreError>>(
+        &self,
+        sign: impl FnOnce(&crate::domain::hub::CheckpointStatement) -> Result<(String, String), E>,
+    ) -> Result<Option<u64>, E> {
+        let own = self.inner.node_id.clone();
+        let (_, covered) = self.write(crate::domain::Actor::Node, |tx| -> Result<_, E> {
+            let head = cursor_of(
+                &tx.txn.open_table(CURSORS).map_err(StoreError::from)?,
+                own.as_str(),
+            )?;
+            if head.seq == 0 {
+                return Ok((Vec::new(), None));
+            }
+            let last_is_checkpoint = tx
+                .txn
+                .open_table(EVENTS)
+                .map_err(StoreError::from)?
+                .get((own.as_str(), head.seq))
+                .map_err(StoreError::from)?
+                .and_then(|b| serde_json::from_slice::<EnvelopeHeader>(b.value()).ok())
+                .is_some_and(|h| h.kind == "log.checkpoint");
+            if last_is_checkpoint {
+                return Ok((Vec::new(), None));
+            }
+            let statement =
+                crate::domain::hub::CheckpointStatement::new(&own, head.seq, &head.hash);
+            let (signature, certificate_pem) = sign(&statement)?;
+            Ok((
+                vec![crate::domain::EventBody::LogCheckpoint {
+                    seq: head.seq,
+                    hash: head.hash,
+                    signature,
+                    certificate_pem,
+                }],
+                Some(head.seq),
+            ))
+        })?;
+        Ok(covered)
+    }
+
     /// Up to `max_events` of `origin`'s events after `after`, as the exact stored bytes, stopping
     /// before `max_bytes` would be passed (at least one event is returned if there is one).
     pub fn raw_events_after(

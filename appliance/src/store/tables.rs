@@ -149,6 +149,10 @@ pub const ENROLMENT_SECRETS: TableDefinition<&str, &str> =
 /// said when it last synced.
 pub const PEER_CONTACTS: TableDefinition<&str, &[u8]> = TableDefinition::new("peer_contacts");
 
+/// Node-local, never in the log: the box's notes key, which seals delegates' private marks and
+/// personal notes in the log (see [`crate::domain::seal`]). Kept by a rebuild and in backups.
+pub const NOTES_KEY: TableDefinition<&str, &[u8]> = TableDefinition::new("notes_key");
+
 /// The read models: tables built only by applying events, emptied and replayed by a rebuild.
 pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ROOM,

@@ -12,6 +12,7 @@ use super::{
     HEADER_LENGTH, HEADER_OFFSET, HEADER_PROTOCOL, HEADER_VERSION, MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS, MAX_MISSING_QUERY, PROTOCOL,
 };
+use crate::domain::hub::{CHECKPOINT_EVENTS, CHECKPOINT_MAX_AGE};
 use crate::domain::{EventEnvelope, Hash};
 use crate::store::Store;
 use serde::Serialize;
@@ -70,6 +71,10 @@ pub struct SyncStatus {
     /// Payload bytes sent since start (event lines and blob bytes).
     pub bytes_sent: u64,
     pub sessions: u64,
+    /// When this box's data was restored from a backup, if it was: a box that had synced
+    /// after that backup was made meets its own old events at the hub (a fork).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub restored_at: Option<OffsetDateTime>,
 }
 
 impl SyncStatus {
@@ -89,6 +94,7 @@ impl SyncStatus {
             next_attempt: None,
             bytes_sent: 0,
             sessions: 0,
+            restored_at: None,
         }
     }
 }
@@ -116,6 +122,7 @@ impl SyncHandle {
             .map(|s| s.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
         s.head = store.head_seq().unwrap_or(s.head);
+        s.restored_at = store.restored().ok().flatten().map(|m| m.restored_at);
         s.backlog_events = s.hub_cursor.map(|c| s.head.saturating_sub(c));
         s
     }
@@ -469,6 +476,7 @@ fn jittered(d: Duration) -> Duration {
 pub fn spawn(
     store: Store,
     enrolled: Enrolled,
+    signer: Option<Arc<crate::signing::RecordSigner>>,
     stop: watch::Receiver<bool>,
 ) -> Result<(SyncHandle, tokio::task::JoinHandle<()>), crate::tls::TlsError> {
     let config = crate::tls::sync::box_client_config(
@@ -487,17 +495,65 @@ pub fn spawn(
         status: Arc::new(RwLock::new(SyncStatus::new(Some(&enrolled)))),
         now: Arc::new(Notify::new()),
     };
-    let task = tokio::spawn(run_loop(store, enrolled, http, handle.clone(), stop));
+    let task = tokio::spawn(run_loop(
+        store,
+        enrolled,
+        http,
+        signer,
+        handle.clone(),
+        stop,
+    ));
     Ok((handle, task))
+}
+
+/// Signs a checkpoint of the box's log when one is due: at the first session after start, and
+/// then after [`CHECKPOINT_EVENTS`] new events or [`CHECKPOINT_MAX_AGE`] with something new.
+async fn checkpoint_if_due(
+    store: &Store,
+    signer: Option<&Arc<crate::signing::RecordSigner>>,
+    last: &mut Option<(u64, std::time::Instant)>,
+) {
+    let Some(signer) = signer else { return };
+    let head = store.head_seq().unwrap_or(0);
+    let due = match *last {
+        None => head > 0,
+        Some((seq, at)) => {
+            head > seq + 1
+                && (head - seq >= CHECKPOINT_EVENTS
+                    || at.elapsed() >= CHECKPOINT_MAX_AGE.unsigned_abs())
+        }
+    };
+    if !due {
+        return;
+    }
+    let (store, signer) = (store.clone(), Arc::clone(signer));
+    let done = tokio::task::spawn_blocking(move || {
+        store.append_checkpoint(|statement| {
+            let signature = signer
+                .sign_json(statement)
+                .map_err(|e| crate::store::StoreError::Db(e.to_string()))?;
+            Ok::<_, crate::store::StoreError>((signature, signer.certificate_pem().to_owned()))
+        })
+    })
+    .await;
+    match done {
+        Ok(Ok(covered)) => {
+            *last = Some((covered.map_or(head, |c| c + 1), std::time::Instant::now()));
+        }
+        Ok(Err(e)) => tracing::warn!("could not sign a checkpoint of the log: {e}"),
+        Err(e) => tracing::warn!("checkpoint task failed: {e}"),
+    }
 }
 
 async fn run_loop(
     store: Store,
     enrolled: Enrolled,
     http: reqwest::Client,
+    signer: Option<Arc<crate::signing::RecordSigner>>,
     handle: SyncHandle,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut last_checkpoint = None;
     let Ok(base) = reqwest::Url::parse(&enrolled.settings.sync_url) else {
         handle.update(|s| {
             s.state = State::Refused;
@@ -536,6 +592,7 @@ async fn run_loop(
         if stopped || *stop.borrow() {
             return;
         }
+        checkpoint_if_due(&store, signer.as_ref(), &mut last_checkpoint).await;
         handle.update(|s| {
             s.state = State::Syncing;
             s.last_attempt = Some(OffsetDateTime::now_utc());

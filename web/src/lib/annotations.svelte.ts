@@ -175,8 +175,12 @@ export class Annotations {
       for (const a of seen.annotations) marks[a.id] = a;
       const notes: Record<string, ItemNoteEntry> = {};
       for (const n of seen.notes) notes[n.item_id] = n;
-      // Keep what this tablet made meanwhile (newer revisions than the box's).
-      for (const [id, a] of Object.entries(this.marks)) if (!marks[id] || marks[id].rev < a.rev) marks[id] = a;
+      // Keep what this tablet made meanwhile (newer revisions than the box's). Someone else's
+      // mark the box no longer lists is no longer shared with me: it goes.
+      for (const [id, a] of Object.entries(this.marks)) {
+        const mine = a.owner_id === this.me || a.owner_id === '';
+        if (marks[id] ? marks[id].rev < a.rev : mine) marks[id] = a;
+      }
       for (const [id, n] of Object.entries(this.notes)) if (!notes[id] || notes[id].rev < n.rev) notes[id] = n;
       this.marks = marks;
       this.notes = notes;
@@ -210,6 +214,12 @@ export class Annotations {
   apply(ev: LiveEvent): boolean {
     const body = ev.body as Record<string, unknown>;
     if (body.meeting_id !== this.meetingId) return false;
+    if (ev.kind === 'agenda.item_updated') {
+      // The item's presenter may have changed: marks sent to the presenter come or go. The
+      // event is the meeting's too, so the other screens still apply it.
+      if (this.loaded) void this.load();
+      return false;
+    }
     if (ev.kind === 'annotation.saved') {
       if (body.hidden === true && typeof body.annotation_id === 'string') {
         delete this.marks[body.annotation_id];
@@ -367,6 +377,21 @@ export class Annotations {
     } finally {
       this.#sending = false;
     }
+  }
+
+  /**
+   * Sends the queue now and waits (up to `ms`) until nothing is left in it: true when every
+   * save of this tablet is on the box (what "bản có ghi chú của tôi" is made from).
+   */
+  async synced(ms = 5000): Promise<boolean> {
+    const until = Date.now() + ms;
+    this.#delay = RETRY_MIN_MS;
+    await this.flush();
+    while (this.pending > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!this.#sending) await this.flush();
+    }
+    return this.pending === 0;
   }
 
   /** Removes a sent save, unless a newer one of the same mark came in meanwhile. */

@@ -10,6 +10,7 @@ import { votingEn, votingVi } from './messages/voting';
 import { ballotEn, ballotVi } from './messages/ballot';
 import { annotationsEn, annotationsVi } from './messages/annotations';
 import { offlineEn, offlineVi } from './messages/offline';
+import { syncEn, syncVi } from './messages/sync';
 
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];
@@ -24,6 +25,7 @@ const vi = {
   ...ballotVi,
   ...annotationsVi,
   ...offlineVi,
+  ...syncVi,
   'app.title': 'Phòng họp',
   'app.brand': 'Phòng họp không giấy',
 
@@ -67,6 +69,7 @@ const en: { readonly [K in MessageKey]: string } = {
   ...ballotEn,
   ...annotationsEn,
   ...offlineEn,
+  ...syncEn,
   'app.title': 'Meeting room',
   'app.brand': 'Paperless meeting room',
 

@@ -3,7 +3,7 @@
 // that meeting's cache, which the service worker (src-sw/sw.ts) answers from, Range requests
 // included. A version that changed is fetched again and the old one dropped.
 import { currentVersion, type PreparedMeeting } from './prepare';
-import { docsCacheName, DOWNLOADS_CHANGED } from './offlineNames';
+import { docsCacheName, DOCS_CACHE_PREFIX, DOWNLOADS_CHANGED } from './offlineNames';
 
 /** Registers the service worker once the page has loaded (not where the browser has none). */
 export function registerServiceWorker(): void {
@@ -159,4 +159,60 @@ export class MeetingDownloads {
     downloadsChanged();
     await this.refresh(meeting);
   }
+}
+
+// ---- every download on this tablet (the meetings list) ---------------------------------------
+
+/** Downloads of meetings that ended this long ago are dropped by themselves. */
+export const AUTO_CLEAR_DAYS = 30;
+
+/** What the meetings list needs to know of a meeting to judge its download. */
+export interface MeetingAge {
+  id: string;
+  starts_at: string;
+  live_phase?: string;
+}
+
+/** The meetings this tablet keeps documents of (from the caches' names). */
+export async function downloadedMeetings(): Promise<string[]> {
+  if (!offlineSupported()) return [];
+  return (await caches.keys()).filter((n) => n.startsWith(DOCS_CACHE_PREFIX)).map((n) => n.slice(DOCS_CACHE_PREFIX.length));
+}
+
+/**
+ * Downloads one no longer needs: a meeting that has ended, or one no longer in `meetings` (not
+ * published any more, or the tablet is paired to someone else now). With `olderThanDays`, only
+ * ended meetings that started at least that long ago (by the tablet's clock).
+ */
+export function finished(downloaded: string[], meetings: MeetingAge[], olderThanDays?: number): string[] {
+  const byId = new Map(meetings.map((m) => [m.id, m]));
+  const cutoff = olderThanDays === undefined ? null : Date.now() - olderThanDays * 86_400_000;
+  return downloaded.filter((id) => {
+    const m = byId.get(id);
+    if (!m) return cutoff === null;
+    if (m.live_phase !== 'ended') return false;
+    return cutoff === null || new Date(m.starts_at).getTime() <= cutoff;
+  });
+}
+
+/** Drops the downloads of these meetings. */
+export async function clearDownloads(ids: string[]): Promise<void> {
+  if (!offlineSupported()) return;
+  for (const id of ids) await caches.delete(docsCacheName(id));
+  downloadsChanged();
+}
+
+/** The storage the browser gives this app, and whether it may evict it. */
+export async function storageState(): Promise<StorageState> {
+  const s = navigator.storage;
+  const [est, persisted] = await Promise.all([
+    s?.estimate ? s.estimate().catch(() => null) : Promise.resolve(null),
+    s?.persisted ? s.persisted().catch(() => null) : Promise.resolve(null),
+  ]);
+  return { usage: est?.usage ?? null, quota: est?.quota ?? null, persisted };
+}
+
+/** Asks the browser to keep this app's storage (Safari grants it to the home-screen app). */
+export async function askPersist(): Promise<boolean> {
+  return navigator.storage?.persist ? navigator.storage.persist().catch(() => false) : false;
 }

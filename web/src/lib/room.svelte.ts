@@ -3,6 +3,7 @@
 import { ApiError, getJson } from './api';
 import type { Notice, RoomEvent, RoomInfo } from './types';
 import type { ApiErrorBody } from './i18n';
+import { node } from './node.svelte';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -79,6 +80,7 @@ export class RoomLive {
       // Another box answers now (reset or swapped): its numbering is not ours, start the feed over.
       if (replaced && !this.#stopped) this.#connect();
       this.name = room.name;
+      node.role = room.role;
       this.notice = room.notice;
       this.loadError = null;
     } catch (e) {

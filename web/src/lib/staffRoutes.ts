@@ -31,6 +31,12 @@ const ROUTES: readonly [string, Section | null, Loader, { device?: boolean }?][]
   ['/desk/seating', 'seating', () => import('../screens/staff/RoomLayout.svelte')],
   ['/desk/displays', 'displays', () => import('../screens/staff/Displays.svelte')],
   ['/desk/accounts', 'accounts', () => import('../screens/staff/Accounts.svelte')],
+  ['/staff/sync', 'sync', () => import('../screens/staff/SyncStatus.svelte')],
+  ['/staff/hub', 'hub', () => import('../screens/hub/HubBoxes.svelte')],
+  ['/staff/hub/enrol', 'hub', () => import('../screens/hub/HubEnrol.svelte')],
+  ['/staff/archive', 'archive', () => import('../screens/hub/Archive.svelte')],
+  ['/staff/archive/:id', 'archive', () => import('../screens/hub/ArchiveBox.svelte')],
+  ['/staff/archive/:id/meetings/:id', 'archive', () => import('../screens/hub/ArchiveMeeting.svelte')],
   ['/staff/password', 'password', () => import('../screens/staff/ChangePassword.svelte')],
   ['/chair/meetings/:id', 'chair', () => import('../screens/staff/ChairConsole.svelte'), { device: true }],
 ];

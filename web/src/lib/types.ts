@@ -217,6 +217,8 @@ export interface AgendaItem {
   presenter: string | null;
   duration_minutes: number | null;
   description: string | null;
+  /** The presenter as one of the meeting's people (marks can be sent to them), if named. */
+  presenter_id?: string | null;
   /** Added or changed after publishing: shown "đã cập nhật". */
   updated_after_publish?: boolean;
 }
@@ -250,6 +252,8 @@ export interface PreparedMeeting extends Meeting {
 export interface ItemFields {
   title: string;
   presenter?: string | null;
+  /** null: no presenter person. */
+  presenter_id?: string | null;
   duration_minutes?: number | null;
   description?: string | null;
 }

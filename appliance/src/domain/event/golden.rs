@@ -53,6 +53,7 @@ fn item() -> ItemEntry {
         presenter: "Phó Chủ tịch UBND xã".into(),
         duration_minutes: Some(30),
         description: "Thảo luận và biểu quyết".into(),
+        presenter_id: None,
     }
 }
 
@@ -447,6 +448,26 @@ pub(crate) fn samples() -> Vec<EventBody> {
             hub_node_id: NodeId::parse(&"d".repeat(32)).unwrap(),
             hub_url: "https://trungtam.example.gov.vn".into(),
             hub_root_sha256: "ef".repeat(32),
+        },
+        EventBody::LogCheckpoint {
+            seq: 41,
+            hash: Hash::of(b"event 41"),
+            signature: "MEUCIQ".into(),
+            certificate_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+                .into(),
+        },
+        EventBody::AnnotationSealed {
+            meeting_id: id(3),
+            owner_id: id(1),
+            document_id: id(6),
+            annotation_id: id(8),
+            shared_before: crate::domain::annotation::Sharing::Private,
+            sealed: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA".into(),
+        },
+        EventBody::ItemNoteSealed {
+            meeting_id: id(3),
+            owner_id: id(1),
+            sealed: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA".into(),
         },
     ]
 }

@@ -413,6 +413,38 @@ pub enum EventBody {
         /// SHA-256 of the hub's root certificate, as the token pinned it.
         hub_root_sha256: String,
     },
+    /// The node signs how far its own log went: `(origin, seq, hash)` of the event just before
+    /// this one, with its record-signing key, so that a receiver can later prove what the node
+    /// had recorded (see `docs/sync-protocol.md`, "Signed checkpoints").
+    #[serde(rename = "log.checkpoint")]
+    LogCheckpoint {
+        seq: u64,
+        #[ts(type = "string")]
+        hash: Hash,
+        /// ECDSA P-256 over the canonical JSON of [`super::hub::CheckpointStatement`].
+        signature: String,
+        /// The record-signing certificate (PEM) whose key signed.
+        certificate_pem: String,
+    },
+    /// A private mark, sealed with the box's notes key (see [`super::seal`]): who owns it and
+    /// which document it is on stay readable, what it says and where it is do not.
+    #[serde(rename = "annotation.sealed")]
+    AnnotationSealed {
+        meeting_id: Id,
+        owner_id: Id,
+        document_id: Id,
+        annotation_id: Id,
+        #[serde(default)]
+        shared_before: super::annotation::Sharing,
+        sealed: String,
+    },
+    /// A personal note on an agenda item, sealed with the box's notes key.
+    #[serde(rename = "item_note.sealed")]
+    ItemNoteSealed {
+        meeting_id: Id,
+        owner_id: Id,
+        sealed: String,
+    },
 }
 
 impl EventBody {
@@ -488,6 +520,9 @@ impl EventBody {
         ("box.enrolled", 1),
         ("box.revoked", 1),
         ("node.enrolled", 1),
+        ("log.checkpoint", 1),
+        ("annotation.sealed", 1),
+        ("item_note.sealed", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -569,6 +604,9 @@ impl EventBody {
             EventBody::BoxEnrolled { .. } => "box.enrolled",
             EventBody::BoxRevoked { .. } => "box.revoked",
             EventBody::NodeEnrolled { .. } => "node.enrolled",
+            EventBody::LogCheckpoint { .. } => "log.checkpoint",
+            EventBody::AnnotationSealed { .. } => "annotation.sealed",
+            EventBody::ItemNoteSealed { .. } => "item_note.sealed",
         }
     }
 
@@ -627,7 +665,9 @@ impl EventBody {
             | EventBody::VoteParticipated { meeting_id, .. }
             | EventBody::VoteClosed { meeting_id, .. }
             | EventBody::AnnotationSaved { meeting_id, .. }
-            | EventBody::ItemNoteSaved { meeting_id, .. } => Some(meeting_id),
+            | EventBody::ItemNoteSaved { meeting_id, .. }
+            | EventBody::AnnotationSealed { meeting_id, .. }
+            | EventBody::ItemNoteSealed { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
             EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),
@@ -658,7 +698,8 @@ impl EventBody {
             | EventBody::EnrolmentIssued { .. }
             | EventBody::BoxEnrolled { .. }
             | EventBody::BoxRevoked { .. }
-            | EventBody::NodeEnrolled { .. } => None,
+            | EventBody::NodeEnrolled { .. }
+            | EventBody::LogCheckpoint { .. } => None,
         }
     }
 }

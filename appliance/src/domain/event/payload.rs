@@ -80,6 +80,12 @@ pub struct ItemEntry {
     pub presenter: String,
     pub duration_minutes: Option<u16>,
     pub description: String,
+    /// The person who presents the item, when the secretary named one of the meeting's
+    /// members or guests (marks can be sent to them). Absent in logs written before it existed,
+    /// and left out when unset so those items keep their exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub presenter_id: Option<Id>,
 }
 
 /// `document.added`: a new document with its first version.

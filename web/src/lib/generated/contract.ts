@@ -63,7 +63,13 @@ export type BodyEntry = { id: Id, name: string, kind: BodyKind, quorum: Threshol
 
 export type MeetingEntry = { id: Id, body_id: Id, title: string, starts_at: string, chair_id: Id | null, members: Array<Id>, guests: Array<Id>, place: string, status: MeetingStatus, published_at: string | null, review_comment: string | null, agenda: Array<ItemEntry>, documents: Array<DocumentEntry>, };
 
-export type ItemEntry = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, };
+export type ItemEntry = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, 
+/**
+ * The person who presents the item, when the secretary named one of the meeting's
+ * members or guests (marks can be sent to them). Absent in logs written before it existed,
+ * and left out when unset so those items keep their exact bytes.
+ */
+presenter_id?: Id, };
 
 export type DocumentEntry = { id: Id, item_id: Id, title: string, number: string | null, kind: DocumentKind, restricted_to: Array<Id> | null, versions: Array<VersionEntry>, };
 
@@ -268,7 +274,7 @@ replaced: Array<Id>, } | { "type": "secret", participation: Participation, };
 
 export type AnnotationKind = "highlight" | "underline" | "ink" | "note" | "bookmark";
 
-export type Sharing = "private" | "meeting" | "chair";
+export type Sharing = "private" | "meeting" | "chair" | "presenter";
 
 export type AnnotationEntry = { 
 /**
@@ -322,7 +328,15 @@ question: QuestionEntry, nonce: string, electorate: Electorate, closes_at: strin
 /**
  * SHA-256 of the hub's root certificate, as the token pinned it.
  */
-hub_root_sha256: string, } };
+hub_root_sha256: string, } } | { "kind": "log.checkpoint", "body": { seq: number, hash: string, 
+/**
+ * ECDSA P-256 over the canonical JSON of [`super::hub::CheckpointStatement`].
+ */
+signature: string, 
+/**
+ * The record-signing certificate (PEM) whose key signed.
+ */
+certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_id: Id, owner_id: Id, document_id: Id, annotation_id: Id, shared_before: Sharing, sealed: string, } } | { "kind": "item_note.sealed", "body": { meeting_id: Id, owner_id: Id, sealed: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -373,6 +387,10 @@ next_ord: number,
 changed_after_publish: ChangedDetails, };
 
 export type Item = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, 
+/**
+ * The presenter as a person of the meeting (marks can be sent to them), if named.
+ */
+presenter_id?: Id, 
 /**
  * Added or changed after the meeting was published: delegates see it marked
  * "đã cập nhật". Set by the read model, never by an event.

@@ -3,6 +3,14 @@
 
 export const offlineVi = {
   'offline.title': 'Đọc khi không có mạng',
+  'offline.all.title': 'Tài liệu đã tải về máy này',
+  'offline.all.kept': 'Đang giữ tài liệu của {n} cuộc họp',
+  'offline.all.persisted_yes': 'Trình duyệt đã đồng ý giữ bản tải về (không tự xóa).',
+  'offline.all.persisted_no': 'Trình duyệt có thể tự xóa bản tải về khi máy thiếu bộ nhớ. Trên iPad, hãy thêm ứng dụng vào Màn hình chính.',
+  'offline.all.persist': 'Xin giữ bản tải về',
+  'offline.all.clear_ended': 'Xóa các cuộc họp đã kết thúc ({n})',
+  'offline.all.cleared': 'Đã xóa bản tải về của {n} cuộc họp đã kết thúc.',
+  'offline.all.auto_cleared': 'Đã tự xóa bản tải về của {n} cuộc họp kết thúc hơn {days} ngày trước.',
   'offline.download': 'Tải về để đọc trước',
   'offline.update': 'Tải lại tài liệu mới',
   'offline.downloading': 'Đang tải {done}/{of} tài liệu…',
@@ -24,6 +32,14 @@ export const offlineVi = {
 
 export const offlineEn: { readonly [K in keyof typeof offlineVi]: string } = {
   'offline.title': 'Reading with no network',
+  'offline.all.title': 'Documents downloaded to this device',
+  'offline.all.kept': 'Keeping the documents of {n} meetings',
+  'offline.all.persisted_yes': 'The browser agreed to keep the downloads (not deleted by itself).',
+  'offline.all.persisted_no': 'The browser may delete the downloads when the device runs short of storage. On an iPad, add the app to the Home Screen.',
+  'offline.all.persist': 'Ask to keep the downloads',
+  'offline.all.clear_ended': 'Delete the meetings that have ended ({n})',
+  'offline.all.cleared': 'Deleted the downloads of {n} meetings that have ended.',
+  'offline.all.auto_cleared': 'Deleted by itself the downloads of {n} meetings that ended more than {days} days ago.',
   'offline.download': 'Download to read ahead',
   'offline.update': 'Download the new documents',
   'offline.downloading': 'Downloading {done}/{of} documents…',
