@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-backup bench-sync bench-sync-faults clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-backup bench-sync bench-sync-faults deb test-deb test-deb-dev test-deb-chroot cross-arm64 clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -39,7 +39,44 @@ browser-test: web
 	cd tests/browser && npm ci --no-audit --no-fund
 	node --test --test-concurrency=1 tests/browser/
 
-test: test-deps web lint rust-test browser-test
+test: test-deps web lint rust-test browser-test test-deb-dev
+
+# The Debian package (cargo-deb, installed on first use): target/debian/phonghop_<v>-1_<arch>.deb
+# with the binary, both systemd units, /etc/phonghop/*.toml, the first-boot script and the docs.
+DEB_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_FILE = target/debian/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
+deb: web
+	bash tests/setup.sh deb
+	cargo deb --locked --output target/debian/
+
+# The package's contents and a dpkg install, upgrade, remove and purge in a fake root.
+test-deb: deb
+	bash tests/deb/test-deb.sh $(DEB_FILE)
+
+# The release package installed with apt in a debootstrap chroot (root, the Debian mirror;
+# 56 s from scratch here, 6 s with the chroot made): init and a first start as the service user, upgrade, remove, purge.
+test-deb-chroot: deb
+	bash tests/deb/test-deb-chroot.sh $(DEB_FILE)
+
+# In `make test`: the same package built from the debug binary the tests already made (4 s,
+# against 3+ min of CPU for the release build), so its contents, its scripts and an apt install
+# in a chroot are checked on every run; `make test-deb` checks the release package.
+test-deb-dev: rust-test
+	bash tests/setup.sh deb
+	cargo build --locked --bin phonghop
+	cargo deb --locked --profile dev --no-build --fast --output target/debian-dev/
+	bash tests/deb/test-deb.sh target/debian-dev/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
+	bash tests/deb/test-deb-chroot.sh target/debian-dev/phonghop_$(DEB_VERSION)-1_$(DEB_ARCH).deb
+
+# The arm64 binary and package for a Raspberry Pi 4/5 (docs/operator-guide.md, "arm64").
+cross-arm64: web
+	bash tests/setup.sh deb
+	rustup target add aarch64-unknown-linux-gnu
+	dpkg -s gcc-aarch64-linux-gnu >/dev/null 2>&1 || apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+		cargo deb --locked --target aarch64-unknown-linux-gnu --output target/debian/
 
 clean:
 	cargo clean

@@ -17,10 +17,19 @@ command -v unshare >/dev/null || need+=(util-linux)
 # `phonghop doctor` is tested under a wrong clock (libfaketime, LD_PRELOAD).
 command -v faketime >/dev/null || need+=(faketime)
 fc-list 2>/dev/null | grep -qi noto || need+=(fonts-noto-core)
+# The systemd units' checks (systemd-analyze), the package's (dpkg-deb, shellcheck), and the
+# frozen-disk watchdog test (mkfs.ext4, fsfreeze, nsenter).
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/setup.sh: installing ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+# `tests/setup.sh deb`: cargo-deb for `make deb` (a crates.io install, about 35 s).
+if [ "${1:-}" = deb ] && ! command -v cargo-deb >/dev/null; then
+  cargo install cargo-deb --locked
 fi

@@ -55,6 +55,9 @@ pub enum Command {
     /// tablet's signature, the box's signature, the chain to the root, and the count. Prints
     /// each check; exits 0 only if all pass.
     VerifyVote(VerifyVoteArgs),
+    /// Print the room's access sheet (A4 PDF, in Vietnamese): the Wi-Fi QR code, then the QR
+    /// code and address of the box's onboarding page.
+    AccessSheet(crate::access_sheet::AccessSheetArgs),
     /// Back the box up into one file (a tar.gz with a manifest of SHA-256 hashes), while it
     /// serves or while it is stopped. The file holds the CA's private keys: keep it safe.
     Backup(BackupArgs),
@@ -314,6 +317,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rebuild(args) => rebuild(&args.data),
         Command::Discover(args) => discover(args),
         Command::VerifyVote(args) => verify_vote(&args),
+        Command::AccessSheet(args) => crate::access_sheet::run(args)
+            .map(|out| println!("{}", out.display()))
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string())),
         Command::Backup(args) => ops_backup(&args),
         Command::Restore(args) => ops_restore(&args),
         Command::Doctor(args) => ops_doctor(&args),

@@ -1,5 +1,7 @@
-//! Settings for `serve`: defaults, then `DATA/phonghop.toml`, then environment variables and
-//! command-line flags (clap merges those two, the flag winning).
+//! Settings for `serve`: defaults, then the system file named by `PHONGHOP_CONFIG` (the Debian
+//! package's `/etc/phonghop/phonghop.toml`), then `DATA/phonghop.toml`, then environment
+//! variables and command-line flags (clap merges those two, the flag winning). Each file sets
+//! only the keys it names.
 
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -7,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 /// The config file inside the data directory.
 pub const CONFIG_FILE: &str = "phonghop.toml";
+/// The environment variable naming the system-wide config file (set by the systemd units).
+pub const CONFIG_ENV: &str = "PHONGHOP_CONFIG";
 
 /// How logs are written: text for a terminal, JSON for journald and log shippers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -76,9 +80,13 @@ pub enum ConfigError {
 }
 
 impl FileConfig {
-    /// Reads the file if it exists; a missing file is the defaults.
+    /// Reads `DATA/phonghop.toml` if it exists; a missing file is the defaults.
     pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
-        let path = data_dir.join(CONFIG_FILE);
+        Self::load_file(data_dir.join(CONFIG_FILE))
+    }
+
+    /// Reads one file if it exists; a missing file sets nothing.
+    pub fn load_file(path: PathBuf) -> Result<Self, ConfigError> {
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
                 path,
@@ -88,11 +96,42 @@ impl FileConfig {
             Err(source) => Err(ConfigError::Read { path, source }),
         }
     }
+
+    /// Each key this file does not set is taken from `under`.
+    fn over(self, under: FileConfig) -> FileConfig {
+        FileConfig {
+            https_port: self.https_port.or(under.https_port),
+            http_port: self.http_port.or(under.http_port),
+            bind: self.bind.or(under.bind),
+            mdns: self.mdns.or(under.mdns),
+            log_format: self.log_format.or(under.log_format),
+            max_upload_mb: self.max_upload_mb.or(under.max_upload_mb),
+            renew_check_minutes: self.renew_check_minutes.or(under.renew_check_minutes),
+            pairing_code_seconds: self.pairing_code_seconds.or(under.pairing_code_seconds),
+            sync_port: self.sync_port.or(under.sync_port),
+        }
+    }
 }
 
 impl Config {
+    /// The settings for a data directory, with the system file from `PHONGHOP_CONFIG` if set.
     pub fn resolve(data_dir: &Path, o: Overrides) -> Result<Self, ConfigError> {
-        let f = FileConfig::load(data_dir)?;
+        let system = std::env::var_os(CONFIG_ENV)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        Self::resolve_with(data_dir, system, o)
+    }
+
+    /// Like [`Self::resolve`], with the system file given.
+    pub fn resolve_with(
+        data_dir: &Path,
+        system: Option<PathBuf>,
+        o: Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut f = FileConfig::load(data_dir)?;
+        if let Some(path) = system {
+            f = f.over(FileConfig::load_file(path)?);
+        }
         let mdns = o.mdns.or(f.mdns).unwrap_or_else(|| "all".to_owned());
         if let Err(e) = mdns.parse::<crate::discovery::Interfaces>() {
             return Err(ConfigError::Mdns {
@@ -142,6 +181,33 @@ mod tests {
         assert_eq!((c.https_port, c.http_port), (8443, 9090));
         assert_eq!(c.mdns, "lo");
         assert_eq!(c.max_upload_bytes, 200 * 1024 * 1024);
+    }
+
+    #[test]
+    fn the_data_directory_file_beats_the_system_file_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("etc.toml");
+        std::fs::write(
+            &etc,
+            "https_port = 8443\nmax_upload_mb = 50\nmdns = \"off\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "https_port = 9443\n").unwrap();
+        let c = Config::resolve_with(dir.path(), Some(etc.clone()), Overrides::default()).unwrap();
+        assert_eq!(c.https_port, 9443);
+        assert_eq!(c.max_upload_bytes, 50 * 1024 * 1024);
+        assert_eq!(c.mdns, "off");
+        // A system file that is not there sets nothing; a broken one is refused, named.
+        let c = Config::resolve_with(
+            dir.path(),
+            Some(dir.path().join("missing.toml")),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.max_upload_bytes, 200 * 1024 * 1024);
+        std::fs::write(&etc, "max_upload = 1\n").unwrap();
+        let err = Config::resolve_with(dir.path(), Some(etc), Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("etc.toml"), "{err}");
     }
 
     #[test]

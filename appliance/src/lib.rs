@@ -11,10 +11,12 @@
 //! - [`sync`]: enrolment with the central office and the box's sync loop (the hub's side of
 //!   the wire is in `http::sync`);
 //! - [`server`]: start-up and shutdown, which tie the rest together;
-//! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on.
+//! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on;
+//! - [`watchdog`]: systemd's readiness, watchdog and stopping messages.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod access_sheet;
 pub mod annotated;
 pub mod auth;
 pub mod cli;
@@ -37,3 +39,4 @@ pub mod signing;
 pub mod store;
 pub mod sync;
 pub mod tls;
+pub mod watchdog;

@@ -1,5 +1,6 @@
-//! QR codes for the box's address: in the terminal at start-up, and as SVG on the onboarding
-//! page, so a tablet can open the box by pointing its camera instead of typing.
+//! QR codes for the box's address: in the terminal at start-up, as SVG on the onboarding
+//! page, and drawn into the room's access sheet (PDF), so a tablet can join the Wi-Fi and open
+//! the box by pointing its camera instead of typing.
 
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode};
@@ -25,6 +26,19 @@ pub fn svg(text: &str) -> Option<String> {
             .quiet_zone(true)
             .build(),
     )
+}
+
+/// The modules of a QR code, row by row (`true` is dark), and its width in modules, without
+/// the quiet zone.
+pub fn modules(text: &str) -> Option<(usize, Vec<bool>)> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    let width = code.width();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some((width, dark))
 }
 
 #[cfg(test)]

@@ -628,9 +628,15 @@ impl Application {
         ));
         write_serving(&serving_path, &self.serving);
         tracing::info!(https = %self.serving.https_url, http = %self.serving.http_url, sync_port = ?self.serving.sync_port, "serving");
+        let systemd = crate::watchdog::ready(
+            self.store.clone(),
+            stop_rx.clone(),
+            &format!("serving {}", self.serving.https_url),
+        );
 
         shutdown.await;
         tracing::info!("shutting down: draining requests and closing live feeds");
+        systemd.stopping();
         let _ = stop_tx.send(true);
         if let Some(a) = announcer {
             let said = tokio::task::spawn_blocking(move || a.shutdown()).await;
@@ -652,6 +658,7 @@ impl Application {
         if let Some(c) = control {
             let _ = c.await;
         }
+        systemd.finished().await;
         // The accept loops are done, so this is the last handle.
         if let Ok(graceful) = Arc::try_unwrap(graceful) {
             if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `phonghop` binary with a fresh data directory.
 
 mod access;
+mod access_sheet;
 mod accounts;
 mod annotations;
 mod backup_restore;
@@ -26,10 +27,12 @@ mod onboarding;
 #[path = "../support/pdfs.rs"]
 mod pdfs;
 mod prepare;
+mod provisioning;
 mod proxy_faults;
 mod shaped_link;
 mod sync;
 mod sync_faults;
+mod systemd;
 mod tablets;
 mod tls_chain;
 mod vote_crash;

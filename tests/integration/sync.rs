@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 pub(crate) const HUB_ROOM: &str = "Trung tâm tỉnh (thử nghiệm)";
 
-/// A running hub.
-pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("hub");
+/// `phonghop init --hub` with the test's IT admin password.
+pub(crate) fn init_hub(dir: &Path) {
     let out = phonghop(&[
         "init",
         "--hub",
@@ -30,6 +28,13 @@ pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A running hub.
+pub(crate) async fn start_hub() -> (tempfile::TempDir, TestBox) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    init_hub(&dir);
     let child = spawn_node("hub", &dir, &[]);
     let hub = TestBox::from_child(dir, child).await;
     assert!(hub.sync_port.is_some(), "a hub says its sync port");
@@ -684,6 +689,48 @@ async fn a_box_restored_from_an_old_backup_is_detected_as_a_fork_and_overwrites_
         assert!(start.elapsed() < Duration::from_secs(20), "{s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The office sees the conflict, recorded once however often the box tries again.
+    for _ in 0..2 {
+        let r = b
+            .client
+            .post(b.url("/api/sync/now"))
+            .header("origin", b.origin())
+            .header("cookie", &box_admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    let start = Instant::now();
+    let seen = loop {
+        let v: Value = hub
+            .client
+            .get(hub.url("/api/hub/boxes"))
+            .header("cookie", &admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let b = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["node_id"] == node)
+            .cloned()
+            .unwrap();
+        if !b["conflicts"].as_array().unwrap().is_empty() {
+            break b;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let conflicts = seen["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{seen}");
+    assert_eq!(conflicts[0]["reason"], "fork");
+    assert_eq!(conflicts[0]["seq"], head);
     b.terminate();
     hub.terminate();
     // The hub kept what it had: the original events, not the restored box's new ones.
@@ -714,41 +761,8 @@ async fn hub_routes_by_role() {
     use crate::tablets::{CHAIR_PW, SECRETARY_PW};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hub");
-    let out = phonghop(&[
-        "init",
-        "--hub",
-        "--data",
-        dir.to_str().unwrap(),
-        "--room",
-        HUB_ROOM,
-        "--admin-password",
-        ADMIN_PASSWORD,
-    ]);
-    assert!(out.status.success());
-    for (user, role, pw) in [
-        ("thuky", "secretary", SECRETARY_PW),
-        ("chutri", "chair", CHAIR_PW),
-    ] {
-        let out = phonghop(&[
-            "admin",
-            "create",
-            "--data",
-            dir.to_str().unwrap(),
-            "--username",
-            user,
-            "--name",
-            "Cán bộ văn phòng",
-            "--role",
-            role,
-            "--password",
-            pw,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    init_hub(&dir);
+    crate::tablets::add_secretary_and_chair(&dir);
     let child = spawn_node("hub", &dir, &[]);
     let hub = TestBox::from_child(dir, child).await;
     let it = hub.admin().await;

@@ -18,16 +18,16 @@ pub async fn box_with_staff() -> (TestBox, tempfile::TempDir) {
 
 /// Like [`box_with_staff`], with this `phonghop.toml`.
 pub async fn box_with_staff_and_config(config: &str) -> (TestBox, tempfile::TempDir) {
-    let (dir, tmp) = staff_dir(config);
-    (TestBox::attach(dir, &[]).await, tmp)
-}
-
-/// The data directory of [`box_with_staff_and_config`], initialised but not serving yet.
-pub fn staff_dir(config: &str) -> (std::path::PathBuf, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     init_dir(&dir);
     std::fs::write(dir.join("phonghop.toml"), config).unwrap();
+    add_secretary_and_chair(&dir);
+    (TestBox::attach(dir, &[]).await, tmp)
+}
+
+/// Creates the secretary `thuky` and the chair `chutri` in a stopped data directory.
+pub fn add_secretary_and_chair(dir: &std::path::Path) {
     for (user, name, role, pw) in [
         ("thuky", "Trần Thị Thu", "secretary", SECRETARY_PW),
         ("chutri", "Nguyễn Văn Minh", "chair", CHAIR_PW),
@@ -52,7 +52,6 @@ pub fn staff_dir(config: &str) -> (std::path::PathBuf, tempfile::TempDir) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    (dir, tmp)
 }
 
 fn b64(b: &[u8]) -> String {

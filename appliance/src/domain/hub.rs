@@ -172,6 +172,24 @@ pub struct Revocation {
     pub reason: String,
 }
 
+/// A recorded sync conflict (read model of `sync.conflict`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SyncConflictRecord {
+    #[ts(type = "string")]
+    pub origin: NodeId,
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub reason: String,
+    pub ours: Option<String>,
+    pub theirs: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Where in the receiver's own log it was recorded.
+    #[ts(type = "number")]
+    pub recorded_seq: u64,
+}
+
 /// What a box said the last time it synced (node-local on the hub: it changes with every
 /// contact and is not history).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]

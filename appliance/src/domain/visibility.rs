@@ -216,7 +216,8 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::NodeEnrolled { .. }
         | EventBody::LogCheckpoint { .. }
         | EventBody::AnnotationSealed { .. }
-        | EventBody::ItemNoteSealed { .. } => false,
+        | EventBody::ItemNoteSealed { .. }
+        | EventBody::SyncConflict { .. } => false,
     }
 }
 
@@ -371,7 +372,8 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::NodeEnrolled { .. }
         | EventBody::LogCheckpoint { .. }
         | EventBody::AnnotationSealed { .. }
-        | EventBody::ItemNoteSealed { .. } => false,
+        | EventBody::ItemNoteSealed { .. }
+        | EventBody::SyncConflict { .. } => false,
     }
 }
 
@@ -558,7 +560,8 @@ pub fn meeting_event(
         | EventBody::BoxEnrolled { .. }
         | EventBody::BoxRevoked { .. }
         | EventBody::NodeEnrolled { .. }
-        | EventBody::LogCheckpoint { .. } => Shown::Hidden,
+        | EventBody::LogCheckpoint { .. }
+        | EventBody::SyncConflict { .. } => Shown::Hidden,
     }
 }
 

@@ -33,8 +33,8 @@ const PAGE_H: f32 = 841.89;
 /// 2 cm margins; the footer sits in the bottom one.
 const MARGIN: f32 = 56.7;
 const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
-const BODY: f32 = 10.5;
-const SMALL: f32 = 8.5;
+pub(crate) const BODY: f32 = 10.5;
+pub(crate) const SMALL: f32 = 8.5;
 /// Where the labels of "label: value" lines end.
 const LABEL_W: f32 = 150.0;
 
@@ -65,7 +65,7 @@ pub fn render(signed: &SignedResult) -> Result<Rendered, EvidenceError> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Weight {
+pub(crate) enum Weight {
     Regular,
     Bold,
 }
@@ -136,8 +136,8 @@ impl Font {
     }
 }
 
-/// Pages being laid out from the top down.
-struct Doc {
+/// Pages being laid out from the top down (the result PDF and the room's access sheet).
+pub(crate) struct Doc {
     fonts: [Font; 2],
     pages: Vec<Content>,
     /// The baseline of the next line on the current page.
@@ -154,7 +154,7 @@ fn clean(s: &str) -> String {
 }
 
 impl Doc {
-    fn new() -> Result<Self, EvidenceError> {
+    pub(crate) fn new() -> Result<Self, EvidenceError> {
         let mut d = Doc {
             fonts: [
                 Font::new(REGULAR_TTF, b"F1", "NotoSans-Regular")?,
@@ -254,7 +254,7 @@ impl Doc {
     }
 
     /// A wrapped paragraph starting at `indent` from the left margin.
-    fn para(&mut self, w: Weight, size: f32, indent: f32, text: &str) {
+    pub(crate) fn para(&mut self, w: Weight, size: f32, indent: f32, text: &str) {
         for line in self.wrap(w, size, text, TEXT_W - indent) {
             self.ensure(Self::leading(size));
             let y = self.y - size;
@@ -263,7 +263,7 @@ impl Doc {
         }
     }
 
-    fn centered(&mut self, w: Weight, size: f32, text: &str) {
+    pub(crate) fn centered(&mut self, w: Weight, size: f32, text: &str) {
         for line in self.wrap(w, size, text, TEXT_W) {
             self.ensure(Self::leading(size));
             let x = MARGIN + (TEXT_W - self.font(w).width(&line, size)) / 2.0;
@@ -274,7 +274,7 @@ impl Doc {
     }
 
     /// "Label: value" with the value wrapped beside the label.
-    fn field(&mut self, label: &str, value: &str) {
+    pub(crate) fn field(&mut self, label: &str, value: &str) {
         let lines = self.wrap(Weight::Regular, BODY, value, TEXT_W - LABEL_W);
         let lead = Self::leading(BODY);
         self.ensure(lead * lines.len().min(3) as f32);
@@ -288,7 +288,7 @@ impl Doc {
         }
     }
 
-    fn gap(&mut self, h: f32) {
+    pub(crate) fn gap(&mut self, h: f32) {
         self.y -= h;
     }
 
@@ -300,7 +300,7 @@ impl Doc {
         page.stroke();
     }
 
-    fn heading(&mut self, text: &str) {
+    pub(crate) fn heading(&mut self, text: &str) {
         self.gap(6.0);
         self.ensure(Self::leading(12.0) * 3.0);
         self.para(Weight::Bold, 12.0, 0.0, text);
@@ -389,17 +389,41 @@ impl Doc {
         self.y = y - lead;
     }
 
-    /// Page numbers, then the font subsets, then the file.
-    fn finish(mut self, signed: &SignedResult) -> Result<Rendered, EvidenceError> {
-        let total = self.pages.len();
+    /// The result's footer, title and file id, then the file.
+    fn finish(self, signed: &SignedResult) -> Result<Rendered, EvidenceError> {
         // The question's id first: a long meeting title is cut, never the id.
         let footer = format!(
             "Mã vấn đề {} — {}",
             signed.record.question.id,
             clean(&signed.record.meeting_title)
         );
+        let title = format!(
+            "Kết quả biểu quyết: {}",
+            clean(&signed.record.question.title)
+        );
+        let id = Sha256::digest(signed.signature.as_bytes())[..16].to_vec();
+        let signature_box = self
+            .signature_box
+            .ok_or_else(|| EvidenceError::Pdf("the layout has no signature box".into()))?;
+        let (bytes, pages) = self.write(&footer, &title, id)?;
+        Ok(Rendered {
+            bytes,
+            pages,
+            signature_box,
+        })
+    }
+
+    /// Page numbers and `footer` on every page, then the font subsets, then the file with
+    /// `title` in its document information and `id` as its file identifier.
+    pub(crate) fn write(
+        mut self,
+        footer: &str,
+        title: &str,
+        id: Vec<u8>,
+    ) -> Result<(Vec<u8>, usize), EvidenceError> {
+        let total = self.pages.len();
         let footer = self
-            .wrap(Weight::Regular, SMALL, &footer, TEXT_W - 80.0)
+            .wrap(Weight::Regular, SMALL, footer, TEXT_W - 80.0)
             .into_iter()
             .next()
             .unwrap_or_default();
@@ -435,14 +459,10 @@ impl Doc {
         let page_refs: Vec<(Ref, Ref)> = (0..total).map(|_| (alloc(), alloc())).collect();
 
         let mut pdf = Pdf::new();
-        let id = Sha256::digest(signed.signature.as_bytes())[..16].to_vec();
         pdf.set_file_id((id.clone(), id));
         pdf.catalog(catalog).pages(tree).lang(TextStr("vi"));
         pdf.document_info(info)
-            .title(TextStr(&format!(
-                "Kết quả biểu quyết: {}",
-                clean(&signed.record.question.title)
-            )))
+            .title(TextStr(title))
             .producer(TextStr("Phonghop"));
         pdf.pages(tree)
             .kids(page_refs.iter().map(|(p, _)| *p))
@@ -465,14 +485,33 @@ impl Doc {
         for (font, type0) in self.fonts.iter().zip(&font_refs) {
             embed(&mut pdf, font, *type0, &mut alloc)?;
         }
-        let signature_box = self
-            .signature_box
-            .ok_or_else(|| EvidenceError::Pdf("the layout has no signature box".into()))?;
-        Ok(Rendered {
-            bytes: pdf.finish(),
-            pages: total,
-            signature_box,
-        })
+        Ok((pdf.finish(), total))
+    }
+
+    /// A QR code of `text`, `size` points wide, centred, its top at the current line; the
+    /// next line starts below it.
+    pub(crate) fn qr(&mut self, text: &str, size: f32) -> Result<(), EvidenceError> {
+        let (width, dark) = crate::qr::modules(text)
+            .ok_or_else(|| EvidenceError::Pdf("the text is too long for a QR code".into()))?;
+        // Four light modules around it, as scanners expect.
+        let module = size / (width + 8) as f32;
+        self.ensure(size);
+        let left = MARGIN + (TEXT_W - size) / 2.0 + 4.0 * module;
+        let top = self.y - 4.0 * module;
+        let page = self.page();
+        page.set_fill_gray(0.0);
+        for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
+            let (row, col) = (i / width, i % width);
+            page.rect(
+                left + col as f32 * module,
+                top - (row + 1) as f32 * module,
+                module,
+                module,
+            );
+        }
+        page.fill_nonzero();
+        self.y -= size;
+        Ok(())
     }
 }
 

@@ -354,6 +354,15 @@ async fn events(
         .with(json!({"expected_seq": expected_seq}))),
         Err(IngestError::Fork { seq, ours, theirs }) => {
             tracing::error!(box_node = %node, seq, ours = %ours.hash.to_hex(), theirs = %theirs.to_hex(), "a box's log forked from the copy the hub holds");
+            let held = (ours.seq == seq).then_some(ours.hash);
+            let (store, origin) = (st.store.clone(), node.clone());
+            let recorded = tokio::task::spawn_blocking(move || {
+                crate::service::hub::record_fork(&store, &origin, seq, held, theirs)
+            })
+            .await;
+            if !matches!(recorded, Ok(Ok(()))) {
+                tracing::warn!(box_node = %node, "could not record the conflict");
+            }
             Err(SyncError::new(
                 StatusCode::CONFLICT,
                 "sync.fork",

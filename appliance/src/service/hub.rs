@@ -188,6 +188,33 @@ pub fn revoke_box(
         .ok_or_else(|| ServiceError::Internal("the revoked box is missing".into()))
 }
 
+/// Records a fork met while receiving a box's log, once per (origin, seq, offered event):
+/// a box that keeps offering the same events records nothing more.
+pub fn record_fork(
+    store: &Store,
+    origin: &NodeId,
+    seq: u64,
+    ours: Option<crate::domain::Hash>,
+    theirs: crate::domain::Hash,
+) -> Result<(), ServiceError> {
+    store.write(Actor::Node, |tx| -> Result<_, ServiceError> {
+        if tx.read(|t| records::conflict_known(t, origin, seq, &theirs))? {
+            return Ok((Vec::new(), ()));
+        }
+        Ok((
+            vec![EventBody::SyncConflict {
+                origin: origin.clone(),
+                seq,
+                reason: "fork".into(),
+                ours,
+                theirs,
+            }],
+            (),
+        ))
+    })?;
+    Ok(())
+}
+
 /// One box as the office's IT page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BoxOverview {
@@ -198,6 +225,8 @@ pub struct BoxOverview {
     pub contact: Option<PeerContact>,
     /// Events the box said it holds and the hub does not yet (`None` until it says).
     pub backlog_up: Option<u64>,
+    /// Conflicts recorded about this box's log, oldest first.
+    pub conflicts: Vec<crate::domain::hub::SyncConflictRecord>,
 }
 
 /// Every enrolled box, with what the hub holds of it: for IT staff, and for the office staff
@@ -209,12 +238,13 @@ pub fn boxes(store: &Store, caller: &Caller) -> Result<Vec<BoxOverview>, Service
         let mut out = Vec::new();
         for b in records::enrolled_boxes(t)? {
             let contact = records::peer_contact(t, &b.node_id)?;
-            out.push((b, contact));
+            let conflicts = records::conflicts_of(t, &b.node_id)?;
+            out.push((b, contact, conflicts));
         }
         Ok(out)
     })?;
     let mut out = Vec::with_capacity(rows.len());
-    for (record, contact) in rows {
+    for (record, contact, conflicts) in rows {
         let cursor = store.cursor(&record.node_id)?;
         let backlog_up = contact
             .as_ref()
@@ -225,6 +255,7 @@ pub fn boxes(store: &Store, caller: &Caller) -> Result<Vec<BoxOverview>, Service
             cursor,
             contact,
             backlog_up,
+            conflicts,
         });
     }
     out.sort_by(|a, b| a.record.room.cmp(&b.record.room));

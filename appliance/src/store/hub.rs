@@ -1,33 +1,12 @@
 //! The hub's records of room boxes: the read models of enrolment tokens and enrolled boxes,
 //! and the node-local secrets and contact times that never travel.
 
-use super::tables::{BOXES, ENROLMENTS, ENROLMENT_SECRETS, PEER_CONTACTS};
+use super::records::{all, get, get_w, put};
+use super::tables::{BOXES, CONFLICTS, ENROLMENTS, ENROLMENT_SECRETS, PEER_CONTACTS};
 use super::{StoreError, Tx};
-use crate::domain::hub::{EnrolledBox, Enrolment, PeerContact, Revocation};
+use crate::domain::hub::{EnrolledBox, Enrolment, PeerContact, Revocation, SyncConflictRecord};
 use crate::domain::{EventBody, EventEnvelope, NodeId};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
-
-fn put<T: serde::Serialize>(
-    txn: &WriteTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-    v: &T,
-) -> Result<(), StoreError> {
-    txn.open_table(def)?
-        .insert(key, serde_json::to_vec(v)?.as_slice())?;
-    Ok(())
-}
-
-fn get_w<T: serde::de::DeserializeOwned>(
-    txn: &WriteTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let v = t.get(key)?;
-    v.map(|b| serde_json::from_slice(b.value()).map_err(StoreError::from))
-        .transpose()
-}
 
 pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreError> {
     match &e.body {
@@ -83,29 +62,57 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             });
             put(txn, BOXES, node_id.as_str(), &b)
         }
+        EventBody::SyncConflict {
+            origin,
+            seq,
+            reason,
+            ours,
+            theirs,
+        } => put(
+            txn,
+            CONFLICTS,
+            &conflict_key(origin, *seq, theirs),
+            &SyncConflictRecord {
+                origin: origin.clone(),
+                seq: *seq,
+                reason: reason.clone(),
+                ours: ours.map(|h| h.to_hex()),
+                theirs: theirs.to_hex(),
+                at: e.at,
+                recorded_seq: e.seq,
+            },
+        ),
         _ => Ok(()),
     }
 }
 
-fn get<T: serde::de::DeserializeOwned>(
-    txn: &ReadTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let t = txn.open_table(def)?;
-    let v = t.get(key)?;
-    v.map(|b| serde_json::from_slice(b.value()).map_err(StoreError::from))
-        .transpose()
+fn conflict_key(origin: &NodeId, seq: u64, theirs: &crate::domain::Hash) -> String {
+    format!("{origin}/{seq:020}/{}", theirs.to_hex())
 }
 
-fn all<T: serde::de::DeserializeOwned>(
+/// Whether this exact conflict (same origin, seq and offered event) is already recorded.
+pub fn conflict_known(
     txn: &ReadTransaction,
-    def: redb::TableDefinition<&str, &[u8]>,
-) -> Result<Vec<T>, StoreError> {
-    let t = txn.open_table(def)?;
+    origin: &NodeId,
+    seq: u64,
+    theirs: &crate::domain::Hash,
+) -> Result<bool, StoreError> {
+    Ok(get::<SyncConflictRecord>(txn, CONFLICTS, &conflict_key(origin, seq, theirs))?.is_some())
+}
+
+/// The conflicts recorded about one origin, oldest first.
+pub fn conflicts_of(
+    txn: &ReadTransaction,
+    origin: &NodeId,
+) -> Result<Vec<SyncConflictRecord>, StoreError> {
+    let t = txn.open_table(CONFLICTS)?;
+    let prefix = format!("{origin}/");
     let mut out = Vec::new();
-    for row in t.iter()? {
-        let (_, v) = row?;
+    for row in t.range(prefix.as_str()..)? {
+        let (k, v) = row?;
+        if !k.value().starts_with(&prefix) {
+            break;
+        }
         out.push(serde_json::from_slice(v.value())?);
     }
     Ok(out)

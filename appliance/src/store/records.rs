@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
+pub(super) type JsonTable = TableDefinition<'static, &'static str, &'static [u8]>;
 
 /// A pairing code waiting to be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ fn seats_key(meeting: &Id) -> String {
     format!("meeting/{meeting}")
 }
 
-fn put<T: Serialize>(
+pub(super) fn put<T: Serialize>(
     txn: &WriteTransaction,
     def: JsonTable,
     key: &str,
@@ -60,7 +60,7 @@ fn put<T: Serialize>(
     Ok(())
 }
 
-fn get_w<T: DeserializeOwned>(
+pub(super) fn get_w<T: DeserializeOwned>(
     txn: &WriteTransaction,
     def: JsonTable,
     key: &str,
@@ -708,7 +708,8 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         }
         EventBody::EnrolmentIssued { .. }
         | EventBody::BoxEnrolled { .. }
-        | EventBody::BoxRevoked { .. } => super::hub::apply(txn, e),
+        | EventBody::BoxRevoked { .. }
+        | EventBody::SyncConflict { .. } => super::hub::apply(txn, e),
         // The box's own note that it enrolled; its sync settings live in DATA/sync/.
         EventBody::NodeEnrolled { .. } | EventBody::LogCheckpoint { .. } => Ok(()),
         EventBody::AnnotationSealed { .. } | EventBody::ItemNoteSealed { .. } => {
@@ -828,7 +829,7 @@ impl Tx<'_> {
     }
 }
 
-fn get<T: DeserializeOwned>(
+pub(super) fn get<T: DeserializeOwned>(
     txn: &ReadTransaction,
     def: JsonTable,
     key: &str,
@@ -839,7 +840,10 @@ fn get<T: DeserializeOwned>(
         .transpose()
 }
 
-fn all<T: DeserializeOwned>(txn: &ReadTransaction, def: JsonTable) -> Result<Vec<T>, StoreError> {
+pub(super) fn all<T: DeserializeOwned>(
+    txn: &ReadTransaction,
+    def: JsonTable,
+) -> Result<Vec<T>, StoreError> {
     let t = txn.open_table(def)?;
     let mut out = Vec::new();
     for row in t.iter()? {

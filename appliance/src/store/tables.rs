@@ -141,6 +141,10 @@ pub const ENROLMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("enrol
 /// [`crate::domain::hub::EnrolledBox`].
 pub const BOXES: TableDefinition<&str, &[u8]> = TableDefinition::new("boxes");
 
+/// Read model of recorded sync conflicts: `<origin>/<seq, 20 digits>/<offered hash>` → JSON
+/// [`crate::domain::hub::SyncConflictRecord`].
+pub const CONFLICTS: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_conflicts");
+
 /// Node-local on the hub, never in the log: SHA-256 of an enrolment token's secret → token id.
 pub const ENROLMENT_SECRETS: TableDefinition<&str, &str> =
     TableDefinition::new("enrolment_secrets");
@@ -177,6 +181,7 @@ pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ITEM_NOTES,
     ENROLMENTS,
     BOXES,
+    CONFLICTS,
 ];
 
 /// The read models' indexes, rebuilt with them.

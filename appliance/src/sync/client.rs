@@ -260,7 +260,10 @@ impl Session<'_> {
             }
             r.json().await?
         };
-        self.check_not_forked(&cursor)?;
+        if let Err(fork) = self.check_not_forked(&cursor) {
+            self.report_fork(&cursor).await;
+            return Err(fork);
+        }
         loop {
             self.handle.update(|s| s.hub_cursor = Some(cursor.seq));
             let batch = self
@@ -320,6 +323,28 @@ impl Session<'_> {
                 c.seq
             ))),
             Some(_) => Ok(()),
+        }
+    }
+
+    /// Offers the hub the box's own event where the two histories part, so that the hub
+    /// records the conflict for the office (it refuses the event and keeps its copy).
+    async fn report_fork(&self, c: &CursorMsg) {
+        let own = self.store.node_id().clone();
+        let Ok(ours) =
+            self.store
+                .raw_events_after(&own, c.seq.saturating_sub(1), 1, MAX_BATCH_BYTES)
+        else {
+            return;
+        };
+        if ours.is_empty() {
+            return;
+        }
+        match self.push(&ours).await {
+            Err(SessionError::Fork(_)) => tracing::info!("the hub recorded the fork"),
+            other => tracing::warn!(
+                ?other,
+                "reporting the fork to the hub got an unexpected answer"
+            ),
         }
     }
 
@@ -457,6 +482,7 @@ impl Session<'_> {
     }
 }
 
+#[derive(Debug)]
 enum Pushed {
     Acked(Ack),
     Gap(u64),

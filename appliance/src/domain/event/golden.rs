@@ -469,6 +469,13 @@ pub(crate) fn samples() -> Vec<EventBody> {
             owner_id: id(1),
             sealed: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA".into(),
         },
+        EventBody::SyncConflict {
+            origin: NodeId::parse(&"c".repeat(32)).unwrap(),
+            seq: 57,
+            reason: "fork".into(),
+            ours: Some(Hash::of(b"ours")),
+            theirs: Hash::of(b"theirs"),
+        },
     ]
 }
 

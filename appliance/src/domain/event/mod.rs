@@ -445,6 +445,20 @@ pub enum EventBody {
         owner_id: Id,
         sealed: String,
     },
+    /// A sync receiver met another node's events that disagree with what it holds (a fork):
+    /// recorded, never resolved silently; IT staff decide.
+    #[serde(rename = "sync.conflict")]
+    SyncConflict {
+        #[ts(type = "string")]
+        origin: NodeId,
+        seq: u64,
+        /// `fork`: the sender's event at `seq` differs from the one held.
+        reason: String,
+        #[ts(type = "string | null")]
+        ours: Option<Hash>,
+        #[ts(type = "string")]
+        theirs: Hash,
+    },
 }
 
 impl EventBody {
@@ -523,6 +537,7 @@ impl EventBody {
         ("log.checkpoint", 1),
         ("annotation.sealed", 1),
         ("item_note.sealed", 1),
+        ("sync.conflict", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -607,6 +622,7 @@ impl EventBody {
             EventBody::LogCheckpoint { .. } => "log.checkpoint",
             EventBody::AnnotationSealed { .. } => "annotation.sealed",
             EventBody::ItemNoteSealed { .. } => "item_note.sealed",
+            EventBody::SyncConflict { .. } => "sync.conflict",
         }
     }
 
@@ -699,7 +715,8 @@ impl EventBody {
             | EventBody::BoxEnrolled { .. }
             | EventBody::BoxRevoked { .. }
             | EventBody::NodeEnrolled { .. }
-            | EventBody::LogCheckpoint { .. } => None,
+            | EventBody::LogCheckpoint { .. }
+            | EventBody::SyncConflict { .. } => None,
         }
     }
 }

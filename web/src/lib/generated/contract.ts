@@ -336,7 +336,11 @@ signature: string,
 /**
  * The record-signing certificate (PEM) whose key signed.
  */
-certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_id: Id, owner_id: Id, document_id: Id, annotation_id: Id, shared_before: Sharing, sealed: string, } } | { "kind": "item_note.sealed", "body": { meeting_id: Id, owner_id: Id, sealed: string, } };
+certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_id: Id, owner_id: Id, document_id: Id, annotation_id: Id, shared_before: Sharing, sealed: string, } } | { "kind": "item_note.sealed", "body": { meeting_id: Id, owner_id: Id, sealed: string, } } | { "kind": "sync.conflict", "body": { origin: string, seq: number, 
+/**
+ * `fork`: the sender's event at `seq` differs from the one held.
+ */
+reason: string, ours: string | null, theirs: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
