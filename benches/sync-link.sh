@@ -36,7 +36,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 if [ -z "${SYNC_LINK_INNER:-}" ]; then
-  for tool in ip tc nft rsync curl unshare ss sha256sum; do
+  tools="ip tc nft curl unshare ss sha256sum"
+  case "${RUN:-rsync sync}" in *rsync*) tools="$tools rsync" ;; esac
+  for tool in $tools; do
     command -v "$tool" >/dev/null || { echo "sync-link: $tool is missing (apt-get install -y iproute2 nftables rsync curl util-linux)" >&2; exit 1; }
   done
   BIN=${PHONGHOP_BIN:-$ROOT/target/release/phonghop}
@@ -182,7 +184,6 @@ timeout = 30
   uid = 0
   gid = 0
 CONF
-  local addr=10.77.0.2
   if [ "$PROXY" = 1 ]; then
     ip netns exec hub rsync --daemon --no-detach --config="$TMP/rsyncd.conf" --address=127.0.0.1 --port=873 &
     PIDS+=($!); local daemon=$!
@@ -199,7 +200,7 @@ CONF
   local w0; w0=$(wire)
   local t0; t0=$(date +%s.%N)
   local cpid=""
-  if [ "$2" = on ]; then cutter "$PAYLOAD_BYTES" & cpid=$!; PIDS+=($cpid); fi
+  if [ "$2" = on ]; then cutter "$PAYLOAD_BYTES" & cpid=$!; PIDS+=("$cpid"); fi
   local tries=0
   until INB rsync -a --partial-dir=.rsync-partial --timeout=30 --contimeout=5 "$PAYLOAD/" "rsync://10.77.0.2:$port/meeting/" 2>>"$TMP/rsync.log"; do
     tries=$((tries + 1))
@@ -246,7 +247,7 @@ sync_run() {  # label shaped(on|off)
   INB "$BIN" init --data "$boxd" --room "Phòng họp xã (đo đường truyền)" --admin-password "$ADMIN_PW" >/dev/null
   INB "$BIN" admin create --data "$boxd" --username thuky --name "Thư ký" --role secretary --password "$SEC_PW" >/dev/null
   ip netns exec box "$BIN" serve --data "$boxd" --https-port $HTTPS --http-port 8080 --mdns off >"$TMP/box-$1.log" 2>&1 &
-  local boxpid=$!; PIDS+=($boxpid)
+  local boxpid=$!; PIDS+=("$boxpid")
   until [ -s "$boxd/serving.json" ]; do sleep 0.1; done
   local url=https://127.0.0.1:$HTTPS
   local C=(INB curl -sf --cacert "$boxd/tls/root.pem" -H "Origin: $url")
@@ -277,9 +278,9 @@ sync_run() {  # label shaped(on|off)
   local w0; w0=$(wire)
   local t0; t0=$(date +%s.%N)
   ip netns exec box "$BIN" serve --data "$boxd" --https-port $HTTPS --http-port 8080 --mdns off >>"$TMP/box-$1.log" 2>&1 &
-  boxpid=$!; PIDS+=($boxpid)
+  boxpid=$!; PIDS+=("$boxpid")
   local cpid=""
-  if [ "$2" = on ]; then cutter "$PAYLOAD_BYTES" & cpid=$!; PIDS+=($cpid); fi
+  if [ "$2" = on ]; then cutter "$PAYLOAD_BYTES" & cpid=$!; PIDS+=("$cpid"); fi
   until [ -s "$boxd/serving.json" ] && grep -q "\"pid\": *$boxpid" "$boxd/serving.json"; do sleep 0.1; done
   local bcookie
   bcookie=$("${C[@]}" -c - -H 'content-type: application/json' -d "{\"username\":\"admin\",\"password\":\"$ADMIN_PW\"}" "$url/api/session" | awk '/phonghop_session/ {print $7}')
