@@ -7,7 +7,7 @@ ROOM ?= Phòng họp UBND xã Tân Phú (demo)
 HTTPS_PORT ?= 8443
 HTTP_PORT ?= 8080
 
-.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-backup deb test-deb test-deb-dev test-deb-chroot cross-arm64 clean
+.PHONY: run test web web-deps test-deps lint rust-test browser-test release bench bench-serving bench-writes bench-startup bench-live bench-vote bench-notes bench-download bench-backup bench-sync bench-sync-faults deb test-deb test-deb-dev test-deb-chroot cross-arm64 clean
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	bash tests/setup.sh build
@@ -121,3 +121,19 @@ bench-notes: web
 
 bench-download: release
 	bash benches/download.sh
+
+# Issue 12: a hub and a box on a shaped link (two namespaces, a veth with tbf, loss and cuts)
+# against rsync of the same ~100 MB of PDFs over the same link: scenario a (1 Mbit/s, 5% loss,
+# three cuts) and b (256 kbit/s, a drop every 60 s). Hours, not minutes; SCENARIO=a or b alone,
+# PAYLOAD_MB=… to scale down.
+SYNC_SCENARIOS ?= a b
+bench-sync: release
+	cargo build --release --locked --example sync-link
+	for s in $(SYNC_SCENARIOS); do SCENARIO=$$s BUILD=0 bash benches/sync-link.sh || exit 1; done
+
+# The sync fault test over many more random schedules than `make test` runs (6), from a random
+# seed unless SYNC_FAULT_SEED is given.
+SYNC_FAULT_ROUNDS ?= 100
+bench-sync-faults: web
+	SYNC_FAULT_ROUNDS=$(SYNC_FAULT_ROUNDS) SYNC_FAULT_SEED=$${SYNC_FAULT_SEED:-$$RANDOM$$RANDOM} \
+		cargo test --locked --test integration sync_faults::sync_converges -- --nocapture

@@ -14,6 +14,10 @@ command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
+# The shaped link between a box and a hub (tests/integration/shaped_link.rs, make bench-sync).
+command -v nft >/dev/null || need+=(nftables)
+command -v curl >/dev/null || need+=(curl)
+command -v rsync >/dev/null || need+=(rsync)
 # `phonghop doctor` is tested under a wrong clock (libfaketime, LD_PRELOAD).
 command -v faketime >/dev/null || need+=(faketime)
 fc-list 2>/dev/null | grep -qi noto || need+=(fonts-noto-core)

@@ -13,6 +13,8 @@ mod doctor;
 mod downloads;
 mod durability;
 mod evidence;
+#[path = "../support/faultproxy.rs"]
+mod faultproxy;
 mod feed_matrix;
 mod helpers;
 mod hostile;
@@ -22,9 +24,14 @@ mod lifecycle;
 mod live;
 mod live_feed;
 mod onboarding;
+#[path = "../support/pdfs.rs"]
+mod pdfs;
 mod prepare;
 mod provisioning;
+mod proxy_faults;
+mod shaped_link;
 mod sync;
+mod sync_faults;
 mod systemd;
 mod tablets;
 mod tls_chain;
