@@ -846,3 +846,93 @@ async fn hub_routes_by_role() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// Starts the hub in `dir` again on the same sync port (the boxes' settings name it).
+async fn restart_hub(dir: &Path, sync_port: u16) -> TestBox {
+    let port = sync_port.to_string();
+    let child = spawn_node("hub", dir, &["--sync-port", &port]);
+    TestBox::from_child(dir.to_path_buf(), child).await
+}
+
+/// `kill -9` of the hub while a box is sending it documents and events, twice, and of the box
+/// in the middle of a push: after restarts both converge, nothing lost, nothing twice.
+#[tokio::test]
+async fn the_hub_and_the_box_killed_mid_sync_converge_after_restart() {
+    let (tmp, mut hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "k").await;
+    let node = node_id_of(&box_dir);
+    let sync_port = hub.sync_port.unwrap();
+    let hub_dir = hub.dir.clone();
+    // The demo's PDFs make the first push take a while.
+    let mut b = TestBox::attach(box_dir.clone(), &["--demo"]).await;
+    for wait_ms in [150u64, 400] {
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        hub.kill_hard();
+        hub = restart_hub(&hub_dir, sync_port).await;
+    }
+    // The box killed in turn, right after more writes (a push under way or about to be).
+    let box_admin = b.admin().await;
+    for i in 0..5 {
+        b.post_notice(&box_admin, &format!("Trước khi tắt {i}"))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    b.kill_hard();
+    let mut b = TestBox::attach(box_dir.clone(), &[]).await;
+    let box_admin = b.admin().await;
+    let head = b.post_notice(&box_admin, "Sau khi khởi động lại").await;
+    let admin = hub.admin().await;
+    wait_synced(&hub, &admin, &node, head, Duration::from_secs(60)).await;
+    b.terminate();
+    hub.terminate();
+    assert_hub_holds_box(&hub_dir, &box_dir);
+    assert_archive_is_the_box_state(&hub_dir, &box_dir);
+}
+
+/// The hub restored from an old backup holds less of the box's log than the box knows it
+/// sent: the box sends again what is missing, from the hub's own cursor.
+#[tokio::test]
+async fn a_hub_restored_from_an_old_backup_gets_back_what_it_lost() {
+    let (tmp, mut hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "h").await;
+    let node = node_id_of(&box_dir);
+    let sync_port = hub.sync_port.unwrap();
+    let hub_dir = hub.dir.clone();
+    let mut b = TestBox::attach(box_dir.clone(), &[]).await;
+    let box_admin = b.admin().await;
+    let early = b.post_notice(&box_admin, "Trước bản sao lưu").await;
+    wait_synced(&hub, &admin, &node, early, Duration::from_secs(30)).await;
+    hub.terminate();
+    let backup = tmp.path().join("hub-backup");
+    copy_dir(&hub_dir, &backup);
+    hub = restart_hub(&hub_dir, sync_port).await;
+    let admin = hub.admin().await;
+    let mut head = early;
+    for i in 0..5 {
+        head = b
+            .post_notice(&box_admin, &format!("Sau bản sao lưu {i}"))
+            .await;
+    }
+    wait_synced(&hub, &admin, &node, head, Duration::from_secs(30)).await;
+    // The hub's disk is replaced by the old copy.
+    hub.terminate();
+    std::fs::remove_dir_all(&hub_dir).unwrap();
+    copy_dir(&backup, &hub_dir);
+    hub = restart_hub(&hub_dir, sync_port).await;
+    let admin = hub.admin().await;
+    let r = b
+        .client
+        .post(b.url("/api/sync/now"))
+        .header("origin", b.origin())
+        .header("cookie", &box_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    wait_synced(&hub, &admin, &node, head, Duration::from_secs(60)).await;
+    b.terminate();
+    hub.terminate();
+    assert_hub_holds_box(&hub_dir, &box_dir);
+}
