@@ -288,7 +288,7 @@ export async function newTablet(browser) {
 }
 
 /** Waits until the locator's visible text equals (or matches) `expected`. */
-export async function waitForText(locator, expected, { timeout = 10_000 } = {}) {
+export async function waitForText(locator, expected, { timeout = 20_000 } = {}) {
   const deadline = Date.now() + timeout;
   let last = '(not found)';
   while (Date.now() < deadline) {
