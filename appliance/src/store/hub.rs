@@ -105,17 +105,7 @@ pub fn conflicts_of(
     txn: &ReadTransaction,
     origin: &NodeId,
 ) -> Result<Vec<SyncConflictRecord>, StoreError> {
-    let t = txn.open_table(CONFLICTS)?;
-    let prefix = format!("{origin}/");
-    let mut out = Vec::new();
-    for row in t.range(prefix.as_str()..)? {
-        let (k, v) = row?;
-        if !k.value().starts_with(&prefix) {
-            break;
-        }
-        out.push(serde_json::from_slice(v.value())?);
-    }
-    Ok(out)
+    super::records::values_with_prefix(txn, CONFLICTS, &format!("{origin}/"))
 }
 
 pub fn enrolled_box(

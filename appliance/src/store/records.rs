@@ -538,12 +538,20 @@ pub fn item_notes(
     meeting: &Id,
     person: &Id,
 ) -> Result<Vec<ItemNoteEntry>, StoreError> {
-    let t = txn.open_table(ITEM_NOTES)?;
-    let prefix = format!("{meeting}/{person}/");
+    values_with_prefix(txn, ITEM_NOTES, &format!("{meeting}/{person}/"))
+}
+
+/// Every value of a JSON table whose key starts with `prefix`, in key order.
+pub(super) fn values_with_prefix<T: DeserializeOwned>(
+    txn: &ReadTransaction,
+    def: JsonTable,
+    prefix: &str,
+) -> Result<Vec<T>, StoreError> {
+    let t = txn.open_table(def)?;
     let mut out = Vec::new();
-    for row in t.range(prefix.as_str()..)? {
+    for row in t.range(prefix..)? {
         let (k, v) = row?;
-        if !k.value().starts_with(&prefix) {
+        if !k.value().starts_with(prefix) {
             break;
         }
         out.push(serde_json::from_slice(v.value())?);
