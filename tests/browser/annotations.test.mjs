@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, printPdf, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker, waitForCount } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -153,7 +153,7 @@ describe('annotations in the reader', () => {
       await page.getByTestId('reader-scroller').evaluate((el) => el.scrollTo(0, 0));
       await waitForText(page.getByTestId('reader-page'), /^Trang 1\/3/);
       await page.getByTestId('ann-list-toggle').click();
-      assert.equal(await page.getByTestId('ann-list-entry').count(), 2);
+      await waitForCount(page.getByTestId('ann-list-entry'), 2);
       await page.getByTestId('ann-item-note').fill('Đề nghị giải trình khoản chi hội nghị');
       await page.getByTestId('ann-item-note').blur();
       // An entry opens its page.
@@ -209,7 +209,7 @@ describe('annotations in the reader', () => {
         await page.mouse.click(hl.x + hl.width / 2, hl.y + hl.height / 2);
         await page.getByTestId('ann-share-meeting').click();
         await b.page.locator('[data-testid="marks-2"] .other[data-kind="highlight"]').waitFor({ timeout: 15_000 });
-        assert.equal(await b.page.locator('[data-testid="mark"]').count(), 1, 'only the shared mark');
+        await waitForCount(b.page.locator('[data-testid="mark"]'), 1, { message: 'only the shared mark' });
         // It says whose it is.
         await waitForText(b.page.locator('[data-testid="reader-page-2"] .owner').first(), /Trần Thị Bình/, { timeout: 15_000 });
         const highlightId = live.find((x) => x.kind === 'highlight').id;
@@ -251,7 +251,7 @@ describe('annotations in the reader', () => {
       assert.equal(notes.length, 1, JSON.stringify(after));
       assert.equal(notes[0].text, 'Hỏi lại số chi thường xuyên');
       assert.equal(notes[0].rev, 1);
-      assert.equal(await again.locator('[data-testid="marks-2"] [data-kind="note"]').count(), 1);
+      await waitForCount(again.locator('[data-testid="marks-2"] [data-kind="note"]'), 1);
       t.diagnostic(`reconnect to all synced: ${syncedMs} ms`);
 
       // A new version of the document: the marks stay with the old one, listed as notes on an

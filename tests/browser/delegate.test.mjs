@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { Box, REPO, addStaff, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, launchChromium, newTablet, screenshots, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
@@ -235,14 +235,14 @@ describe('delegate tablet', () => {
         const map = page.locator('[data-testid="seating-map"][data-mode="live"]');
         const mySeat = map.locator('[data-seat="A2"]');
         await map.locator('[data-seat="A2"][data-mine]').waitFor();
-        assert.equal(await page.locator('[data-mine]').count(), 1, 'one seat is marked as mine');
+        await waitForCount(page.locator('[data-mine]'), 1, { message: 'one seat is marked as mine' });
         assert.equal(await page.locator('[data-my-seat]').getAttribute('data-my-seat'), 'A2');
         const ring = map.getByTestId('seat-highlight');
-        assert.equal(await ring.count(), 1, 'one highlight ring');
+        await waitForCount(ring, 1, { message: 'one highlight ring' });
         assert.equal((await ring.textContent()).trim(), 'Chỗ của bạn');
         assert.equal(await ring.getAttribute('transform'), await mySeat.getAttribute('transform'), 'the ring is on my seat');
         assert.match(await mySeat.getAttribute('aria-label'), /^Ghế A2 \(Chỗ của bạn\)/);
-        assert.equal(await map.locator('[data-seat][aria-label*="(Chỗ của bạn)"]').count(), 1, 'no other seat is called mine');
+        await waitForCount(map.locator('[data-seat][aria-label*="(Chỗ của bạn)"]'), 1, { message: 'no other seat is called mine' });
         const checkIn = page.getByTestId('checkin-button');
         await waitForText(checkIn, /ĐIỂM DANH\s+Tôi có mặt/);
         const big = await checkIn.boundingBox();

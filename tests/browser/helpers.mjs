@@ -301,6 +301,21 @@ export async function waitForText(locator, expected, { timeout = 20_000 } = {}) 
   throw new Error(`expected ${locator} to read ${JSON.stringify(String(expected))} within ${timeout} ms; it read ${JSON.stringify(last)}`);
 }
 
+/**
+ * Waits until the locator matches exactly `expected` elements. Live screens receive their
+ * state over the feed, so a count read at once can see an update half-applied.
+ */
+export async function waitForCount(locator, expected, { timeout = 20_000, message = '' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last = -1;
+  while (Date.now() < deadline) {
+    last = await locator.count().catch(() => -1);
+    if (last === expected) return;
+    await sleep(100);
+  }
+  throw new Error(`${message ? message + ': ' : ''}expected ${locator} to match ${expected} element(s) within ${timeout} ms; it matched ${last}`);
+}
+
 /** When PHONGHOP_SCREENSHOTS is set: one PNG of the page per viewport, named after the state. */
 export async function screenshots(page, state) {
   if (!SHOTS_DIR) return;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { addStaff, apiAs, BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText } from './helpers.mjs';
+import { addStaff, apiAs, BIN, Box, launchChromium, newTablet, screenshots, skewClock, waitForText, waitForCount } from './helpers.mjs';
 
 const HUB_ROOM = 'Trung tâm tỉnh (thử nghiệm)';
 const ROOM = 'Phòng họp UBND xã Tân Phú';
@@ -188,7 +188,7 @@ describe('central office: enrol, sync, revoke', () => {
       await listed.first().getByRole('link', { name: meeting.title }).click();
       await waitForText(hubPage.getByRole('heading', { level: 1 }), meeting.title);
       const items = hubPage.getByTestId('archive-item');
-      assert.equal(await items.count(), 3);
+      await waitForCount(items, 3);
       const doc = items.first().getByTestId('archive-document');
       assert.match(await doc.innerText(), /Giấy mời họp — 35\/GM-UBND/);
       const href = await doc.getByTestId('archive-open').getAttribute('href');

@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Box, REPO, addStaff, launchChromium, newTablet, waitForText } from './helpers.mjs';
+import { Box, REPO, addStaff, launchChromium, newTablet, waitForText, waitForCount } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
@@ -196,7 +196,7 @@ describe('screens apply live events', () => {
       // Added after publishing: every tablet marks it "Đã cập nhật", and only it.
       for (const t of tablets) {
         await t.page.locator('[data-testid="delegate-item"]', { hasText: 'Tờ trình bổ sung kinh phí' }).getByTestId('item-updated-badge').waitFor();
-        assert.equal(await t.page.getByTestId('item-updated-badge').count(), 1);
+        await waitForCount(t.page.getByTestId('item-updated-badge'), 1);
       }
       await prepare.page.getByTestId('agenda-item').filter({ hasText: 'Tờ trình bổ sung kinh phí' }).waitFor();
       assert.deepEqual(prepareGets, [], 'the preparation screen applied the new item itself');

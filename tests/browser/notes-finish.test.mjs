@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, skewClock, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker } from './helpers.mjs';
+import { Box, addStaff, apiAs, draftMeeting, launchChromium, newTablet, pairTablet, printPdf, publishMeeting, skewClock, uploadPdf, waitForText, withBoxLog, openReaderPage2 as openPage2, waitForServiceWorker, waitForCount } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo', role: 'chair' };
@@ -222,7 +222,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         // Dũng, the presenter, sees it in the reader, named; Cường sees nothing.
         await openPage2(d.page, url);
         await d.page.locator('[data-testid="marks-2"] .other[data-kind="underline"]').waitFor({ timeout: 15_000 });
-        assert.equal(await d.page.locator('[data-testid="mark"]').count(), 1, 'only the mark sent to the presenter');
+        await waitForCount(d.page.locator('[data-testid="mark"]'), 1, { message: 'only the mark sent to the presenter' });
         await waitForText(d.page.locator('[data-testid="reader-page-2"] .owner').first(), /Trần Thị Bình/, { timeout: 15_000 });
         await openPage2(c.page, url);
         await c.page.waitForTimeout(1000);

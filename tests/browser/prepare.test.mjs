@@ -11,7 +11,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, REPO, addStaff, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, REPO, addStaff, apiAs, launchChromium, newTablet, pairTablet, screenshots, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Mường Báng';
 const SECRETARY = { username: 'thuky', name: 'Đỗ Minh Quân', password: 'thuky-mat-khau-1', role: 'secretary' };
@@ -313,7 +313,7 @@ describe('preparing a meeting', () => {
         await page.getByTestId('meeting-documents').waitFor();
         await waitForText(page.getByTestId('docs-published'), /^Tài liệu phát hành ngày \d{2}\/\d{2}\/\d{4}, trước cuộc họp [12] ngày\.$/);
         const rows = page.getByTestId('delegate-doc');
-        assert.equal(await rows.count(), 3);
+        await waitForCount(rows, 3);
         assert.equal(pdfRequests.length, 0, 'pdf.js is not loaded before a document opens');
         const box1 = await rows.first().getByTestId('delegate-doc-open').boundingBox();
         assert.ok(box1 && box1.height >= 64, `a document is a big target: ${JSON.stringify(box1)}`);
@@ -389,7 +389,7 @@ describe('preparing a meeting', () => {
         await page.goto(`${box.origin}/meetings/${meeting.id}`);
         const updated = page.getByTestId('delegate-doc').filter({ hasText: 'Giấy mời họp' });
         await waitForText(updated.getByTestId('doc-updated-badge'), '↻ Đã cập nhật');
-        assert.equal(await page.getByTestId('doc-updated-badge').count(), 1, 'only the changed document is marked');
+        await waitForCount(page.getByTestId('doc-updated-badge'), 1, { message: 'only the changed document is marked' });
         assert.deepEqual(problems, []);
       } finally {
         await context.close();
@@ -409,7 +409,7 @@ describe('preparing a meeting', () => {
         // Nguyễn Văn An is not among those the report was restricted to.
         await page.goto(`${box.origin}/meetings/${meeting.id}`);
         await page.getByTestId('meeting-documents').waitFor();
-        assert.equal(await page.getByTestId('delegate-doc').count(), 2);
+        await waitForCount(page.getByTestId('delegate-doc'), 2);
         assert.equal(await page.getByTestId('delegate-doc').filter({ hasText: 'Báo cáo' }).count(), 0);
         const m = await desk.call('GET', `/api/meetings/${meeting.id}`);
         const submission = m.documents.find((d) => d.title.startsWith('Tờ trình'));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { Box, SHOTS_DIR, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 /** With PHONGHOP_SCREENSHOTS set: the wall as it is, at its own size. */
 async function shot(page, name) {
@@ -113,7 +113,7 @@ describe('the projector screen', () => {
       const asked = first.queue.find((r) => r.person_id === people.binh.id);
       assert.ok(asked, 'Bình is in the queue');
       await waitForText(screen.getByTestId('screen-next').first(), /Trần Thị Bình\s+Ý kiến/);
-      assert.equal(await screen.getByTestId('screen-next').count(), 2);
+      await waitForCount(screen.getByTestId('screen-next'), 2);
 
       // The floor to Bình, for 90 s: her name, position, kind and a running countdown; Cường next.
       await chair.call('POST', `/api/meetings/${meeting.id}/live/speakers/${asked.id}/floor`, { seconds: 90 });
@@ -121,7 +121,7 @@ describe('the projector screen', () => {
       await waitForText(screen.getByTestId('screen-speaker-kind'), 'Ý kiến');
       await waitForText(screen.getByTestId('screen-countdown'), /^1:(30|2\d)$/);
       await waitForText(screen.getByTestId('screen-next').first(), /Lê Văn Cường\s+Chất vấn/);
-      assert.equal(await screen.getByTestId('screen-next').count(), 1);
+      await waitForCount(screen.getByTestId('screen-next'), 1);
       const before = (await screen.getByTestId('screen-countdown').innerText()).trim();
       await sleep(2_200);
       const later = (await screen.getByTestId('screen-countdown').innerText()).trim();

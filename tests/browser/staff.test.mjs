@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { BIN, Box, REPO, launchChromium, newTablet, screenshots, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 const ROOM = 'Phòng họp UBND xã Tân Phú';
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-2026' };
@@ -109,14 +109,14 @@ describe('secretary desk and chair console', () => {
         await page.getByTestId('import-file').setInputFiles(XLSX);
         await waitForText(page.getByTestId('import-valid'), '✓ 30 dòng hợp lệ', { timeout: 20_000 });
         await waitForText(page.getByTestId('import-invalid'), '✕ 0 dòng lỗi');
-        assert.equal(await page.getByTestId('import-preview').locator('tbody tr').count(), 30);
+        await waitForCount(page.getByTestId('import-preview').locator('tbody tr'), 30);
         await screenshots(page, 'staff-2-import-preview');
         const confirm = page.getByTestId('import-confirm');
         assert.equal(await confirm.innerText(), 'Nhập 30 người');
         await confirm.click();
         await waitForText(page.getByTestId('import-result'), /^Đã nhập 30 người, bỏ qua 0 dòng\./);
         await waitForText(page.getByTestId('people-count'), '30 người');
-        assert.equal(await page.getByTestId('people-table').locator('tbody tr').count(), 30);
+        await waitForCount(page.getByTestId('people-table').locator('tbody tr'), 30);
 
         // A body with all of them as members.
         await page.getByRole('link', { name: 'Cơ quan', exact: true }).click();
@@ -166,7 +166,7 @@ describe('secretary desk and chair console', () => {
         await waitForText(page.getByTestId('quorum-present'), '0/30');
         await waitForText(page.getByTestId('quorum-verdict'), /CHƯA ĐỦ/);
         const rows = page.getByTestId('attendance-rows').locator('li.row');
-        assert.equal(await rows.count(), 30);
+        await waitForCount(rows, 30);
         const first = rows.nth(0);
         await first.locator('[data-set="present"]').click();
         await waitForText(page.getByTestId('quorum-present'), '1/30');
@@ -209,7 +209,7 @@ describe('secretary desk and chair console', () => {
         await desk.getByTestId('generate').click();
         const confirmReplace = desk.getByRole('button', { name: 'Thay sơ đồ' });
         if (await confirmReplace.isVisible().catch(() => false)) await confirmReplace.click();
-        assert.equal(await desk.locator('[data-seat]').count(), 8);
+        await waitForCount(desk.locator('[data-seat]'), 8);
         // Drag seat 1 a little with the mouse: it moves, the layout becomes "free".
         const seat = desk.locator('[data-seat="1"]');
         const before = await seat.boundingBox();
@@ -257,8 +257,8 @@ describe('secretary desk and chair console', () => {
         assert.equal(await chair.evaluate(() => window.__samePage), true, 'the chair console must not reload');
         const presentSeat = chair.locator('[data-seat][data-state="present"]');
         await presentSeat.first().waitFor();
-        assert.equal(await presentSeat.count(), 4);
-        assert.equal(await chair.locator('[data-seat][data-state="excused"]').count(), 1);
+        await waitForCount(presentSeat, 4);
+        await waitForCount(chair.locator('[data-seat][data-state="excused"]'), 1);
         await screenshots(chair, 'staff-6-chair-console');
         // A tap on a seat shows the name large.
         await chair.locator('[data-seat="1"]').click();
@@ -281,7 +281,7 @@ describe('secretary desk and chair console', () => {
         assert.equal(await printed.isVisible(), true, 'the print view shows when printing');
         assert.equal(await desk.getByTestId('attendance-rows').isVisible(), false, 'the desk hides when printing');
         await waitForText(printed.locator('.p-title'), 'DANH SÁCH ĐIỂM DANH');
-        assert.equal(await printed.locator('tbody tr').count(), 6);
+        await waitForCount(printed.locator('tbody tr'), 6);
         assert.match(await printed.innerText(), /\(Ký, ghi rõ họ tên\)/);
         const pdf = await desk.pdf({ format: 'A4' });
         assert.ok(pdf.length > 10_000, 'a PDF came out');

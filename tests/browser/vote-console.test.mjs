@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, launchChromium, newTablet, pairInNode, pairTablet, publishMeeting, screenshots, waitForText, withBoxLog } from './helpers.mjs';
+import { Box, SHOTS_DIR, addStaff, apiAs, castBallot as vote, draftMeeting, launchChromium, newTablet, pairInNode, pairTablet, publishMeeting, screenshots, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo-123', role: 'secretary' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo-123', role: 'chair' };
@@ -144,7 +144,7 @@ describe('voting from the desk, the console and the projector', () => {
       const v1 = panel.locator(`[data-testid="vote-question"][data-question-id="${q1.id}"]`);
       const v2 = panel.locator(`[data-testid="vote-question"][data-question-id="${q2.id}"]`);
       await waitForText(v1.getByTestId('vote-title'), 'Thông qua dự toán ngân sách xã năm 2027');
-      assert.equal(await panel.getByTestId('vote-question').count(), 2, 'the election is on another item');
+      await waitForCount(panel.getByTestId('vote-question'), 2, { message: 'the election is on another item' });
 
       // Refused plainly: no quorum (2 of 5 in the room).
       await v1.getByTestId('vote-open').click();
@@ -318,7 +318,7 @@ describe('voting from the desk, the console and the projector', () => {
       await page.getByTestId('end-confirm').click();
       await waitForText(page.getByTestId('phase'), 'Đã bế mạc');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="vote-question"][data-status="closed"]').length === 4);
-      assert.equal(await panel.getByTestId('vote-evidence').count(), 4);
+      await waitForCount(panel.getByTestId('vote-evidence'), 4);
       assert.equal(await panel.getByTestId('vote-open').count(), 0);
       await tv.close();
     }),

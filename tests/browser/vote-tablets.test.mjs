@@ -18,7 +18,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog } from './helpers.mjs';
+import { BIN, Box, REPO, addStaff, apiAs, draftMeeting, launchChromium, pairTablet, publishMeeting, screenshots, uploadPdf, waitForText, withBoxLog, waitForCount } from './helpers.mjs';
 
 const SECRETARY = { username: 'thuky', name: 'Trần Thị Thu', password: 'thuky-demo' };
 const CHAIR = { username: 'chutich', name: 'Nguyễn Văn An', password: 'chutich-demo' };
@@ -324,7 +324,7 @@ describe('voting on the delegates’ tablets', () => {
       await page('dung').getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
       await page('dung').reload();
       await waitForText(page('dung').getByTestId('vote-results').getByTestId('vote-result-verdict').first(), 'KHÔNG ĐƯỢC THÔNG QUA');
-      assert.equal(await page('dung').getByTestId('vote-results').getByTestId('vote-result').count(), 2);
+      await waitForCount(page('dung').getByTestId('vote-results').getByTestId('vote-result'), 2);
       for (const [k] of VOTERS) if (k !== 'dung') await page(k).getByTestId('vote-result-popup').getByTestId('vote-result-close').click();
 
       // ---- an election that closes before a ballot got through ------------------------------
