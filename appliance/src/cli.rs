@@ -67,6 +67,82 @@ pub enum Command {
     /// Check the box (clock, disk, certificates, store and documents, ports, mDNS, hub) and
     /// say how to fix what is wrong. Exits 1 if any check fails.
     Doctor(DoctorArgs),
+    /// The office's release key and signatures (on the offline machine that keeps the key).
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Install a signed release on this box by hand (e.g. from a USB stick); the box runs it
+    /// at its next start and rolls back by itself if it does not become healthy.
+    #[command(subcommand)]
+    Update(UpdateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Make the release key pair in DIR: phonghop-release.key (secret: keep it offline,
+    /// protected by a password unless --no-password) and phonghop-release.pub (for the hub).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave the secret key without a password (tests, or a key kept in a hardware vault).
+        #[arg(long)]
+        no_password: bool,
+    },
+    /// Sign a release binary: writes BIN.minisig, whose trusted comment reads
+    /// "phonghop VERSION TARGET". The password comes from $PHONGHOP_RELEASE_PASSWORD or the
+    /// terminal.
+    Sign {
+        /// The secret key (phonghop-release.key).
+        #[arg(long)]
+        key: PathBuf,
+        /// The release binary.
+        #[arg(long)]
+        file: PathBuf,
+        /// The release's version (default: this build's).
+        #[arg(long)]
+        version: Option<String>,
+        /// The platform it is built for, e.g. aarch64-linux (default: this machine's).
+        #[arg(long)]
+        target: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpdateCommand {
+    /// Verify BIN with the release key pinned at enrolment and stage it; then restart the
+    /// box (sudo systemctl restart phonghop).
+    Apply {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        file: PathBuf,
+        /// The signature (default: BIN.minisig).
+        #[arg(long)]
+        sig: Option<PathBuf>,
+    },
+    /// Show the installed, previous, staged and failed releases.
+    Status {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Offer a signed release to the room boxes (the hub must be stopped): checks it with the
+    /// hub's release key, stores it, and records `update.offered`; boxes take it at their next
+    /// sync.
+    OfferUpdate {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        file: PathBuf,
+        /// The signature (default: BIN.minisig).
+        #[arg(long)]
+        sig: Option<PathBuf>,
+        /// Offer it only to this box (its node id); repeat for several. Default: every box.
+        #[arg(long = "node")]
+        nodes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -97,9 +173,16 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HubArgs {
+    #[command(subcommand)]
+    pub action: Option<HubCommand>,
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// The office's release key (phonghop-release.pub): kept in the hub's data directory and
+    /// given to every box that enrols from then on, which installs only releases it signed.
+    #[arg(long, env = "PHONGHOP_RELEASE_KEY")]
+    pub release_key: Option<PathBuf>,
     /// The sync port for room boxes (default 8444; 0 picks a free port).
     #[arg(long, env = "PHONGHOP_SYNC_PORT")]
     pub sync_port: Option<u16>,
@@ -308,7 +391,31 @@ impl From<ServiceError> for Failure {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args, None, cli.log_format),
-        Command::Hub(args) => serve(args.serve, Some(args.sync_port), cli.log_format),
+        Command::Hub(HubArgs {
+            action:
+                Some(HubCommand::OfferUpdate {
+                    data,
+                    file,
+                    sig,
+                    nodes,
+                }),
+            ..
+        }) => offer_update(&data.data, &file, sig, &nodes),
+        Command::Hub(args) => pin_release_key(&args.serve.data.data, args.release_key.as_deref())
+            .and_then(|()| serve(args.serve, Some(args.sync_port), cli.log_format)),
+        Command::Release(ReleaseCommand::Keygen { out, no_password }) => {
+            release_keygen(&out, no_password)
+        }
+        Command::Release(ReleaseCommand::Sign {
+            key,
+            file,
+            version,
+            target,
+        }) => release_sign(&key, &file, version, target),
+        Command::Update(UpdateCommand::Apply { data, file, sig }) => {
+            update_apply(&data.data, &file, sig)
+        }
+        Command::Update(UpdateCommand::Status { data }) => update_status(&data.data),
         Command::Enroll(args) => enroll(args),
         Command::Init(args) => init(args).map(|_| ()),
         Command::Admin(AdminCommand::Create(args)) => admin_create(args),
@@ -515,6 +622,11 @@ fn serve(
     log_format: Option<LogFormat>,
 ) -> Result<(), Failure> {
     let dir = args.data.data.clone();
+    // Before anything else: a box runs the release its update state selects (this execs a
+    // staged release, or rolls back one that did not become healthy).
+    if hub.is_none() && dir.is_dir() {
+        crate::update::boot::select(&dir);
+    }
     let config_dir_ok = !dir.exists() || dir.is_dir();
     if !config_dir_ok {
         return Err(Failure::new(
@@ -564,16 +676,44 @@ fn serve(
     if args.demo {
         seed_demo(&store)?;
     }
+    if let Err(e) = crate::update::record_outcomes(&store) {
+        tracing::error!("cannot record the outcome of an update: {e}");
+    }
+    let trial = crate::update::boot::on_trial(&dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::new(71, format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        let app = Application::build(config, store).await?;
+        let bind = config.bind;
+        let app = Application::build(config, store.clone()).await?;
         print_banner(app.serving(), args.demo);
-        app.run_until_stopped(shutdown_signal())
+        if let Some(version) = trial {
+            let check = crate::update::boot::SelfCheck {
+                https_port: app.serving().https_port,
+                local_name: app.serving().local_name.clone(),
+                addr: bind
+                    .filter(|ip| !ip.is_unspecified())
+                    .unwrap_or(IpAddr::from([127, 0, 0, 1])),
+            };
+            tokio::spawn(crate::update::boot::prove_and_commit(store, version, check));
+        }
+        let stop = async {
+            tokio::select! {
+                _ = shutdown_signal() => {},
+                _ = crate::update::restart_wanted() => {},
+            }
+        };
+        app.run_until_stopped(stop)
             .await
-            .map_err(|e| Failure::new(70, format!("{e:#}")))
+            .map_err(|e| Failure::new(70, format!("{e:#}")))?;
+        if crate::update::restart_requested() {
+            return Err(Failure::new(
+                crate::update::EXIT_RESTART,
+                "khởi động lại để chạy bản cập nhật / restarting to run the staged update",
+            ));
+        }
+        Ok(())
     })
 }
 
@@ -870,5 +1010,159 @@ fn discover(args: DiscoverArgs) -> Result<(), Failure> {
             addrs.join(",")
         );
     }
+    Ok(())
+}
+
+fn update_failure(e: crate::update::UpdateError) -> Failure {
+    Failure::new(e.exit_code(), e.to_string())
+}
+
+fn read_bytes(p: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(p).map_err(|e| {
+        Failure::new(
+            66,
+            format!("không đọc được / cannot read {}: {e}", p.display()),
+        )
+    })
+}
+
+fn sig_text(file: &Path, sig: Option<PathBuf>) -> Result<String, Failure> {
+    let path = sig.unwrap_or_else(|| {
+        let mut p = file.as_os_str().to_owned();
+        p.push(".minisig");
+        PathBuf::from(p)
+    });
+    let bytes = read_bytes(&path)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::new(
+            65,
+            format!("{} is not a minisign signature", path.display()),
+        )
+    })
+}
+
+fn release_keygen(out: &Path, no_password: bool) -> Result<(), Failure> {
+    let (sk, pk) = crate::update::release::keygen(out, no_password).map_err(update_failure)?;
+    println!(
+        "Khóa bí mật / secret key: {} (giữ trên máy không nối mạng / keep it on the offline machine)\n\
+         Khóa công khai / public key: {} (cho trung tâm: phonghop hub --release-key / give it to the hub)",
+        sk.display(),
+        pk.display()
+    );
+    Ok(())
+}
+
+fn release_sign(
+    key: &Path,
+    file: &Path,
+    version: Option<String>,
+    target: Option<String>,
+) -> Result<(), Failure> {
+    let version = version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
+    let target = target.unwrap_or_else(crate::update::target);
+    let out = crate::update::release::sign(key, file, &version, &target).map_err(update_failure)?;
+    println!(
+        "Đã ký / signed: {} (phonghop {version} {target})",
+        out.display()
+    );
+    Ok(())
+}
+
+fn update_apply(dir: &Path, file: &Path, sig: Option<PathBuf>) -> Result<(), Failure> {
+    let sig = sig_text(file, sig)?;
+    let bytes = read_bytes(file)?;
+    let staged = crate::update::apply(dir, &bytes, &sig).map_err(update_failure)?;
+    let (crate::update::Staged::New(r) | crate::update::Staged::Already(r)) = staged;
+    println!(
+        "Đã chuẩn bị bản {} / release {} staged. Khởi động lại hộp để chạy thử / restart the box to try it: sudo systemctl restart phonghop\n\
+         Nếu bản mới không chạy ổn, hộp tự quay về bản cũ / if it does not become healthy, the box goes back by itself.",
+        r.version, r.version
+    );
+    Ok(())
+}
+
+fn update_status(dir: &Path) -> Result<(), Failure> {
+    let state = crate::update::UpdateState::load(dir).map_err(update_failure)?;
+    let json = serde_json::to_string_pretty(&state).map_err(|e| Failure::new(70, e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+/// `phonghop hub --release-key FILE`: keeps the key in the hub's data directory.
+fn pin_release_key(dir: &Path, key: Option<&Path>) -> Result<(), Failure> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    let text = String::from_utf8(read_bytes(key)?)
+        .map_err(|_| Failure::new(65, format!("{} is not a key file", key.display())))?;
+    crate::update::parse_key(&text).map_err(update_failure)?;
+    std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            let tmp = dir.join(".release-key.pub.tmp");
+            std::fs::write(&tmp, text.as_bytes())?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, dir.join(crate::service::hub::RELEASE_KEY_FILE))
+        })
+        .map_err(|e| {
+            Failure::new(
+                74,
+                format!("cannot keep the release key in {}: {e}", dir.display()),
+            )
+        })
+}
+
+fn offer_update(
+    dir: &Path,
+    file: &Path,
+    sig: Option<PathBuf>,
+    nodes: &[String],
+) -> Result<(), Failure> {
+    let sig = sig_text(file, sig)?;
+    let bytes = read_bytes(file)?;
+    let nodes = nodes
+        .iter()
+        .map(|n| {
+            crate::domain::NodeId::parse(n)
+                .ok_or_else(|| Failure::new(64, format!("{n} is not a node id (32 hex digits)")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = open_for_admin(
+        dir,
+        "Lời mời cập nhật được ghi khi trung tâm dừng.",
+        "An update is offered while the hub is stopped.",
+    )?;
+    if store.role() != NodeRole::Hub {
+        return Err(Failure::new(
+            65,
+            format!("{} is not a hub's data directory", dir.display()),
+        ));
+    }
+    let key = crate::service::hub::release_key(&store).ok_or_else(|| {
+        Failure::new(
+            78,
+            "trung tâm chưa có khóa phát hành / the hub has no release key: start it once with --release-key phonghop-release.pub",
+        )
+    })?;
+    let release = crate::update::verify(&key, &bytes, &sig).map_err(update_failure)?;
+    let info = store.blobs().put_bytes(&bytes)?;
+    let appended = store.append(
+        Actor::Node,
+        vec![crate::domain::EventBody::UpdateOffered {
+            version: release.version.to_string(),
+            target: release.target.clone(),
+            sha256: info.sha256.clone(),
+            size: info.size,
+            signature: sig,
+            nodes: (!nodes.is_empty()).then_some(nodes),
+        }],
+    )?;
+    println!(
+        "Đã mời cập nhật / offered release {} for {} ({} byte, sha256 {}) as event {}",
+        release.version,
+        release.target,
+        info.size,
+        info.sha256,
+        appended.first().map(|e| e.seq).unwrap_or(0)
+    );
     Ok(())
 }

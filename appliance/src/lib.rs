@@ -12,7 +12,8 @@
 //!   the wire is in `http::sync`);
 //! - [`server`]: start-up and shutdown, which tie the rest together;
 //! - [`ops`]: `backup`, `restore` and `doctor`, and the control socket a running box answers on;
-//! - [`watchdog`]: systemd's readiness, watchdog and stopping messages.
+//! - [`watchdog`]: systemd's readiness, watchdog and stopping messages;
+//! - [`update`]: signed updates, the boot selection of a staged release and its rollback.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -39,4 +40,5 @@ pub mod signing;
 pub mod store;
 pub mod sync;
 pub mod tls;
+pub mod update;
 pub mod watchdog;

@@ -35,6 +35,7 @@ mod sync_faults;
 mod systemd;
 mod tablets;
 mod tls_chain;
+mod updates;
 mod vote_crash;
 mod vote_secrecy;
 mod vote_security;

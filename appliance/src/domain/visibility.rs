@@ -217,7 +217,10 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::LogCheckpoint { .. }
         | EventBody::AnnotationSealed { .. }
         | EventBody::ItemNoteSealed { .. }
-        | EventBody::SyncConflict { .. } => false,
+        | EventBody::SyncConflict { .. }
+        | EventBody::UpdateOffered { .. }
+        | EventBody::UpdateInstalled { .. }
+        | EventBody::UpdateRolledBack { .. } => false,
     }
 }
 
@@ -373,7 +376,10 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::LogCheckpoint { .. }
         | EventBody::AnnotationSealed { .. }
         | EventBody::ItemNoteSealed { .. }
-        | EventBody::SyncConflict { .. } => false,
+        | EventBody::SyncConflict { .. }
+        | EventBody::UpdateOffered { .. }
+        | EventBody::UpdateInstalled { .. }
+        | EventBody::UpdateRolledBack { .. } => false,
     }
 }
 
@@ -561,7 +567,10 @@ pub fn meeting_event(
         | EventBody::BoxRevoked { .. }
         | EventBody::NodeEnrolled { .. }
         | EventBody::LogCheckpoint { .. }
-        | EventBody::SyncConflict { .. } => Shown::Hidden,
+        | EventBody::SyncConflict { .. }
+        | EventBody::UpdateOffered { .. }
+        | EventBody::UpdateInstalled { .. }
+        | EventBody::UpdateRolledBack { .. } => Shown::Hidden,
     }
 }
 

@@ -64,7 +64,7 @@ async fn get_room(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
         "name": room.name.as_str(),
         "node_id": st.store.node_id().as_str(),
         "role": st.store.role().as_str(),
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::update::running_version(),
         "head_seq": head,
         "notice": notice,
     })))

@@ -16,7 +16,7 @@ const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The process is up and answering.
 pub async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+    Json(json!({"status": "ok", "version": crate::update::running_version()}))
 }
 
 /// The box can serve a meeting: the store answers and the disk has room. Damaged documents

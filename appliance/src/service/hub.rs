@@ -94,6 +94,20 @@ pub struct EnrolReply {
     pub hub_root_pem: String,
     /// The port of the hub's sync listener (mutual TLS).
     pub sync_port: u16,
+    /// The office's release key (minisign public key) the box pins for updates, if the hub
+    /// has one (`DATA/release-key.pub`, set with `phonghop hub --release-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_key: Option<String>,
+}
+
+/// The hub's release key file in its data directory.
+pub const RELEASE_KEY_FILE: &str = "release-key.pub";
+
+/// The hub's release key, if it has one.
+pub fn release_key(store: &Store) -> Option<String> {
+    std::fs::read_to_string(store.dir().join(RELEASE_KEY_FILE))
+        .ok()
+        .filter(|k| crate::update::parse_key(k).is_ok())
 }
 
 /// A box enrols with a token. The token's secret is the only credential; a box that lost the
@@ -137,6 +151,7 @@ pub fn enrol_box(
             client_cert_pem: cert.pem,
             hub_root_pem: ca.root_pem(),
             sync_port,
+            release_key: release_key(store),
         };
         Ok((
             vec![EventBody::BoxEnrolled {

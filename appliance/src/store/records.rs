@@ -720,6 +720,11 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::SyncConflict { .. } => super::hub::apply(txn, e),
         // The box's own note that it enrolled; its sync settings live in DATA/sync/.
         EventBody::NodeEnrolled { .. } | EventBody::LogCheckpoint { .. } => Ok(()),
+        // Updates live in DATA/updates/ (see `crate::update`); the log keeps the record of
+        // what was offered, installed and rolled back.
+        EventBody::UpdateOffered { .. }
+        | EventBody::UpdateInstalled { .. }
+        | EventBody::UpdateRolledBack { .. } => Ok(()),
         EventBody::AnnotationSealed { .. } | EventBody::ItemNoteSealed { .. } => {
             super::seal::apply_sealed(txn, e)
         }

@@ -211,6 +211,7 @@ pub async fn enroll(
             hub_root_sha256: token.root_sha256_hex(),
             room: reply.room.clone(),
             enrolled_at: time::OffsetDateTime::now_utc(),
+            release_key: reply.release_key.clone(),
         },
         hub_root_pem: reply.hub_root_pem,
         client_cert_pem: reply.client_cert_pem,

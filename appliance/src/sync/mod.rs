@@ -97,6 +97,10 @@ pub struct HubSettings {
     pub room: String,
     #[serde(with = "time::serde::rfc3339")]
     pub enrolled_at: OffsetDateTime,
+    /// The office's release key (minisign public key), pinned at enrolment: the box installs
+    /// only updates it signed (`crate::update`). None: the hub had none, updates are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_key: Option<String>,
 }
 
 /// An enrolled box's sync settings and credentials.

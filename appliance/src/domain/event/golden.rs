@@ -476,6 +476,23 @@ pub(crate) fn samples() -> Vec<EventBody> {
             ours: Some(Hash::of(b"ours")),
             theirs: Hash::of(b"theirs"),
         },
+        EventBody::UpdateOffered {
+            version: "0.3.0".into(),
+            target: "aarch64-linux".into(),
+            sha256: "ab".repeat(32),
+            size: 21_474_816,
+            signature: "untrusted comment: signature from minisign secret key\nRUQ...\ntrusted comment: phonghop 0.3.0 aarch64-linux\nwLMD...\n".into(),
+            nodes: Some(vec![NodeId::parse(&"c".repeat(32)).unwrap()]),
+        },
+        EventBody::UpdateInstalled {
+            version: "0.3.0".into(),
+            previous: "0.2.1".into(),
+        },
+        EventBody::UpdateRolledBack {
+            version: "0.3.0".into(),
+            reason: "did not become healthy".into(),
+            running: "0.2.1".into(),
+        },
     ]
 }
 

@@ -459,6 +459,32 @@ pub enum EventBody {
         #[ts(type = "string")]
         theirs: Hash,
     },
+    /// The central office offers a signed release of the box software (`phonghop hub
+    /// offer-update`): the binary is the blob `sha256`, `signature` the minisign text whose
+    /// trusted comment names the version and target. `nodes`, when set, limits the offer to
+    /// those boxes. A box checks the signature against the release key pinned at enrolment.
+    #[serde(rename = "update.offered")]
+    UpdateOffered {
+        version: String,
+        target: String,
+        sha256: String,
+        size: u64,
+        signature: String,
+        #[ts(type = "string[] | null")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodes: Option<Vec<NodeId>>,
+    },
+    /// This box committed a new release: it passed its health check after a restart.
+    /// `previous` is the release it ran before (kept for a rollback).
+    #[serde(rename = "update.installed")]
+    UpdateInstalled { version: String, previous: String },
+    /// This box gave up on a release that did not become healthy and went back to `running`.
+    #[serde(rename = "update.rolled_back")]
+    UpdateRolledBack {
+        version: String,
+        reason: String,
+        running: String,
+    },
 }
 
 impl EventBody {
@@ -538,6 +564,9 @@ impl EventBody {
         ("annotation.sealed", 1),
         ("item_note.sealed", 1),
         ("sync.conflict", 1),
+        ("update.offered", 1),
+        ("update.installed", 1),
+        ("update.rolled_back", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -623,6 +652,9 @@ impl EventBody {
             EventBody::AnnotationSealed { .. } => "annotation.sealed",
             EventBody::ItemNoteSealed { .. } => "item_note.sealed",
             EventBody::SyncConflict { .. } => "sync.conflict",
+            EventBody::UpdateOffered { .. } => "update.offered",
+            EventBody::UpdateInstalled { .. } => "update.installed",
+            EventBody::UpdateRolledBack { .. } => "update.rolled_back",
         }
     }
 
@@ -716,7 +748,10 @@ impl EventBody {
             | EventBody::BoxRevoked { .. }
             | EventBody::NodeEnrolled { .. }
             | EventBody::LogCheckpoint { .. }
-            | EventBody::SyncConflict { .. } => None,
+            | EventBody::SyncConflict { .. }
+            | EventBody::UpdateOffered { .. }
+            | EventBody::UpdateInstalled { .. }
+            | EventBody::UpdateRolledBack { .. } => None,
         }
     }
 }

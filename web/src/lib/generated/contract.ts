@@ -340,7 +340,7 @@ certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_
 /**
  * `fork`: the sender's event at `seq` differs from the one held.
  */
-reason: string, ours: string | null, theirs: string, } };
+reason: string, ours: string | null, theirs: string, } } | { "kind": "update.offered", "body": { version: string, target: string, sha256: string, size: number, signature: string, nodes?: string[] | null, } } | { "kind": "update.installed", "body": { version: string, previous: string, } } | { "kind": "update.rolled_back", "body": { version: string, reason: string, running: string, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
