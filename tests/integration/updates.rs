@@ -251,6 +251,31 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
     b.terminate();
     assert_eq!(state(&dir)["failed"][1]["version"], "0.2.1");
 
+    // 2b. A release that serves but never passes its health check in time (here: it must
+    //     settle for an hour within 2 s): it gives up by itself (exit 76), and the next start
+    //     rolls back.
+    let slow = office.release(
+        "slow",
+        &format!(
+            "#!/bin/sh\nPHONGHOP_UPDATE_SETTLE_SECS=3600 PHONGHOP_UPDATE_DEADLINE_SECS=2 exec '{}' \"$@\"\n",
+            bin()
+        ),
+        "0.2.2",
+    );
+    assert!(apply(&dir, &slow, &sig_of(&slow)).status.success());
+    let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
+    assert!(ends.is_empty(), "{ends:?}");
+    assert_eq!(version(&b).await, "0.2.2", "the trial serves while it proves itself");
+    let mut trial = b.child.take().unwrap();
+    let status = wait_exit(&mut trial, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(76), "the trial gives up past its deadline");
+    let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
+    assert!(ends.is_empty(), "{ends:?}");
+    assert_eq!(version(&b).await, packaged);
+    assert_eq!(notices(&b).await, "Họp lúc 8 giờ");
+    b.terminate();
+    assert_eq!(state(&dir)["failed"][2]["version"], "0.2.2");
+
     // 3. A good release: it runs, proves itself over HTTPS and commits; it stays after a
     //    restart, and the box's log says so.
     let good = office.release(
