@@ -265,10 +265,18 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
     assert!(apply(&dir, &slow, &sig_of(&slow)).status.success());
     let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
     assert!(ends.is_empty(), "{ends:?}");
-    assert_eq!(version(&b).await, "0.2.2", "the trial serves while it proves itself");
+    assert_eq!(
+        version(&b).await,
+        "0.2.2",
+        "the trial serves while it proves itself"
+    );
     let mut trial = b.child.take().unwrap();
     let status = wait_exit(&mut trial, Duration::from_secs(30));
-    assert_eq!(status.code(), Some(76), "the trial gives up past its deadline");
+    assert_eq!(
+        status.code(),
+        Some(76),
+        "the trial gives up past its deadline"
+    );
     let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
     assert!(ends.is_empty(), "{ends:?}");
     assert_eq!(version(&b).await, packaged);

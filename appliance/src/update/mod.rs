@@ -400,10 +400,22 @@ pub fn stage(data_dir: &Path, release: &Release, bytes: &[u8]) -> Result<Staged,
     Ok(Staged::New(release.clone()))
 }
 
-/// The release key pinned at enrolment, if any.
+/// The release key pinned at enrolment (`DATA/sync/hub.json`), if any. Only the settings
+/// file is read: checking a release needs the key, not the sync credentials.
 pub fn pinned_key(data_dir: &Path) -> Result<String, UpdateError> {
-    crate::sync::Enrolled::load(data_dir)?
-        .and_then(|e| e.settings.release_key)
+    let path = data_dir.join(crate::sync::SYNC_DIR).join("hub.json");
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(UpdateError::NoPinnedKey),
+        Err(e) => return Err(io(&path)(e)),
+    };
+    let settings: crate::sync::HubSettings =
+        serde_json::from_slice(&text).map_err(|e| UpdateError::Damaged {
+            path,
+            reason: e.to_string(),
+        })?;
+    settings
+        .release_key
         .filter(|k| !k.trim().is_empty())
         .ok_or(UpdateError::NoPinnedKey)
 }

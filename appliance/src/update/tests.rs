@@ -129,3 +129,108 @@ fn returning_to_the_recorded_previous_release_is_not_a_downgrade() {
     };
     assert!(admissible(&state, &other_bytes).is_err());
 }
+
+mod offers_from_the_hub {
+    use super::*;
+    use crate::domain::{Hash, RoomName};
+    use crate::store::NodeRole;
+
+    fn enrolled_box(dir: &Path, release_key: Option<&str>) -> Store {
+        let store =
+            Store::init(dir, &RoomName::parse("Phòng họp").unwrap(), NodeRole::Room).unwrap();
+        let settings = crate::sync::HubSettings {
+            hub_url: "https://hub.example/".into(),
+            sync_url: "https://hub.example:8444/".into(),
+            hub_node_id: "d".repeat(32),
+            hub_root_sha256: "e".repeat(64),
+            room: "Phòng họp".into(),
+            enrolled_at: time::OffsetDateTime::now_utc(),
+            release_key: release_key.map(str::to_owned),
+        };
+        let sync = dir.join(crate::sync::SYNC_DIR);
+        std::fs::create_dir_all(&sync).unwrap();
+        std::fs::write(
+            sync.join("hub.json"),
+            serde_json::to_vec(&settings).unwrap(),
+        )
+        .unwrap();
+        store
+    }
+
+    fn offer(
+        version: &str,
+        sha256: &str,
+        size: u64,
+        signature: &str,
+        nodes: Option<Vec<NodeId>>,
+    ) -> EventEnvelope {
+        EventEnvelope {
+            v: 1,
+            origin: NodeId::parse(&"d".repeat(32)).unwrap(),
+            seq: 9,
+            prev: Hash::GENESIS,
+            at: time::OffsetDateTime::now_utc(),
+            actor: Actor::Node,
+            body: EventBody::UpdateOffered {
+                version: version.into(),
+                target: target(),
+                sha256: sha256.into(),
+                size,
+                signature: signature.into(),
+                nodes,
+            },
+        }
+    }
+
+    #[test]
+    fn an_offer_for_this_box_is_fetched_verified_staged_and_restarts_it_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let office = tmp.path().join("office");
+        let (sk, pk) = keys(&office);
+        let bytes = b"#!/bin/sh\nexit 0\n";
+        let sig = signed(&office, &sk, "bin", bytes, "9.0.0");
+        let sha = hex::encode(Sha256::digest(bytes));
+        let hub = NodeId::parse(&"d".repeat(32)).unwrap();
+
+        // Without a pinned key the box does not even download it.
+        let bare = enrolled_box(&tmp.path().join("bare"), None);
+        let me = bare.node_id().clone();
+        let event = offer("9.0.0", &sha, bytes.len() as u64, &sig, None);
+        assert!(blobs_needed(&bare, &me, &event).is_empty());
+
+        let store = enrolled_box(&tmp.path().join("box"), Some(&pk));
+        let me = store.node_id().clone();
+        // Meant for another box: nothing to fetch, nothing staged.
+        let elsewhere = offer("9.0.0", &sha, 17, &sig, Some(vec![hub.clone()]));
+        assert!(blobs_needed(&store, &me, &elsewhere).is_empty());
+        react(&store, &me, &hub, 9, &elsewhere).unwrap();
+        assert!(UpdateState::load(store.dir()).unwrap().trial.is_none());
+
+        let event = offer(
+            "9.0.0",
+            &sha,
+            bytes.len() as u64,
+            &sig,
+            Some(vec![me.clone()]),
+        );
+        assert_eq!(blobs_needed(&store, &me, &event), vec![(sha.clone(), 17)]);
+        store.blobs().put_bytes(bytes).unwrap();
+        assert!(blobs_needed(&store, &me, &event).is_empty(), "already held");
+
+        // The hub claims another version than the signature: refused, nothing staged.
+        let lying = offer("9.9.9", &sha, 17, &sig, None);
+        react(&store, &me, &hub, 10, &lying).unwrap();
+        assert!(UpdateState::load(store.dir()).unwrap().trial.is_none());
+        assert!(!restart_requested());
+
+        react(&store, &me, &hub, 9, &event).unwrap();
+        react(&store, &me, &hub, 9, &event).unwrap();
+        let state = UpdateState::load(store.dir()).unwrap();
+        assert_eq!(state.trial.unwrap().version, "9.0.0");
+        assert_eq!(
+            std::fs::read(binary_path(store.dir(), "9.0.0")).unwrap(),
+            bytes
+        );
+        assert!(restart_requested());
+    }
+}
