@@ -686,6 +686,7 @@ fn serve(
         .map_err(|e| Failure::new(71, format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         let bind = config.bind;
+        let store_for_update = store.clone();
         let app = Application::build(config, store.clone()).await?;
         print_banner(app.serving(), args.demo);
         if let Some(version) = trial {
@@ -701,7 +702,7 @@ fn serve(
         let stop = async {
             tokio::select! {
                 _ = shutdown_signal() => {},
-                _ = crate::update::restart_wanted() => {},
+                _ = crate::update::restart_wanted(store_for_update) => {},
             }
         };
         app.run_until_stopped(stop)

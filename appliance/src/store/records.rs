@@ -957,6 +957,17 @@ pub fn drop_secret_choices(tx: &Tx<'_>, question: &Id) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Whether a meeting is in session (running or in recess): a staged update waits for it.
+pub fn meeting_in_session(txn: &ReadTransaction) -> Result<bool, StoreError> {
+    let states: Vec<LiveState> = all(txn, LIVE)?;
+    Ok(states.iter().any(|s| {
+        matches!(
+            s.phase,
+            crate::domain::live::Phase::Running | crate::domain::live::Phase::Paused
+        )
+    }))
+}
+
 /// A meeting's live state (the default before it starts).
 pub fn live(txn: &ReadTransaction, meeting: &Id) -> Result<LiveState, StoreError> {
     Ok(get(txn, LIVE, meeting.as_str())?.unwrap_or_default())

@@ -442,13 +442,43 @@ pub fn restart_requested() -> bool {
     RESTART.load(Ordering::SeqCst)
 }
 
-/// Resolves once [`request_restart`] was called.
-pub async fn restart_wanted() {
+/// How long (seconds) a staged update waits for a meeting in session to end before the box
+/// restarts anyway (default 6 hours: a meeting left open must not block updates forever).
+pub const ENV_MAX_WAIT: &str = "PHONGHOP_UPDATE_MAX_WAIT_SECS";
+
+/// Resolves once [`request_restart`] was called and no meeting is in session (or it waited
+/// `PHONGHOP_UPDATE_MAX_WAIT_SECS`): tablets in a meeting are not cut off for an update.
+pub async fn restart_wanted(store: Store) {
     loop {
         if restart_requested() {
-            return;
+            break;
         }
         RESTART_NOTIFY.notified().await;
+    }
+    let max_wait = std::time::Duration::from_secs(
+        std::env::var(ENV_MAX_WAIT)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(6 * 3600),
+    );
+    let since = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        let s = store.clone();
+        let busy =
+            tokio::task::spawn_blocking(move || s.read(crate::store::records::meeting_in_session))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(false);
+        if !busy || since.elapsed() >= max_wait {
+            return;
+        }
+        if !said {
+            tracing::warn!("an update is staged; the box restarts when the meeting ends");
+            said = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
     }
 }
 
