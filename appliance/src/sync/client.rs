@@ -25,6 +25,8 @@ use tokio::sync::{watch, Notify};
 /// between half and the whole of it (full jitter would allow near-zero waits in a storm).
 const BACKOFF_FIRST: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// A failed session that moved at least this much data still counts as the link being up.
+const PROGRESS_BYTES: u64 = 64 * 1024;
 /// After a commit, wait this long for more before syncing, so a busy meeting does not start
 /// a session per event.
 const AFTER_COMMIT: Duration = Duration::from_millis(1500);
@@ -655,6 +657,11 @@ async fn run_loop(
             s.next_attempt = None;
             s.sessions += 1;
         });
+        let moved_before = handle
+            .status
+            .read()
+            .map(|s| s.bytes_sent + s.bytes_received)
+            .unwrap_or(0);
         let session = Session {
             http: &http,
             base: &base,
@@ -680,7 +687,20 @@ async fn run_loop(
                 tracing::debug!("sync session complete");
             }
             Err(SessionError::Transient(why)) => {
-                failures = failures.saturating_add(1);
+                // A session that moved real data before the link failed found the link up:
+                // back off from the start again. On a link that drops every minute, doubling
+                // across sessions that each made progress left it idle most of the time.
+                let moved = handle
+                    .status
+                    .read()
+                    .map(|s| s.bytes_sent + s.bytes_received)
+                    .unwrap_or(0)
+                    .saturating_sub(moved_before);
+                failures = if moved >= PROGRESS_BYTES {
+                    1
+                } else {
+                    failures.saturating_add(1)
+                };
                 let backoff = BACKOFF_FIRST
                     .saturating_mul(1u32 << failures.min(10).saturating_sub(1))
                     .min(BACKOFF_MAX);
