@@ -5,7 +5,7 @@
 //! serving, one execs the real binary (a good release, reporting its signed version).
 
 use crate::helpers::*;
-use crate::sync::enrolled_box;
+use crate::sync::{box_status, enrolled_box, node_id_of, restart_hub, wait_synced};
 use phonghop::domain::EventBody;
 use phonghop::store::Store;
 use serde_json::Value;
@@ -446,4 +446,93 @@ async fn tampered_foreign_or_older_releases_are_refused_and_nothing_is_staged() 
     assert_eq!(sha256, &sha256_file(&good));
     let held = Store::open(&hub_dir).unwrap().blobs().path(sha256).unwrap();
     assert_eq!(std::fs::read(held).unwrap(), std::fs::read(&good).unwrap());
+}
+
+/// The whole way: the office signs, the hub offers to one box, the box pulls the offer over
+/// sync, fetches the binary, stages it, restarts (exit 79), runs it on trial, commits it, and
+/// the hub receives `update.installed` in the box's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_from_the_hub_reaches_the_box_over_sync_and_is_installed() {
+    let office = Office::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let hub_dir = tmp.path().join("hub");
+    crate::sync::init_hub(&hub_dir);
+    let child = spawn_node(
+        "hub",
+        &hub_dir,
+        &["--release-key", office.public.to_str().unwrap()],
+    );
+    let mut hub = TestBox::from_child(hub_dir.clone(), child).await;
+    let sync_port = hub.sync_port.unwrap();
+    let admin = hub.admin().await;
+    let dir = enrolled_box(&hub, &admin, tmp.path(), "xa-tan-phu").await;
+    let node = node_id_of(&dir);
+    hub.terminate();
+
+    let good = office.release(
+        "good",
+        &format!("#!/bin/sh\nexec '{}' \"$@\"\n", bin()),
+        "0.3.0",
+    );
+    let out = phonghop(&[
+        "hub",
+        "offer-update",
+        "--data",
+        hub_dir.to_str().unwrap(),
+        "--file",
+        good.to_str().unwrap(),
+        "--node",
+        &node,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut hub = restart_hub(&hub_dir, sync_port).await;
+    let admin = hub.admin().await;
+
+    // The box starts on the package, takes the offer and stops to run it.
+    let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
+    assert!(ends.is_empty(), "{ends:?}");
+    let mut first = b.child.take().unwrap();
+    let status = wait_exit(&mut first, Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(79),
+        "the box stops to run the staged release"
+    );
+    assert_eq!(state(&dir)["trial"]["version"], "0.3.0");
+    assert!(
+        !Store::open(&dir)
+            .unwrap()
+            .blobs()
+            .contains(&sha256_file(&good)),
+        "the staged binary is not kept twice"
+    );
+
+    // Started again (systemd), it runs the release on trial and commits it.
+    let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
+    assert!(ends.is_empty(), "{ends:?}");
+    assert_eq!(version(&b).await, "0.3.0");
+    let start = Instant::now();
+    while !state(&dir)["current"]["version"].eq("0.3.0") {
+        assert!(start.elapsed() < Duration::from_secs(30), "{}", state(&dir));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The hub receives the box's log with update.installed.
+    let box_admin = b.admin().await;
+    let head = box_status(&b, &box_admin).await["head"].as_u64().unwrap();
+    wait_synced(&hub, &admin, &node, head, Duration::from_secs(30)).await;
+    b.terminate();
+    hub.terminate();
+    let h = Store::open(&hub_dir).unwrap();
+    let box_node = phonghop::domain::NodeId::parse(&node).unwrap();
+    let installed = h
+        .raw_events_after(&box_node, 0, usize::MAX, usize::MAX)
+        .unwrap()
+        .iter()
+        .filter_map(|l| phonghop::domain::EventEnvelope::decode(l).ok())
+        .any(|e| matches!(e.body, EventBody::UpdateInstalled { ref version, .. } if version == "0.3.0"));
+    assert!(installed, "IT staff at the hub see the installed release");
 }

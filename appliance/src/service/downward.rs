@@ -19,10 +19,10 @@ use super::ServiceError;
 /// The blobs (SHA-256 hex, size) box `me` needs before it can act on the hub's event `ev`.
 /// A pure function of the event, so the hub and the box agree on it.
 pub fn blobs_needed(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
-    let _ = me;
     match ev.body.kind() {
-        // Handed-over meetings and offered updates are added here as they are built.
-        "meeting.handed_over" | "update.offered" => Vec::new(),
+        "update.offered" => crate::update::blobs_needed(me, ev),
+        // Handed-over meetings are added here as they are built.
+        "meeting.handed_over" => Vec::new(),
         _ => Vec::new(),
     }
 }
@@ -35,9 +35,12 @@ pub fn react(
     hub_seq: u64,
     ev: &EventEnvelope,
 ) -> Result<(), ServiceError> {
-    let _ = (store, me, hub, hub_seq);
     match ev.body.kind() {
-        "meeting.handed_over" | "update.offered" => Ok(()),
+        // Staged and a restart asked for; refused offers are logged and passed over; only an
+        // I/O failure is an error (the loop tries again).
+        "update.offered" => crate::update::react(store, me, hub, hub_seq, ev)
+            .map_err(|e| ServiceError::Internal(e.to_string())),
+        "meeting.handed_over" => Ok(()),
         // Everything else in the hub's log is kept, not acted on.
         _ => Ok(()),
     }

@@ -511,32 +511,14 @@ struct OfferRef<'a> {
     signature: &'a str,
 }
 
-/// The blobs a hub event needs on this box: an `update.offered` meant for it, for its target,
-/// newer than what it runs, on a box with a pinned key. Any other offer costs no download.
-pub fn blobs_needed(store: &Store, me: &NodeId, event: &EventEnvelope) -> Vec<(String, u64)> {
-    let Some(offer) = offer_for(me, event) else {
-        return Vec::new();
-    };
-    let dir = store.dir();
-    if offer.target != target() || pinned_key(dir).is_err() {
-        return Vec::new();
-    }
-    let Ok(state) = UpdateState::load(dir) else {
-        return Vec::new();
-    };
-    let Ok(version) = semver::Version::parse(offer.version) else {
-        return Vec::new();
-    };
-    let claimed = Release {
-        version,
-        target: offer.target.to_owned(),
-        sha256: offer.sha256.to_owned(),
-        size: offer.size,
-    };
-    if admissible(&state, &claimed).is_err() || store.blobs().contains(offer.sha256) {
-        return Vec::new();
-    }
-    vec![(offer.sha256.to_owned(), offer.size)]
+/// The blobs a hub event needs on box `me`: the binary of an `update.offered` addressed to
+/// it (every box when the offer names none). A pure function of the event, since the hub uses
+/// it too to decide which box may download which file; whether the box takes the release is
+/// decided in [`react`], after the download.
+pub fn blobs_needed(me: &NodeId, event: &EventEnvelope) -> Vec<(String, u64)> {
+    offer_for(me, event)
+        .map(|o| vec![(o.sha256.to_owned(), o.size)])
+        .unwrap_or_default()
 }
 
 /// Handles a hub event on this box: an `update.offered` meant for it is verified against
@@ -592,6 +574,11 @@ pub fn react(
             }
             stage(dir, &release, &bytes)
         });
+    // The binary now lives in DATA/updates/ (or was refused): the box's blob store does not
+    // keep a second copy on its SD card. A second run of this reaction finds it staged.
+    if !matches!(staged, Err(UpdateError::Io { .. } | UpdateError::Store(_))) {
+        store.blobs().remove(offer.sha256);
+    }
     match staged {
         Ok(s) => {
             let r = match &s {

@@ -192,17 +192,22 @@ mod offers_from_the_hub {
         let sha = hex::encode(Sha256::digest(bytes));
         let hub = NodeId::parse(&"d".repeat(32)).unwrap();
 
-        // Without a pinned key the box does not even download it.
+        // Without a pinned key the box downloads it but refuses it, and keeps no copy.
         let bare = enrolled_box(&tmp.path().join("bare"), None);
         let me = bare.node_id().clone();
         let event = offer("9.0.0", &sha, bytes.len() as u64, &sig, None);
-        assert!(blobs_needed(&bare, &me, &event).is_empty());
+        assert_eq!(blobs_needed(&me, &event), vec![(sha.clone(), 17)]);
+        bare.blobs().put_bytes(bytes).unwrap();
+        react(&bare, &me, &hub, 9, &event).unwrap();
+        assert!(UpdateState::load(bare.dir()).unwrap().trial.is_none());
+        assert!(!bare.blobs().contains(&sha));
+        assert!(!restart_requested());
 
         let store = enrolled_box(&tmp.path().join("box"), Some(&pk));
         let me = store.node_id().clone();
         // Meant for another box: nothing to fetch, nothing staged.
         let elsewhere = offer("9.0.0", &sha, 17, &sig, Some(vec![hub.clone()]));
-        assert!(blobs_needed(&store, &me, &elsewhere).is_empty());
+        assert!(blobs_needed(&me, &elsewhere).is_empty());
         react(&store, &me, &hub, 9, &elsewhere).unwrap();
         assert!(UpdateState::load(store.dir()).unwrap().trial.is_none());
 
@@ -213,16 +218,16 @@ mod offers_from_the_hub {
             &sig,
             Some(vec![me.clone()]),
         );
-        assert_eq!(blobs_needed(&store, &me, &event), vec![(sha.clone(), 17)]);
-        store.blobs().put_bytes(bytes).unwrap();
-        assert!(blobs_needed(&store, &me, &event).is_empty(), "already held");
+        assert_eq!(blobs_needed(&me, &event), vec![(sha.clone(), 17)]);
 
         // The hub claims another version than the signature: refused, nothing staged.
+        store.blobs().put_bytes(bytes).unwrap();
         let lying = offer("9.9.9", &sha, 17, &sig, None);
         react(&store, &me, &hub, 10, &lying).unwrap();
         assert!(UpdateState::load(store.dir()).unwrap().trial.is_none());
         assert!(!restart_requested());
 
+        store.blobs().put_bytes(bytes).unwrap();
         react(&store, &me, &hub, 9, &event).unwrap();
         react(&store, &me, &hub, 9, &event).unwrap();
         let state = UpdateState::load(store.dir()).unwrap();
