@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/hub/enrolments", get(list_enrolments).post(issue))
         .route("/api/hub/enrol", post(enrol))
         .route("/api/hub/boxes", get(boxes))
+        .route("/api/hub/updates", get(update_offers))
         .route("/api/hub/boxes/{node}/revoke", post(revoke))
         .route("/api/hub/boxes/{node}/meetings", get(archive_meetings))
         .route("/api/hub/boxes/{node}/meetings/{id}", get(archive_meeting))
@@ -91,6 +92,17 @@ async fn boxes(
     let store = st.store.clone();
     Ok(Json(
         blocking(move || Ok(hub::boxes(&store, &caller)?)).await?,
+    ))
+}
+
+/// The releases the hub offered to its boxes (IT staff).
+async fn update_offers(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<hub::UpdateOffers>, ApiError> {
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || Ok(hub::update_offers(&store, &caller)?)).await?,
     ))
 }
 

@@ -294,3 +294,77 @@ pub fn enrolments(store: &Store, caller: &Caller) -> Result<Vec<Enrolment>, Serv
     all.sort_by_key(|e| std::cmp::Reverse(e.issued_at));
     Ok(all)
 }
+
+/// One release the hub offered (`update.offered` in its own log), for the IT page.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferedRelease {
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub version: String,
+    pub target: String,
+    pub sha256: String,
+    pub size: u64,
+    /// The boxes it is offered to; None: every box.
+    pub nodes: Option<Vec<NodeId>>,
+}
+
+/// The hub's release key and the releases it offered, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateOffers {
+    /// Whether the hub has a release key to give enrolling boxes.
+    pub release_key: bool,
+    pub offers: Vec<OfferedRelease>,
+}
+
+/// The releases offered so far. Reads the hub's own log (offers are rare; only events whose
+/// bytes name the kind are decoded).
+pub fn update_offers(store: &Store, caller: &Caller) -> Result<UpdateOffers, ServiceError> {
+    caller.require(Role::may_manage_sync)?;
+    require_hub(store)?;
+    const KIND: &[u8] = br#""kind":"update.offered""#;
+    let own = store.node_id().clone();
+    let mut offers = Vec::new();
+    let mut after = 0;
+    loop {
+        let lines = store.raw_events_after(&own, after, 1000, 4 * 1024 * 1024)?;
+        if lines.is_empty() {
+            break;
+        }
+        for line in &lines {
+            let header: crate::domain::event::EnvelopeHeader = serde_json::from_slice(line)
+                .map_err(|e| ServiceError::Internal(format!("unreadable hub event: {e}")))?;
+            after = header.seq;
+            if !line.windows(KIND.len()).any(|w| w == KIND) {
+                continue;
+            }
+            let Ok(e) = crate::domain::EventEnvelope::decode(line) else {
+                continue;
+            };
+            if let EventBody::UpdateOffered {
+                version,
+                target,
+                sha256,
+                size,
+                nodes,
+                ..
+            } = e.body
+            {
+                offers.push(OfferedRelease {
+                    seq: e.seq,
+                    at: e.at,
+                    version,
+                    target,
+                    sha256,
+                    size,
+                    nodes,
+                });
+            }
+        }
+    }
+    offers.reverse();
+    Ok(UpdateOffers {
+        release_key: release_key(store).is_some(),
+        offers,
+    })
+}

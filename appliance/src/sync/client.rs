@@ -225,7 +225,7 @@ impl Session<'_> {
             .http
             .request(method, self.url(path)?)
             .header(HEADER_PROTOCOL, PROTOCOL.to_string())
-            .header(HEADER_VERSION, env!("CARGO_PKG_VERSION"))
+            .header(HEADER_VERSION, crate::update::running_version())
             .header(HEADER_HEAD, head.to_string())
             .header(HEADER_HUB_HELD, hub_held.to_string()))
     }

@@ -56,6 +56,23 @@ export interface HubBox {
   backlog_down: number | null;
 }
 
+/** A release the hub offered to its boxes (`GET /api/hub/updates`). */
+export interface OfferedRelease {
+  seq: number;
+  at: string;
+  version: string;
+  target: string;
+  sha256: string;
+  size: number;
+  /** The boxes it is offered to; null: every box. */
+  nodes: string[] | null;
+}
+
+export interface UpdateOffers {
+  release_key: boolean;
+  offers: OfferedRelease[];
+}
+
 /** An answer with how far the node's clock is ahead of ours (relative times use the node's clock). */
 export interface Timed<T> {
   data: T;
@@ -93,6 +110,7 @@ export const syncApi = {
   enrolments: (signal?: AbortSignal) => timed<Enrolment[]>('/api/hub/enrolments', signal),
   issue: async (room: string) => (await call<{ token: string; enrolment: Enrolment }>('POST', '/api/hub/enrolments', { json: { room } })).data,
   boxes: (signal?: AbortSignal) => timed<HubBox[]>('/api/hub/boxes', signal),
+  updates: async (signal?: AbortSignal) => (await call<UpdateOffers>('GET', '/api/hub/updates', { signal })).data,
   archiveMeetings: async (nodeId: string, signal?: AbortSignal) =>
     (await call<ArchivedMeetingSummary[]>('GET', `/api/hub/boxes/${seg(nodeId)}/meetings`, { signal })).data,
   archiveMeeting: async (nodeId: string, meetingId: string, signal?: AbortSignal) =>
