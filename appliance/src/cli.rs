@@ -390,7 +390,10 @@ impl From<ServiceError> for Failure {
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(args) => serve(args, None, cli.log_format),
+        Command::Serve(args) => {
+            let dir = args.data.data.clone();
+            serve(args, None, cli.log_format).map_err(|f| trial_failure(&dir, f))
+        }
         Command::Hub(HubArgs {
             action:
                 Some(HubCommand::OfferUpdate {
@@ -1012,6 +1015,22 @@ fn discover(args: DiscoverArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// A release on trial that fails to start exits with [`crate::update::EXIT_UNHEALTHY`]
+/// whatever the cause: a code systemd does not restart (`RestartPreventExitStatus=`, e.g. 78
+/// for a setting the new release refuses) would leave the box down instead of rolling back.
+fn trial_failure(dir: &Path, f: Failure) -> Failure {
+    if f.code == crate::update::EXIT_RESTART || crate::update::boot::on_trial(dir).is_none() {
+        return f;
+    }
+    Failure::new(
+        crate::update::EXIT_UNHEALTHY,
+        format!(
+            "{} (bản đang thử không khởi động được, lần sau hộp quay về bản cũ / the release on trial did not start; the next start rolls back)",
+            f.message
+        ),
+    )
 }
 
 fn update_failure(e: crate::update::UpdateError) -> Failure {

@@ -284,6 +284,26 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
     b.terminate();
     assert_eq!(state(&dir)["failed"][2]["version"], "0.2.2");
 
+    // 2c. A release that refuses the box's settings (exit 78, which systemd does not restart)
+    //     exits 76 while on trial instead, so the box is restarted and rolls back.
+    let settings = office.dir.join("renamed-setting.toml");
+    std::fs::write(&settings, "a_setting_this_release_refuses = 1\n").unwrap();
+    let picky = office.release(
+        "picky",
+        &format!(
+            "#!/bin/sh\nPHONGHOP_CONFIG='{}' exec '{}' \"$@\"\n",
+            settings.display(),
+            bin()
+        ),
+        "0.2.3",
+    );
+    assert!(apply(&dir, &picky, &sig_of(&picky)).status.success());
+    let (mut b, ends) = supervise(&dir, Duration::from_secs(20)).await;
+    assert_eq!(ends, vec!["exited exit status: 76".to_owned()]);
+    assert_eq!(version(&b).await, packaged);
+    b.terminate();
+    assert_eq!(state(&dir)["failed"][3]["version"], "0.2.3");
+
     // 3. A good release: it runs, proves itself over HTTPS and commits; it stays after a
     //    restart, and the box's log says so.
     let good = office.release(
