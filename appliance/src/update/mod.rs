@@ -375,10 +375,11 @@ pub enum Staged {
 pub fn stage(data_dir: &Path, release: &Release, bytes: &[u8]) -> Result<Staged, UpdateError> {
     let mut state = UpdateState::load(data_dir)?;
     let version = release.version.to_string();
+    // Already staged (or on trial right now): never reset its count of attempts.
     if state
         .trial
         .as_ref()
-        .is_some_and(|t| t.version == version && t.sha256 == release.sha256 && t.attempts == 0)
+        .is_some_and(|t| t.version == version && t.sha256 == release.sha256)
     {
         return Ok(Staged::Already(release.clone()));
     }
@@ -542,6 +543,19 @@ pub fn react(
         .as_ref()
         .is_some_and(|c| c.version == offer.version && c.sha256 == offer.sha256)
     {
+        return Ok(());
+    }
+    if let Some(t) = state
+        .trial
+        .as_ref()
+        .filter(|t| t.version == offer.version && t.sha256 == offer.sha256)
+    {
+        // Handled before: staged and waiting for the restart, or running on trial now (the
+        // restart came before the sync loop noted this event). Its attempt count stands.
+        if t.attempts == 0 {
+            request_restart();
+        }
+        store.blobs().remove(offer.sha256);
         return Ok(());
     }
     let Some(path) = store.blobs().path(offer.sha256) else {

@@ -230,8 +230,17 @@ mod offers_from_the_hub {
         store.blobs().put_bytes(bytes).unwrap();
         react(&store, &me, &hub, 9, &event).unwrap();
         react(&store, &me, &hub, 9, &event).unwrap();
+        let mut state = UpdateState::load(store.dir()).unwrap();
+        assert_eq!(state.trial.as_ref().unwrap().version, "9.0.0");
+        // The trial runs (its attempt counted) and the sync loop hands it the same offer again
+        // (the restart came before the loop noted it): the attempt is not reset.
+        state.trial.as_mut().unwrap().attempts = 1;
+        state.save(store.dir()).unwrap();
+        store.blobs().put_bytes(bytes).unwrap();
+        react(&store, &me, &hub, 9, &event).unwrap();
         let state = UpdateState::load(store.dir()).unwrap();
-        assert_eq!(state.trial.unwrap().version, "9.0.0");
+        assert_eq!(state.trial.as_ref().unwrap().attempts, 1);
+        assert!(!store.blobs().contains(&sha));
         assert_eq!(
             std::fs::read(binary_path(store.dir(), "9.0.0")).unwrap(),
             bytes
