@@ -236,6 +236,23 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
         e,
         EventBody::UpdateRolledBack { version, running, .. } if version == "0.2.0" && running == packaged
     )));
+    // On the spot, the doctor says so.
+    let doctor = phonghop(&["doctor", "--json", "--data", dir.to_str().unwrap()]);
+    let doctor: Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let update = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "update")
+        .unwrap();
+    assert_eq!(update["status"], "warn", "{update}");
+    assert!(
+        update["en"]
+            .as_str()
+            .unwrap()
+            .contains("Release 0.2.0 was rolled back"),
+        "{update}"
+    );
     // The same release again is refused: it already failed here.
     let again = apply(&dir, &crash, &sig_of(&crash));
     assert_eq!(again.status.code(), Some(77));
@@ -342,6 +359,22 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
     );
     b.terminate();
 
+    let doctor = phonghop(&["doctor", "--json", "--data", dir.to_str().unwrap()]);
+    let doctor: Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let update = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "update")
+        .unwrap();
+    assert_eq!(update["status"], "ok", "{update}");
+    assert!(
+        update["en"]
+            .as_str()
+            .unwrap()
+            .contains("Installed release: 0.3.0"),
+        "{update}"
+    );
     // The doctor and the status command can tell too.
     let status = phonghop(&["update", "status", "--data", dir.to_str().unwrap()]);
     let status: Value = serde_json::from_slice(&status.stdout).unwrap();

@@ -198,6 +198,7 @@ pub fn run(dir: &Path) -> Report {
         ),
     }
     checks.extend(hub_checks(dir, store.as_ref().ok(), now));
+    checks.push(update_check(dir));
     Report {
         ok: checks.iter().all(|c| c.status != Status::Fail),
         at: now,
@@ -953,4 +954,88 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(s, "{failed} mục lỗi / {failed} check(s) failed.");
     }
     s
+}
+
+/// Which release the box runs, and whether a signed update is staged, on trial, or was rolled
+/// back (`crate::update`).
+fn update_check(dir: &Path) -> Check {
+    use crate::update::{pinned_key, UpdateState};
+    let state = match UpdateState::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::new(
+                "update",
+                Status::Warn,
+                format!("Không đọc được trạng thái cập nhật: {e}. Hộp chạy bản của gói cài đặt."),
+                format!("The update state cannot be read: {e}. The box runs the packaged release."),
+            )
+            .fix(
+                "Cài lại bản cập nhật (phonghop update apply) hoặc báo cho văn phòng.",
+                "Apply the update again (phonghop update apply) or tell the office.",
+            )
+        }
+    };
+    let installed = state.installed_version();
+    if let Some(t) = &state.trial {
+        let (vi, en) = if t.attempts == 0 {
+            (
+                "sẽ chạy thử ở lần khởi động tới",
+                "runs on trial at the next start",
+            )
+        } else {
+            ("đang chạy thử", "is on trial")
+        };
+        return Check::new(
+            "update",
+            Status::Info,
+            format!("Bản {} {vi}; bản đang dùng: {installed}.", t.version),
+            format!(
+                "Release {} {en}; the installed release is {installed}.",
+                t.version
+            ),
+        );
+    }
+    let superseded = |v: &str| match (
+        semver::Version::parse(v),
+        semver::Version::parse(&installed),
+    ) {
+        (Ok(f), Ok(i)) => f <= i,
+        _ => true,
+    };
+    if let Some(f) = state.failed.last().filter(|f| !superseded(&f.version)) {
+        return Check::new(
+            "update",
+            Status::Warn,
+            format!(
+                "Bản {} đã bị hoàn tác ({}); hộp chạy bản {installed}.",
+                f.version, f.reason
+            ),
+            format!(
+                "Release {} was rolled back ({}); the box runs {installed}.",
+                f.version, f.reason
+            ),
+        )
+        .fix(
+            "Báo cho văn phòng: bản này không chạy được trên hộp; văn phòng ký một bản mới hơn.",
+            "Tell the office: this release does not run on the box; the office signs a newer one.",
+        );
+    }
+    match pinned_key(dir) {
+        Ok(_) => Check::new(
+            "update",
+            Status::Ok,
+            format!("Bản đang dùng: {installed}; nhận bản cập nhật có chữ ký của văn phòng."),
+            format!("Installed release: {installed}; takes updates signed by the office."),
+        ),
+        Err(_) => Check::new(
+            "update",
+            Status::Info,
+            format!("Bản đang dùng: {installed}. Hộp chưa có khóa phát hành nên từ chối mọi bản cập nhật."),
+            format!("Installed release: {installed}. The box has no release key, so it refuses every update."),
+        )
+        .fix(
+            "Đăng ký (lại) hộp với trung tâm sau khi trung tâm có khóa phát hành (hướng dẫn, mục 22).",
+            "Enrol the box (again) once the hub has a release key (guide, section 22).",
+        ),
+    }
 }
