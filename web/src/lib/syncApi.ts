@@ -29,6 +29,8 @@ export interface SyncStatus {
   /** Files being fetched from the hub (documents of handed-over meetings, updates). */
   downloads_pending: number;
   bytes_received: number;
+  /** Why the box stopped taking the hub's log (its copy differs), if it did. */
+  hub_log_error: string | null;
 }
 
 /** An enrolment token as the hub lists it (the token itself is never shown again). */
