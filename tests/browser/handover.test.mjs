@@ -1,8 +1,8 @@
 // Issue 12, "meetings prepared at the office flow down to the room", in a real Chromium: the
 // office's secretary prepares a meeting on the hub, opens "Giao cho phòng họp", chooses the
 // enrolled room's box and hands the meeting over; the row then names the room and the time,
-// the meeting's page at the office is read-only with the reason, and the hub refuses an edit in
-// Vietnamese.
+// and "Phòng đã nhận" once the box has pulled and adopted it; the meeting's page at the office
+// is read-only with the reason, and the hub refuses an edit in Vietnamese.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -82,9 +82,14 @@ describe('central office: a meeting prepared at the office is handed to its room
       await form.getByTestId('handover-confirm').click();
       await waitForText(page.getByTestId('handover-notice'), `Đã giao “Họp UBND xã chuẩn bị tại trung tâm” cho ${ROOM}.`);
       await waitForText(row.getByTestId('handover-given'), new RegExp(`^Đã giao cho ${ROOM} lúc `));
-      await row.getByTestId('handover-waiting').or(row.getByTestId('handover-received')).waitFor();
       assert.equal(await row.getByTestId('handover-give').count(), 0, 'no second handover');
       await screenshots(page, 'handover-2-given');
+      // The room's box takes it at its next sync ("Đồng bộ ngay" instead of its minute's wait),
+      // and its log, sent up, tells the office: "Phòng đã nhận".
+      const boxAdmin = await apiAs(box, { username: 'admin', password: box.adminPassword });
+      await boxAdmin.call('POST', '/api/sync/now');
+      await waitForText(row.getByTestId('handover-received'), '✓ Phòng đã nhận', { timeout: 60_000 });
+      await screenshots(page, 'handover-3-received');
 
       // The meeting's page at the office: read-only, saying why.
       await page.goto(`${hub.origin}/desk/meetings/${meeting.id}/prepare`);

@@ -205,6 +205,21 @@ fn adopted_already(
         .map(|h| h.adopted_from.as_ref() == Some(from)))
 }
 
+/// Every file of a meeting the hub's event `ev` hands to box `me`, as `(sha256 hex, size)`;
+/// nothing for any other event. A pure function of the event, so the hub (which lets a box
+/// download only the files its events grant it) and the box agree on it
+/// (`service::downward::blobs_needed`).
+pub fn blobs_of(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
+    addressed_to(me, ev)
+        .map(|s| {
+            s.blobs()
+                .into_iter()
+                .map(|(sha, size)| (sha.to_owned(), size))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// On a room box: the files a hub event needs before [`adopt`] can take it, as `(sha256 hex,
 /// size)`: those of a meeting handed to this box that the box does not hold yet. Nothing for
 /// any other event, or for a handover already adopted.
@@ -244,8 +259,9 @@ fn holds(store: &Store, sha256: &str, size: u64) -> bool {
 /// `meeting.adopted` (the hub's `(origin, seq)` and the snapshot). Hub events of any other
 /// kind, or handovers to other boxes, change nothing. Idempotent: a handover already adopted
 /// changes nothing either (the pull loop may call this again after a crash). Refused, with
-/// nothing written: a file of the meeting not in the blob store yet, or a meeting of that id
-/// that the box has from elsewhere.
+/// nothing written: a file of the meeting not in the blob store yet (the pull loop fetches it
+/// and tries again). A meeting of that id that the box has from elsewhere is not adopted
+/// either, for good: a warning is logged and the hub's later events go on.
 pub fn adopt(
     store: &Store,
     me: &NodeId,
@@ -286,10 +302,12 @@ pub fn adopt(
         match tx.read(|t| adopted_already(t, snapshot, &from))? {
             Some(true) => return Ok((Vec::new(), ())),
             Some(false) => {
-                return Err(ServiceError::Conflict(format!(
-                    "this box already has a meeting {meeting} that was not handed over by {}/{}",
-                    from.origin, from.seq
-                )))
+                // For good: retrying would block the hub's log behind this event.
+                tracing::warn!(
+                    meeting = %meeting, hub = %from.origin, hub_seq = from.seq,
+                    "not adopting a handed-over meeting: this box has a meeting of that id from elsewhere"
+                );
+                return Ok((Vec::new(), ()));
             }
             None => {}
         }
