@@ -38,6 +38,7 @@ describe('central office: a meeting prepared at the office is handed to its room
     const { token } = await admin.call('POST', '/api/hub/enrolments', { room: ROOM });
     execFileSync(BIN, ['enroll', '--data', box.dataDir, hub.origin, token], { stdio: 'pipe', timeout: 60_000 });
     await box.start();
+    await addStaff(box, [SECRETARY]);
     chrome = await launchChromium([hub.caPem, box.caPem]);
   });
 
@@ -105,6 +106,21 @@ describe('central office: a meeting prepared at the office is handed to its room
       assert.equal(r.status, 409);
       assert.equal(r.json.code, 'meeting.handed_over');
       assert.equal(r.json.message, 'Cuộc họp đã giao cho phòng họp; mọi thay đổi làm tại phòng họp.');
+
+      // In the room: the room's secretary has the meeting on the ordinary desk, says where it
+      // came from, and may carry on preparing it.
+      const boxCtx = await newTablet(chrome.browser);
+      try {
+        const boxPage = await boxCtx.newPage();
+        boxPage.on('pageerror', (e) => errors.push(String(e)));
+        await signIn(boxPage, `${box.origin}/desk/meetings/${meeting.id}/prepare`, SECRETARY);
+        await waitForText(boxPage.getByTestId('prep-from-hub'), 'Cuộc họp do trung tâm chuẩn bị và giao cho phòng này; từ nay phòng họp làm tiếp như cuộc họp của mình.');
+        await boxPage.getByText('Dự toán ngân sách 2027').first().waitFor();
+        await boxPage.getByTestId('agenda-add').waitFor();
+        await screenshots(boxPage, 'handover-4-in-the-room');
+      } finally {
+        await boxCtx.close();
+      }
       assert.deepEqual(errors, []);
     } finally {
       await ctx.close();
