@@ -135,6 +135,12 @@ async fn a_meeting_prepared_at_the_office_is_handed_to_its_room_and_the_office_c
             format!("/api/meetings/{meeting}/submit"),
             None,
         ),
+        // No check of its own for this: the hub's store refuses it beneath the command.
+        (
+            Method::PUT,
+            format!("/api/meetings/{meeting}/attendance/{an}"),
+            Some(json!({"status": "excused", "reason": "Đi công tác"})),
+        ),
         (
             Method::POST,
             format!("/api/meetings/{meeting}/questions"),
