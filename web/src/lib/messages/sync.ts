@@ -156,6 +156,31 @@ export const syncVi = {
   'archive.signed': 'Kết quả có chữ ký điện tử của hộp {node}.',
   'archive.closed_at': 'Kết thúc lúc {time}',
 
+
+  // The hub hands meetings prepared at the office to the room that holds them.
+  'staff.nav.handover': 'Giao cho phòng họp',
+  'handover.title': 'Cuộc họp chuẩn bị tại trung tâm',
+  'handover.intro': 'Thư ký soạn cuộc họp ở trung tâm như ở phòng họp (tab Cuộc họp). Khi xong, giao cuộc họp cho hộp của phòng sẽ họp: hộp nhận cuộc họp, tài liệu và danh sách người dự. Từ lúc giao, mọi thay đổi làm tại phòng họp.',
+  'handover.none': 'Trung tâm chưa có cuộc họp nào. Hãy tạo cuộc họp ở tab Cuộc họp.',
+  'handover.meeting': 'Cuộc họp',
+  'handover.starts_at': 'Thời gian',
+  'handover.status': 'Tình trạng',
+  'handover.room': 'Phòng họp',
+  'handover.counts': '{items} nội dung, {documents} tài liệu',
+  'handover.give': 'Giao cho phòng họp…',
+  'handover.choose': 'Chọn phòng họp',
+  'handover.choose_placeholder': '— Chọn hộp của phòng —',
+  'handover.confirm': 'Giao',
+  'handover.cancel': 'Thôi',
+  'handover.warning': 'Sau khi giao, trung tâm không sửa được cuộc họp này nữa.',
+  'handover.no_box': 'Chưa có hộp phòng họp nào đăng ký với trung tâm. Cán bộ CNTT đăng ký hộp ở tab Đăng ký hộp mới.',
+  'handover.pick_a_box': 'Hãy chọn phòng họp.',
+  'handover.done': 'Đã giao “{title}” cho {room}.',
+  'handover.given': 'Đã giao cho {room} lúc {time}',
+  'handover.received': 'Phòng đã nhận',
+  'handover.waiting': 'Chờ hộp của phòng nhận (khi hộp đồng bộ)',
+  'handover.not_handable': 'Đã họp tại trung tâm',
+
   'error.hub.already_revoked': 'Hộp này đã bị thu hồi từ trước.',
 } as const;
 
@@ -309,6 +334,30 @@ export const syncEn: { readonly [K in keyof typeof syncVi]: string } = {
   'archive.not_closed': 'Not voted',
   'archive.signed': 'Result signed electronically by box {node}.',
   'archive.closed_at': 'Closed at {time}',
+
+
+  'staff.nav.handover': 'Hand to a room',
+  'handover.title': 'Meetings prepared at the office',
+  'handover.intro': 'The secretary prepares meetings at the office as in a room (Meetings tab). When ready, hand the meeting to the box of the room where it is held: the box receives the meeting, its documents and who attends. From then on every change is made in the room.',
+  'handover.none': 'The office has no meetings yet. Create one in the Meetings tab.',
+  'handover.meeting': 'Meeting',
+  'handover.starts_at': 'Time',
+  'handover.status': 'Status',
+  'handover.room': 'Room',
+  'handover.counts': '{items} items, {documents} documents',
+  'handover.give': 'Hand to a room…',
+  'handover.choose': 'Choose the room',
+  'handover.choose_placeholder': '— Choose the room’s box —',
+  'handover.confirm': 'Hand over',
+  'handover.cancel': 'Cancel',
+  'handover.warning': 'Once handed over, the office can no longer change this meeting.',
+  'handover.no_box': 'No room box is enrolled with the office yet. IT staff enrol boxes in the Enrol a box tab.',
+  'handover.pick_a_box': 'Choose a room.',
+  'handover.done': '“{title}” was handed to {room}.',
+  'handover.given': 'Handed to {room} at {time}',
+  'handover.received': 'The room has it',
+  'handover.waiting': 'Waiting for the room’s box (at its next sync)',
+  'handover.not_handable': 'Held at the office',
 
   'error.hub.already_revoked': 'This box was already revoked.',
 };
