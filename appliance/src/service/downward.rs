@@ -20,9 +20,8 @@ use super::ServiceError;
 /// A pure function of the event, so the hub and the box agree on it.
 pub fn blobs_needed(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
     match ev.body.kind() {
+        "meeting.handed_over" => super::handover::blobs_of(me, ev),
         "update.offered" => crate::update::blobs_needed(me, ev),
-        // Handed-over meetings are added here as they are built.
-        "meeting.handed_over" => Vec::new(),
         _ => Vec::new(),
     }
 }
@@ -36,11 +35,11 @@ pub fn react(
     ev: &EventEnvelope,
 ) -> Result<(), ServiceError> {
     match ev.body.kind() {
+        "meeting.handed_over" => super::handover::adopt(store, me, hub, hub_seq, ev),
         // Staged and a restart asked for; refused offers are logged and passed over; only an
         // I/O failure is an error (the loop tries again).
         "update.offered" => crate::update::react(store, me, hub, hub_seq, ev)
             .map_err(|e| ServiceError::Internal(e.to_string())),
-        "meeting.handed_over" => Ok(()),
         // Everything else in the hub's log is kept, not acted on.
         _ => Ok(()),
     }
