@@ -643,13 +643,11 @@ fn province_ca(cmd: ProvinceCaCommand) -> Result<(), Failure> {
                     format!("{} đã có / already exists", a.out.display()),
                 ));
             }
-            let csr = std::fs::read_to_string(&a.csr).map_err(|e| {
-                Failure::new(66, format!("cannot read {}: {e}", a.csr.display()))
-            })?;
+            let csr = std::fs::read_to_string(&a.csr)
+                .map_err(|e| Failure::new(66, format!("cannot read {}: {e}", a.csr.display())))?;
             let s = province::sign_issuing_csr(&a.root, &csr, now).map_err(tls_failure)?;
-            std::fs::write(&a.out, s.pem.as_bytes()).map_err(|e| {
-                Failure::new(73, format!("cannot write {}: {e}", a.out.display()))
-            })?;
+            std::fs::write(&a.out, s.pem.as_bytes())
+                .map_err(|e| Failure::new(73, format!("cannot write {}: {e}", a.out.display())))?;
             println!(
                 "Đã ký / signed: {}
   Chủ thể / subject: {}
@@ -679,12 +677,15 @@ fn hub_ca(cmd: HubCommand) -> Result<(), Failure> {
                         "this data directory is not a hub's / đây không phải trung tâm",
                     ));
                 }
-                Ok(store) => format!("Phonghop {}", store.room().map_err(Failure::from)?.name.as_str()),
+                Ok(store) => format!(
+                    "Phonghop {}",
+                    store.room().map_err(Failure::from)?.name.as_str()
+                ),
                 Err(StoreError::InUse { .. }) => "Phonghop hub".to_owned(),
                 Err(e) => return Err(e.into()),
             };
-            let r = province::hub_ca_request(&a.data.data.join("tls"), &name)
-                .map_err(tls_failure)?;
+            let r =
+                province::hub_ca_request(&a.data.data.join("tls"), &name).map_err(tls_failure)?;
             if let Some(out) = &a.out {
                 std::fs::copy(&r.csr_path, out).map_err(|e| {
                     Failure::new(73, format!("cannot copy to {}: {e}", out.display()))

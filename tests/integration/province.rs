@@ -90,7 +90,10 @@ fn ceremony(tmp: &Path, hub_dir: &Path) -> String {
         "--out",
         signed.to_str().unwrap(),
     ]));
-    assert!(text.contains(&hub_key), "the signer shows the hub's key: {text}");
+    assert!(
+        text.contains(&hub_key),
+        "the signer shows the hub's key: {text}"
+    );
     let root = usb.join("province-root.pem");
     // The wrong root is refused and installs nothing.
     let bad = phonghop(&[
@@ -141,9 +144,18 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
     let text = ok(&enroll(&b.dir, &hub, &token, &[]));
     assert!(text.contains("province root"), "{text}");
     let tls = b.dir.join("tls");
-    assert!(!tls.join("root.key").exists(), "the province root has no key on the box");
-    assert_eq!(std::fs::read_to_string(tls.join("root.pem")).unwrap(), province_root);
-    assert_eq!(std::fs::read_to_string(tls.join("own-root.pem")).unwrap(), old_root);
+    assert!(
+        !tls.join("root.key").exists(),
+        "the province root has no key on the box"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tls.join("root.pem")).unwrap(),
+        province_root
+    );
+    assert_eq!(
+        std::fs::read_to_string(tls.join("own-root.pem")).unwrap(),
+        old_root
+    );
     b.restart().await;
 
     for (label, pem) in [("province root", &province_root), ("old root", &old_root)] {
@@ -159,10 +171,20 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
     }
 
     // Tablets are told: the onboarding page offers the province root, the IT page says it.
-    let page = reqwest::get(b.http_url("/")).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(b.http_url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Chứng thư gốc của tỉnh"), "{page}");
     assert!(page.contains("đã gia nhập hệ thống phòng họp của tỉnh"));
-    let served = reqwest::get(b.http_url("/ca.pem")).await.unwrap().text().await.unwrap();
+    let served = reqwest::get(b.http_url("/ca.pem"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(served, province_root);
     let box_admin = b.admin().await;
     let status = crate::sync::box_status(&b, &box_admin).await;
@@ -178,11 +200,9 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
     let inter_key = std::fs::read_to_string(tls.join("intermediate.key")).unwrap();
     let issuing = der(&std::fs::read(tls.join("issuing.pem")).unwrap());
     let cross = der(&std::fs::read(tls.join("intermediate-cross.pem")).unwrap());
-    let issuer = rcgen::Issuer::from_ca_cert_pem(
-        &inter_pem,
-        rcgen::KeyPair::from_pem(&inter_key).unwrap(),
-    )
-    .unwrap();
+    let issuer =
+        rcgen::Issuer::from_ca_cert_pem(&inter_pem, rcgen::KeyPair::from_pem(&inter_key).unwrap())
+            .unwrap();
     let forge = |san: rcgen::SanType| {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut p = rcgen::CertificateParams::default();
@@ -204,10 +224,17 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
         let check = |leaf: &CertificateDer<'_>, name: ServerName<'static>| {
             v.verify_server_cert(leaf, &chain, &name, &[], UnixTime::now())
         };
-        let own = forge(rcgen::SanType::DnsName(b.local_name.as_str().try_into().unwrap()));
+        let own = forge(rcgen::SanType::DnsName(
+            b.local_name.as_str().try_into().unwrap(),
+        ));
         let own_name = ServerName::try_from(b.local_name.clone()).unwrap();
-        assert!(check(&own, own_name).is_ok(), "control: its own name verifies");
-        let evil = forge(rcgen::SanType::DnsName("hop-khac.local".try_into().unwrap()));
+        assert!(
+            check(&own, own_name).is_ok(),
+            "control: its own name verifies"
+        );
+        let evil = forge(rcgen::SanType::DnsName(
+            "hop-khac.local".try_into().unwrap(),
+        ));
         let r = check(&evil, ServerName::try_from("hop-khac.local").unwrap());
         assert!(r.is_err(), "another box's name must be refused: {r:?}");
         let ip: IpAddr = "203.0.113.7".parse().unwrap();

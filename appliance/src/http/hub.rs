@@ -149,10 +149,7 @@ struct StatusView {
     trust: crate::tls::TrustInfo,
 }
 
-async fn status(
-    State(st): State<AppState>,
-    caller: Caller,
-) -> Result<Json<StatusView>, ApiError> {
+async fn status(State(st): State<AppState>, caller: Caller) -> Result<Json<StatusView>, ApiError> {
     caller.require(Role::may_manage_sync)?;
     let (store, sync) = (st.store.clone(), st.sync.clone());
     let sync = blocking(move || Ok(sync.status(&store))).await?;

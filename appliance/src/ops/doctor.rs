@@ -536,7 +536,8 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
         let mut broken = Vec::new();
         if province {
             let issuing = read_cert(&tls.join("issuing.pem")).and_then(|r| r.ok().flatten());
-            let cross = read_cert(&tls.join("intermediate-cross.pem")).and_then(|r| r.ok().flatten());
+            let cross =
+                read_cert(&tls.join("intermediate-cross.pem")).and_then(|r| r.ok().flatten());
             match &issuing {
                 Some(i) if signed_by(inter, &i.der) && signed_by(&i.der, root) => {}
                 _ => broken.push("intermediate.pem ← issuing.pem ← root.pem"),
@@ -602,11 +603,19 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
             Status::Ok,
             format!(
                 "Chứng thư hợp lệ{}; chứng thư phục vụ có hạn đến {leaf_until}.",
-                if province { " (dưới chứng thư gốc của tỉnh)" } else { "" }
+                if province {
+                    " (dưới chứng thư gốc của tỉnh)"
+                } else {
+                    ""
+                }
             ),
             format!(
                 "Certificates valid{}; the serving certificate runs until {leaf_until}.",
-                if province { " (under the province root)" } else { "" }
+                if province {
+                    " (under the province root)"
+                } else {
+                    ""
+                }
             ),
         ));
     }

@@ -178,7 +178,10 @@ fn province_chain(
     now: OffsetDateTime,
 ) -> Result<(Option<crate::tls::province::ProvinceChain>, Option<String>), ServiceError> {
     let (Some(csr), Some(names)) = (&req.box_ca_csr_pem, &req.names) else {
-        return Ok((None, Some("the box did not ask for a CA under the province root".into())));
+        return Ok((
+            None,
+            Some("the box did not ask for a CA under the province root".into()),
+        ));
     };
     let issuer = crate::tls::province::HubIssuer::load(ca.dir()).map_err(|e| {
         tracing::error!(error = %e, "the province CA on this hub cannot be used");

@@ -780,9 +780,19 @@ impl Ctx<'_> {
         now: OffsetDateTime,
     ) -> Result<(), String> {
         let Some(p) = self.province else {
-            return self.verify_with(self.verifier, &[inter.der.clone()], leaf, names, now);
+            return self.verify_with(
+                self.verifier,
+                std::slice::from_ref(&inter.der),
+                leaf,
+                names,
+                now,
+            );
         };
-        let chain = [inter.der.clone(), p.issuing_der.clone(), p.cross_der.clone()];
+        let chain = [
+            inter.der.clone(),
+            p.issuing_der.clone(),
+            p.cross_der.clone(),
+        ];
         self.verify_with(&p.verifier, &chain, leaf, names, now)
             .map_err(|e| format!("province root: {e}"))?;
         self.verify_with(self.verifier, &chain, leaf, names, now)
@@ -868,7 +878,9 @@ fn load_or_create_root(
             }
             return Ok((load_or_create_own_root(dir, room_name, now)?, None));
         }
-        tracing::warn!("an enrolment was cut after the province root was written; removing {ROOT_KEY}");
+        tracing::warn!(
+            "an enrolment was cut after the province root was written; removing {ROOT_KEY}"
+        );
         std::fs::remove_file(&key_path).map_err(|e| store::io_err("remove", &key_path, e))?;
     }
     store::tighten_key_mode(&own_key_path)?;

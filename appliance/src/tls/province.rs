@@ -148,8 +148,18 @@ pub fn init_offline_root(
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     p.use_authority_key_identifier_extension = true;
     let der = p.self_signed(&key)?.der().clone();
-    store::write_atomic(out, OFFLINE_ROOT_KEY, key.serialize_pem().as_bytes(), KEY_MODE)?;
-    store::write_atomic(out, OFFLINE_ROOT_CERT, pem_cert(&der).as_bytes(), PUBLIC_MODE)?;
+    store::write_atomic(
+        out,
+        OFFLINE_ROOT_KEY,
+        key.serialize_pem().as_bytes(),
+        KEY_MODE,
+    )?;
+    store::write_atomic(
+        out,
+        OFFLINE_ROOT_CERT,
+        pem_cert(&der).as_bytes(),
+        PUBLIC_MODE,
+    )?;
     let facts = CertFacts::parse(&der, &out.join(OFFLINE_ROOT_CERT))?;
     Ok(OfflineRoot {
         cert_path: out.join(OFFLINE_ROOT_CERT),
@@ -178,15 +188,18 @@ pub fn sign_issuing_csr(
     super::check_clock(now)?;
     let cert_path = root_dir.join(OFFLINE_ROOT_CERT);
     let key_path = root_dir.join(OFFLINE_ROOT_KEY);
-    let root_pem = store::read_optional(&cert_path)?
-        .ok_or_else(|| parse::corrupt(&cert_path, "missing"))?;
+    let root_pem =
+        store::read_optional(&cert_path)?.ok_or_else(|| parse::corrupt(&cert_path, "missing"))?;
     let key_pem =
         store::read_optional(&key_path)?.ok_or_else(|| parse::corrupt(&key_path, "missing"))?;
     let root_der = parse::cert_from_pem(&root_pem, &cert_path)?;
     let key = parse::key_from_pem(&key_pem, &key_path)?;
     let root_facts = CertFacts::parse(&root_der, &cert_path)?;
     if !root_facts.matches_key(&key) {
-        return Err(parse::corrupt(&key_path, "does not match province-root.pem"));
+        return Err(parse::corrupt(
+            &key_path,
+            "does not match province-root.pem",
+        ));
     }
     let issuer = Issuer::from_ca_cert_der(&root_der, key)
         .map_err(|e| parse::corrupt(&cert_path, format!("cannot use as issuer: {e}")))?;
@@ -246,7 +259,12 @@ pub fn hub_ca_request(tls_dir: &Path, hub_name: &str) -> Result<IssuingRequest, 
         .collect();
     p.distinguished_name = dn(&format!("{} Issuing CA", name.trim()));
     let csr = p.serialize_request(&key)?.pem()?;
-    store::write_atomic(&dir, HUB_REQUEST_KEY, key.serialize_pem().as_bytes(), KEY_MODE)?;
+    store::write_atomic(
+        &dir,
+        HUB_REQUEST_KEY,
+        key.serialize_pem().as_bytes(),
+        KEY_MODE,
+    )?;
     store::write_atomic(&dir, HUB_REQUEST_CSR, csr.as_bytes(), PUBLIC_MODE)?;
     Ok(IssuingRequest {
         csr_path: dir.join(HUB_REQUEST_CSR),
@@ -281,7 +299,10 @@ pub fn hub_ca_install(
     let cert_facts = CertFacts::parse(&cert, Path::new("the issuing certificate"))?;
     let root_facts = CertFacts::parse(&root, Path::new("the province root"))?;
     if !root_facts.is_ca || root_facts.subject_raw != root_facts.issuer_raw {
-        return Err(bad("the province root", "is not a self-signed CA certificate"));
+        return Err(bad(
+            "the province root",
+            "is not a self-signed CA certificate",
+        ));
     }
     if !signed_by(&cert, &root) {
         return Err(bad(
@@ -305,7 +326,12 @@ pub fn hub_ca_install(
     let current_path = dir.join(HUB_ISSUING_KEY);
     let key_bytes = [&request_path, &current_path]
         .into_iter()
-        .filter_map(|p| store::read_optional(p).ok().flatten().map(|b| (p.clone(), b)))
+        .filter_map(|p| {
+            store::read_optional(p)
+                .ok()
+                .flatten()
+                .map(|b| (p.clone(), b))
+        })
         .find(|(p, b)| parse::key_from_pem(b, p).is_ok_and(|k| cert_facts.matches_key(&k)));
     let Some((from, key_bytes)) = key_bytes else {
         return Err(bad(
@@ -315,7 +341,12 @@ pub fn hub_ca_install(
         ));
     };
     store::write_atomic(&dir, HUB_ISSUING_KEY, &key_bytes, KEY_MODE)?;
-    store::write_atomic(&dir, HUB_ISSUING_CERT, pem_cert(&cert).as_bytes(), PUBLIC_MODE)?;
+    store::write_atomic(
+        &dir,
+        HUB_ISSUING_CERT,
+        pem_cert(&cert).as_bytes(),
+        PUBLIC_MODE,
+    )?;
     store::write_atomic(&dir, HUB_ROOT, pem_cert(&root).as_bytes(), PUBLIC_MODE)?;
     if from == request_path {
         for f in [HUB_REQUEST_KEY, HUB_REQUEST_CSR] {
@@ -380,7 +411,11 @@ impl HubIssuer {
     pub fn load(tls_dir: &Path) -> Result<Option<Self>, TlsError> {
         let dir = tls_dir.join(HUB_DIR);
         let read = |f: &str| store::read_optional(&dir.join(f));
-        match (read(HUB_ROOT)?, read(HUB_ISSUING_CERT)?, read(HUB_ISSUING_KEY)?) {
+        match (
+            read(HUB_ROOT)?,
+            read(HUB_ISSUING_CERT)?,
+            read(HUB_ISSUING_KEY)?,
+        ) {
             (None, None, None) => Ok(None),
             (Some(root), Some(cert), Some(key)) => {
                 let root_der = parse::cert_from_pem(&root, &dir.join(HUB_ROOT))?;
@@ -396,8 +431,9 @@ impl HubIssuer {
                             .into(),
                     });
                 }
-                let issuer = Issuer::from_ca_cert_der(&issuing_der, key)
-                    .map_err(|e| parse::corrupt(&cert_path, format!("cannot use as issuer: {e}")))?;
+                let issuer = Issuer::from_ca_cert_der(&issuing_der, key).map_err(|e| {
+                    parse::corrupt(&cert_path, format!("cannot use as issuer: {e}"))
+                })?;
                 Ok(Some(Self {
                     root_der,
                     issuing_der,
@@ -584,8 +620,8 @@ pub fn adopt(
     now: OffsetDateTime,
 ) -> Result<Adopted, TlsError> {
     use super::store::{
-        CROSS_CERT, INTERMEDIATE_CERT, INTERMEDIATE_KEY, ISSUING_CERT, OWN_ROOT_CERT,
-        OWN_ROOT_KEY, ROOT_CERT, ROOT_KEY,
+        CROSS_CERT, INTERMEDIATE_CERT, INTERMEDIATE_KEY, ISSUING_CERT, OWN_ROOT_CERT, OWN_ROOT_KEY,
+        ROOT_CERT, ROOT_KEY,
     };
     super::check_clock(now)?;
     let reply = |what: &str| PathBuf::from(format!("the hub's {what}"));
@@ -675,11 +711,31 @@ pub fn adopt(
         store::write_atomic(tls_dir, OWN_ROOT_KEY, &own_key_bytes, KEY_MODE)?;
         store::write_atomic(tls_dir, OWN_ROOT_CERT, &own_cert_bytes, PUBLIC_MODE)?;
     }
-    store::write_atomic(tls_dir, ISSUING_CERT, pem_cert(&issuing).as_bytes(), PUBLIC_MODE)?;
-    store::write_atomic(tls_dir, CROSS_CERT, pem_cert(&cross).as_bytes(), PUBLIC_MODE)?;
+    store::write_atomic(
+        tls_dir,
+        ISSUING_CERT,
+        pem_cert(&issuing).as_bytes(),
+        PUBLIC_MODE,
+    )?;
+    store::write_atomic(
+        tls_dir,
+        CROSS_CERT,
+        pem_cert(&cross).as_bytes(),
+        PUBLIC_MODE,
+    )?;
     store::write_atomic(tls_dir, INTERMEDIATE_KEY, key_pem.as_bytes(), KEY_MODE)?;
-    store::write_atomic(tls_dir, INTERMEDIATE_CERT, pem_cert(&inter).as_bytes(), PUBLIC_MODE)?;
-    store::write_atomic(tls_dir, ROOT_CERT, pem_cert(&province_root).as_bytes(), PUBLIC_MODE)?;
+    store::write_atomic(
+        tls_dir,
+        INTERMEDIATE_CERT,
+        pem_cert(&inter).as_bytes(),
+        PUBLIC_MODE,
+    )?;
+    store::write_atomic(
+        tls_dir,
+        ROOT_CERT,
+        pem_cert(&province_root).as_bytes(),
+        PUBLIC_MODE,
+    )?;
     let root_key = tls_dir.join(ROOT_KEY);
     if root_key.exists() {
         std::fs::remove_file(&root_key).map_err(|e| store::io_err("remove", &root_key, e))?;
@@ -701,12 +757,13 @@ pub(crate) fn restrict(names: &BoxNames, coverage: &Coverage) -> Result<BoxNames
         .dns
         .iter()
         .filter(|d| {
-            coverage.uncovered(&BoxNames {
-                dns: vec![(*d).clone()],
-                ips: Vec::new(),
-                subnets: Vec::new(),
-            })
-            .is_empty()
+            coverage
+                .uncovered(&BoxNames {
+                    dns: vec![(*d).clone()],
+                    ips: Vec::new(),
+                    subnets: Vec::new(),
+                })
+                .is_empty()
         })
         .cloned()
         .collect();
@@ -811,7 +868,10 @@ mod tests {
         parse::cert_from_pem(&bytes, &dir.join(name)).unwrap()
     }
 
-    fn with_x509<R>(der: &[u8], f: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> R) -> R {
+    fn with_x509<R>(
+        der: &[u8],
+        f: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> R,
+    ) -> R {
         let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
         f(&cert)
     }
@@ -839,7 +899,9 @@ mod tests {
         CertAuthority::load_or_create(&dir, ROOM, &names()).unwrap();
         let req = box_ca_request(ROOM).unwrap();
         let now = OffsetDateTime::now_utc();
-        let chain = issuer.issue_box_ca(&req.csr_pem, &names(), ROOM, now).unwrap();
+        let chain = issuer
+            .issue_box_ca(&req.csr_pem, &names(), ROOM, now)
+            .unwrap();
         let adopted = adopt(&dir, &chain, &req.key_pem, ROOM, &names(), now).unwrap();
         assert!(adopted.uncovered.is_empty(), "{:?}", adopted.uncovered);
         dir
@@ -878,7 +940,8 @@ mod tests {
         let chain = issuer
             .issue_box_ca(&req.csr_pem, &names(), ROOM, before)
             .unwrap();
-        let inter = parse::cert_from_pem(chain.intermediate_pem.as_bytes(), Path::new("x")).unwrap();
+        let inter =
+            parse::cert_from_pem(chain.intermediate_pem.as_bytes(), Path::new("x")).unwrap();
         with_x509(&inter, |c| {
             let bc = c.basic_constraints().unwrap().unwrap();
             assert!(bc.critical && bc.value.ca);
@@ -893,8 +956,11 @@ mod tests {
         });
         // Near the issuing CA's end, the box CA stops with it.
         let late = issuing_not_after - Duration::days(365);
-        let chain = issuer.issue_box_ca(&req.csr_pem, &names(), ROOM, late).unwrap();
-        let inter = parse::cert_from_pem(chain.intermediate_pem.as_bytes(), Path::new("x")).unwrap();
+        let chain = issuer
+            .issue_box_ca(&req.csr_pem, &names(), ROOM, late)
+            .unwrap();
+        let inter =
+            parse::cert_from_pem(chain.intermediate_pem.as_bytes(), Path::new("x")).unwrap();
         with_x509(&inter, |c| {
             assert_eq!(c.validity().not_after.to_datetime(), issuing_not_after);
         });
@@ -977,7 +1043,10 @@ mod tests {
         };
         let ca = CertAuthority::load_or_create(&dir, ROOM, &moved).unwrap();
         let info = ca.trust_info();
-        assert!(info.uncovered.contains(&"10.20.30.40".to_string()), "{info:?}");
+        assert!(
+            info.uncovered.contains(&"10.20.30.40".to_string()),
+            "{info:?}"
+        );
         let leaf = ca.leaf_info();
         assert!(!leaf.ips.contains(&"10.20.30.40".parse().unwrap()));
         assert!(leaf.dns.contains(&"phonghop-test.local".to_string()));
@@ -1046,7 +1115,9 @@ mod tests {
         let req = box_ca_request(ROOM).unwrap();
         let other = box_ca_request(ROOM).unwrap();
         let now = OffsetDateTime::now_utc();
-        let chain = issuer.issue_box_ca(&req.csr_pem, &names(), ROOM, now).unwrap();
+        let chain = issuer
+            .issue_box_ca(&req.csr_pem, &names(), ROOM, now)
+            .unwrap();
         assert!(adopt(&dir, &chain, &other.key_pem, ROOM, &names(), now).is_err());
         let mut foreign = chain.clone();
         foreign.root_pem = std::fs::read_to_string(dir.join(ROOT_CERT)).unwrap();
