@@ -11,6 +11,7 @@ mod disk_full;
 mod displays;
 mod doctor;
 mod downloads;
+mod downward;
 mod durability;
 mod evidence;
 #[path = "../support/faultproxy.rs"]

@@ -848,7 +848,7 @@ async fn hub_routes_by_role() {
 }
 
 /// Starts the hub in `dir` again on the same sync port (the boxes' settings name it).
-async fn restart_hub(dir: &Path, sync_port: u16) -> TestBox {
+pub(crate) async fn restart_hub(dir: &Path, sync_port: u16) -> TestBox {
     let port = sync_port.to_string();
     let child = spawn_node("hub", dir, &["--sync-port", &port]);
     TestBox::from_child(dir.to_path_buf(), child).await

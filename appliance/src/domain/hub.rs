@@ -202,6 +202,10 @@ pub struct PeerContact {
     /// The last event the box said it holds (its head), if it said.
     #[ts(type = "number | null")]
     pub reported_head: Option<u64>,
+    /// How far the box said it holds the hub's own log (`Phonghop-Hub-Held`), if it said.
+    #[ts(type = "number | null")]
+    #[serde(default)]
+    pub hub_log_held: Option<u64>,
 }
 
 #[cfg(test)]

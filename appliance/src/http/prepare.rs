@@ -468,7 +468,7 @@ pub fn disposition(kind: &str, name: &str) -> String {
 
 /// What a request's `Range` asks of a file of `len` bytes.
 #[derive(Debug, PartialEq, Eq)]
-enum Wanted {
+pub(super) enum Wanted {
     /// No range, one the box does not serve (several ranges, another unit): the whole file.
     Whole,
     /// One range, first and last byte included.
@@ -478,7 +478,7 @@ enum Wanted {
 }
 
 /// Parsed by `http-range-header`, the parser tower-http's file server uses.
-fn wanted_range(header: Option<&str>, len: u64) -> Wanted {
+pub(super) fn wanted_range(header: Option<&str>, len: u64) -> Wanted {
     use http_range_header::{RangeInvalid, RangeUnsatisfiableError as E};
     let Some(h) = header else {
         return Wanted::Whole;

@@ -9,9 +9,9 @@ use crate::domain::NodeId;
 use crate::store::blobs::{Incoming, IncomingError};
 use crate::store::{hub as hub_records, IngestError, StoreError};
 use crate::sync::{
-    compatible, Ack, CursorMsg, Hello, MissingQuery, MissingReply, HEADER_HEAD, HEADER_LENGTH,
-    HEADER_OFFSET, HEADER_PROTOCOL, HEADER_VERSION, MAX_BATCH_BYTES, MAX_BATCH_EVENTS,
-    MAX_MISSING_QUERY, MIN_PROTOCOL, PROTOCOL,
+    compatible, Ack, CursorMsg, Hello, MissingQuery, MissingReply, HEADER_HEAD, HEADER_HUB_HELD,
+    HEADER_LENGTH, HEADER_OFFSET, HEADER_PROTOCOL, HEADER_VERSION, MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS, MAX_MISSING_QUERY, MIN_PROTOCOL, PROTOCOL,
 };
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -40,7 +40,16 @@ const WANTED_PER_BOX: usize = 20_000;
 #[derive(Default)]
 pub struct SyncPeers {
     wanted: Mutex<HashMap<NodeId, HashSet<String>>>,
-    contact_written: Mutex<HashMap<NodeId, Instant>>,
+    contact_written: Mutex<HashMap<NodeId, (Instant, Option<u64>)>>,
+    /// Per box: the hub blobs its events entitle it to download, from the hub's log read
+    /// up to `through` (read on, never again from the start).
+    grants: Mutex<HashMap<NodeId, Grants>>,
+}
+
+#[derive(Default)]
+struct Grants {
+    through: u64,
+    blobs: HashSet<String>,
 }
 
 /// A refusal on the sync port: the API's error body, with the fields the code lists.
@@ -115,9 +124,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/sync/v1/hello", get(hello))
         .route("/sync/v1/cursor", get(cursor))
-        .route("/sync/v1/events", post(events))
+        .route("/sync/v1/events", post(events).get(pull_events))
+        .route("/sync/v1/acks", post(ack_hub_log))
         .route("/sync/v1/blobs/missing", post(missing))
-        .route("/sync/v1/blobs/{sha256}", head(blob_head).patch(blob_patch))
+        .route(
+            "/sync/v1/blobs/{sha256}",
+            head(blob_head).patch(blob_patch).get(blob_get),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), admit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -192,16 +205,22 @@ async fn admit(State(st): State<AppState>, req: Request, next: Next) -> Response
     next.run(req).await
 }
 
-/// Remembers what the box said (its build and head), writing it at most every few seconds.
+/// Remembers what the box said (its build, its head, how far it holds the hub's log), writing
+/// it at most every few seconds, or at once when the box holds more of the hub's log (that
+/// changes rarely, and the office waits to see a handover arrive).
 fn note_contact(st: &AppState, node: &NodeId, headers: &HeaderMap) {
+    let hub_held: Option<u64> = headers
+        .get(HEADER_HUB_HELD)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.parse().ok());
     let due = match st.sync_peers.contact_written.lock() {
         Ok(mut m) => {
             let now = Instant::now();
-            let due = m
-                .get(node)
-                .is_none_or(|t| now.duration_since(*t) >= CONTACT_WRITE_EVERY);
+            let due = m.get(node).is_none_or(|(t, held)| {
+                now.duration_since(*t) >= CONTACT_WRITE_EVERY || *held != hub_held
+            });
             if due {
-                m.insert(node.clone(), now);
+                m.insert(node.clone(), (now, hub_held));
             }
             due
         }
@@ -224,6 +243,7 @@ fn note_contact(st: &AppState, node: &NodeId, headers: &HeaderMap) {
             .take(40)
             .collect(),
         reported_head: header(HEADER_HEAD).and_then(|h| h.parse().ok()),
+        hub_log_held: hub_held,
     };
     let (store, node) = (st.store.clone(), node.clone());
     tokio::task::spawn_blocking(move || {
@@ -595,5 +615,188 @@ async fn blob_patch(
             Ok((StatusCode::NO_CONTENT, offset_header(length)).into_response())
         }
         Err(e) => Err(incoming_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    origin: String,
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+/// `GET /sync/v1/events?origin=<hub>&after=N&limit=M`: the hub's own events after `after`,
+/// exact stored bytes, NDJSON, in order; empty when the box is up to date. The hub's head is
+/// in `Phonghop-Head`. Boxes read the hub's log, never another box's.
+async fn pull_events(
+    State(st): State<AppState>,
+    Query(q): Query<PullQuery>,
+) -> Result<Response, SyncError> {
+    let own = st.store.node_id().clone();
+    if NodeId::parse(&q.origin).as_ref() != Some(&own) {
+        return Err(wrong_origin(&q.origin));
+    }
+    let limit = q
+        .limit
+        .unwrap_or(MAX_BATCH_EVENTS)
+        .clamp(1, MAX_BATCH_EVENTS);
+    let store = st.store.clone();
+    let (head, lines) = tokio::task::spawn_blocking(move || {
+        let head = store.head_seq()?;
+        let lines = store.raw_events_after(&own, q.after, limit, MAX_BATCH_BYTES)?;
+        Ok::<_, StoreError>((head, lines))
+    })
+    .await
+    .map_err(|e| StoreError::Db(e.to_string()))??;
+    let mut body = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for line in &lines {
+        body.extend_from_slice(line);
+        body.push(b'\n');
+    }
+    let mut r = (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        body,
+    )
+        .into_response();
+    r.headers_mut().insert(HEADER_HEAD, HeaderValue::from(head));
+    Ok(r)
+}
+
+/// Whether one of the hub's own events entitles `node` to download blob `sha`: the grants
+/// are read on from where the last question stopped.
+fn granted(st: &AppState, node: &NodeId, sha: &str) -> Result<bool, StoreError> {
+    let Ok(mut all) = st.sync_peers.grants.lock() else {
+        return Err(StoreError::Db("grants lock poisoned".into()));
+    };
+    let grants = all.entry(node.clone()).or_default();
+    let own = st.store.node_id().clone();
+    loop {
+        let lines =
+            st.store
+                .raw_events_after(&own, grants.through, MAX_BATCH_EVENTS, MAX_BATCH_BYTES)?;
+        let Some(last) = lines.last() else { break };
+        let last_seq = serde_json::from_slice::<crate::domain::event::EnvelopeHeader>(last)
+            .map(|h| h.seq)
+            .map_err(|e| StoreError::Db(format!("unreadable hub event: {e}")))?;
+        for line in &lines {
+            if let Ok(ev) = crate::domain::EventEnvelope::decode(line) {
+                for (sha, _) in crate::service::downward::blobs_needed(node, &ev) {
+                    grants.blobs.insert(sha);
+                }
+            }
+        }
+        grants.through = last_seq;
+    }
+    Ok(grants.blobs.contains(sha))
+}
+
+/// `GET /sync/v1/blobs/{sha}`: a hub blob a box's hub events entitle it to, with `Range` so
+/// an interrupted download goes on where it stopped. The box checks the hash on arrival.
+async fn blob_get(
+    State(st): State<AppState>,
+    Extension(SyncPeer(node)): Extension<SyncPeer>,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, SyncError> {
+    use axum::http::header;
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let not_yours = || {
+        SyncError::new(
+            StatusCode::NOT_FOUND,
+            "sync.no_such_blob",
+            "Trung tâm không có tệp này cho hộp này.",
+            "The hub holds no such file for this box.",
+        )
+    };
+    if !is_sha256(&sha) {
+        return Err(not_yours());
+    }
+    let (st2, node2, sha2) = (st.clone(), node.clone(), sha.clone());
+    let allowed = tokio::task::spawn_blocking(move || granted(&st2, &node2, &sha2))
+        .await
+        .map_err(|e| StoreError::Db(e.to_string()))??;
+    if !allowed {
+        return Err(not_yours());
+    }
+    let blobs = st.store.blobs();
+    let Some(mut open) = blobs.open_blob(&sha).await? else {
+        return Err(not_yours());
+    };
+    let len = open.len;
+    let start = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => 0,
+        Some(r) => match super::prepare::wanted_range(Some(r), len) {
+            super::prepare::Wanted::Whole => 0,
+            super::prepare::Wanted::Part(s, _) => s,
+            super::prepare::Wanted::Unsatisfiable => {
+                return Err(SyncError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "sync.range",
+                    "Vị trí tải tiếp không hợp lệ.",
+                    format!("The file has {len} bytes."),
+                ))
+            }
+        },
+    };
+    blobs
+        .ensure_verified(&sha, &open)
+        .await
+        .map_err(|e| StoreError::Db(e.to_string()))?;
+    if start > 0 {
+        open.file
+            .seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+    }
+    let count = len - start;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        open.file.take(count),
+        64 * 1024,
+    ));
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if start > 0 {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", len - 1)) {
+            r.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(r)
+}
+
+/// `POST /sync/v1/acks` `{"origin": <hub>, "seq", "hash"}`: the box has committed the hub's
+/// log up to `seq`. The hub checks the box's copy ends with the hub's own event there (a box
+/// holding a different history of the hub's log is a fork, reported as such); how far the box
+/// holds is recorded from the request's `Phonghop-Hub-Held` like any contact.
+async fn ack_hub_log(
+    State(st): State<AppState>,
+    Json(ack): Json<CursorMsg>,
+) -> Result<StatusCode, SyncError> {
+    let own = st.store.node_id().clone();
+    if NodeId::parse(&ack.origin).as_ref() != Some(&own) {
+        return Err(wrong_origin(&ack.origin));
+    }
+    let store = st.store.clone();
+    let seq = ack.seq;
+    let ours = tokio::task::spawn_blocking(move || store.event_hash(&own, seq))
+        .await
+        .map_err(|e| StoreError::Db(e.to_string()))??;
+    match ours {
+        Some(h) if h.to_hex() == ack.hash => Ok(StatusCode::NO_CONTENT),
+        _ if seq == 0 => Ok(StatusCode::NO_CONTENT),
+        _ => Err(SyncError::new(
+            StatusCode::CONFLICT,
+            "sync.fork",
+            "Bản sao nhật ký của trung tâm trên hộp khác với nhật ký của trung tâm.",
+            format!("The box's copy of the hub's event {seq} is not the hub's own."),
+        )
+        .with(json!({"seq": seq}))),
     }
 }

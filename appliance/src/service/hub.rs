@@ -274,6 +274,9 @@ pub struct BoxOverview {
     pub contact: Option<PeerContact>,
     /// Events the box said it holds and the hub does not yet (`None` until it says).
     pub backlog_up: Option<u64>,
+    /// Events of the hub's own log the box does not hold yet, as it last said (`None` until
+    /// it says).
+    pub backlog_down: Option<u64>,
     /// Conflicts recorded about this box's log, oldest first.
     pub conflicts: Vec<crate::domain::hub::SyncConflictRecord>,
 }
@@ -293,17 +296,23 @@ pub fn boxes(store: &Store, caller: &Caller) -> Result<Vec<BoxOverview>, Service
         Ok(out)
     })?;
     let mut out = Vec::with_capacity(rows.len());
+    let hub_head = store.head_seq()?;
     for (record, contact, conflicts) in rows {
         let cursor = store.cursor(&record.node_id)?;
         let backlog_up = contact
             .as_ref()
             .and_then(|c| c.reported_head)
             .map(|h| h.saturating_sub(cursor.seq));
+        let backlog_down = contact
+            .as_ref()
+            .and_then(|c| c.hub_log_held)
+            .map(|held| hub_head.saturating_sub(held));
         out.push(BoxOverview {
             record,
             cursor,
             contact,
             backlog_up,
+            backlog_down,
             conflicts,
         });
     }

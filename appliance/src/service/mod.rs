@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod bodies;
 pub mod devices;
 pub mod displays;
+pub mod downward;
 pub mod hub;
 pub mod import;
 pub mod live;

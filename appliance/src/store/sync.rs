@@ -3,7 +3,7 @@
 //! `(origin, seq)`, idempotent, no gaps, blobs first, all or nothing, durable before the
 //! caller acknowledges anything.
 
-use super::tables::{CURSORS, EVENTS};
+use super::tables::{CURSORS, EVENTS, META};
 use super::{cursor_of, Cursor, Store, StoreError};
 use crate::domain::event::EnvelopeHeader;
 use crate::domain::{EventEnvelope, Hash, NodeId};
@@ -95,7 +95,30 @@ fn check_batch<'a>(origin: &NodeId, lines: &[&'a [u8]]) -> Result<Vec<Line<'a>>,
     Ok(out)
 }
 
+/// The key in `meta` under which a box notes how far it has acted on its hub's log.
+const DOWNWARD_REACTED: &str = "downward_reacted";
+
 impl Store {
+    /// How far this box has acted on its hub's log (`service::downward`). Node-local: after a
+    /// restore it may be behind, and the reactions run again, which they allow.
+    pub fn downward_reacted(&self) -> Result<u64, StoreError> {
+        let txn = self.db()?.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let held = meta.get(DOWNWARD_REACTED)?;
+        Ok(held.and_then(|v| v.value().parse().ok()).unwrap_or(0))
+    }
+
+    /// Notes that the box has acted on its hub's events up to `seq`.
+    pub fn set_downward_reacted(&self, seq: u64) -> Result<(), StoreError> {
+        let value = seq.to_string();
+        self.write_local(|tx| {
+            tx.txn()
+                .open_table(META)?
+                .insert(DOWNWARD_REACTED, value.as_str())?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
     /// Appends a signed checkpoint of the node's own log: `sign` gets the statement about the
     /// head as it is inside the write (so nothing can slip in between) and returns the
     /// signature and the certificate. Returns the seq the checkpoint covers, or `None` when

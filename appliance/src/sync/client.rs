@@ -9,8 +9,8 @@
 
 use super::{
     compatible, Ack, CursorMsg, Enrolled, Hello, MissingQuery, MissingReply, HEADER_HEAD,
-    HEADER_LENGTH, HEADER_OFFSET, HEADER_PROTOCOL, HEADER_VERSION, MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS, MAX_MISSING_QUERY, PROTOCOL,
+    HEADER_HUB_HELD, HEADER_LENGTH, HEADER_OFFSET, HEADER_PROTOCOL, HEADER_VERSION,
+    MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_MISSING_QUERY, PROTOCOL,
 };
 use crate::domain::hub::{CHECKPOINT_EVENTS, CHECKPOINT_MAX_AGE};
 use crate::domain::{EventEnvelope, Hash};
@@ -25,11 +25,15 @@ use tokio::sync::{watch, Notify};
 /// between half and the whole of it (full jitter would allow near-zero waits in a storm).
 const BACKOFF_FIRST: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// A failed session that moved at least this much data still counts as the link being up.
+const PROGRESS_BYTES: u64 = 64 * 1024;
 /// After a commit, wait this long for more before syncing, so a busy meeting does not start
 /// a session per event.
 const AFTER_COMMIT: Duration = Duration::from_millis(1500);
-/// Even with nothing new, look at the hub this often (it may have been restored).
-const IDLE_CHECK: Duration = Duration::from_secs(600);
+/// Even with nothing new here, look at the hub this often: it may have new events for the box
+/// (a meeting handed over, an update offered), or have been restored. An idle session is three
+/// small requests on a kept-alive connection.
+const IDLE_CHECK: Duration = Duration::from_secs(60);
 /// A request that makes no progress for this long is given up (the link is dead).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -75,6 +79,13 @@ pub struct SyncStatus {
     /// after that backup was made meets its own old events at the hub (a fork).
     #[serde(with = "time::serde::rfc3339::option")]
     pub restored_at: Option<OffsetDateTime>,
+    /// How far the box holds the hub's own log, and the hub's head as it last said.
+    pub hub_log_held: u64,
+    pub hub_log_head: Option<u64>,
+    /// Files the box is fetching from the hub (documents of handed-over meetings, updates).
+    pub downloads_pending: u64,
+    /// Payload bytes received from the hub since start (its events and files).
+    pub bytes_received: u64,
 }
 
 impl SyncStatus {
@@ -95,6 +106,10 @@ impl SyncStatus {
             bytes_sent: 0,
             sessions: 0,
             restored_at: None,
+            hub_log_held: 0,
+            hub_log_head: None,
+            downloads_pending: 0,
+            bytes_received: 0,
         }
     }
 }
@@ -136,7 +151,7 @@ impl SyncHandle {
         enrolled
     }
 
-    fn update(&self, f: impl FnOnce(&mut SyncStatus)) {
+    pub(super) fn update(&self, f: impl FnOnce(&mut SyncStatus)) {
         match self.status.write() {
             Ok(mut s) => f(&mut s),
             Err(p) => f(&mut p.into_inner()),
@@ -146,7 +161,7 @@ impl SyncHandle {
 
 /// Why a session ended early.
 #[derive(Debug)]
-enum SessionError {
+pub(super) enum SessionError {
     /// Anything a later session may get past: the link, a timeout, a busy hub.
     Transient(String),
     Fork(String),
@@ -174,7 +189,7 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// The hub's refusal body.
 #[derive(Debug, serde::Deserialize, Default)]
-struct Refusal {
+pub(super) struct Refusal {
     #[serde(default)]
     code: String,
     #[serde(default)]
@@ -183,11 +198,13 @@ struct Refusal {
     expected_seq: Option<u64>,
 }
 
-struct Session<'a> {
-    http: &'a reqwest::Client,
-    base: &'a reqwest::Url,
-    store: &'a Store,
-    handle: &'a SyncHandle,
+pub(super) struct Session<'a> {
+    pub(super) http: &'a reqwest::Client,
+    pub(super) base: &'a reqwest::Url,
+    pub(super) store: &'a Store,
+    pub(super) handle: &'a SyncHandle,
+    /// The hub's node id, whose log the box pulls.
+    pub(super) hub: &'a crate::domain::NodeId,
 }
 
 impl Session<'_> {
@@ -197,27 +214,29 @@ impl Session<'_> {
             .map_err(|e| SessionError::Transient(format!("bad sync URL: {e}")))
     }
 
-    fn request(
+    pub(super) fn request(
         &self,
         method: reqwest::Method,
         path: &str,
     ) -> Result<reqwest::RequestBuilder, SessionError> {
         let head = self.store.head_seq().unwrap_or(0);
+        let hub_held = self.store.cursor(self.hub).map(|c| c.seq).unwrap_or(0);
         Ok(self
             .http
             .request(method, self.url(path)?)
             .header(HEADER_PROTOCOL, PROTOCOL.to_string())
             .header(HEADER_VERSION, env!("CARGO_PKG_VERSION"))
-            .header(HEADER_HEAD, head.to_string()))
+            .header(HEADER_HEAD, head.to_string())
+            .header(HEADER_HUB_HELD, hub_held.to_string()))
     }
 
-    async fn refusal(response: reqwest::Response) -> (reqwest::StatusCode, Refusal) {
+    pub(super) async fn refusal(response: reqwest::Response) -> (reqwest::StatusCode, Refusal) {
         let status = response.status();
         let body = response.json::<Refusal>().await.unwrap_or_default();
         (status, body)
     }
 
-    fn classify(status: reqwest::StatusCode, r: &Refusal) -> SessionError {
+    pub(super) fn classify(status: reqwest::StatusCode, r: &Refusal) -> SessionError {
         let what = format!("{} {}: {}", status.as_u16(), r.code, r.message_en);
         match r.code.as_str() {
             "sync.fork" => SessionError::Fork(what),
@@ -271,7 +290,7 @@ impl Session<'_> {
                 .raw_events_after(&own, cursor.seq, MAX_BATCH_EVENTS, MAX_BATCH_BYTES)
                 .map_err(|e| SessionError::Transient(e.to_string()))?;
             if batch.is_empty() {
-                return Ok(());
+                break;
             }
             self.send_blobs_of(&batch).await?;
             match self.push(&batch).await? {
@@ -300,6 +319,8 @@ impl Session<'_> {
                 }
             }
         }
+        // Up to date at the hub: now the other direction.
+        self.pull().await
     }
 
     /// Sender rule 3: a hub cursor the box cannot account for is a fork.
@@ -488,7 +509,7 @@ enum Pushed {
     Gap(u64),
 }
 
-fn header_u64(r: &reqwest::Response, name: &str) -> Option<u64> {
+pub(super) fn header_u64(r: &reqwest::Response, name: &str) -> Option<u64> {
     r.headers().get(name)?.to_str().ok()?.parse().ok()
 }
 
@@ -587,6 +608,17 @@ async fn run_loop(
         });
         return;
     };
+    let Some(hub) = crate::domain::NodeId::parse(&enrolled.settings.hub_node_id) else {
+        handle.update(|s| {
+            s.state = State::Refused;
+            s.last_error = Some(format!(
+                "bad hub node id {:?} in sync/hub.json",
+                enrolled.settings.hub_node_id
+            ));
+        });
+        return;
+    };
+    handle.update(|s| s.hub_log_held = store.cursor(&hub).map(|c| c.seq).unwrap_or(0));
     let mut commits = store.subscribe();
     let mut failures = 0u32;
     let mut wait = Duration::ZERO;
@@ -625,11 +657,17 @@ async fn run_loop(
             s.next_attempt = None;
             s.sessions += 1;
         });
+        let moved_before = handle
+            .status
+            .read()
+            .map(|s| s.bytes_sent + s.bytes_received)
+            .unwrap_or(0);
         let session = Session {
             http: &http,
             base: &base,
             store: &store,
             handle: &handle,
+            hub: &hub,
         };
         let outcome = tokio::select! {
             r = session.run() => Some(r),
@@ -649,7 +687,20 @@ async fn run_loop(
                 tracing::debug!("sync session complete");
             }
             Err(SessionError::Transient(why)) => {
-                failures = failures.saturating_add(1);
+                // A session that moved real data before the link failed found the link up:
+                // back off from the start again. On a link that drops every minute, doubling
+                // across sessions that each made progress left it idle most of the time.
+                let moved = handle
+                    .status
+                    .read()
+                    .map(|s| s.bytes_sent + s.bytes_received)
+                    .unwrap_or(0)
+                    .saturating_sub(moved_before);
+                failures = if moved >= PROGRESS_BYTES {
+                    1
+                } else {
+                    failures.saturating_add(1)
+                };
                 let backoff = BACKOFF_FIRST
                     .saturating_mul(1u32 << failures.min(10).saturating_sub(1))
                     .min(BACKOFF_MAX);

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod enroll;
+mod pull;
 
 use crate::domain::{Hash, NodeId};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub const MIN_PROTOCOL: u32 = 1;
 pub const HEADER_PROTOCOL: &str = "phonghop-sync";
 pub const HEADER_VERSION: &str = "phonghop-version";
 pub const HEADER_HEAD: &str = "phonghop-head";
+/// How far the box holds the hub's own log (for the hub's overview of the downward backlog).
+pub const HEADER_HUB_HELD: &str = "phonghop-hub-held";
 /// Resumable blob upload (the names follow the IETF resumable-upload draft).
 pub const HEADER_OFFSET: &str = "upload-offset";
 pub const HEADER_LENGTH: &str = "upload-length";

@@ -23,6 +23,12 @@ export interface SyncStatus {
   next_attempt: string | null;
   bytes_sent: number;
   sessions: number;
+  /** How far the box holds the hub's own log, and the hub's head as it last said. */
+  hub_log_held: number;
+  hub_log_head: number | null;
+  /** Files being fetched from the hub (documents of handed-over meetings, updates). */
+  downloads_pending: number;
+  bytes_received: number;
   /** Which root tablets should trust: the box's own, or the province's after enrolment. */
   trust: TrustInfo;
 }
@@ -56,8 +62,10 @@ export interface HubBox {
   cert_not_after: string;
   revoked: { at: string; reason: string } | null;
   cursor: { seq: number; hash: string };
-  contact: { last_contact: string; app_version: string; reported_head: number | null } | null;
+  contact: { last_contact: string; app_version: string; reported_head: number | null; hub_log_held: number | null } | null;
   backlog_up: number | null;
+  /** Events of the hub's own log the box does not hold yet, as it last said. */
+  backlog_down: number | null;
 }
 
 /** An answer with how far the node's clock is ahead of ours (relative times use the node's clock). */

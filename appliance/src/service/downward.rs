@@ -1,0 +1,44 @@
+//! What a room box does with its hub's log (`docs/sync-protocol.md`, "Pulling events").
+//!
+//! A box stores the hub's whole log, byte for byte, beside its own (the chain cannot be cut),
+//! and applies none of it to its read models: the box's own log stays the only source of what
+//! the box shows, so a rebuild never needs the hub. A few hub events are addressed to boxes;
+//! for those the box acts, by appending events of its own. The sync loop calls
+//! [`blobs_needed`] for every newly stored hub event, fetches those blobs into the box's blob
+//! store (resumable), then calls [`react`]. Both may run twice for the same event (a crash
+//! between the reaction and the loop's note of it), so every reaction is idempotent.
+//!
+//! The hub uses [`blobs_needed`] too: a box may download a hub blob only when one of the hub's
+//! events says that box needs it.
+
+use crate::domain::{EventEnvelope, NodeId};
+use crate::store::Store;
+
+use super::ServiceError;
+
+/// The blobs (SHA-256 hex, size) box `me` needs before it can act on the hub's event `ev`.
+/// A pure function of the event, so the hub and the box agree on it.
+pub fn blobs_needed(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
+    let _ = me;
+    match ev.body.kind() {
+        // Handed-over meetings and offered updates are added here as they are built.
+        "meeting.handed_over" | "update.offered" => Vec::new(),
+        _ => Vec::new(),
+    }
+}
+
+/// Acts on the hub's event number `hub_seq` once its blobs are held. Idempotent.
+pub fn react(
+    store: &Store,
+    me: &NodeId,
+    hub: &NodeId,
+    hub_seq: u64,
+    ev: &EventEnvelope,
+) -> Result<(), ServiceError> {
+    let _ = (store, me, hub, hub_seq);
+    match ev.body.kind() {
+        "meeting.handed_over" | "update.offered" => Ok(()),
+        // Everything else in the hub's log is kept, not acted on.
+        _ => Ok(()),
+    }
+}
