@@ -135,6 +135,28 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
     assert!(early.join("tls/root.key").exists());
 
     let province_root = ceremony(tmp.path(), &hub.dir);
+    // The hub's backup keeps its issuing CA.
+    let backup = tmp.path().join("hub-backup.tar.gz");
+    ok(&phonghop(&[
+        "backup",
+        "--data",
+        hub.dir.to_str().unwrap(),
+        "--out",
+        backup.to_str().unwrap(),
+    ]));
+    let listing = std::process::Command::new("tar")
+        .arg("tzf")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for f in [
+        "tls/province/issuing.key",
+        "tls/province/issuing.pem",
+        "tls/province/root.pem",
+    ] {
+        assert!(listing.contains(f), "{f} not in the backup: {listing}");
+    }
 
     // A box that served on its own first: its tablets trust its own root.
     let mut b = TestBox::start().await;
@@ -192,8 +214,24 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
     assert_eq!(status["trust"]["root_subject"], "Tỉnh Thử Nghiệm Root CA");
     assert_eq!(status["trust"]["uncovered"], serde_json::json!([]));
 
-    // The leaf renews under the province chain and is still trusted through both roots.
-    // (Restarting issues nothing new; the unit tests renew in place.)
+    // The doctor follows the province chain (intermediate ← issuing ← province root, the
+    // cross certificate and the signing certificate under the old root).
+    let out = phonghop(&["doctor", "--data", b.dir.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let certs: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == "certificates")
+        .collect();
+    assert!(certs.iter().all(|c| c["status"] == "ok"), "{certs:?}");
+    assert!(
+        certs[0]["en"]
+            .as_str()
+            .unwrap()
+            .contains("under the province root"),
+        "{certs:?}"
+    );
 
     // The box's CA key cannot vouch for another name or address.
     let inter_pem = std::fs::read_to_string(tls.join("intermediate.pem")).unwrap();

@@ -436,7 +436,11 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
     ];
     let mut out = Vec::new();
     let mut ders: Vec<Option<Vec<u8>>> = Vec::new();
+    // In province mode only the hub can issue the box CA: warn early, and say to enrol again.
+    let province = crate::tls::province::is_province_dir(&tls);
     for (file, vi, en, warn) in files {
+        let box_ca = province && file == "intermediate.pem";
+        let warn = if box_ca { Duration::days(180) } else { warn };
         let path = tls.join(file);
         let info = match read_cert(&path) {
             None if file == "signing.pem" => {
@@ -467,12 +471,16 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
             }
         };
         let until = rfc3339(info.not_after);
-        let renew_vi = if file == "root.pem" {
+        let renew_vi = if box_ca {
+            "Chứng thư của tỉnh cho hộp này sắp hết hạn: đăng ký lại hộp với trung tâm (phonghop enroll --replace)."
+        } else if file == "root.pem" {
             "Chứng thư gốc không tự thay: tạo hộp mới hoặc đăng ký với trung tâm, rồi cài lại chứng thư trên mọi máy tính bảng (mục 9)."
         } else {
             "Kiểm tra đồng hồ, rồi khởi động lại hộp (sudo systemctl restart phonghop): hộp tự cấp chứng thư mới khi khởi động."
         };
-        let renew_en = if file == "root.pem" {
+        let renew_en = if box_ca {
+            "The box's CA under the province root is near its end: enrol the box again (phonghop enroll --replace)."
+        } else if file == "root.pem" {
             "The root is never replaced by itself: set up the box again or enrol it with the hub, then trust the new root on every tablet (section 9)."
         } else {
             "Check the clock, then restart the box (sudo systemctl restart phonghop): it issues a new certificate when it starts."
@@ -526,7 +534,6 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
     // The chain: intermediate under root, leaf and signing certificate under the intermediate.
     // In province mode: intermediate under issuing.pem under root.pem (the province root), its
     // cross-signed copy and the signing certificate under own-root.pem.
-    let province = crate::tls::province::is_province_dir(&tls);
     let own_root = if province {
         read_cert(&tls.join("own-root.pem")).and_then(|r| r.ok().flatten())
     } else {
