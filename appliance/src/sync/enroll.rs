@@ -149,7 +149,9 @@ pub async fn enroll(
     let room = store.room()?.name.as_str().to_owned();
     // The box's CA exists before anything is asked (a box enrolled before its first start).
     let tls_dir = data_dir.join("tls");
-    let names = crate::tls::BoxNames::detect(&crate::server::local_name(&store))?;
+    // The `.local` name the server announces (`server::local_name`, out of this layer's reach).
+    let local_name = format!("phonghop-{}.local", store.node_id().short());
+    let names = crate::tls::BoxNames::detect(&local_name)?;
     crate::tls::CertAuthority::load_or_create(&tls_dir, &room, &names)?;
     let box_ca = crate::tls::province::box_ca_request(&room)?;
     let body = EnrolRequest {
