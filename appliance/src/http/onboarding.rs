@@ -134,9 +134,15 @@ async fn page(State(st): State<AppState>, headers: HeaderMap) -> Html<String> {
             String::new(),
         )
     };
+    let step1_en = if trust.mode == "province" {
+        "the province root certificate"
+    } else {
+        "the room's certificate"
+    };
     Html(format!(
         include_str!("onboarding.html"),
         step1 = step1,
+        step1_en = step1_en,
         province = province,
         room = html_escape(&room),
         url = html_escape(&url),

@@ -1021,6 +1021,37 @@ mod tests {
         for root in [der_at(&usb, OFFLINE_ROOT_CERT), own_root.clone()] {
             verify_for_names(&root, &chain, &der_at(&dir, LEAF_CERT), &n, now, &provider).unwrap();
         }
+        // openssl, an independent client, agrees: the served chain for the province root, and
+        // the cross certificate for the old root. (OpenSSL takes the first certificate whose
+        // subject matches and does not backtrack, so given the whole served chain it follows
+        // the province path only; see docs/security.md.)
+        let pem = |d: &CertificateDer<'_>| super::super::pem_cert(d);
+        let served = dir.join("served.pem");
+        std::fs::write(&served, chain.iter().map(|c| pem(c)).collect::<String>()).unwrap();
+        let cross_only = dir.join("cross-only.pem");
+        std::fs::write(&cross_only, pem(&chain[2])).unwrap();
+        for (root, untrusted) in [
+            (usb.join(OFFLINE_ROOT_CERT), &served),
+            (dir.join(OWN_ROOT_CERT), &cross_only),
+        ] {
+            let out = std::process::Command::new("openssl")
+                .arg("verify")
+                .arg("-CAfile")
+                .arg(&root)
+                .arg("-untrusted")
+                .arg(untrusted)
+                .args(["-purpose", "sslserver", "-x509_strict"])
+                .arg(dir.join(LEAF_CERT))
+                .output()
+                .expect("the openssl binary is needed for these tests");
+            let text = String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() && text.contains(": OK"),
+                "{}: {text}",
+                root.display()
+            );
+        }
         // A renewal keeps the box CA and the chain.
         let before = ca.leaf_serial_hex();
         ca.force_renew().unwrap();
