@@ -1027,7 +1027,7 @@ mod tests {
         // the province path only; see docs/security.md.)
         let pem = |d: &CertificateDer<'_>| super::super::pem_cert(d);
         let served = dir.join("served.pem");
-        std::fs::write(&served, chain.iter().map(|c| pem(c)).collect::<String>()).unwrap();
+        std::fs::write(&served, chain.iter().map(&pem).collect::<String>()).unwrap();
         let cross_only = dir.join("cross-only.pem");
         std::fs::write(&cross_only, pem(&chain[2])).unwrap();
         for (root, untrusted) in [
