@@ -73,6 +73,9 @@ mod tests {
             LayoutEntry::decl(&cfg),
             SeatEntry::decl(&cfg),
             SpeechRequestEntry::decl(&cfg),
+            crate::domain::event::HandoverSnapshot::decl(&cfg),
+            crate::domain::event::EventRef::decl(&cfg),
+            crate::domain::records::HandedOver::decl(&cfg),
             // Voting.
             vote::Choice::decl(&cfg),
             vote::Base::decl(&cfg),

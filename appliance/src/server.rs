@@ -97,7 +97,10 @@ pub fn store_exit_code(e: &StoreError) -> u8 {
         StoreError::NotEmpty { .. } | StoreError::AlreadyInitialised { .. } => 73,
         StoreError::NotInitialised { .. } => 66,
         StoreError::DiskFull | StoreError::Io { .. } => 74,
-        StoreError::Db(_) | StoreError::Encode(_) | StoreError::Unavailable => 70,
+        StoreError::Db(_)
+        | StoreError::Encode(_)
+        | StoreError::Unavailable
+        | StoreError::MeetingHandedOver => 70,
     }
 }
 

@@ -69,7 +69,7 @@ describe('central office: enrol, sync, revoke', () => {
       await waitForText(hubPage.getByRole('heading', { level: 1 }), 'Đăng ký hộp mới');
       const tabs = hubPage.getByTestId('staff-tabs').getByRole('link');
       await hubPage.getByTestId('staff-tabs').getByRole('link', { name: 'Các hộp phòng họp' }).waitFor();
-      assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Các hộp phòng họp', 'Đăng ký hộp mới', 'Lưu trữ', 'Tài khoản']);
+      assert.deepEqual(await tabs.allInnerTexts(), ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Các hộp phòng họp', 'Đăng ký hộp mới', 'Giao cho phòng họp', 'Lưu trữ', 'Tài khoản']);
 
       // An empty room name is refused in words; then a token, shown once with its command.
       await hubPage.getByTestId('enrol-submit').click();

@@ -550,6 +550,18 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
             [401, 401, 401, 409, 403, 403, 403, 403, 401, 403],
         ),
         (
+            Method::GET,
+            "/api/hub/meetings",
+            None,
+            [401, 401, 401, 409, 409, 409, 403, 403, 401, 403],
+        ),
+        (
+            Method::POST,
+            "/api/hub/meetings/{m}/handover",
+            Some(json!({"node": "0123456789abcdef0123456789abcdef"})),
+            [401, 401, 401, 409, 409, 403, 403, 403, 401, 403],
+        ),
+        (
             Method::POST,
             "/api/hub/enrol",
             Some(json!({"token": "PH1-x", "node_id": "x", "csr_pem": "x"})),

@@ -2,7 +2,9 @@
 //! for byte, and may download only the hub files that the hub's events say it needs.
 
 use crate::helpers::*;
-use crate::sync::{box_status, enrolled_box, node_id_of, restart_hub, start_hub, wait_synced};
+use crate::sync::{
+    box_status, copy_dir, enrolled_box, node_id_of, restart_hub, start_hub, wait_synced,
+};
 use phonghop::domain::NodeId;
 use phonghop::store::Store;
 use reqwest::StatusCode;
@@ -183,4 +185,79 @@ async fn a_box_may_read_only_the_hubs_log_and_only_the_files_granted_to_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_hub_restored_from_an_old_backup_that_writes_again_is_a_fork_on_the_box() {
+    let (tmp, mut hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "restored-hub").await;
+    let port = hub.sync_port.unwrap();
+    let hub_dir = hub.dir.clone();
+    hub.terminate();
+    let backup = tmp.path().join("hub-backup");
+    copy_dir(&hub_dir, &backup);
+    let hub = restart_hub(&hub_dir, port).await;
+    let admin = hub.admin().await;
+    let lost = hub.post_notice(&admin, "Bản tin trung tâm sẽ mất").await;
+    let mut b = TestBox::attach(box_dir.clone(), &[]).await;
+    let box_admin = b.admin().await;
+    wait_box_holds_hub(&b, &box_admin, lost, Duration::from_secs(30)).await;
+    let held_before = {
+        let mut hub = hub;
+        hub.terminate();
+        hub.dir.clone()
+    };
+    // The hub's disk is put back from the backup, and the office writes something else at
+    // the same place in the hub's log.
+    std::fs::remove_dir_all(&held_before).unwrap();
+    copy_dir(&backup, &held_before);
+    let hub = restart_hub(&held_before, port).await;
+    let admin = hub.admin().await;
+    let other = hub
+        .post_notice(&admin, "Bản tin khác, cùng số thứ tự")
+        .await;
+    assert_eq!(other, lost, "the restored hub reuses the number");
+    let r = b
+        .client
+        .post(b.url("/api/sync/now"))
+        .header("origin", b.origin())
+        .header("cookie", &box_admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let start = Instant::now();
+    loop {
+        let s = box_status(&b, &box_admin).await;
+        if let Some(why) = s["hub_log_error"].as_str() {
+            assert!(why.contains("restored"), "{s}");
+            assert_eq!(s["hub_log_held"].as_u64(), Some(lost), "{s}");
+            // Only the downward direction stopped: the box's own log still goes up.
+            assert_eq!(s["state"], "idle", "{s}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let node = node_id_of_running_box(&b).await;
+    let head = b.post_notice(&box_admin, "Hộp vẫn gửi lên").await;
+    wait_synced(&hub, &admin, &node, head, Duration::from_secs(30)).await;
+    b.terminate();
+    // The box kept its copy of the event it had: nothing was written over.
+    let bs = Store::open(&box_dir).unwrap();
+    let hub_node =
+        NodeId::parse(hub.get_json("/api/room").await["node_id"].as_str().unwrap()).unwrap();
+    let kept = bs
+        .raw_events_after(&hub_node, lost - 1, 1, usize::MAX)
+        .unwrap();
+    let kept = String::from_utf8(kept[0].clone()).unwrap();
+    assert!(kept.contains("sẽ mất"), "{kept}");
+}
+
+async fn node_id_of_running_box(b: &TestBox) -> String {
+    b.get_json("/api/room").await["node_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -17,6 +17,7 @@ mod evidence;
 #[path = "../support/faultproxy.rs"]
 mod faultproxy;
 mod feed_matrix;
+mod handover;
 mod helpers;
 mod hostile;
 mod import_lists;

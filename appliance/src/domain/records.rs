@@ -152,6 +152,27 @@ pub struct MeetingHeader {
     /// Which details changed after publishing, for the "đã cập nhật" marks.
     #[serde(default)]
     pub changed_after_publish: ChangedDetails,
+    /// On the hub: the room box the meeting was handed to. The hub changes it no more.
+    #[serde(default)]
+    pub handed_over_to: Option<HandedOver>,
+    /// On a room box: the hub's `meeting.handed_over` it was adopted from.
+    #[serde(default)]
+    pub adopted_from: Option<super::event::EventRef>,
+}
+
+/// Where and when the hub handed a meeting over (`meeting.handed_over`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HandedOver {
+    #[ts(type = "string")]
+    pub node: super::NodeId,
+    /// The box's room, as enrolled.
+    pub room: String,
+    #[ts(type = "string")]
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Where in the hub's log.
+    #[ts(type = "number")]
+    pub seq: u64,
 }
 
 /// Details of a published meeting that changed since it was published.
@@ -181,6 +202,8 @@ impl MeetingHeader {
             submitted_seq: None,
             next_ord: 0,
             changed_after_publish: ChangedDetails::default(),
+            handed_over_to: None,
+            adopted_from: None,
         }
     }
 

@@ -38,6 +38,11 @@ impl Role {
     pub fn may_manage_sync(self) -> bool {
         matches!(self, Role::ItAdmin)
     }
+    /// Handing a meeting prepared at the central office to a room box: IT staff, who know
+    /// the boxes, or the secretary who prepared it.
+    pub fn may_hand_over(self) -> bool {
+        matches!(self, Role::ItAdmin | Role::Secretary)
+    }
     /// The central office's archive of every box's meetings: office staff.
     pub fn may_read_archive(self) -> bool {
         matches!(self, Role::ItAdmin | Role::Secretary | Role::Chair)

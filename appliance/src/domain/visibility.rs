@@ -158,7 +158,9 @@ pub fn changes_access(body: &EventBody) -> bool {
         | EventBody::MeetingSubmitted { .. }
         | EventBody::MeetingApproved { .. }
         | EventBody::MeetingSentBack { .. }
-        | EventBody::MeetingPublished { .. } => true,
+        | EventBody::MeetingPublished { .. }
+        | EventBody::MeetingHandedOver { .. }
+        | EventBody::MeetingAdopted { .. } => true,
         EventBody::NodeInitialised { .. }
         | EventBody::RoomRenamed { .. }
         | EventBody::NoticePosted { .. }
@@ -373,7 +375,9 @@ pub fn on_room_feed(body: &EventBody) -> bool {
         | EventBody::LogCheckpoint { .. }
         | EventBody::AnnotationSealed { .. }
         | EventBody::ItemNoteSealed { .. }
-        | EventBody::SyncConflict { .. } => false,
+        | EventBody::SyncConflict { .. }
+        | EventBody::MeetingHandedOver { .. }
+        | EventBody::MeetingAdopted { .. } => false,
     }
 }
 
@@ -527,6 +531,16 @@ pub fn meeting_event(
         // A removed document is gone for everyone who could see it when it went.
         EventBody::DocumentRemoved { restricted_to, .. } => {
             if staff_view || saw_before(restricted_to) {
+                Shown::Whole
+            } else {
+                Shown::Hidden
+            }
+        }
+        // The whole meeting at once, with every person's phone and every document, restricted
+        // ones too: the staff who prepare the meeting and the chair see it; screens of
+        // delegates learn of an adopted meeting by fetching it (their feed starts after it).
+        EventBody::MeetingHandedOver { .. } | EventBody::MeetingAdopted { .. } => {
+            if staff_view {
                 Shown::Whole
             } else {
                 Shown::Hidden

@@ -56,10 +56,14 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// What the hub answers to any change of a meeting it handed to a room.
+pub const HANDED_OVER_VI: &str = "Cuộc họp đã giao cho phòng họp; mọi thay đổi làm tại phòng họp.";
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::DiskFull => ApiError::DiskFull,
+            StoreError::MeetingHandedOver => ApiError::Refused(Refusal::HandedOver),
             StoreError::Unavailable => ApiError::Unavailable,
             other => ApiError::Internal(other.to_string()),
         }
@@ -331,6 +335,8 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::Vote(e) => vote_refusal(*e),
         Refusal::Annotation(e) => annotation_refusal(*e),
         Refusal::Hub(e) => hub_refusal(e),
+        Refusal::HandedOver => (S::CONFLICT, "meeting.handed_over", HANDED_OVER_VI.into(), "The meeting was handed over to a room; every change is made in that room.".into()),
+        Refusal::NotHandable => (S::CONFLICT, "meeting.not_handable", "Cuộc họp đã bắt đầu hoặc đã kết thúc tại trung tâm; không giao cho phòng họp được.".into(), "The meeting started or ended at the central office; it cannot be handed to a room.".into()),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }

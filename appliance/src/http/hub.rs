@@ -21,6 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/hub/boxes/{node}/revoke", post(revoke))
         .route("/api/hub/boxes/{node}/meetings", get(archive_meetings))
         .route("/api/hub/boxes/{node}/meetings/{id}", get(archive_meeting))
+        .route("/api/hub/meetings", get(office_meetings))
+        .route("/api/hub/meetings/{id}/handover", post(hand_over))
         .route("/api/sync/status", get(status))
         .route("/api/sync/now", post(sync_now))
 }
@@ -168,4 +170,40 @@ async fn sync_now(State(st): State<AppState>, caller: Caller) -> Result<StatusCo
             "Hộp này chưa đăng ký với trung tâm (phonghop enroll).".into(),
         ))
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandoverRequest {
+    node: String,
+}
+
+/// The office hands a meeting it prepared to a room box.
+async fn hand_over(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(mid): Path<String>,
+    ApiJson(req): ApiJson<HandoverRequest>,
+) -> Result<Json<crate::domain::records::MeetingHeader>, ApiError> {
+    let mid = super::people::id(&mid)?;
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || {
+            Ok(crate::service::handover::hand_over(
+                &store, &caller, &mid, &req.node,
+            )?)
+        })
+        .await?,
+    ))
+}
+
+/// The meetings prepared at the office, with where each was handed and whether its room has it.
+async fn office_meetings(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<crate::service::handover::OfficeMeeting>>, ApiError> {
+    let store = st.store.clone();
+    Ok(Json(
+        blocking(move || Ok(crate::service::handover::office_meetings(&store, &caller)?)).await?,
+    ))
 }

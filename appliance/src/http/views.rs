@@ -173,6 +173,10 @@ pub struct MeetingView {
     pub my_role: MeetingRole,
     /// Where the live meeting stands (the projector picks the running or paused one).
     pub live_phase: Phase,
+    /// On the hub: the room box it was handed to; the hub changes it no more.
+    pub handed_over_to: Option<crate::domain::records::HandedOver>,
+    /// On a room box: the central office prepared it and handed it to this room.
+    pub from_hub: bool,
     /// The caller's own row, on `GET /api/meetings/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -216,6 +220,8 @@ impl MeetingView {
             changed_after_publish: m.changed_after_publish,
             my_role: role,
             live_phase: Phase::NotStarted,
+            handed_over_to: m.handed_over_to.clone(),
+            from_hub: m.adopted_from.is_some(),
             my_attendance: None,
             my_seat: None,
         }

@@ -19,10 +19,10 @@ use super::ServiceError;
 /// The blobs (SHA-256 hex, size) box `me` needs before it can act on the hub's event `ev`.
 /// A pure function of the event, so the hub and the box agree on it.
 pub fn blobs_needed(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
-    let _ = me;
     match ev.body.kind() {
-        // Handed-over meetings and offered updates are added here as they are built.
-        "meeting.handed_over" | "update.offered" => Vec::new(),
+        "meeting.handed_over" => super::handover::blobs_of(me, ev),
+        // Offered updates are added here as they are built.
+        "update.offered" => Vec::new(),
         _ => Vec::new(),
     }
 }
@@ -35,9 +35,9 @@ pub fn react(
     hub_seq: u64,
     ev: &EventEnvelope,
 ) -> Result<(), ServiceError> {
-    let _ = (store, me, hub, hub_seq);
     match ev.body.kind() {
-        "meeting.handed_over" | "update.offered" => Ok(()),
+        "meeting.handed_over" => super::handover::adopt(store, me, hub, hub_seq, ev),
+        "update.offered" => Ok(()),
         // Everything else in the hub's log is kept, not acted on.
         _ => Ok(()),
     }

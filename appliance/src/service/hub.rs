@@ -18,7 +18,7 @@ fn refuse(r: HubRefusal) -> ServiceError {
     ServiceError::Refused(Refusal::Hub(r))
 }
 
-fn require_hub(store: &Store) -> Result<(), ServiceError> {
+pub(super) fn require_hub(store: &Store) -> Result<(), ServiceError> {
     match store.role() {
         NodeRole::Hub => Ok(()),
         NodeRole::Room => Err(refuse(HubRefusal::WrongRole)),

@@ -102,6 +102,7 @@ fn operate(
             ))
         })?;
         let meeting = meeting.ok_or(ServiceError::NotFound)?;
+        super::meetings::not_handed_over(&meeting)?;
         if !runs_meeting(role, is_operator(caller, &state)) {
             return Err(ServiceError::Forbidden);
         }

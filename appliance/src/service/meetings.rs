@@ -129,3 +129,11 @@ pub fn create(store: &Store, caller: &Caller, input: NewMeeting) -> Result<Meeti
         .read(|t| records::meeting(t, &id))?
         .ok_or(ServiceError::NotFound)
 }
+
+/// Refuses any change to a meeting the hub handed to a room box: the box owns it now.
+pub fn not_handed_over(m: &MeetingHeader) -> Result<(), ServiceError> {
+    match m.handed_over_to {
+        Some(_) => Err(Refusal::HandedOver.into()),
+        None => Ok(()),
+    }
+}

@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod devices;
 pub mod displays;
 pub mod downward;
+pub mod handover;
 pub mod hub;
 pub mod import;
 pub mod live;
@@ -149,6 +150,10 @@ pub enum Refusal {
     Vote(crate::domain::vote::VoteError),
     /// An enrolment or a box's sync refused by the hub.
     Hub(crate::domain::hub::HubRefusal),
+    /// The hub handed this meeting to a room box: it is changed there, not at the hub.
+    HandedOver,
+    /// A meeting that started or ended at the hub is not handed to a room.
+    NotHandable,
     /// A request that names something wrong: an unknown seat, a person not invited, …
     Invalid {
         code: &'static str,

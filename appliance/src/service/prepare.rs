@@ -2,7 +2,7 @@
 //! from draft to published. Only the secretary edits; only the chair approves or sends back.
 
 use super::bodies::known_people;
-use super::meetings::{visible, visible_header, MeetingRole};
+use super::meetings::{not_handed_over, visible, visible_header, MeetingRole};
 use super::{Caller, Refusal, ServiceError};
 use crate::domain::document::{FileName, FileType, UploadError};
 use crate::domain::event::{DocumentEntry, ItemEntry, VersionEntry};
@@ -41,6 +41,7 @@ fn editable_meeting(tx: &Tx<'_>, id: &Id) -> Result<MeetingHeader, ServiceError>
     let m = tx
         .read(|t| records::meeting_header(t, id))?
         .ok_or(ServiceError::NotFound)?;
+    not_handed_over(&m)?;
     if !m.status.editable() {
         return Err(Refusal::WrongStatus(m.status).into());
     }
@@ -374,6 +375,7 @@ pub fn plan_document(
         .transpose()?
         .filter(|n| !n.is_empty());
     let m = visible(store, caller, meeting)?.0;
+    not_handed_over(&m)?;
     if !m.status.editable() {
         return Err(Refusal::WrongStatus(m.status).into());
     }
@@ -404,6 +406,7 @@ pub fn plan_version(
     let (m, d) = find_document(store, document)?;
     let file_name = FileName::parse(file_name).map_err(upload_error)?;
     let file_type = FileType::of(&file_name).map_err(upload_error)?;
+    not_handed_over(&m)?;
     if file_type.kind() != d.kind {
         return Err(upload_error(UploadError::UnsupportedType(
             "a different kind of file than the first version".into(),
@@ -619,6 +622,7 @@ pub fn step(
         let m = tx
             .read(|t| records::meeting_header(t, meeting))?
             .ok_or(ServiceError::NotFound)?;
+        not_handed_over(&m)?;
         if m.status.after(step).is_none() {
             return Err(Refusal::WrongStatus(m.status).into());
         }

@@ -250,6 +250,9 @@ impl QuestionInput {
 
 /// Refuses changes to the questions of a meeting that is over.
 fn not_over(store: &Store, meeting_id: &Id) -> Result<(), ServiceError> {
+    if let Some(h) = store.read(|t| records::meeting_header(t, meeting_id))? {
+        super::meetings::not_handed_over(&h)?;
+    }
     let live = store.read(|t| records::live(t, meeting_id))?;
     if live.phase == crate::domain::live::Phase::Ended {
         return Err(crate::domain::live::LiveError::Ended.into());

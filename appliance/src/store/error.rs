@@ -35,6 +35,10 @@ pub enum StoreError {
     #[error("the store is being reopened after an I/O error; try again in a moment")]
     Unavailable,
 
+    /// A change to a meeting this hub handed to a room box: the box owns it now.
+    #[error("the meeting was handed over to a room; every change is made in that room")]
+    MeetingHandedOver,
+
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

@@ -462,6 +462,10 @@ impl Store {
             let mut tx = Tx { txn: &txn, db: &db };
             check(&mut tx)?
         };
+        if self.inner.role == NodeRole::Hub {
+            // Whatever command it came from: a meeting handed to a room is the room's.
+            records::refuse_handed_over(&txn, bodies.iter().map(|(_, b)| b))?;
+        }
         let events = append_in(&txn, &self.inner.node_id, bodies).map_err(|e| self.poison(e))?;
         txn.commit().map_err(|e| self.poison(StoreError::from(e)))?;
         // Node-local writes (a session) move it in `write_local`; a command that found nothing
@@ -1167,6 +1171,8 @@ mod tests {
                 "account.sessions_ended",
                 "account.removed",
                 "display.revoked",
+                "meeting.handed_over",
+                "meeting.adopted",
             ]
         );
         // A node-local write (a sign-in, a sign-out) moves it too; a command that found nothing

@@ -353,8 +353,93 @@ fn apply_meeting(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), StoreE
             h.published_seq = Some(e.seq);
             put(txn, MEETINGS, meeting_id.as_str(), &h)
         }
+        EventBody::MeetingHandedOver {
+            meeting_id,
+            node_id,
+            room,
+            ..
+        } => {
+            let mut h = header_w(txn, meeting_id)?;
+            h.handed_over_to = Some(crate::domain::records::HandedOver {
+                node: node_id.clone(),
+                room: room.clone(),
+                at: e.at,
+                seq: e.seq,
+            });
+            put(txn, MEETINGS, meeting_id.as_str(), &h)
+        }
+        EventBody::MeetingAdopted { from, snapshot } => adopt(txn, e, from, snapshot),
         _ => Ok(()),
     }
+}
+
+/// On the hub: refuses events about a meeting it handed to a room box, which owns it now.
+pub(super) fn refuse_handed_over<'a>(
+    txn: &WriteTransaction,
+    bodies: impl Iterator<Item = &'a EventBody>,
+) -> Result<(), StoreError> {
+    for b in bodies {
+        let Some(id) = b.meeting_id() else { continue };
+        let header: Option<MeetingHeader> = get_w(txn, MEETINGS, id.as_str())?;
+        if header.is_some_and(|h| h.handed_over_to.is_some()) {
+            return Err(StoreError::MeetingHandedOver);
+        }
+    }
+    Ok(())
+}
+
+/// A room box takes over a meeting handed to it: the people and the body as the hub has them
+/// (same id, the hub's fields), and the meeting with its agenda, documents and questions under
+/// the hub's ids. From here on it is the box's meeting like any other: what its screens show
+/// of it starts at this event (its delegates' feeds, the chair's review).
+fn adopt(
+    txn: &WriteTransaction,
+    e: &EventEnvelope,
+    from: &crate::domain::event::EventRef,
+    snapshot: &crate::domain::event::HandoverSnapshot,
+) -> Result<(), StoreError> {
+    for p in &snapshot.people {
+        put(txn, PEOPLE, p.id.as_str(), &Person::from(p))?;
+    }
+    put(
+        txn,
+        BODIES,
+        snapshot.body.id.as_str(),
+        &Body::from(&snapshot.body),
+    )?;
+    let m = &snapshot.meeting;
+    // The command never adopts over a meeting the box has; a log that did keeps the first.
+    if get_w::<MeetingHeader>(txn, MEETINGS, m.id.as_str())?.is_some() {
+        return Ok(());
+    }
+    let mut header = MeetingHeader::created(m);
+    header.adopted_from = Some(from.clone());
+    if m.status != MeetingStatus::Draft {
+        header.submitted_seq = Some(e.seq);
+    }
+    if m.status == MeetingStatus::Published {
+        header.published_seq = Some(e.seq);
+    }
+    put(txn, MEETINGS, m.id.as_str(), &header)?;
+    for i in &m.agenda {
+        add_item(txn, &m.id, Item::from(i))?;
+    }
+    for d in &m.documents {
+        add_document(txn, &m.id, Document::from(d))?;
+    }
+    // Questions list in the order of their place in the log: these take the places just
+    // before this event, in the snapshot's order (the meeting had none here before).
+    let n = snapshot.questions.len() as u64;
+    for (i, q) in (0u64..).zip(&snapshot.questions) {
+        let ord = e.seq.saturating_sub(n - 1 - i);
+        put(
+            txn,
+            QUESTIONS,
+            &child_key(&m.id, &q.id),
+            &Question::new(q.clone(), ord),
+        )?;
+    }
+    Ok(())
 }
 
 /// Updates a meeting's live state for one of its live events, and keeps the speech that ended
@@ -660,7 +745,9 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
         | EventBody::MeetingSubmitted { .. }
         | EventBody::MeetingApproved { .. }
         | EventBody::MeetingSentBack { .. }
-        | EventBody::MeetingPublished { .. } => apply_meeting(txn, e),
+        | EventBody::MeetingPublished { .. }
+        | EventBody::MeetingHandedOver { .. }
+        | EventBody::MeetingAdopted { .. } => apply_meeting(txn, e),
         EventBody::MeetingStarted { meeting_id, .. }
         | EventBody::MeetingPaused { meeting_id, .. }
         | EventBody::MeetingResumed { meeting_id, .. }

@@ -86,6 +86,9 @@ pub struct SyncStatus {
     pub downloads_pending: u64,
     /// Payload bytes received from the hub since start (its events and files).
     pub bytes_received: u64,
+    /// Why the box stopped taking the hub's log (its copy differs from the hub's own), if it
+    /// did; the upward direction goes on.
+    pub hub_log_error: Option<String>,
 }
 
 impl SyncStatus {
@@ -110,6 +113,7 @@ impl SyncStatus {
             hub_log_head: None,
             downloads_pending: 0,
             bytes_received: 0,
+            hub_log_error: None,
         }
     }
 }
@@ -319,8 +323,21 @@ impl Session<'_> {
                 }
             }
         }
-        // Up to date at the hub: now the other direction.
-        self.pull().await
+        // Up to date at the hub: now the other direction. A hub whose own log differs from
+        // the box's copy (restored from an old backup) stops only the downward direction: the
+        // box keeps sending its own log, which is how such a hub gets back what it lost.
+        match self.pull().await {
+            Err(SessionError::Fork(why)) => {
+                tracing::error!(error = %why, "the hub's log differs from the box's copy; not pulling");
+                self.handle.update(|s| s.hub_log_error = Some(why));
+                Ok(())
+            }
+            Ok(()) => {
+                self.handle.update(|s| s.hub_log_error = None);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Sender rule 3: a hub cursor the box cannot account for is a fork.

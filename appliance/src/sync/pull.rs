@@ -21,13 +21,19 @@ impl Session<'_> {
     /// Pulls the hub's log up to its head, then acts on what is new.
     pub(super) async fn pull(&self) -> Result<(), SessionError> {
         let before = self.store.cursor(self.hub).map_err(transient)?;
+        // The first question starts one event back, so the hub's copy of the last event the
+        // box holds is compared with the box's (a hub restored from an old backup that wrote
+        // again at the same numbers is caught here, not only when it writes past them).
+        let mut overlap = before.seq > 0;
         loop {
             let held = self.store.cursor(self.hub).map_err(transient)?;
+            let after = if overlap { held.seq - 1 } else { held.seq };
+            overlap = false;
             let r = self
                 .request(reqwest::Method::GET, "sync/v1/events")?
                 .query(&[
                     ("origin", self.hub.to_string()),
-                    ("after", held.seq.to_string()),
+                    ("after", after.to_string()),
                     ("limit", MAX_BATCH_EVENTS.to_string()),
                 ])
                 .send()
@@ -50,6 +56,13 @@ impl Session<'_> {
                 .map(<[u8]>::to_vec)
                 .collect();
             if lines.is_empty() {
+                if after < held.seq {
+                    return Err(SessionError::Fork(format!(
+                        "the hub holds {} of its own events, fewer than the {} this box holds; was the hub restored from an old backup?",
+                        head.unwrap_or(0),
+                        held.seq
+                    )));
+                }
                 break;
             }
             if lines.len() > MAX_BATCH_EVENTS || body.len() > 2 * MAX_BATCH_BYTES {

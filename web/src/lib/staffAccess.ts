@@ -4,17 +4,17 @@
 import type { MessageKey } from './i18n';
 import type { Role } from './staffApi';
 
-export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair' | 'accounts' | 'password' | 'displays' | 'sync' | 'hub' | 'archive';
+export type Section = 'desk' | 'people' | 'bodies' | 'meetings' | 'prepare' | 'attendance' | 'seats' | 'seating' | 'chair' | 'accounts' | 'password' | 'displays' | 'sync' | 'hub' | 'archive' | 'handover';
 
 const SECTIONS: Partial<Record<Role, readonly Section[]>> = {
   // The whole desk.
-  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'displays', 'chair', 'password', 'archive'],
+  secretary: ['desk', 'people', 'bodies', 'meetings', 'prepare', 'attendance', 'seats', 'seating', 'displays', 'chair', 'password', 'archive', 'handover'],
   // Meetings: review (approve or send back) and the console.
   chair: ['meetings', 'prepare', 'chair', 'password', 'archive'],
   // Reads people and bodies, lists and revokes tablets (on a person's page); no meetings.
   // Manages staff accounts.
   // On a room box, its sync with the central office; on the hub, the boxes, enrolment and the archive.
-  it_admin: ['desk', 'people', 'bodies', 'accounts', 'password', 'sync', 'hub', 'archive'],
+  it_admin: ['desk', 'people', 'bodies', 'accounts', 'password', 'sync', 'hub', 'archive', 'handover'],
 };
 
 /** The kind of node a tab belongs on (`GET /api/room` → role); none: both. */
@@ -31,6 +31,7 @@ const TABS: readonly { section: Section; href: string; key: MessageKey; exact?: 
   { section: 'sync', href: '/staff/sync', key: 'staff.nav.sync', node: 'room' },
   { section: 'hub', href: '/staff/hub', key: 'staff.nav.hub_boxes', exact: true, node: 'hub' },
   { section: 'hub', href: '/staff/hub/enrol', key: 'staff.nav.hub_enrol', node: 'hub' },
+  { section: 'handover', href: '/staff/hub/meetings', key: 'staff.nav.handover', node: 'hub' },
   { section: 'archive', href: '/staff/archive', key: 'staff.nav.archive', node: 'hub' },
   { section: 'accounts', href: '/desk/accounts', key: 'staff.nav.accounts' },
 ];

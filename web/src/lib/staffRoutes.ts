@@ -34,6 +34,7 @@ const ROUTES: readonly [string, Section | null, Loader, { device?: boolean }?][]
   ['/staff/sync', 'sync', () => import('../screens/staff/SyncStatus.svelte')],
   ['/staff/hub', 'hub', () => import('../screens/hub/HubBoxes.svelte')],
   ['/staff/hub/enrol', 'hub', () => import('../screens/hub/HubEnrol.svelte')],
+  ['/staff/hub/meetings', 'handover', () => import('../screens/hub/HubMeetings.svelte')],
   ['/staff/archive', 'archive', () => import('../screens/hub/Archive.svelte')],
   ['/staff/archive/:id', 'archive', () => import('../screens/hub/ArchiveBox.svelte')],
   ['/staff/archive/:id/meetings/:id', 'archive', () => import('../screens/hub/ArchiveMeeting.svelte')],

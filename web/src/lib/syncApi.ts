@@ -3,7 +3,7 @@
 // ago something happened, in words ("5 phút trước").
 import { request as call } from './api';
 import { LOCALE, type Lang, type MessageKey } from './i18n';
-import type { AttendanceRecord, Document, Item, MeetingHeader, Person, Question, SignedResult } from './generated/contract';
+import type { AttendanceRecord, Document, Item, MeetingHeader, Person, Phase, Question, SignedResult } from './generated/contract';
 
 export type SyncState = 'idle' | 'syncing' | 'backoff' | 'fork' | 'refused' | 'incompatible';
 
@@ -29,6 +29,8 @@ export interface SyncStatus {
   /** Files being fetched from the hub (documents of handed-over meetings, updates). */
   downloads_pending: number;
   bytes_received: number;
+  /** Why the box stopped taking the hub's log (its copy differs), if it did. */
+  hub_log_error: string | null;
   /** Which root tablets should trust: the box's own, or the province's after enrolment. */
   trust: TrustInfo;
 }
@@ -92,6 +94,15 @@ export interface ArchivedMeeting {
   questions: { question: Question; result: SignedResult | null }[];
 }
 
+/** A meeting prepared at the hub, as its console lists it (`GET /api/hub/meetings`). */
+export interface OfficeMeeting extends MeetingHeader {
+  items: number;
+  documents: number;
+  live_phase: Phase;
+  /** The room box's log, as the hub holds it, shows it adopted the meeting. */
+  received: boolean;
+}
+
 const seg = encodeURIComponent;
 
 async function timed<T>(path: string, signal?: AbortSignal): Promise<Timed<T>> {
@@ -111,6 +122,9 @@ export const syncApi = {
     (await call<ArchivedMeeting>('GET', `/api/hub/boxes/${seg(nodeId)}/meetings/${seg(meetingId)}`, { signal })).data,
   /** A document file the hub holds for a box (office staff), opened in the browser. */
   blobUrl: (sha256: string) => `/api/blobs/${seg(sha256)}`,
+  officeMeetings: async (signal?: AbortSignal) => (await call<OfficeMeeting[]>('GET', '/api/hub/meetings', { signal })).data,
+  handOver: async (meetingId: string, node: string) =>
+    (await call<MeetingHeader>('POST', `/api/hub/meetings/${seg(meetingId)}/handover`, { json: { node } })).data,
   revoke: async (nodeId: string, reason: string) => (await call<HubBox>('POST', `/api/hub/boxes/${seg(nodeId)}/revoke`, { json: { reason } })).data,
 };
 

@@ -2,7 +2,7 @@
 // generated from the Rust response types can replace it whole. No code here, only types (and
 // the few constant lists that belong to a type).
 import type { ApiErrorBody } from './i18n';
-import type { DisplayView, Phase } from './generated/contract';
+import type { DisplayView, HandedOver, Phase } from './generated/contract';
 
 export type { ApiErrorBody };
 
@@ -247,6 +247,10 @@ export interface PreparedMeeting extends Meeting {
   documents?: MeetingDocument[];
   publish_warning?: PublishWarning | null;
   my_role?: MeetingRole;
+  /** On the hub: the room box it was handed to; the office only reads it from then on. */
+  handed_over_to?: HandedOver | null;
+  /** On a room box: the central office prepared it and handed it to this room. */
+  from_hub?: boolean;
 }
 
 export interface ItemFields {

@@ -476,7 +476,68 @@ pub(crate) fn samples() -> Vec<EventBody> {
             ours: Some(Hash::of(b"ours")),
             theirs: Hash::of(b"theirs"),
         },
+        EventBody::MeetingHandedOver {
+            meeting_id: id(3),
+            node_id: NodeId::parse(&"c".repeat(32)).unwrap(),
+            room: "Phòng họp UBND xã Tân Phú".into(),
+            snapshot: Box::new(snapshot()),
+        },
+        EventBody::MeetingAdopted {
+            from: EventRef {
+                origin: NodeId::parse(&"d".repeat(32)).unwrap(),
+                seq: 88,
+            },
+            snapshot: Box::new(snapshot()),
+        },
     ]
+}
+
+fn snapshot() -> HandoverSnapshot {
+    HandoverSnapshot {
+        meeting: MeetingEntry {
+            id: id(3),
+            body_id: id(2),
+            title: "Họp UBND xã thường kỳ tháng 12".into(),
+            starts_at: datetime!(2026-12-01 01:00:00 UTC),
+            chair_id: Some(id(1)),
+            members: vec![id(1), id(9)],
+            guests: vec![id(10)],
+            place: "Hội trường UBND xã".into(),
+            status: MeetingStatus::Published,
+            published_at: Some(datetime!(2026-11-25 03:00:00 UTC)),
+            review_comment: None,
+            agenda: vec![ItemEntry {
+                presenter_id: Some(id(9)),
+                ..item()
+            }],
+            documents: vec![DocumentEntry {
+                id: id(6),
+                item_id: id(4),
+                title: "Tờ trình dự toán".into(),
+                number: Some("12/TTr-UBND".into()),
+                kind: DocumentKind::Pdf,
+                restricted_to: None,
+                versions: vec![version()],
+            }],
+        },
+        body: BodyEntry {
+            id: id(2),
+            name: "UBND xã Tân Phú".into(),
+            kind: BodyKind::Ubnd,
+            quorum: Threshold::TWO_THIRDS,
+            pass: Threshold::MORE_THAN_HALF,
+            members: vec![id(1), id(9)],
+            publish_lead_days: 3,
+        },
+        people: vec![PersonEntry {
+            id: id(1),
+            name: PersonName::parse("Nguyễn Văn Minh").unwrap(),
+            position: Position::parse("Chủ tịch UBND xã").unwrap(),
+            unit: None,
+            phone: Phone::parse("0912 345 678").unwrap(),
+        }],
+        questions: vec![question()],
+    }
 }
 
 fn question() -> crate::domain::vote::QuestionEntry {

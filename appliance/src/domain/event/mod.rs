@@ -13,8 +13,8 @@ use super::records::{Assignments, AttendanceStatus, Id};
 use super::role::{Actor, Role};
 use super::text::{NoticeText, RoomName, Username};
 pub use payload::{
-    BodyEntry, DeviceEntry, DisplayEntry, DocumentEntry, ItemEntry, LayoutEntry, MeetingEntry,
-    PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
+    BodyEntry, DeviceEntry, DisplayEntry, DocumentEntry, EventRef, HandoverSnapshot, ItemEntry,
+    LayoutEntry, MeetingEntry, PersonEntry, SeatEntry, SpeechRequestEntry, VersionEntry,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -459,6 +459,28 @@ pub enum EventBody {
         #[ts(type = "string")]
         theirs: Hash,
     },
+    /// The hub handed a meeting it prepared to a room box: from now on the box owns it and the
+    /// hub refuses every change to it. The snapshot is what the room needs, as the hub's read
+    /// models held it at that moment; the box applies nothing of this event itself, it records
+    /// its own `meeting.adopted`.
+    #[serde(rename = "meeting.handed_over")]
+    MeetingHandedOver {
+        meeting_id: Id,
+        /// The room box it was handed to.
+        #[ts(type = "string")]
+        node_id: NodeId,
+        /// That box's room, as enrolled.
+        room: String,
+        snapshot: Box<HandoverSnapshot>,
+    },
+    /// A room box took over a meeting the hub handed to it (`from`: the hub's
+    /// `meeting.handed_over`): people, body and meeting as the snapshot says, under the hub's
+    /// ids.
+    #[serde(rename = "meeting.adopted")]
+    MeetingAdopted {
+        from: EventRef,
+        snapshot: Box<HandoverSnapshot>,
+    },
 }
 
 impl EventBody {
@@ -538,6 +560,8 @@ impl EventBody {
         ("annotation.sealed", 1),
         ("item_note.sealed", 1),
         ("sync.conflict", 1),
+        ("meeting.handed_over", 1),
+        ("meeting.adopted", 1),
     ];
 
     /// The version of this event's body (see [`Self::KINDS`]).
@@ -623,6 +647,8 @@ impl EventBody {
             EventBody::AnnotationSealed { .. } => "annotation.sealed",
             EventBody::ItemNoteSealed { .. } => "item_note.sealed",
             EventBody::SyncConflict { .. } => "sync.conflict",
+            EventBody::MeetingHandedOver { .. } => "meeting.handed_over",
+            EventBody::MeetingAdopted { .. } => "meeting.adopted",
         }
     }
 
@@ -638,6 +664,11 @@ impl EventBody {
             EventBody::DocumentVersionAdded { version, .. } => {
                 vec![(version.sha256.as_str(), version.size)]
             }
+            // The box that adopts a meeting holds its files first. The hub's
+            // `meeting.handed_over` names them too, but every box stores the hub's whole log
+            // and fetches only the files of the meetings handed to it
+            // (`service::handover::blobs_needed`), so it is not held to them.
+            EventBody::MeetingAdopted { snapshot, .. } => snapshot.blobs(),
             _ => Vec::new(),
         }
     }
@@ -687,6 +718,8 @@ impl EventBody {
             EventBody::FollowSet { meeting_id, .. } => Some(meeting_id),
             EventBody::FollowStopped { meeting_id, .. } => Some(meeting_id),
             EventBody::ConsoleDelegated { meeting_id, .. } => Some(meeting_id),
+            EventBody::MeetingHandedOver { meeting_id, .. } => Some(meeting_id),
+            EventBody::MeetingAdopted { snapshot, .. } => Some(&snapshot.meeting.id),
 
             EventBody::NodeInitialised { .. }
             | EventBody::RoomRenamed { .. }

@@ -167,3 +167,44 @@ pub struct SpeechRequestEntry {
     /// The waiting request it goes in front of; `None`: last.
     pub before: Option<Id>,
 }
+
+/// `meeting.handed_over` (the hub's log) and `meeting.adopted` (the room box's log): everything
+/// a room needs of a meeting prepared at the central office, as the hub's read models held it
+/// when it was handed over. Ids are the hub's, so the room's later events name the same
+/// meeting, items, documents and people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HandoverSnapshot {
+    /// The meeting with its state, times, agenda (with presenters) and documents (every
+    /// version: blob SHA-256, size, file name; who may see each).
+    pub meeting: MeetingEntry,
+    /// The body that meets, with its members and rules.
+    pub body: BodyEntry,
+    /// Every person the meeting names: the body's members, the meeting's members, guests and
+    /// chair, presenters, and the people documents are restricted to.
+    pub people: Vec<PersonEntry>,
+    /// The questions prepared for voting (none opened), in their order.
+    #[serde(default)]
+    pub questions: Vec<super::super::vote::QuestionEntry>,
+}
+
+impl HandoverSnapshot {
+    /// Every blob the snapshot's documents use, as `(sha256, size)`, each once.
+    pub fn blobs(&self) -> Vec<(&str, u64)> {
+        let mut out: Vec<(&str, u64)> = Vec::new();
+        for v in self.meeting.documents.iter().flat_map(|d| &d.versions) {
+            if !out.iter().any(|(s, _)| *s == v.sha256) {
+                out.push((v.sha256.as_str(), v.size));
+            }
+        }
+        out
+    }
+}
+
+/// One event of another node's log, named by its origin and place in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct EventRef {
+    #[ts(type = "string")]
+    pub origin: super::NodeId,
+    #[ts(type = "number")]
+    pub seq: u64,
+}

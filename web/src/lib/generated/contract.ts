@@ -97,6 +97,38 @@ replies_to: Id | null,
  */
 before: Id | null, };
 
+export type HandoverSnapshot = { 
+/**
+ * The meeting with its state, times, agenda (with presenters) and documents (every
+ * version: blob SHA-256, size, file name; who may see each).
+ */
+meeting: MeetingEntry, 
+/**
+ * The body that meets, with its members and rules.
+ */
+body: BodyEntry, 
+/**
+ * Every person the meeting names: the body's members, the meeting's members, guests and
+ * chair, presenters, and the people documents are restricted to.
+ */
+people: Array<PersonEntry>, 
+/**
+ * The questions prepared for voting (none opened), in their order.
+ */
+questions: Array<QuestionEntry>, };
+
+export type EventRef = { origin: string, seq: number, };
+
+export type HandedOver = { node: string, 
+/**
+ * The box's room, as enrolled.
+ */
+room: string, at: string, 
+/**
+ * Where in the hub's log.
+ */
+seq: number, };
+
 export type Choice = "approve" | "disapprove" | "abstain";
 
 export type Base = "all_members" | "present" | "cast";
@@ -340,7 +372,15 @@ certificate_pem: string, } } | { "kind": "annotation.sealed", "body": { meeting_
 /**
  * `fork`: the sender's event at `seq` differs from the one held.
  */
-reason: string, ours: string | null, theirs: string, } };
+reason: string, ours: string | null, theirs: string, } } | { "kind": "meeting.handed_over", "body": { meeting_id: Id, 
+/**
+ * The room box it was handed to.
+ */
+node_id: string, 
+/**
+ * That box's room, as enrolled.
+ */
+room: string, snapshot: HandoverSnapshot, } } | { "kind": "meeting.adopted", "body": { from: EventRef, snapshot: HandoverSnapshot, } };
 
 export type Person = { id: Id, name: PersonName, position: Position | null, unit: Unit | null, phone: Phone | null, };
 
@@ -388,7 +428,15 @@ next_ord: number,
 /**
  * Which details changed after publishing, for the "đã cập nhật" marks.
  */
-changed_after_publish: ChangedDetails, };
+changed_after_publish: ChangedDetails, 
+/**
+ * On the hub: the room box the meeting was handed to. The hub changes it no more.
+ */
+handed_over_to: HandedOver | null, 
+/**
+ * On a room box: the hub's `meeting.handed_over` it was adopted from.
+ */
+adopted_from: EventRef | null, };
 
 export type Item = { id: Id, title: string, presenter: string, duration_minutes: number | null, description: string, 
 /**
@@ -477,6 +525,14 @@ changed_after_publish: ChangedDetails, my_role: MeetingRole,
  * Where the live meeting stands (the projector picks the running or paused one).
  */
 live_phase: Phase, 
+/**
+ * On the hub: the room box it was handed to; the hub changes it no more.
+ */
+handed_over_to: HandedOver | null, 
+/**
+ * On a room box: the central office prepared it and handed it to this room.
+ */
+from_hub: boolean, 
 /**
  * The caller's own row, on `GET /api/meetings/{id}` only.
  */
