@@ -574,6 +574,12 @@ fn enroll(args: EnrollArgs) -> Result<(), Failure> {
   Máy mới: cài \"Chứng thư gốc của tỉnh\" từ trang cài đặt (http://…/) / new tablets: install the province root from the onboarding page.",
                         p.province_root_fingerprint, p.own_root_fingerprint
                     );
+                    if !p.refused.is_empty() {
+                        println!(
+                            "  Trung tâm không cấp / the hub did not grant: {}",
+                            p.refused.join("; ")
+                        );
+                    }
                     if !p.uncovered.is_empty() {
                         println!(
                             "  Chưa được cấp / not covered (left out of the certificate): {}",

@@ -602,6 +602,8 @@ pub struct Adopted {
     pub own_root_fingerprint: String,
     /// The box's names its CA does not cover (so its leaf leaves them out).
     pub uncovered: Vec<String>,
+    /// What the hub refused of the names the box asked for, with the reason.
+    pub refused: Vec<String>,
 }
 
 /// The box takes the province chain into `tls_dir`, whose own CA must already exist (call
@@ -747,6 +749,7 @@ pub fn adopt(
         province_root_fingerprint: fingerprint(&province_root),
         own_root_fingerprint: fingerprint(&own_der),
         uncovered: super::reportable(coverage.uncovered(names)),
+        refused: chain.refused.clone(),
     })
 }
 
