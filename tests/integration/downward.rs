@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use crate::sync::{
-    box_status, copy_dir, enrolled_box, node_id_of, restart_hub, start_hub, wait_synced,
+    box_status, copy_dir, enrolled_box, node_id_of, restart_hub, start_hub, sync_now, wait_synced,
 };
 use phonghop::domain::NodeId;
 use phonghop::store::Store;
@@ -44,15 +44,7 @@ async fn a_box_pulls_the_hubs_log_byte_for_byte_and_hears_of_new_events_without_
     assert!(s["bytes_received"].as_u64().unwrap() > 0, "{s}");
     // "Sync now" brings the next hub event at once (the idle check is a minute away).
     let later = hub.post_notice(&admin, "Thay đổi địa điểm").await;
-    let r = b
-        .client
-        .post(b.url("/api/sync/now"))
-        .header("origin", b.origin())
-        .header("cookie", &box_admin)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    sync_now(&b, &box_admin).await;
     wait_box_holds_hub(&b, &box_admin, later, Duration::from_secs(20)).await;
     // The hub sees how far the box holds its log (the downward backlog).
     let start = Instant::now();
@@ -218,15 +210,7 @@ async fn a_hub_restored_from_an_old_backup_that_writes_again_is_a_fork_on_the_bo
         .post_notice(&admin, "Bản tin khác, cùng số thứ tự")
         .await;
     assert_eq!(other, lost, "the restored hub reuses the number");
-    let r = b
-        .client
-        .post(b.url("/api/sync/now"))
-        .header("origin", b.origin())
-        .header("cookie", &box_admin)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    sync_now(&b, &box_admin).await;
     let start = Instant::now();
     loop {
         let s = box_status(&b, &box_admin).await;

@@ -135,6 +135,19 @@ pub(crate) async fn wait_synced(
     }
 }
 
+/// Presses "Đồng bộ ngay" on a box's IT page.
+pub(crate) async fn sync_now(b: &TestBox, admin: &str) {
+    let r = b
+        .client
+        .post(b.url("/api/sync/now"))
+        .header("origin", b.origin())
+        .header("cookie", admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+}
+
 pub(crate) async fn box_status(b: &TestBox, admin: &str) -> Value {
     let r = b
         .client
@@ -209,15 +222,7 @@ async fn an_enrolled_box_sends_its_whole_log_and_documents_to_the_hub() {
     assert!(seen["contact"]["last_contact"].is_string(), "{seen}");
     // "Đồng bộ ngay" after more writes: the box's status reaches the new head with no backlog.
     let head = b.post_notice(&admin, "Sau cùng").await;
-    let r = b
-        .client
-        .post(b.url("/api/sync/now"))
-        .header("origin", b.origin())
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    sync_now(&b, &admin).await;
     wait_synced(&hub, &hub_admin, &node, head, Duration::from_secs(30)).await;
     let start = Instant::now();
     loop {
@@ -922,15 +927,7 @@ async fn a_hub_restored_from_an_old_backup_gets_back_what_it_lost() {
     copy_dir(&backup, &hub_dir);
     hub = restart_hub(&hub_dir, sync_port).await;
     let admin = hub.admin().await;
-    let r = b
-        .client
-        .post(b.url("/api/sync/now"))
-        .header("origin", b.origin())
-        .header("cookie", &box_admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    sync_now(&b, &box_admin).await;
     wait_synced(&hub, &admin, &node, head, Duration::from_secs(60)).await;
     b.terminate();
     hub.terminate();

@@ -92,7 +92,13 @@ impl SyncPair {
 
     /// Waits until the hub holds the box's whole log and every blob, and the box knows it,
     /// pressing "sync now" every few seconds. Returns the head reached, or what was last seen.
-    pub async fn wait_converged(&self, box_admin: &str, limit: Duration) -> Result<u64, String> {
+    /// `hub_head`: the hub's own log must have reached the box that far too (0: not checked).
+    pub async fn wait_converged(
+        &self,
+        box_admin: &str,
+        limit: Duration,
+        hub_head: u64,
+    ) -> Result<u64, String> {
         let deadline = Instant::now() + limit;
         let mut nudged = Instant::now();
         loop {
@@ -103,6 +109,7 @@ impl SyncPair {
                 && st["blobs_pending"].as_u64() == Some(0)
                 && st["backlog_events"].as_u64() == Some(0)
                 && at_hub == Some(head)
+                && st["hub_log_held"].as_u64().unwrap_or(0) >= hub_head
             {
                 return Ok(head);
             }
@@ -190,6 +197,8 @@ async fn sync_converges_byte_for_byte_under_random_link_faults() {
     eprintln!("sync faults: {rounds} rounds from seed {base}");
     let mut pair = SyncPair::start(Schedule::clean()).await;
     let box_admin = pair.room.admin().await;
+    let hub_admin = pair.hub.admin().await;
+    let mut hub_head = 0u64;
     let sec = pair.room.sign_in("thuky", SECRETARY_PW).await;
     let (meeting, item) = meeting_and_item(&pair.room, &sec).await;
     let mut rng = StdRng::seed_from_u64(base);
@@ -212,12 +221,19 @@ async fn sync_converges_byte_for_byte_under_random_link_faults() {
             &mut next_pdf,
         )
         .await;
+        // The office writes too, while the link is bad: it must reach the box.
+        for i in 0..rng.gen_range(1..5) {
+            hub_head = pair
+                .hub
+                .post_notice(&hub_admin, &format!("Trung tâm, vòng {round}, tin {i}"))
+                .await;
+        }
         payload += new.iter().map(|(_, size)| *size as u64).sum::<u64>();
         blobs.extend(new.into_iter().map(|(sha, _)| sha));
         tokio::time::sleep(FAULT_PHASE.saturating_sub(t.elapsed())).await;
         pair.proxy.heal();
         let head = pair
-            .wait_converged(&box_admin, CONVERGE)
+            .wait_converged(&box_admin, CONVERGE, hub_head)
             .await
             .unwrap_or_else(|e| panic!("round {round}, seed {seed} ({schedule:?}): {e}"));
         for sha in &blobs {
@@ -258,6 +274,20 @@ async fn sync_converges_byte_for_byte_under_random_link_faults() {
     pair.room.terminate();
     pair.hub.terminate();
     assert_hub_holds_box(&pair.hub.dir, &pair.room.dir);
+    // And the other way: the box holds the hub's own log, byte for byte, each seq once.
+    {
+        let h = Store::open(&pair.hub.dir).unwrap();
+        let hub_node = h.node_id().clone();
+        let theirs = h
+            .raw_events_after(&hub_node, 0, usize::MAX, usize::MAX)
+            .unwrap();
+        drop(h);
+        let b = Store::open(&pair.room.dir).unwrap();
+        let held = b
+            .raw_events_after(&hub_node, 0, usize::MAX, usize::MAX)
+            .unwrap();
+        assert!(held == theirs, "the box's copy of the hub's log differs");
+    }
     assert_read_models_match_a_rebuild(&pair.room.dir);
     assert_read_models_match_a_rebuild(&pair.hub.dir);
 }
@@ -271,7 +301,7 @@ async fn a_replayed_sync_connection_is_refused_by_the_hub_and_changes_nothing() 
             .post_notice(&box_admin, &format!("Thông báo {i}"))
             .await;
     }
-    let head = pair.wait_converged(&box_admin, CONVERGE).await.unwrap();
+    let head = pair.wait_converged(&box_admin, CONVERGE, 0).await.unwrap();
     let (_, before) = pair
         .hub
         .call(Method::GET, "/api/hub/boxes", Some(&pair.hub_admin), None)
