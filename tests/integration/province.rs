@@ -201,6 +201,11 @@ async fn a_box_enrolled_under_the_province_root_is_trusted_through_either_root()
         .unwrap();
     assert!(page.contains("Chứng thư gốc của tỉnh"), "{page}");
     assert!(page.contains("đã gia nhập hệ thống phòng họp của tỉnh"));
+    // The iPad step names the certificate the device will list: the province root's.
+    assert!(
+        page.contains("<strong>bật</strong> chứng nhận <strong>Tỉnh Thử Nghiệm"),
+        "{page}"
+    );
     let served = reqwest::get(b.http_url("/ca.pem"))
         .await
         .unwrap()

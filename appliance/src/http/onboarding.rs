@@ -148,5 +148,11 @@ async fn page(State(st): State<AppState>, headers: HeaderMap) -> Html<String> {
         url = html_escape(&url),
         qr = qr,
         fingerprint = html_escape(&st.ca.root_sha256_fingerprint()),
+        // The name the device shows for the certificate to switch on.
+        ca_name = html_escape(if trust.root_subject.is_empty() {
+            "Phonghop"
+        } else {
+            &trust.root_subject
+        }),
     ))
 }
