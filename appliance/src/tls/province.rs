@@ -516,34 +516,43 @@ fn box_ca_params(p: &mut CertificateParams, names: &BoxNames) {
     });
 }
 
-/// What the hub grants of the names a box asks for. A box CA must not cover other boxes' or
-/// other sites' names, so:
-/// - DNS: `localhost`, names under `.local` (not `local` itself), names of three labels or
-///   more, and single-label host names with a digit or '-' (no top-level domain looks like
-///   that); anything else (`vn`, `gov.vn`, `local`) is refused;
-/// - subnets: loopback as is; IPv4 /16 or narrower, IPv6 /48 or narrower; a wider subnet is
-///   narrowed to the box's own addresses in it.
+/// What the hub grants of the names a box asks for. Every tablet of the province trusts what a
+/// box CA signs, and a box sits in a commune hall where it can be stolen, so a box CA covers
+/// only names and addresses that exist inside a room, never a public one:
+/// - DNS: `localhost`; names under the local-use suffixes `.local` (mDNS), `.lan` (the
+///   access point's fixed name), `.home.arpa` (RFC 8375) and `.internal`; and single-label
+///   host names with a digit or '-' (no top-level domain looks like that). A public name such
+///   as `hop.xa.gov.vn` or `www.example.vn`, or a bare suffix (`local`, `vn`), is refused: a
+///   stolen box must not be able to impersonate a real site to the province's tablets;
+/// - subnets: loopback, and private, shared or link-local ranges only (RFC 1918, RFC 6598,
+///   169.254/16, IPv6 ULA fc00::/7 and fe80::/10), IPv4 /16 or narrower and IPv6 /48 or
+///   narrower; a wider private subnet is narrowed to the box's own addresses in it; a public
+///   address is refused.
 pub fn grant(asked: &BoxNames) -> Result<(BoxNames, Vec<String>), TlsError> {
+    const LOCAL_SUFFIXES: [&str; 4] = [".local", ".lan", ".home.arpa", ".internal"];
     let asked = asked.normalized()?;
     let mut refused = Vec::new();
     let mut dns = Vec::new();
     for d in &asked.dns {
         let d = normalize_dns(d)?;
-        let labels: Vec<&str> = d.split('.').collect();
-        let ok = d == "localhost"
-            || (labels.len() >= 2 && labels.last() == Some(&"local"))
-            || labels.len() >= 3
-            || (labels.len() == 1
-                && !d.starts_with("xn--")
-                && d.bytes().any(|b| b == b'-' || b.is_ascii_digit()));
-        if ok {
+        let local_use = LOCAL_SUFFIXES
+            .iter()
+            .any(|suffix| d.len() > suffix.len() && d.ends_with(suffix));
+        let host_only = !d.contains('.')
+            && !d.starts_with("xn--")
+            && d.bytes().any(|b| b == b'-' || b.is_ascii_digit());
+        if d == "localhost" || local_use || host_only {
             dns.push(d);
         } else {
-            refused.push(format!("{d} (too broad a DNS name)"));
+            refused.push(format!("{d} (not a name inside the room)"));
         }
     }
     let mut subnets = Vec::new();
     for s in &asked.subnets {
+        if !s.addr().is_loopback() && !in_room_address(s.addr()) {
+            refused.push(format!("{s} (a public address)"));
+            continue;
+        }
         let loopback = s.addr().is_loopback();
         let narrow_enough = match s.addr() {
             IpAddr::V4(_) => s.prefix() >= 16,
@@ -568,11 +577,28 @@ pub fn grant(asked: &BoxNames) -> Result<(BoxNames, Vec<String>), TlsError> {
         .copied()
         .filter(|ip| subnets.iter().any(|s| s.contains(*ip)))
         .collect();
+    // (The narrowing above only ever keeps private addresses: a host subnet comes from an
+    // address inside a private subnet.)
     if dns.is_empty() {
         dns.push("localhost".into());
     }
     let granted = BoxNames { dns, ips, subnets }.normalized()?;
     Ok((granted, refused))
+}
+
+/// Whether an address is one a room network uses and the internet does not route: private
+/// (RFC 1918), shared (RFC 6598), link-local, or IPv6 unique-local and link-local.
+fn in_room_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -974,23 +1000,47 @@ mod tests {
         let asked = BoxNames {
             dns: vec![
                 "phonghop-ab12.local".into(),
+                "phonghop.lan".into(),
                 "box-7".into(),
                 "vn".into(),
                 "gov.vn".into(),
                 "local".into(),
+                "lan".into(),
                 "hop.xa.gov.vn".into(),
+                "www.vietcombank.com.vn".into(),
             ],
-            ips: vec!["10.1.2.3".parse().unwrap()],
-            subnets: vec!["10.0.0.0/8".parse().unwrap()],
+            ips: vec!["10.1.2.3".parse().unwrap(), "14.160.0.1".parse().unwrap()],
+            subnets: vec![
+                "10.0.0.0/8".parse().unwrap(),
+                "192.168.50.0/24".parse().unwrap(),
+                "14.160.0.0/16".parse().unwrap(),
+                "8.8.8.8/32".parse().unwrap(),
+                "fd00:1::/64".parse().unwrap(),
+                "2001:db8::/48".parse().unwrap(),
+            ],
         };
         let (granted, refused) = grant(&asked).unwrap();
         assert_eq!(
             granted.dns,
-            ["phonghop-ab12.local", "box-7", "hop.xa.gov.vn", "localhost"]
+            ["phonghop-ab12.local", "phonghop.lan", "box-7", "localhost"]
         );
         assert!(granted.subnets.contains(&"10.1.2.3/32".parse().unwrap()));
+        assert!(granted
+            .subnets
+            .contains(&"192.168.50.0/24".parse().unwrap()));
+        assert!(granted.subnets.contains(&"fd00:1::/64".parse().unwrap()));
         assert!(!granted.subnets.contains(&"10.0.0.0/8".parse().unwrap()));
-        assert_eq!(refused.len(), 4, "{refused:?}");
+        for public in [
+            "14.160.0.0/16",
+            "8.8.8.8/32",
+            "2001:db8::/48",
+            "14.160.0.1/32",
+        ] {
+            let p: Subnet = public.parse().unwrap();
+            assert!(!granted.subnets.contains(&p), "{public} granted");
+        }
+        assert!(!granted.ips.contains(&"14.160.0.1".parse().unwrap()));
+        assert_eq!(refused.len(), 10, "{refused:?}");
     }
 
     #[test]
