@@ -587,16 +587,26 @@ pub fn grant(asked: &BoxNames) -> Result<(BoxNames, Vec<String>), TlsError> {
 }
 
 /// Whether an address is one a room network uses and the internet does not route: private
-/// (RFC 1918), shared (RFC 6598), link-local, or IPv6 unique-local and link-local.
+/// (RFC 1918), shared (RFC 6598), link-local, the documentation ranges (RFC 5737, RFC 3849;
+/// the test rooms use them), or IPv6 unique-local and link-local.
 fn in_room_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
-            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+            let documentation = matches!(
+                (o[0], o[1], o[2]),
+                (192, 0, 2) | (198, 51, 100) | (203, 0, 113)
+            );
+            v4.is_private()
+                || v4.is_link_local()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || documentation
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            let s = v6.segments();
+            (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
         }
     }
 }
@@ -1016,7 +1026,7 @@ mod tests {
                 "14.160.0.0/16".parse().unwrap(),
                 "8.8.8.8/32".parse().unwrap(),
                 "fd00:1::/64".parse().unwrap(),
-                "2001:db8::/48".parse().unwrap(),
+                "2402:800::/48".parse().unwrap(),
             ],
         };
         let (granted, refused) = grant(&asked).unwrap();
