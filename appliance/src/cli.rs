@@ -74,6 +74,10 @@ pub enum Command {
     /// at its next start and rolls back by itself if it does not become healthy.
     #[command(subcommand)]
     Update(UpdateCommand),
+    /// The province's root certificate authority, on an offline machine (see
+    /// docs/operator-guide.md, "Province root"): make it once, then sign the hub's request.
+    #[command(subcommand, name = "province-ca")]
+    ProvinceCa(ProvinceCaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +131,38 @@ pub enum UpdateCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProvinceCaCommand {
+    /// Make the province root (key and certificate, 20 years) in a new directory, e.g. on a
+    /// USB stick. Keep the key offline.
+    Init(ProvinceInitArgs),
+    /// Sign a hub's issuing-CA request (from `phonghop hub ca-request`) with the root.
+    Sign(ProvinceSignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProvinceInitArgs {
+    /// Where to write province-root.pem and province-root.key (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The province's name, e.g. "Tỉnh Đồng Tháp".
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProvinceSignArgs {
+    /// The directory `province-ca init` wrote.
+    #[arg(long)]
+    pub root: PathBuf,
+    /// The hub's request (issuing.csr).
+    #[arg(long)]
+    pub csr: PathBuf,
+    /// Where to write the signed certificate (must not exist), e.g. issuing.pem.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum HubCommand {
     /// Offer a signed release to the room boxes (the hub must be stopped): checks it with the
     /// hub's release key, stores it, and records `update.offered`; boxes take it at their next
@@ -143,6 +179,33 @@ pub enum HubCommand {
         #[arg(long = "node")]
         nodes: Vec<String>,
     },
+    /// Make the hub's issuing-CA key and write its request (issuing.csr) for the offline
+    /// province root to sign. The hub may keep running.
+    CaRequest(HubCaRequestArgs),
+    /// Install the issuing-CA certificate the province root signed. From the next enrolment
+    /// on, boxes get a CA under the province root.
+    CaInstall(HubCaInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubCaRequestArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Also copy the request here (e.g. onto the USB stick).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HubCaInstallArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The signed certificate from `province-ca sign`.
+    #[arg(long)]
+    pub cert: PathBuf,
+    /// The province root certificate (province-root.pem; never the key).
+    #[arg(long)]
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -404,8 +467,13 @@ pub fn run(cli: Cli) -> ExitCode {
                 }),
             ..
         }) => offer_update(&data.data, &file, sig, &nodes),
+        Command::Hub(HubArgs {
+            action: Some(action),
+            ..
+        }) => hub_ca(action),
         Command::Hub(args) => pin_release_key(&args.serve.data.data, args.release_key.as_deref())
             .and_then(|()| serve(args.serve, Some(args.sync_port), cli.log_format)),
+        Command::ProvinceCa(cmd) => province_ca(cmd),
         Command::Release(ReleaseCommand::Keygen { out, no_password }) => {
             release_keygen(&out, no_password)
         }
@@ -591,14 +659,43 @@ fn enroll(args: EnrollArgs) -> Result<(), Failure> {
     ));
     use crate::sync::enroll::EnrollError as E;
     match done {
-        Ok(e) => {
+        Ok(out) => {
+            let e = &out.enrolled;
             println!(
                 "Đã đăng ký với trung tâm / enrolled with the hub: {}
   Phòng / room: {}
-  Đồng bộ qua / syncing through: {}
-  Khởi động lại hộp để bắt đầu đồng bộ / restart the box to start syncing (sudo systemctl restart phonghop).",
+  Đồng bộ qua / syncing through: {}",
                 e.settings.hub_url, e.settings.room, e.settings.sync_url
             );
+            match (&out.province, &out.province_note) {
+                (Some(p), _) => {
+                    println!(
+                        "  Hộp đã vào chứng thư của tỉnh / the box now serves under the province root:
+    SHA-256 {}
+  Máy tính bảng đã tin chứng thư cũ của hộp vẫn vào được / tablets that trust the box's old root still connect:
+    SHA-256 {}
+  Máy mới: cài \"Chứng thư gốc của tỉnh\" từ trang cài đặt (http://…/) / new tablets: install the province root from the onboarding page.",
+                        p.province_root_fingerprint, p.own_root_fingerprint
+                    );
+                    if !p.refused.is_empty() {
+                        println!(
+                            "  Trung tâm không cấp / the hub did not grant: {}",
+                            p.refused.join("; ")
+                        );
+                    }
+                    if !p.uncovered.is_empty() {
+                        println!(
+                            "  Chưa được cấp / not covered (left out of the certificate): {}",
+                            p.uncovered.join(", ")
+                        );
+                    }
+                }
+                (None, Some(note)) => println!(
+                    "  Hộp giữ chứng thư gốc riêng / the box keeps its own root: {note}"
+                ),
+                (None, None) => {}
+            }
+            println!("  Khởi động lại hộp để bắt đầu đồng bộ / restart the box to start syncing (sudo systemctl restart phonghop).");
             Ok(())
         }
         Err(E::Store(StoreError::InUse { path })) => Err(Failure::new(
@@ -616,6 +713,136 @@ fn enroll(args: EnrollArgs) -> Result<(), Failure> {
         Err(e @ (E::WrongHub { .. } | E::Refused { .. })) => Err(Failure::new(77, e.to_string())),
         Err(e @ (E::NotARoomBox | E::AlreadyEnrolled(_))) => Err(Failure::new(73, e.to_string())),
         Err(e) => Err(Failure::new(70, e.to_string())),
+    }
+}
+
+fn tls_failure(e: crate::tls::TlsError) -> Failure {
+    use crate::tls::TlsError as T;
+    match e {
+        e @ (T::InvalidName { .. } | T::Incomplete { .. } | T::Corrupt { .. }) => {
+            Failure::new(65, e.to_string())
+        }
+        e => Failure::new(70, e.to_string()),
+    }
+}
+
+/// `phonghop province-ca init|sign`, on the offline machine.
+fn province_ca(cmd: ProvinceCaCommand) -> Result<(), Failure> {
+    use crate::tls::province;
+    let now = time::OffsetDateTime::now_utc();
+    match cmd {
+        ProvinceCaCommand::Init(a) => {
+            let r = province::init_offline_root(&a.out, &a.name, now).map_err(tls_failure)?;
+            println!(
+                "Chứng thư gốc của tỉnh / province root: {}
+  Khóa (giữ ngoại tuyến) / key (keep offline): {}
+  SHA-256: {}
+  Hết hạn / expires: {}",
+                r.cert_path.display(),
+                r.key_path.display(),
+                r.fingerprint,
+                r.not_after
+            );
+            Ok(())
+        }
+        ProvinceCaCommand::Sign(a) => {
+            if a.out.exists() {
+                return Err(Failure::new(
+                    73,
+                    format!("{} đã có / already exists", a.out.display()),
+                ));
+            }
+            let csr = std::fs::read_to_string(&a.csr)
+                .map_err(|e| Failure::new(66, format!("cannot read {}: {e}", a.csr.display())))?;
+            let s = province::sign_issuing_csr(&a.root, &csr, now).map_err(tls_failure)?;
+            std::fs::write(&a.out, s.pem.as_bytes())
+                .map_err(|e| Failure::new(73, format!("cannot write {}: {e}", a.out.display())))?;
+            println!(
+                "Đã ký / signed: {}
+  Chủ thể / subject: {}
+  Khóa của trung tâm / hub key: {} (so với dòng ca-request in ra / compare with what ca-request printed)
+  Hết hạn / expires: {}",
+                a.out.display(),
+                s.subject,
+                s.key_fingerprint,
+                s.not_after
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `phonghop hub ca-request|ca-install`, on the hub.
+fn hub_ca(cmd: HubCommand) -> Result<(), Failure> {
+    use crate::tls::province;
+    match cmd {
+        HubCommand::OfferUpdate {
+            data,
+            file,
+            sig,
+            nodes,
+        } => offer_update(&data.data, &file, sig, &nodes),
+        HubCommand::CaRequest(a) => {
+            // The hub's name goes into the request; a running hub holds the store, so then a
+            // plain name is used.
+            let name = match Store::open(&a.data.data) {
+                Ok(store) if store.role() != NodeRole::Hub => {
+                    return Err(Failure::new(
+                        73,
+                        "this data directory is not a hub's / đây không phải trung tâm",
+                    ));
+                }
+                Ok(store) => format!(
+                    "Phonghop {}",
+                    store.room().map_err(Failure::from)?.name.as_str()
+                ),
+                Err(StoreError::InUse { .. }) => "Phonghop hub".to_owned(),
+                Err(e) => return Err(e.into()),
+            };
+            let r =
+                province::hub_ca_request(&a.data.data.join("tls"), &name).map_err(tls_failure)?;
+            if let Some(out) = &a.out {
+                std::fs::copy(&r.csr_path, out).map_err(|e| {
+                    Failure::new(73, format!("cannot copy to {}: {e}", out.display()))
+                })?;
+            }
+            println!(
+                "Yêu cầu / request: {}{}
+  Khóa của trung tâm / hub key: {}
+  Mang tệp này sang máy ngoại tuyến: phonghop province-ca sign --root DIR --csr issuing.csr --out issuing.pem
+  Carry it to the offline machine and sign it there.",
+                r.csr_path.display(),
+                a.out
+                    .as_ref()
+                    .map(|o| format!(" (copy: {})", o.display()))
+                    .unwrap_or_default(),
+                r.key_fingerprint
+            );
+            Ok(())
+        }
+        HubCommand::CaInstall(a) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p)
+                    .map_err(|e| Failure::new(66, format!("cannot read {}: {e}", p.display())))
+            };
+            let cert = read(&a.cert)?;
+            let root = read(&a.root)?;
+            let i = province::hub_ca_install(
+                &a.data.data.join("tls"),
+                &cert,
+                &root,
+                time::OffsetDateTime::now_utc(),
+            )
+            .map_err(tls_failure)?;
+            println!(
+                "Đã cài / installed: {}
+  SHA-256 của chứng thư gốc / root: {}
+  CA cấp phát hết hạn / issuing CA expires: {}
+  Hộp đăng ký từ nay nhận chứng thư dưới gốc của tỉnh / boxes that enrol from now on get a CA under the province root.",
+                i.root_subject, i.root_fingerprint, i.issuing_not_after
+            );
+            Ok(())
+        }
     }
 }
 

@@ -29,6 +29,7 @@ mod onboarding;
 #[path = "../support/pdfs.rs"]
 mod pdfs;
 mod prepare;
+mod province;
 mod provisioning;
 mod proxy_faults;
 mod shaped_link;

@@ -26,7 +26,7 @@ async fn evidence_zip(
 ) -> Result<Response, ApiError> {
     let (mid, qid) = (id(&mid)?, id(&qid)?);
     let store = st.store.clone();
-    let root = st.ca.root_pem();
+    let root = st.ca.own_root_pem();
     let (name, zip) = blocking(move || {
         let signed = vote::signed_result(&store, &caller, &mid, &qid)?;
         let zip = crate::evidence::package(&signed, &root)

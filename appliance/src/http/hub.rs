@@ -155,10 +155,22 @@ async fn archive_meeting(
     ))
 }
 
-async fn status(State(st): State<AppState>, caller: Caller) -> Result<Json<SyncStatus>, ApiError> {
+/// The sync status, with which root tablets should trust (own or the province's).
+#[derive(serde::Serialize)]
+struct StatusView {
+    #[serde(flatten)]
+    sync: SyncStatus,
+    trust: crate::tls::TrustInfo,
+}
+
+async fn status(State(st): State<AppState>, caller: Caller) -> Result<Json<StatusView>, ApiError> {
     caller.require(Role::may_manage_sync)?;
     let (store, sync) = (st.store.clone(), st.sync.clone());
-    Ok(Json(blocking(move || Ok(sync.status(&store))).await?))
+    let sync = blocking(move || Ok(sync.status(&store))).await?;
+    Ok(Json(StatusView {
+        sync,
+        trust: st.ca.trust_info(),
+    }))
 }
 
 async fn sync_now(State(st): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {

@@ -114,11 +114,45 @@ async fn page(State(st): State<AppState>, headers: HeaderMap) -> Html<String> {
         .unwrap_or_else(|_| "Phonghop".to_owned());
     let qr = qr::svg(&url).unwrap_or_default();
     let qr = qr.split_once("?>").map(|(_, s)| s).unwrap_or(&qr);
+    let trust = st.ca.trust_info();
+    let (step1, province) = if trust.mode == "province" {
+        (
+            "Cài <strong>Chứng thư gốc của tỉnh</strong> (chỉ làm một lần cho mỗi máy).".to_owned(),
+            format!(
+                r#"<div class="card province" id="province">
+ <p><strong>Hộp này đã gia nhập hệ thống phòng họp của tỉnh.</strong> Chứng thư cần cài bây giờ là <strong>Chứng thư gốc của tỉnh</strong> ({subject}). Cài một lần là máy mở được mọi phòng họp trong tỉnh.</p>
+ <p>Máy tính bảng đã cài chứng thư riêng của hộp này trước đây vẫn vào được như cũ, không phải làm gì. Khi tiện, cài thêm Chứng thư gốc của tỉnh để dùng được ở các phòng họp khác.</p>
+ <p class="en" lang="en">This box has joined the province: install the province root certificate once and the device opens every meeting room of the province. Tablets that trusted this box's own certificate keep working.</p>
+</div>
+"#,
+                subject = html_escape(&trust.root_subject)
+            ),
+        )
+    } else {
+        (
+            "Cài chứng thư của phòng họp (chỉ làm một lần cho mỗi máy).".to_owned(),
+            String::new(),
+        )
+    };
+    let step1_en = if trust.mode == "province" {
+        "the province root certificate"
+    } else {
+        "the room's certificate"
+    };
     Html(format!(
         include_str!("onboarding.html"),
+        step1 = step1,
+        step1_en = step1_en,
+        province = province,
         room = html_escape(&room),
         url = html_escape(&url),
         qr = qr,
         fingerprint = html_escape(&st.ca.root_sha256_fingerprint()),
+        // The name the device shows for the certificate to switch on.
+        ca_name = html_escape(if trust.root_subject.is_empty() {
+            "Phonghop"
+        } else {
+            &trust.root_subject
+        }),
     ))
 }

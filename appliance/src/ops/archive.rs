@@ -88,7 +88,8 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
 /// Folders of small files beside the store that a restored box needs: its certificate
 /// authority (so tablets keep trusting it) and its enrolment with the hub (`sync/`: the hub's
 /// pinned root, the box's client certificate and key, `hub.json`).
-const SIDE_DIRS: [&str; 2] = ["tls", crate::sync::SYNC_DIR];
+/// On a hub, `tls/province/` holds the province issuing CA (its key too).
+const SIDE_DIRS: [&str; 3] = ["tls", "tls/province", crate::sync::SYNC_DIR];
 
 /// Small files beside the store that a restored box needs: those folders and its
 /// configuration.
@@ -254,6 +255,7 @@ fn allowed(path: &str) -> bool {
     match parts.as_slice() {
         [f] => *f == DB_FILE || *f == crate::config::CONFIG_FILE,
         [sub, name] if SIDE_DIRS.contains(sub) => !name.is_empty() && !name.starts_with('.'),
+        ["tls", "province", name] => !name.is_empty() && !name.starts_with('.'),
         ["blobs", shard, name] => hex(shard, 2) && hex(name, 64) && name.starts_with(shard),
         _ => false,
     }
@@ -417,6 +419,7 @@ mod tests {
             "phonghop.redb".to_owned(),
             "phonghop.toml".into(),
             "tls/root.key".into(),
+            "tls/province/issuing.key".into(),
             "sync/client.key".into(),
             format!("blobs/ab/{h}"),
         ] {
@@ -426,6 +429,8 @@ mod tests {
             "../etc/passwd".to_owned(),
             "/etc/passwd".into(),
             "tls/../../x".into(),
+            "tls/other/x".into(),
+            "tls/province/.tmp-x".into(),
             "tls/.tmp-x".into(),
             format!("blobs/cd/{h}"),
             format!("blobs/ab/{h}/x"),

@@ -437,7 +437,11 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
     ];
     let mut out = Vec::new();
     let mut ders: Vec<Option<Vec<u8>>> = Vec::new();
+    // In province mode only the hub can issue the box CA: warn early, and say to enrol again.
+    let province = crate::tls::province::is_province_dir(&tls);
     for (file, vi, en, warn) in files {
+        let box_ca = province && file == "intermediate.pem";
+        let warn = if box_ca { Duration::days(180) } else { warn };
         let path = tls.join(file);
         let info = match read_cert(&path) {
             None if file == "signing.pem" => {
@@ -468,12 +472,16 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
             }
         };
         let until = rfc3339(info.not_after);
-        let renew_vi = if file == "root.pem" {
+        let renew_vi = if box_ca {
+            "Chứng thư của tỉnh cho hộp này sắp hết hạn: đăng ký lại hộp với trung tâm (phonghop enroll --replace)."
+        } else if file == "root.pem" {
             "Chứng thư gốc không tự thay: tạo hộp mới hoặc đăng ký với trung tâm, rồi cài lại chứng thư trên mọi máy tính bảng (mục 9)."
         } else {
             "Kiểm tra đồng hồ, rồi khởi động lại hộp (sudo systemctl restart phonghop): hộp tự cấp chứng thư mới khi khởi động."
         };
-        let renew_en = if file == "root.pem" {
+        let renew_en = if box_ca {
+            "The box's CA under the province root is near its end: enrol the box again (phonghop enroll --replace)."
+        } else if file == "root.pem" {
             "The root is never replaced by itself: set up the box again or enrol it with the hub, then trust the new root on every tablet (section 9)."
         } else {
             "Check the clock, then restart the box (sudo systemctl restart phonghop): it issues a new certificate when it starts."
@@ -525,9 +533,28 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
         ders.push(Some(info.der));
     }
     // The chain: intermediate under root, leaf and signing certificate under the intermediate.
+    // In province mode: intermediate under issuing.pem under root.pem (the province root), its
+    // cross-signed copy and the signing certificate under own-root.pem.
+    let own_root = if province {
+        read_cert(&tls.join("own-root.pem")).and_then(|r| r.ok().flatten())
+    } else {
+        None
+    };
     if let (Some(Some(root)), Some(Some(inter))) = (ders.first(), ders.get(1)) {
         let mut broken = Vec::new();
-        if !signed_by(inter, root) {
+        if province {
+            let issuing = read_cert(&tls.join("issuing.pem")).and_then(|r| r.ok().flatten());
+            let cross =
+                read_cert(&tls.join("intermediate-cross.pem")).and_then(|r| r.ok().flatten());
+            match &issuing {
+                Some(i) if signed_by(inter, &i.der) && signed_by(&i.der, root) => {}
+                _ => broken.push("intermediate.pem ← issuing.pem ← root.pem"),
+            }
+            match (&cross, &own_root) {
+                (Some(c), Some(o)) if signed_by(&c.der, &o.der) => {}
+                _ => broken.push("intermediate-cross.pem ← own-root.pem"),
+            }
+        } else if !signed_by(inter, root) {
             broken.push("intermediate.pem ← root.pem");
         }
         if let Some(Some(leaf)) = ders.get(2) {
@@ -536,7 +563,8 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
             }
         }
         if let Some(Some(sig)) = ders.get(3) {
-            if !signed_by(sig, inter) && !signed_by(sig, root) {
+            let under_own = own_root.as_ref().is_some_and(|o| signed_by(sig, &o.der));
+            if !signed_by(sig, inter) && !signed_by(sig, root) && !under_own {
                 broken.push("signing.pem ← intermediate.pem");
             }
         }
@@ -555,6 +583,24 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
             );
         }
     }
+    if province {
+        let uncovered = crate::tls::province::uncovered_addresses_now(&tls).unwrap_or_default();
+        if !uncovered.is_empty() {
+            let list = uncovered.join(", ");
+            out.push(
+                Check::new(
+                    "certificates",
+                    Status::Warn,
+                    format!("Chứng thư của tỉnh không bao gồm địa chỉ mới của hộp: {list}. Hộp vẫn phục vụ, nhưng máy tính bảng dùng các địa chỉ này sẽ báo lỗi bảo mật."),
+                    format!("The province certificate does not cover the box's new addresses: {list}. The box keeps serving, but tablets using these addresses get a security error."),
+                )
+                .fix(
+                    "Đăng ký lại hộp với trung tâm để được cấp chứng thư mới: dừng hộp, phonghop enroll --replace https://<trung-tâm> <mã mới>, khởi động lại.",
+                    "Enrol the box again for a new certificate: stop the box, phonghop enroll --replace https://<hub> <new token>, start it.",
+                ),
+            );
+        }
+    }
     if out.is_empty() {
         let leaf_until = read_cert(&tls.join("leaf.pem"))
             .and_then(|r| r.ok().flatten())
@@ -563,8 +609,22 @@ fn cert_checks(dir: &Path, now: OffsetDateTime) -> Vec<Check> {
         out.push(Check::new(
             "certificates",
             Status::Ok,
-            format!("Chứng thư hợp lệ; chứng thư phục vụ có hạn đến {leaf_until}."),
-            format!("Certificates valid; the serving certificate runs until {leaf_until}."),
+            format!(
+                "Chứng thư hợp lệ{}; chứng thư phục vụ có hạn đến {leaf_until}.",
+                if province {
+                    " (dưới chứng thư gốc của tỉnh)"
+                } else {
+                    ""
+                }
+            ),
+            format!(
+                "Certificates valid{}; the serving certificate runs until {leaf_until}.",
+                if province {
+                    " (under the province root)"
+                } else {
+                    ""
+                }
+            ),
         ));
     }
     out

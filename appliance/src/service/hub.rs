@@ -83,6 +83,13 @@ pub struct EnrolRequest {
     pub box_room: Option<String>,
     #[serde(default)]
     pub app_version: Option<String>,
+    /// The certificate request for the box's CA (a new key), when the box wants to serve under
+    /// the province root.
+    #[serde(default)]
+    pub box_ca_csr_pem: Option<String>,
+    /// The names and subnets the box answers to, for its CA's name constraints.
+    #[serde(default)]
+    pub names: Option<crate::tls::BoxNames>,
 }
 
 /// What the hub answers: the box's client certificate and what it needs to reach the hub.
@@ -94,6 +101,12 @@ pub struct EnrolReply {
     pub hub_root_pem: String,
     /// The port of the hub's sync listener (mutual TLS).
     pub sync_port: u16,
+    /// The box's CA under the province root, when the hub has a province CA and the box asked.
+    #[serde(default)]
+    pub province: Option<crate::tls::province::ProvinceChain>,
+    /// Why there is no `province` (for the box to print).
+    #[serde(default)]
+    pub province_note: Option<String>,
     /// The office's release key (minisign public key) the box pins for updates, if the hub
     /// has one (`DATA/release-key.pub`, set with `phonghop hub --release-key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,12 +158,15 @@ pub fn enrol_box(
         let cert = ca
             .issue_client_cert(&req.csr_pem, &node, &enrolment.room, now)
             .map_err(|e| refuse(HubRefusal::BadRequest(e.to_string())))?;
+        let (province, province_note) = province_chain(ca, req, &enrolment.room, now)?;
         let reply = EnrolReply {
             hub_node_id: store.node_id().to_string(),
             room: enrolment.room.clone(),
             client_cert_pem: cert.pem,
-            hub_root_pem: ca.root_pem(),
+            hub_root_pem: ca.own_root_pem(),
             sync_port,
+            province,
+            province_note,
             release_key: release_key(store),
         };
         Ok((
@@ -166,6 +182,39 @@ pub fn enrol_box(
     })?;
     tracing::info!(node = %node, "room box enrolled");
     Ok(reply)
+}
+
+/// The box's CA under the province root, if the hub has a province CA (`DATA/tls/province/`)
+/// and the box sent a request for one; otherwise a note saying why not.
+fn province_chain(
+    ca: &CertAuthority,
+    req: &EnrolRequest,
+    room: &str,
+    now: OffsetDateTime,
+) -> Result<(Option<crate::tls::province::ProvinceChain>, Option<String>), ServiceError> {
+    let (Some(csr), Some(names)) = (&req.box_ca_csr_pem, &req.names) else {
+        return Ok((
+            None,
+            Some("the box did not ask for a CA under the province root".into()),
+        ));
+    };
+    let issuer = crate::tls::province::HubIssuer::load(ca.dir()).map_err(|e| {
+        tracing::error!(error = %e, "the province CA on this hub cannot be used");
+        ServiceError::Internal(format!("the hub's province CA cannot be used: {e}"))
+    })?;
+    let Some(issuer) = issuer else {
+        return Ok((
+            None,
+            Some(
+                "this hub has no province CA (phonghop hub ca-install); the box keeps its own root"
+                    .into(),
+            ),
+        ));
+    };
+    let chain = issuer
+        .issue_box_ca(csr, names, room, now)
+        .map_err(|e| refuse(HubRefusal::BadRequest(e.to_string())))?;
+    Ok((Some(chain), None))
 }
 
 /// IT staff on the hub revoke a box: its sync stops at its next request.

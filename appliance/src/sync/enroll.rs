@@ -7,6 +7,10 @@
 //!    a connection verified against the pinned root.
 //! 3. The hub answers with the box's client certificate and its sync port. The box writes
 //!    `DATA/sync/` and records `node.enrolled` in its own log.
+//! 4. With the request the box also sends a CSR for a new CA key and its names; a hub with a
+//!    province CA answers with a box CA under the province root, which the box adopts
+//!    ([`crate::tls::province::adopt`]): it then serves under the province root, and its own
+//!    root cross-signs the box CA so tablets that trusted the box keep working.
 
 use super::{Enrolled, HubSettings, SettingsError};
 use crate::domain::hub::EnrolmentToken;
@@ -109,6 +113,16 @@ async fn fetch_pinned_root(
     Ok(pem)
 }
 
+/// What an enrolment did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub enrolled: Enrolled,
+    /// Set when the box now serves under the province root.
+    pub province: Option<crate::tls::province::Adopted>,
+    /// Why the box keeps its own root, when it does.
+    pub province_note: Option<String>,
+}
+
 /// Enrols the box in `data_dir` (which must not be serving) with the hub at `hub_url`.
 /// `sync_url` overrides where the box syncs (a test routes it through a proxy).
 pub async fn enroll(
@@ -117,7 +131,7 @@ pub async fn enroll(
     token: &str,
     sync_url: Option<&str>,
     replace: bool,
-) -> Result<Enrolled, EnrollError> {
+) -> Result<Outcome, EnrollError> {
     let token = EnrolmentToken::parse(token)?;
     let base = base_url(hub_url)?;
     let store = Store::open(data_dir)?;
@@ -133,12 +147,21 @@ pub async fn enroll(
     let pinned = client(crate::tls::sync::box_client_config(&root_pem, None)?)?;
     let request = crate::tls::sync::client_request(store.node_id())?;
     let room = store.room()?.name.as_str().to_owned();
+    // The box's CA exists before anything is asked (a box enrolled before its first start).
+    let tls_dir = data_dir.join("tls");
+    // The `.local` name the server announces (`server::local_name`, out of this layer's reach).
+    let local_name = format!("phonghop-{}.local", store.node_id().short());
+    let names = crate::tls::BoxNames::detect(&local_name)?;
+    crate::tls::CertAuthority::load_or_create(&tls_dir, &room, &names)?;
+    let box_ca = crate::tls::province::box_ca_request(&room)?;
     let body = EnrolRequest {
         token: token.to_string(),
         node_id: store.node_id().to_string(),
         csr_pem: request.csr_pem.clone(),
-        box_room: Some(room),
+        box_room: Some(room.clone()),
         app_version: Some(env!("CARGO_PKG_VERSION").into()),
+        box_ca_csr_pem: Some(box_ca.csr_pem.clone()),
+        names: Some(names.clone()),
     };
     let url = base
         .join("api/hub/enrol")
@@ -203,6 +226,22 @@ pub async fn enroll(
             u.to_string()
         }
     };
+    // The hub names the box CA after the room it recorded, which may differ from the box's.
+    let province = match &reply.province {
+        Some(chain) => Some(crate::tls::province::adopt(
+            &tls_dir,
+            chain,
+            &box_ca.key_pem,
+            &reply.room,
+            &names,
+            time::OffsetDateTime::now_utc(),
+        )?),
+        None => None,
+    };
+    if province.is_some() {
+        // Issues the leaf under the new chain and checks it through both roots.
+        crate::tls::CertAuthority::load_or_create(&tls_dir, &room, &names)?;
+    }
     let enrolled = Enrolled {
         settings: HubSettings {
             hub_url: base.to_string(),
@@ -213,8 +252,8 @@ pub async fn enroll(
             enrolled_at: time::OffsetDateTime::now_utc(),
             release_key: reply.release_key.clone(),
         },
-        hub_root_pem: reply.hub_root_pem,
-        client_cert_pem: reply.client_cert_pem,
+        hub_root_pem: reply.hub_root_pem.clone(),
+        client_cert_pem: reply.client_cert_pem.clone(),
         client_key_pem: request.key_pem,
     };
     enrolled.save(data_dir)?;
@@ -226,5 +265,9 @@ pub async fn enroll(
             hub_root_sha256: token.root_sha256_hex(),
         }],
     )?;
-    Ok(enrolled)
+    Ok(Outcome {
+        enrolled,
+        province,
+        province_note: reply.province_note,
+    })
 }

@@ -27,6 +27,7 @@ mod issue;
 mod mobileconfig;
 mod names;
 mod parse;
+pub mod province;
 mod resolver;
 mod store;
 pub mod sync;
@@ -46,7 +47,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 pub use mobileconfig::mobileconfig;
@@ -56,8 +56,9 @@ use names::Coverage;
 use parse::CertFacts;
 use resolver::LeafResolver;
 use store::{
-    INTERMEDIATE_CERT, INTERMEDIATE_KEY, KEY_MODE, LEAF_CERT, LEAF_KEY, NAMES, PUBLIC_MODE,
-    ROOT_CERT, ROOT_KEY, SIGNING_CERT, SIGNING_KEY,
+    CROSS_CERT, INTERMEDIATE_CERT, INTERMEDIATE_KEY, ISSUING_CERT, KEY_MODE, LEAF_CERT, LEAF_KEY,
+    NAMES, OWN_ROOT_CERT, OWN_ROOT_KEY, PUBLIC_MODE, ROOT_CERT, ROOT_KEY, SIGNING_CERT,
+    SIGNING_KEY,
 };
 
 /// Renew the leaf when less than this remains.
@@ -125,6 +126,34 @@ struct Root {
     issuer: Issuer<'static, KeyPair>,
 }
 
+/// Province mode: the province root (no key), the hub's issuing CA and the box CA's copy
+/// cross-signed by the box's own root. See [`province`].
+struct Province {
+    root_der: CertificateDer<'static>,
+    root_facts: CertFacts,
+    issuing_der: CertificateDer<'static>,
+    issuing_facts: CertFacts,
+    cross_der: CertificateDer<'static>,
+    cross_facts: CertFacts,
+    verifier: Arc<WebPkiServerVerifier>,
+}
+
+/// Which root tablets should trust, for the IT page and the doctor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustInfo {
+    /// `own` (a stand-alone box's root) or `province` (the province root, after enrolment).
+    pub mode: &'static str,
+    pub root_subject: String,
+    pub root_sha256: String,
+    /// The box's own root, still trusted for it through the cross-signed box CA.
+    pub own_root_sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub intermediate_not_after: OffsetDateTime,
+    /// The box's names and addresses its CA does not cover (province mode only: the leaf
+    /// leaves them out until the box enrols again).
+    pub uncovered: Vec<String>,
+}
+
 struct Intermediate {
     der: CertificateDer<'static>,
     facts: CertFacts,
@@ -141,6 +170,8 @@ struct State {
     names: BoxNames,
     intermediate: Intermediate,
     leaf: Leaf,
+    /// Province mode: names the box CA does not cover.
+    uncovered: Vec<String>,
 }
 
 /// The outcome of looking at a stored intermediate or leaf.
@@ -155,7 +186,10 @@ enum Check<T> {
 /// The box's CA and its current server certificate. Share it as `Arc<CertAuthority>`.
 pub struct CertAuthority {
     dir: PathBuf,
+    /// The box's own root (with its key): signs the record-signing certificate, the hub's
+    /// client certificates, and in province mode the cross-signed box CA.
     root: Root,
+    province: Option<Province>,
     provider: Arc<CryptoProvider>,
     verifier: Arc<WebPkiServerVerifier>,
     resolver: Arc<LeafResolver>,
@@ -195,17 +229,31 @@ impl CertAuthority {
         store::remove_stale_temps(dir)?;
 
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let root = load_or_create_root(dir, room_name, now)?;
-        let verifier = build_verifier(&root, &provider)?;
+        let (root, province) = load_or_create_root(dir, room_name, now, &provider)?;
+        let verifier = build_verifier(&root.der, &provider)?;
         let ctx = Ctx {
             dir,
             root: &root,
+            province: province.as_ref(),
             provider: &provider,
             verifier: &verifier,
         };
 
         let (intermediate, fresh) = match load_intermediate(&ctx, &names, now, clock_ok)? {
             Check::Good(i) => (i, false),
+            Check::Stale(i, reason) if province.is_some() => {
+                tracing::warn!(%reason, "keeping the box CA from the hub: only the hub can reissue it (enrol again)");
+                (i, false)
+            }
+            Check::Broken(reason) if province.is_some() => {
+                return Err(TlsError::Incomplete {
+                    dir: dir.to_path_buf(),
+                    reason: format!(
+                        "province mode, but the box CA cannot be used ({reason}); enrol again \
+                         (phonghop enroll --replace), or restore tls/ from a backup"
+                    ),
+                });
+            }
             Check::Stale(i, reason) if !clock_ok => {
                 tracing::error!(%reason, "keeping the intermediate CA because the clock is not set");
                 (i, false)
@@ -234,6 +282,10 @@ impl CertAuthority {
             },
         };
 
+        let uncovered = ctx.uncovered(&intermediate, &names);
+        if !uncovered.is_empty() {
+            tracing::warn!(uncovered = ?uncovered, "the box CA from the hub does not cover these names; the leaf leaves them out (enrol again to add them)");
+        }
         let resolver = Arc::new(LeafResolver::new(Arc::clone(&leaf.certified)));
         let mut config = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()?
@@ -252,6 +304,7 @@ impl CertAuthority {
         Ok(Self {
             dir: dir.to_path_buf(),
             root,
+            province,
             provider,
             verifier,
             resolver,
@@ -260,6 +313,7 @@ impl CertAuthority {
                 names,
                 intermediate,
                 leaf,
+                uncovered,
             }),
         })
     }
@@ -319,7 +373,7 @@ impl CertAuthority {
                 (issued.der, issued.key)
             }
         };
-        crate::signing::RecordSigner::new(&key.serialize_der(), pem_cert(&der), self.root_pem())
+        crate::signing::RecordSigner::new(&key.serialize_der(), pem_cert(&der), self.own_root_pem())
             .map_err(|e| parse::corrupt(&key_path, e.to_string()))
     }
 
@@ -329,23 +383,58 @@ impl CertAuthority {
         Arc::clone(&self.config)
     }
 
+    /// The root tablets should trust: the province root in province mode, else the box's own.
     pub fn root_pem(&self) -> String {
-        pem_cert(&self.root.der)
+        pem_cert(self.trust_der())
     }
 
     pub fn root_der(&self) -> Vec<u8> {
+        self.trust_der().to_vec()
+    }
+
+    fn trust_der(&self) -> &CertificateDer<'static> {
+        match &self.province {
+            Some(p) => &p.root_der,
+            None => &self.root.der,
+        }
+    }
+
+    /// The box's own root: the record-signing certificate's and (on a hub) the sync client
+    /// certificates' issuer. The same as [`Self::root_pem`] on a stand-alone box.
+    pub fn own_root_pem(&self) -> String {
+        pem_cert(&self.root.der)
+    }
+
+    pub fn own_root_der(&self) -> Vec<u8> {
         self.root.der.to_vec()
     }
 
-    /// SHA-256 of the root certificate, upper-case hex pairs joined by ':', for people to
-    /// compare on the onboarding page.
+    /// True once the box serves under the province root.
+    pub fn is_province(&self) -> bool {
+        self.province.is_some()
+    }
+
+    /// SHA-256 of the root tablets should trust, upper-case hex pairs joined by ':', for
+    /// people to compare on the onboarding page.
     pub fn root_sha256_fingerprint(&self) -> String {
-        hex::encode_upper(Sha256::digest(&self.root.der))
-            .as_bytes()
-            .chunks(2)
-            .filter_map(|c| std::str::from_utf8(c).ok())
-            .collect::<Vec<_>>()
-            .join(":")
+        province::fingerprint(self.trust_der())
+    }
+
+    /// Which root is in use, and what the box CA leaves out.
+    pub fn trust_info(&self) -> TrustInfo {
+        let state = self.lock();
+        let (mode, facts) = match &self.province {
+            Some(p) => ("province", &p.root_facts),
+            None => ("own", &self.root.facts),
+        };
+        TrustInfo {
+            mode,
+            root_subject: facts.cn.clone().unwrap_or_default(),
+            root_sha256: province::fingerprint(self.trust_der()),
+            own_root_sha256: province::fingerprint(&self.root.der),
+            intermediate_not_after: state.intermediate.facts.not_after,
+            uncovered: state.uncovered.clone(),
+        }
     }
 
     pub fn intermediate_pem(&self) -> String {
@@ -382,7 +471,8 @@ impl CertAuthority {
             return Ok(false);
         }
         let mut state = self.lock();
-        let inter_due = due(&state.intermediate.facts, now, INTERMEDIATE_RENEW_BEFORE);
+        let inter_due = self.province.is_none()
+            && due(&state.intermediate.facts, now, INTERMEDIATE_RENEW_BEFORE);
         let leaf_due = due(&state.leaf.facts, now, LEAF_RENEW_BEFORE);
         if !inter_due && !leaf_due {
             return Ok(false);
@@ -397,7 +487,8 @@ impl CertAuthority {
         let now = OffsetDateTime::now_utc();
         check_clock(now)?;
         let mut state = self.lock();
-        let inter_due = due(&state.intermediate.facts, now, INTERMEDIATE_RENEW_BEFORE);
+        let inter_due = self.province.is_none()
+            && due(&state.intermediate.facts, now, INTERMEDIATE_RENEW_BEFORE);
         let names = state.names.clone();
         self.reissue(&mut state, names, inter_due, now)?;
         Ok(leaf_info(&state.leaf.facts))
@@ -405,12 +496,22 @@ impl CertAuthority {
 
     /// Adopts new names (e.g. after the box joined another network): a new intermediate if
     /// they are not all covered, a new leaf if its names differ. Returns whether anything was
-    /// reissued.
+    /// reissued. In province mode only the hub can widen the box CA: the leaf then covers what
+    /// the box CA allows, the rest is reported by [`Self::trust_info`], and serving goes on.
     pub fn update_names(&self, names: &BoxNames) -> Result<bool, TlsError> {
         let names = names.normalized()?;
         let mut state = self.lock();
-        let uncovered = state.intermediate.coverage.uncovered(&names);
-        let leaf_stale = leaf_names_problem(&state.leaf.facts, &names).is_some();
+        let mut uncovered = state.intermediate.coverage.uncovered(&names);
+        if self.province.is_some() {
+            uncovered = reportable(uncovered);
+            if !uncovered.is_empty() && uncovered != state.uncovered {
+                tracing::warn!(uncovered = ?uncovered, "the box CA from the hub does not cover these names; enrol again to add them");
+            }
+            state.uncovered = uncovered;
+            uncovered = Vec::new();
+        }
+        let leaf_names = self.ctx().leaf_names(&state.intermediate, &names)?;
+        let leaf_stale = leaf_names_problem(&state.leaf.facts, &leaf_names).is_some();
         if uncovered.is_empty() && !leaf_stale {
             state.names = names;
             return Ok(false);
@@ -433,13 +534,8 @@ impl CertAuthority {
         new_intermediate: bool,
         now: OffsetDateTime,
     ) -> Result<(), TlsError> {
-        let ctx = Ctx {
-            dir: &self.dir,
-            root: &self.root,
-            provider: &self.provider,
-            verifier: &self.verifier,
-        };
-        if new_intermediate {
+        let ctx = self.ctx();
+        if new_intermediate && self.province.is_none() {
             let inter = ctx.issue_intermediate(&names, now)?;
             let leaf = ctx.issue_leaf(&inter, &names, now)?;
             state.intermediate = inter;
@@ -450,6 +546,16 @@ impl CertAuthority {
         }
         state.names = names;
         Ok(())
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            dir: &self.dir,
+            root: &self.root,
+            province: self.province.as_ref(),
+            provider: &self.provider,
+            verifier: &self.verifier,
+        }
     }
 
     fn install(&self, state: &mut State, leaf: Leaf) {
@@ -519,11 +625,27 @@ pub async fn renewal_loop(
 struct Ctx<'a> {
     dir: &'a Path,
     root: &'a Root,
+    province: Option<&'a Province>,
     provider: &'a Arc<CryptoProvider>,
     verifier: &'a WebPkiServerVerifier,
 }
 
 impl Ctx<'_> {
+    /// The names the leaf carries: all of them, or in province mode what the box CA covers.
+    fn leaf_names(&self, inter: &Intermediate, names: &BoxNames) -> Result<BoxNames, TlsError> {
+        match self.province {
+            Some(_) => province::restrict(names, &inter.coverage),
+            None => Ok(names.clone()),
+        }
+    }
+
+    fn uncovered(&self, inter: &Intermediate, names: &BoxNames) -> Vec<String> {
+        match self.province {
+            Some(_) => reportable(inter.coverage.uncovered(names)),
+            None => Vec::new(),
+        }
+    }
+
     /// Writes intermediate.key, intermediate.pem, then names.json.
     fn issue_intermediate(
         &self,
@@ -567,6 +689,7 @@ impl Ctx<'_> {
         now: OffsetDateTime,
     ) -> Result<Leaf, TlsError> {
         check_clock(now)?;
+        let names = &self.leaf_names(inter, names)?;
         let issued = issue::leaf(names, &inter.issuer, inter.facts.not_after, now)?;
         let path = store::path(self.dir, LEAF_CERT);
         let facts = CertFacts::parse(&issued.der, &path)?;
@@ -610,6 +733,7 @@ impl Ctx<'_> {
             ));
         }
         let certified = self.certified_key(inter, der.clone(), &key)?;
+        let names = &self.leaf_names(inter, names)?;
         let stale = leaf_names_problem(&facts, names).or_else(|| {
             if !clock_ok {
                 None
@@ -636,12 +760,18 @@ impl Ctx<'_> {
         key: &KeyPair,
     ) -> Result<Arc<CertifiedKey>, TlsError> {
         let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let ck = CertifiedKey::from_der(vec![leaf, inter.der.clone()], key_der, self.provider)?;
+        let mut chain = vec![leaf, inter.der.clone()];
+        if let Some(p) = self.province {
+            chain.push(p.issuing_der.clone());
+            chain.push(p.cross_der.clone());
+        }
+        let ck = CertifiedKey::from_der(chain, key_der, self.provider)?;
         Ok(Arc::new(ck))
     }
 
     /// Full webpki path validation (signatures, validity, name constraints) of the chain for
-    /// every name and address, as a client trusting only the root would do it.
+    /// every name and address, as a client trusting only the root would do it; in province
+    /// mode, once trusting only the province root and once trusting only the box's own root.
     fn verify(
         &self,
         inter: &Intermediate,
@@ -649,9 +779,36 @@ impl Ctx<'_> {
         names: &BoxNames,
         now: OffsetDateTime,
     ) -> Result<(), String> {
+        let Some(p) = self.province else {
+            return self.verify_with(
+                self.verifier,
+                std::slice::from_ref(&inter.der),
+                leaf,
+                names,
+                now,
+            );
+        };
+        let chain = [
+            inter.der.clone(),
+            p.issuing_der.clone(),
+            p.cross_der.clone(),
+        ];
+        self.verify_with(&p.verifier, &chain, leaf, names, now)
+            .map_err(|e| format!("province root: {e}"))?;
+        self.verify_with(self.verifier, &chain, leaf, names, now)
+            .map_err(|e| format!("the box's own root: {e}"))
+    }
+
+    fn verify_with(
+        &self,
+        verifier: &WebPkiServerVerifier,
+        intermediates: &[CertificateDer<'static>],
+        leaf: &CertificateDer<'_>,
+        names: &BoxNames,
+        now: OffsetDateTime,
+    ) -> Result<(), String> {
         let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
         let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
-        let intermediates = [inter.der.clone()];
         let mut targets: Vec<(String, ServerName<'static>)> = Vec::new();
         for d in &names.dns {
             let sn = ServerName::try_from(d.clone()).map_err(|e| format!("{d}: {e}"))?;
@@ -661,15 +818,135 @@ impl Ctx<'_> {
             targets.push((ip.to_string(), ServerName::from(*ip)));
         }
         for (label, sn) in targets {
-            self.verifier
-                .verify_server_cert(leaf, &intermediates, &sn, &[], at)
+            verifier
+                .verify_server_cert(leaf, intermediates, &sn, &[], at)
                 .map_err(|e| format!("chain does not verify for {label}: {e}"))?;
         }
         Ok(())
     }
 }
 
-fn load_or_create_root(dir: &Path, room_name: &str, now: OffsetDateTime) -> Result<Root, TlsError> {
+/// The box's own root, and the province chain if the box enrolled under a province root.
+///
+/// Province mode is `root.pem` (the province root) without `root.key`, next to `own-root.pem`
+/// and `own-root.key`. An enrolment cut before `root.pem` was replaced leaves `root.*` equal to
+/// `own-root.*` (the copies are dropped); one cut after it leaves a `root.key` equal to
+/// `own-root.key` (removed). Anything else is an error, never guessed at.
+fn load_or_create_root(
+    dir: &Path,
+    room_name: &str,
+    now: OffsetDateTime,
+    provider: &Arc<CryptoProvider>,
+) -> Result<(Root, Option<Province>), TlsError> {
+    let own_cert_path = store::path(dir, OWN_ROOT_CERT);
+    let own_key_path = store::path(dir, OWN_ROOT_KEY);
+    let own_cert = store::read_optional(&own_cert_path)?;
+    let own_key = store::read_optional(&own_key_path)?;
+    if own_cert.is_none() && own_key.is_none() {
+        return Ok((load_or_create_own_root(dir, room_name, now)?, None));
+    }
+    let incomplete = |reason: String| TlsError::Incomplete {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    let (Some(own_cert), Some(own_key)) = (own_cert, own_key) else {
+        return Err(incomplete(format!(
+            "only one of {OWN_ROOT_CERT} and {OWN_ROOT_KEY} exists; restore the other from a \
+             backup (tablets trust this root)"
+        )));
+    };
+    let cert_path = store::path(dir, ROOT_CERT);
+    let key_path = store::path(dir, ROOT_KEY);
+    let Some(cert) = store::read_optional(&cert_path)? else {
+        return Err(incomplete(format!(
+            "{OWN_ROOT_CERT} exists but {ROOT_CERT} (the province root) is missing; restore it \
+             from a backup, or enrol again"
+        )));
+    };
+    let own_der = parse::cert_from_pem(&own_cert, &own_cert_path)?;
+    let cert_der = parse::cert_from_pem(&cert, &cert_path)?;
+    if let Some(key) = store::read_optional(&key_path)? {
+        if key != own_key {
+            return Err(incomplete(format!(
+                "{ROOT_KEY} differs from {OWN_ROOT_KEY}; move one of them away by hand"
+            )));
+        }
+        if cert_der == own_der {
+            tracing::warn!("an enrolment was cut before the province root was written; keeping the box's own root");
+            for p in [&own_cert_path, &own_key_path] {
+                std::fs::remove_file(p).map_err(|e| store::io_err("remove", p, e))?;
+            }
+            return Ok((load_or_create_own_root(dir, room_name, now)?, None));
+        }
+        tracing::warn!(
+            "an enrolment was cut after the province root was written; removing {ROOT_KEY}"
+        );
+        std::fs::remove_file(&key_path).map_err(|e| store::io_err("remove", &key_path, e))?;
+    }
+    store::tighten_key_mode(&own_key_path)?;
+    let key = parse::key_from_pem(&own_key, &own_key_path)?;
+    let root = root_from_parts(own_der, key, &own_cert_path, &own_key_path, now)?;
+    let province = load_province(dir, cert_der, &root, provider)?;
+    Ok((root, Some(province)))
+}
+
+fn load_province(
+    dir: &Path,
+    root_der: CertificateDer<'static>,
+    own: &Root,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Province, TlsError> {
+    let root_path = store::path(dir, ROOT_CERT);
+    let root_facts = CertFacts::parse(&root_der, &root_path)?;
+    if !root_facts.is_ca || root_facts.subject_raw != root_facts.issuer_raw {
+        return Err(parse::corrupt(
+            &root_path,
+            "not a self-signed CA certificate (the province root)",
+        ));
+    }
+    let read_cert = |name: &str| -> Result<(CertificateDer<'static>, CertFacts), TlsError> {
+        let path = store::path(dir, name);
+        let bytes = store::read_optional(&path)?.ok_or_else(|| TlsError::Incomplete {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "province mode, but {name} is missing; enrol again (phonghop enroll --replace)"
+            ),
+        })?;
+        let der = parse::cert_from_pem(&bytes, &path)?;
+        let facts = CertFacts::parse(&der, &path)?;
+        Ok((der, facts))
+    };
+    let (issuing_der, issuing_facts) = read_cert(ISSUING_CERT)?;
+    let (cross_der, cross_facts) = read_cert(CROSS_CERT)?;
+    if !issuing_facts.issued_by(&root_facts) || !province::signed_by(&issuing_der, &root_der) {
+        return Err(parse::corrupt(
+            &store::path(dir, ISSUING_CERT),
+            "not issued by the province root in root.pem",
+        ));
+    }
+    if !cross_facts.issued_by(&own.facts) {
+        return Err(parse::corrupt(
+            &store::path(dir, CROSS_CERT),
+            "not issued by own-root.pem",
+        ));
+    }
+    let verifier = build_verifier(&root_der, provider)?;
+    Ok(Province {
+        root_der,
+        root_facts,
+        issuing_der,
+        issuing_facts,
+        cross_der,
+        cross_facts,
+        verifier,
+    })
+}
+
+fn load_or_create_own_root(
+    dir: &Path,
+    room_name: &str,
+    now: OffsetDateTime,
+) -> Result<Root, TlsError> {
     let cert_path = store::path(dir, ROOT_CERT);
     let key_path = store::path(dir, ROOT_KEY);
     let cert = store::read_optional(&cert_path)?;
@@ -782,10 +1059,26 @@ fn load_intermediate(
             "intermediate.key does not match intermediate.pem (interrupted write?)".into(),
         ));
     }
-    if !facts.issued_by(&ctx.root.facts) {
-        return Ok(Check::Broken(
-            "intermediate.pem was not issued by root.pem".into(),
-        ));
+    match ctx.province {
+        None if !facts.issued_by(&ctx.root.facts) => {
+            return Ok(Check::Broken(
+                "intermediate.pem was not issued by root.pem".into(),
+            ));
+        }
+        Some(p) if !facts.issued_by(&p.issuing_facts) => {
+            return Ok(Check::Broken(
+                "intermediate.pem was not issued by issuing.pem".into(),
+            ));
+        }
+        Some(p)
+            if p.cross_facts.subject_raw != facts.subject_raw
+                || p.cross_facts.public_key != facts.public_key =>
+        {
+            return Ok(Check::Broken(
+                "intermediate-cross.pem is not a copy of intermediate.pem".into(),
+            ));
+        }
+        _ => {}
     }
     let Some(coverage) = facts.permitted.clone().filter(|_| facts.is_ca) else {
         return Ok(Check::Broken(
@@ -882,14 +1175,24 @@ fn write_names_record(
 }
 
 fn build_verifier(
-    root: &Root,
+    root: &CertificateDer<'static>,
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<WebPkiServerVerifier>, TlsError> {
     let mut roots = RootCertStore::empty();
-    roots.add(root.der.clone())?;
+    roots.add(root.clone())?;
     WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
         .build()
         .map_err(|e| TlsError::SelfCheck(format!("cannot build a verifier for the root: {e}")))
+}
+
+/// What of an uncovered list is worth telling people in province mode: the hub never grants
+/// a bare host name such as `phonghop` (it could be a top-level domain), and tablets do not
+/// use one (they use the `.local` name or an address), so those are left out.
+fn reportable(uncovered: Vec<String>) -> Vec<String> {
+    uncovered
+        .into_iter()
+        .filter(|n| n.contains('.') || n.contains(':') || n.parse::<IpAddr>().is_ok())
+        .collect()
 }
 
 /// Due for replacement: not yet valid, or less than `margin` left.

@@ -19,6 +19,12 @@ pub(crate) const LEAF_KEY: &str = "leaf.key";
 pub(crate) const NAMES: &str = "names.json";
 pub(crate) const SIGNING_CERT: &str = "signing.pem";
 pub(crate) const SIGNING_KEY: &str = "signing.key";
+/// Province mode (after enrolment with a hub that has a province CA): the box's own root,
+/// kept aside; the hub's issuing CA; the box CA cross-signed by the own root.
+pub(crate) const OWN_ROOT_CERT: &str = "own-root.pem";
+pub(crate) const OWN_ROOT_KEY: &str = "own-root.key";
+pub(crate) const ISSUING_CERT: &str = "issuing.pem";
+pub(crate) const CROSS_CERT: &str = "intermediate-cross.pem";
 
 pub(crate) const KEY_MODE: u32 = 0o600;
 pub(crate) const PUBLIC_MODE: u32 = 0o644;

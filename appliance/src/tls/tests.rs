@@ -342,7 +342,7 @@ fn name_constraints_reject_foreign_names_and_addresses() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let ca = CertAuthority::load_or_create(dir, ROOM, &test_names()).unwrap();
-    let verifier = build_verifier(&ca.root, &ca.provider).unwrap();
+    let verifier = build_verifier(&ca.root.der, &ca.provider).unwrap();
     let inter = der_of(dir, INTERMEDIATE_CERT);
     let now = rustls::pki_types::UnixTime::now();
 

@@ -31,6 +31,18 @@ export interface SyncStatus {
   bytes_received: number;
   /** Why the box stopped taking the hub's log (its copy differs), if it did. */
   hub_log_error: string | null;
+  /** Which root tablets should trust: the box's own, or the province's after enrolment. */
+  trust: TrustInfo;
+}
+
+export interface TrustInfo {
+  mode: 'own' | 'province';
+  root_subject: string;
+  root_sha256: string;
+  own_root_sha256: string;
+  intermediate_not_after: string;
+  /** Names and addresses the box's CA from the hub does not cover. */
+  uncovered: string[];
 }
 
 /** An enrolment token as the hub lists it (the token itself is never shown again). */
