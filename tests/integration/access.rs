@@ -551,6 +551,12 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
         ),
         (
             Method::GET,
+            "/api/hub/updates",
+            None,
+            [401, 401, 401, 409, 403, 403, 403, 403, 401, 403],
+        ),
+        (
+            Method::GET,
             "/api/hub/meetings",
             None,
             [401, 401, 401, 409, 409, 409, 403, 403, 401, 403],
