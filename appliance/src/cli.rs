@@ -1169,6 +1169,10 @@ fn verify_vote(args: &VerifyVoteArgs) -> Result<(), Failure> {
 
 impl From<crate::ops::OpsError> for Failure {
     fn from(e: crate::ops::OpsError) -> Self {
+        if e.vi == e.en {
+            // Already one bilingual sentence (an update's refusal).
+            return Failure::new(e.code, e.vi);
+        }
         Failure::new(e.code, format!("{}\n{}", e.vi, e.en))
     }
 }
@@ -1366,50 +1370,29 @@ fn offer_update(
 ) -> Result<(), Failure> {
     let sig = sig_text(file, sig)?;
     let bytes = read_bytes(file)?;
-    let nodes = nodes
-        .iter()
-        .map(|n| {
-            crate::domain::NodeId::parse(n)
-                .ok_or_else(|| Failure::new(64, format!("{n} is not a node id (32 hex digits)")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let store = open_for_admin(
-        dir,
-        "Lời mời cập nhật được ghi khi trung tâm dừng.",
-        "An update is offered while the hub is stopped.",
-    )?;
-    if store.role() != NodeRole::Hub {
-        return Err(Failure::new(
-            65,
-            format!("{} is not a hub's data directory", dir.display()),
-        ));
-    }
-    let key = crate::service::hub::release_key(&store).ok_or_else(|| {
-        Failure::new(
-            78,
-            "trung tâm chưa có khóa phát hành / the hub has no release key: start it once with --release-key phonghop-release.pub",
-        )
-    })?;
-    let release = crate::update::verify(&key, &bytes, &sig).map_err(update_failure)?;
-    let info = store.blobs().put_bytes(&bytes)?;
-    let appended = store.append(
-        Actor::Node,
-        vec![crate::domain::EventBody::UpdateOffered {
-            version: release.version.to_string(),
-            target: release.target.clone(),
-            sha256: info.sha256.clone(),
-            size: info.size,
-            signature: sig,
-            nodes: (!nodes.is_empty()).then_some(nodes),
-        }],
-    )?;
+    // A running hub takes the offer through its control socket; a stopped one is opened here.
+    let offered = match crate::ops::control::connect(dir)? {
+        Some(conn) => crate::ops::control::offer_update(conn, &bytes, &sig, nodes)?,
+        None => {
+            let nodes = nodes
+                .iter()
+                .map(|n| {
+                    crate::domain::NodeId::parse(n).ok_or_else(|| {
+                        Failure::new(64, format!("{n} is not a node id (32 hex digits)"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let store = open_for_admin(
+                dir,
+                "Chạy lại lệnh: trung tâm đang khởi động hoặc đang dừng.",
+                "Run the command again: the hub is starting or stopping.",
+            )?;
+            crate::ops::offer::offer(&store, &bytes, &sig, nodes)?
+        }
+    };
     println!(
         "Đã mời cập nhật / offered release {} for {} ({} byte, sha256 {}) as event {}",
-        release.version,
-        release.target,
-        info.size,
-        info.sha256,
-        appended.first().map(|e| e.seq).unwrap_or(0)
+        offered.version, offered.target, offered.size, offered.sha256, offered.seq
     );
     Ok(())
 }

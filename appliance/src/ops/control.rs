@@ -29,6 +29,12 @@ const FRAME: usize = 256 * 1024;
 enum Request {
     Report,
     Backup,
+    /// `size` bytes of a release binary follow the line (a hub only; see [`super::offer`]).
+    OfferUpdate {
+        signature: String,
+        nodes: Vec<String>,
+        size: u64,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -126,9 +132,52 @@ fn answer(
     // transaction, and the file's growth with it, for ever.
     conn.set_write_timeout(Some(std::time::Duration::from_secs(60)))?;
     let mut line = String::new();
-    BufReader::new((&conn).take(4096)).read_line(&mut line)?;
+    let mut reader = BufReader::new(&conn);
+    (&mut reader).take(64 * 1024).read_line(&mut line)?;
     let mut out = std::io::BufWriter::new(&conn);
     match serde_json::from_str::<Request>(&line) {
+        Ok(Request::OfferUpdate {
+            signature,
+            nodes,
+            size,
+        }) => {
+            let result = (|| {
+                if size > super::offer::MAX_RELEASE_BYTES {
+                    return Err(OpsError::new(
+                        65,
+                        "Tệp quá lớn để là một bản phát hành.",
+                        "The file is too large to be a release.",
+                    ));
+                }
+                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                (&mut reader)
+                    .take(size)
+                    .read_to_end(&mut bytes)
+                    .map_err(lost)?;
+                if bytes.len() as u64 != size {
+                    return Err(lost(std::io::Error::other("the file arrived cut short")));
+                }
+                let nodes = nodes
+                    .iter()
+                    .map(|n| {
+                        crate::domain::NodeId::parse(n).ok_or_else(|| {
+                            OpsError::new(
+                                64,
+                                format!("{n} không phải mã hộp (32 chữ số hex)."),
+                                format!("{n} is not a node id (32 hex digits)."),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                super::offer::offer(store, &bytes, &signature, nodes)
+            })();
+            if let Ok(o) = &result {
+                tracing::info!(version = %o.version, seq = o.seq, "update offered through the control socket");
+            }
+            let a: Answer<super::offer::Offered> = result.into();
+            serde_json::to_writer(&mut out, &a)?;
+            out.write_all(b"\n")?;
+        }
         Ok(Request::Report) => {
             let report = super::doctor::store_report(store).map(|mut r| {
                 r.sync = Some(super::doctor::SyncReport::of(&sync.status(store)));
@@ -269,6 +318,25 @@ fn read_answer<T: serde::de::DeserializeOwned>(r: &mut impl BufRead) -> Result<T
 /// Asks the running box for its store report.
 pub fn report(conn: std::os::unix::net::UnixStream) -> Result<StoreReport, OpsError> {
     send(&conn, &Request::Report)?;
+    read_answer(&mut BufReader::new(&conn))
+}
+
+/// Hands the running hub a release to offer: the line, then the binary.
+pub fn offer_update(
+    conn: std::os::unix::net::UnixStream,
+    bytes: &[u8],
+    signature: &str,
+    nodes: &[String],
+) -> Result<super::offer::Offered, OpsError> {
+    send(
+        &conn,
+        &Request::OfferUpdate {
+            signature: signature.to_owned(),
+            nodes: nodes.to_vec(),
+            size: bytes.len() as u64,
+        },
+    )?;
+    (&conn).write_all(bytes).map_err(lost)?;
     read_answer(&mut BufReader::new(&conn))
 }
 

@@ -5,12 +5,14 @@
 //! - [`archive`]: the backup file (a tar.gz with a manifest of SHA-256 hashes);
 //! - [`backup`] and [`restore`]: the two commands;
 //! - [`control`]: `DATA/control.sock`, owner only, served by `phonghop serve`;
-//! - [`doctor`]: the health checks, in Vietnamese and English, each with its fix.
+//! - [`doctor`]: the health checks, in Vietnamese and English, each with its fix;
+//! - [`offer`]: a hub offering a signed release, stopped or running.
 
 pub mod archive;
 pub mod backup;
 pub mod control;
 pub mod doctor;
+pub mod offer;
 pub mod restore;
 
 use crate::store::StoreError;
