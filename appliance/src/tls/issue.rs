@@ -111,24 +111,7 @@ pub(crate) fn intermediate(
     p.serial_number = Some(random_serial());
     p.not_before = now - BACKDATE;
     p.not_after = (now + INTERMEDIATE_LIFETIME).min(root_not_after);
-    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.use_authority_key_identifier_extension = true;
-    let mut permitted: Vec<GeneralSubtree> = names
-        .dns
-        .iter()
-        .map(|d| GeneralSubtree::DnsName(d.clone()))
-        .collect();
-    permitted.extend(
-        names
-            .subnets
-            .iter()
-            .map(|s| GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(s.addr(), s.prefix()))),
-    );
-    p.name_constraints = Some(NameConstraints {
-        permitted_subtrees: permitted,
-        excluded_subtrees: Vec::new(),
-    });
+    box_ca_params(&mut p, names);
     let der = p.signed_by(&key, root)?.der().clone();
     Ok(Issued { der, key })
 }
@@ -189,6 +172,30 @@ pub(crate) fn record_signing(
     p.use_authority_key_identifier_extension = true;
     let der = p.signed_by(&key, root)?.der().clone();
     Ok(Issued { der, key })
+}
+
+/// CA flags, key usages and the critical name constraints of a box CA: pathlen 0, only the
+/// box's DNS names and subnets. Shared by the stand-alone box's own CA, the one the province's
+/// hub issues, and the box's cross-signed copy of it.
+pub(super) fn box_ca_params(p: &mut CertificateParams, names: &BoxNames) {
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.use_authority_key_identifier_extension = true;
+    let mut permitted: Vec<GeneralSubtree> = names
+        .dns
+        .iter()
+        .map(|d| GeneralSubtree::DnsName(d.clone()))
+        .collect();
+    permitted.extend(
+        names
+            .subnets
+            .iter()
+            .map(|s| GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(s.addr(), s.prefix()))),
+    );
+    p.name_constraints = Some(NameConstraints {
+        permitted_subtrees: permitted,
+        excluded_subtrees: Vec::new(),
+    });
 }
 
 #[cfg(test)]

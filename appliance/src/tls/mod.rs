@@ -807,22 +807,7 @@ impl Ctx<'_> {
         names: &BoxNames,
         now: OffsetDateTime,
     ) -> Result<(), String> {
-        let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
-        let mut targets: Vec<(String, ServerName<'static>)> = Vec::new();
-        for d in &names.dns {
-            let sn = ServerName::try_from(d.clone()).map_err(|e| format!("{d}: {e}"))?;
-            targets.push((d.clone(), sn));
-        }
-        for ip in &names.ips {
-            targets.push((ip.to_string(), ServerName::from(*ip)));
-        }
-        for (label, sn) in targets {
-            verifier
-                .verify_server_cert(leaf, intermediates, &sn, &[], at)
-                .map_err(|e| format!("chain does not verify for {label}: {e}"))?;
-        }
-        Ok(())
+        verify_every_name(verifier, intermediates, leaf, names, now)
     }
 }
 
@@ -1246,4 +1231,30 @@ fn pem_cert(der: &[u8]) -> String {
     }
     out.push_str("-----END CERTIFICATE-----\n");
     out
+}
+
+/// Full webpki path validation of `leaf` for every DNS name and address in `names`.
+fn verify_every_name(
+    verifier: &WebPkiServerVerifier,
+    intermediates: &[CertificateDer<'static>],
+    leaf: &CertificateDer<'_>,
+    names: &BoxNames,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+    let mut targets: Vec<(String, ServerName<'static>)> = Vec::new();
+    for d in &names.dns {
+        let sn = ServerName::try_from(d.clone()).map_err(|e| format!("{d}: {e}"))?;
+        targets.push((d.clone(), sn));
+    }
+    for ip in &names.ips {
+        targets.push((ip.to_string(), ServerName::from(*ip)));
+    }
+    for (label, sn) in targets {
+        verifier
+            .verify_server_cert(leaf, intermediates, &sn, &[], at)
+            .map_err(|e| format!("chain does not verify for {label}: {e}"))?;
+    }
+    Ok(())
 }

@@ -27,17 +27,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateSigningRequestParams, CidrSubnet,
-    DistinguishedName, DnType, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    NameConstraints, PublicKeyData,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
 };
-use rustls::client::danger::ServerCertVerifier;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::issue::{new_key, random_serial, BACKDATE};
+use super::issue::{box_ca_params, new_key, random_serial, BACKDATE};
 use super::names::{normalize_dns, BoxNames, Coverage, Subnet};
 use super::parse::{self, CertFacts};
 use super::store::{self, KEY_MODE, PUBLIC_MODE};
@@ -493,29 +491,6 @@ impl HubIssuer {
     }
 }
 
-/// CA flags, key usages and the name constraints of a box CA (shared by the hub's certificate
-/// and the box's cross-signed copy).
-fn box_ca_params(p: &mut CertificateParams, names: &BoxNames) {
-    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.use_authority_key_identifier_extension = true;
-    let mut permitted: Vec<GeneralSubtree> = names
-        .dns
-        .iter()
-        .map(|d| GeneralSubtree::DnsName(d.clone()))
-        .collect();
-    permitted.extend(
-        names
-            .subnets
-            .iter()
-            .map(|s| GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(s.addr(), s.prefix()))),
-    );
-    p.name_constraints = Some(NameConstraints {
-        permitted_subtrees: permitted,
-        excluded_subtrees: Vec::new(),
-    });
-}
-
 /// What the hub grants of the names a box asks for. Every tablet of the province trusts what a
 /// box CA signs, and a box sits in a commune hall where it can be stolen, so a box CA covers
 /// only names and addresses that exist inside a room, never a public one:
@@ -839,22 +814,7 @@ pub(crate) fn verify_for_names(
     )
     .build()
     .map_err(|e| e.to_string())?;
-    let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-    let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
-    let mut targets: Vec<(String, ServerName<'static>)> = Vec::new();
-    for d in &names.dns {
-        let sn = ServerName::try_from(d.clone()).map_err(|e| format!("{d}: {e}"))?;
-        targets.push((d.clone(), sn));
-    }
-    for ip in &names.ips {
-        targets.push((ip.to_string(), ServerName::from(*ip)));
-    }
-    for (label, sn) in targets {
-        verifier
-            .verify_server_cert(leaf, intermediates, &sn, &[], at)
-            .map_err(|e| format!("chain does not verify for {label}: {e}"))?;
-    }
-    Ok(())
+    super::verify_every_name(&verifier, intermediates, leaf, names, now)
 }
 
 /// For the doctor: on a box in province mode (`root.pem` is the province root), the addresses
