@@ -696,15 +696,7 @@ async fn a_box_restored_from_an_old_backup_is_detected_as_a_fork_and_overwrites_
     }
     // The office sees the conflict, recorded once however often the box tries again.
     for _ in 0..2 {
-        let r = b
-            .client
-            .post(b.url("/api/sync/now"))
-            .header("origin", b.origin())
-            .header("cookie", &box_admin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        sync_now(&b, &box_admin).await;
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
     let start = Instant::now();

@@ -5,7 +5,7 @@
 //! serving, one execs the real binary (a good release, reporting its signed version).
 
 use crate::helpers::*;
-use crate::sync::{box_status, enrolled_box, node_id_of, wait_synced};
+use crate::sync::{box_status, enrolled_box, node_id_of, sync_now, wait_synced};
 use phonghop::domain::EventBody;
 use phonghop::store::Store;
 use serde_json::Value;
@@ -591,15 +591,7 @@ async fn an_offer_from_the_hub_reaches_the_box_over_sync_and_is_installed() {
     // "sync now" makes the box call).
     let start = Instant::now();
     loop {
-        let r = b
-            .client
-            .post(b.url("/api/sync/now"))
-            .header("origin", b.origin())
-            .header("cookie", &box_admin)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
+        sync_now(&b, &box_admin).await;
         let seen = wait_synced(&hub, &admin, &node, head, Duration::from_secs(30)).await;
         if seen["contact"]["app_version"] == "0.3.0" {
             break;
