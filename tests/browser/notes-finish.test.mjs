@@ -238,7 +238,14 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         // Back to private: gone from the presenter's reader.
         await page.getByTestId('ann-share-private').click();
         await c.page.locator('[data-testid="mark"]').waitFor({ state: 'detached', timeout: 15_000 });
+
+        // The item loses its presenter: "Gửi người trình bày" leaves the open reader; named
+        // again, it comes back, with no reload.
+        await page.getByTestId('ann-share-presenter').waitFor({ timeout: 5000 });
+        await desk.call('PUT', `/api/meetings/${meeting.id}/items/${agenda[0].id}`, { presenter_id: null });
+        await page.getByTestId('ann-share-presenter').waitFor({ state: 'detached', timeout: 15_000 });
         await desk.call('PUT', `/api/meetings/${meeting.id}/items/${agenda[0].id}`, { presenter_id: people.dung.id });
+        await page.getByTestId('ann-share-presenter').waitFor({ timeout: 15_000 });
       } finally {
         await Promise.all([a.context.close(), d.context.close(), c.context.close()]);
       }

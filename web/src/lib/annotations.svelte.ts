@@ -118,6 +118,9 @@ export class Annotations {
   /** Saves not yet on the box. */
   pending = $state(0);
   loaded = $state(false);
+  /** Counts the agenda changes seen on the feed, so an open reader reads its meeting again
+   *  (a newly named presenter brings "Gửi người trình bày" without a reload). */
+  agendaChanges = $state(0);
   /** The code of the last save the box refused for good (shown once in the reader). */
   refused = $state<string | null>(null);
   #me = $state<string | null>(null);
@@ -218,6 +221,7 @@ export class Annotations {
       // The item's presenter may have changed: marks sent to the presenter come or go. The
       // event is the meeting's too, so the other screens still apply it.
       if (this.loaded) void this.load();
+      this.agendaChanges += 1;
       return false;
     }
     if (ev.kind === 'annotation.saved') {
