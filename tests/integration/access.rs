@@ -573,6 +573,36 @@ fn matrix() -> Vec<(Method, &'static str, Option<Value>, [u16; 10])> {
             Some(json!({"token": "PH1-x", "node_id": "x", "csr_pem": "x"})),
             [409; 10],
         ),
+        // Notes on documents (#11): whoever sees the meeting lists the marks they may see
+        // (staff and the projector: only shared ones); only the tablet of a person in the
+        // meeting writes marks and notes and takes an annotated copy.
+        (
+            Method::GET,
+            "/api/meetings/{m}/annotations",
+            None,
+            [401, 401, 401, 403, 200, 200, 200, 404, 401, 200],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/annotations/{d}",
+            Some(json!({
+                "document_id": "{doc}", "version_sha256": "{sha}", "page": 1, "kind": "highlight",
+                "color": "yellow", "rects": [[7200, 70000, 30000, 71200]], "text": "Giấy mời", "rev": 1,
+            })),
+            [401, 401, 401, 403, 403, 403, 200, 404, 401, 403],
+        ),
+        (
+            Method::PUT,
+            "/api/meetings/{m}/items/{i}/note",
+            Some(json!({"text": "Hỏi lại khoản chi", "rev": 1})),
+            [401, 401, 401, 403, 403, 403, 200, 404, 401, 403],
+        ),
+        (
+            Method::GET,
+            "/api/meetings/{m}/documents/{doc}/versions/1/annotated.pdf",
+            None,
+            [401, 401, 401, 403, 403, 403, 200, 404, 401, 403],
+        ),
         (Method::DELETE, "/api/session", None, [204; 10]),
     ]
 }

@@ -615,3 +615,87 @@ async fn private_marks_and_notes_are_sealed_in_the_log_and_read_only_on_the_box(
     assert!(marks.to_string().contains(&secret), "{marks}");
     assert!(marks.to_string().contains(&note), "{marks}");
 }
+
+/// From the room's Wi-Fi, at once: the owner's saves of one mark racing each other (a tablet
+/// replaying its queue while the person edits), and another delegate trying to overwrite it.
+/// The box keeps the highest revision, writes one event per save it applied and none for the
+/// rest, and every refusal leaves the log as it was.
+#[tokio::test]
+async fn a_burst_of_saves_to_one_mark_keeps_the_highest_revision_and_writes_each_once() {
+    use futures_util::future::join_all;
+    use rand::seq::SliceRandom;
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let aid = hex32();
+    async fn head(b: &crate::helpers::TestBox) -> u64 {
+        b.get_json("/api/room").await["head_seq"].as_u64().unwrap()
+    }
+    let before = head(&r.b).await;
+    let mut revs: Vec<u64> = (1..=40).collect();
+    revs.shuffle(&mut rand::thread_rng());
+    let colors = ["yellow", "green", "blue", "pink"];
+    let answers = join_all(revs.iter().map(|&rev| {
+        let mut body = highlight(&r.doc, &sha, rev);
+        body["color"] = json!(colors[rev as usize % colors.len()]);
+        r.mark("A", &aid, body)
+    }))
+    .await;
+    let mut applied = 0;
+    for (s, v) in &answers {
+        assert_eq!(*s, StatusCode::OK, "{v}");
+        if v["applied"] == true {
+            applied += 1;
+        }
+        // Whatever a save is told is at least its own revision: it never hears of an older one.
+        assert!(v["annotation"]["rev"].as_u64().unwrap() >= 1, "{v}");
+    }
+    assert!(applied >= 1, "the first save to arrive is applied");
+    let after = head(&r.b).await;
+    assert_eq!(
+        after - before,
+        applied,
+        "one event per applied save, none for the others"
+    );
+    let mine = r.marks(&r.tablet("A")).await;
+    let list = mine["annotations"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "one mark, not one per save: {mine}");
+    assert_eq!(list[0]["rev"], 40);
+    assert_eq!(list[0]["color"], colors[0]);
+
+    // Another delegate's tablet fires at it from 20 addresses at once: every one refused.
+    let attacks = join_all((0..20u8).map(|i| {
+        let mut erase = highlight(&r.doc, &sha, 1000 + u64::from(i));
+        erase["deleted"] = json!(true);
+        let client = crate::displays::client_from(
+            &r.b,
+            std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, i + 1)),
+        );
+        let url =
+            r.b.url(&format!("/api/meetings/{}/annotations/{aid}", r.meeting));
+        let (origin, cookie) = (r.b.origin(), r.tablet("B"));
+        async move {
+            let resp = client
+                .put(url)
+                .header("origin", origin)
+                .header("cookie", cookie)
+                .json(&erase)
+                .send()
+                .await
+                .unwrap();
+            let s = resp.status();
+            (s, resp.json::<Value>().await.unwrap())
+        }
+    }))
+    .await;
+    for (s, v) in attacks {
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("annotation.not_owner")),
+            "{v}"
+        );
+    }
+    assert_eq!(head(&r.b).await, after, "no refused save wrote anything");
+    let mine = r.marks(&r.tablet("A")).await;
+    assert_eq!(mine["annotations"][0]["rev"], 40);
+    assert_ne!(mine["annotations"][0]["deleted"], true);
+}
