@@ -58,14 +58,19 @@ impl Cookies {
 
 /// One event as a feed delivered it.
 #[derive(Debug, Clone)]
-struct Got {
-    seq: u64,
-    kind: String,
-    body: Value,
-    text: String,
+pub(crate) struct Got {
+    pub(crate) seq: u64,
+    pub(crate) kind: String,
+    pub(crate) body: Value,
+    pub(crate) text: String,
 }
 
-async fn open_feed(b: &TestBox, meeting: &str, cookie: Option<&str>, from: u64) -> SseReader {
+pub(crate) async fn open_feed(
+    b: &TestBox,
+    meeting: &str,
+    cookie: Option<&str>,
+    from: u64,
+) -> SseReader {
     SseReader::open_as(
         &b.client,
         &b.url(&format!("/api/meetings/{meeting}/events")),
@@ -76,7 +81,7 @@ async fn open_feed(b: &TestBox, meeting: &str, cookie: Option<&str>, from: u64) 
 }
 
 /// Reads a feed until the event with `upto` (or a later one) arrived, or nothing more comes.
-async fn read_until(feed: &mut SseReader, upto: u64) -> Vec<Got> {
+pub(crate) async fn read_until(feed: &mut SseReader, upto: u64) -> Vec<Got> {
     let mut out = Vec::new();
     while let Some(e) = feed.next(Duration::from_secs(5)).await {
         let v: Value = serde_json::from_str(&e.data).unwrap();
@@ -94,11 +99,11 @@ async fn read_until(feed: &mut SseReader, upto: u64) -> Vec<Got> {
     out
 }
 
-async fn head(b: &TestBox) -> u64 {
+pub(crate) async fn head(b: &TestBox) -> u64 {
     b.get_json("/api/room").await["head_seq"].as_u64().unwrap()
 }
 
-async fn feed_status(b: &TestBox, meeting: &str, cookie: Option<&str>) -> u16 {
+pub(crate) async fn feed_status(b: &TestBox, meeting: &str, cookie: Option<&str>) -> u16 {
     let mut req = b
         .client
         .get(b.url(&format!("/api/meetings/{meeting}/events")))

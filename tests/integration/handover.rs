@@ -2,6 +2,7 @@
 //! prepares a meeting on the hub with the ordinary desk, hands it to an enrolled room box, and
 //! the room has it (documents readable on a delegate's tablet) while the hub refuses any change.
 
+use crate::feed_matrix;
 use crate::helpers::*;
 use crate::sync::{enrolled_box, init_hub, node_id_of, wait_synced};
 use crate::tablets::{add_secretary_and_chair, fixture, SECRETARY_PW};
@@ -249,6 +250,44 @@ async fn a_meeting_prepared_at_the_office_is_handed_to_its_room_and_the_office_c
         )
         .await;
     assert_eq!(s, 201, "{v}");
+
+    // The live feed: the adoption (the whole meeting, every phone and restricted document in
+    // it) reaches the room's staff, never a delegate's tablet; the new item reaches both.
+    let upto = feed_matrix::head(&b).await;
+    for (who, cookie, staff) in [
+        ("secretary", box_sec.as_str(), true),
+        ("delegate", tablet.cookie.as_str(), false),
+    ] {
+        let mut feed = feed_matrix::open_feed(&b, &meeting, Some(cookie), 0).await;
+        let got = feed_matrix::read_until(&mut feed, upto).await;
+        let kinds: Vec<&str> = got.iter().map(|g| g.kind.as_str()).collect();
+        assert_eq!(
+            kinds.contains(&"meeting.adopted"),
+            staff,
+            "{who}: {kinds:?}"
+        );
+        assert!(kinds.contains(&"agenda.item_added"), "{who}: {kinds:?}");
+        if !staff {
+            assert!(
+                got.iter().all(|g| !g.text.contains("0912")),
+                "no phone number on a delegate's feed: {got:?}"
+            );
+        }
+    }
+    assert_eq!(
+        feed_matrix::feed_status(&b, &meeting, None).await,
+        401,
+        "no feed for a caller who is nobody"
+    );
+    // At the office, the hand-over is on its staff's feed.
+    let hub_head = feed_matrix::head(&hub).await;
+    let mut feed = feed_matrix::open_feed(&hub, &meeting, Some(&sec), 0).await;
+    let got = feed_matrix::read_until(&mut feed, hub_head).await;
+    assert!(
+        got.iter().any(|g| g.kind == "meeting.handed_over"),
+        "{:?}",
+        got.iter().map(|g| &g.kind).collect::<Vec<_>>()
+    );
 
     // The office sees the room has it once the box's log is up.
     let head = b.post_notice(&box_admin, "Đã nhận cuộc họp").await;
