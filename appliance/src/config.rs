@@ -35,6 +35,9 @@ pub struct FileConfig {
     pub pairing_code_seconds: Option<u64>,
     /// A hub's sync port, where boxes connect with their client certificates (default 8444).
     pub sync_port: Option<u16>,
+    /// How often an enrolled box with nothing to send looks at its hub for news (handed-over
+    /// meetings, updates): default 60 s, 1 to 86,400. Its own writes are sent at once anyway.
+    pub sync_check_seconds: Option<u64>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -53,6 +56,8 @@ pub struct Config {
     pub pairing_code_lifetime: std::time::Duration,
     /// Only a hub listens on it.
     pub sync_port: u16,
+    /// How often an idle enrolled box looks at its hub.
+    pub sync_idle_check: std::time::Duration,
 }
 
 /// The values given on the command line or in the environment; `None` means "not given".
@@ -109,6 +114,7 @@ impl FileConfig {
             renew_check_minutes: self.renew_check_minutes.or(under.renew_check_minutes),
             pairing_code_seconds: self.pairing_code_seconds.or(under.pairing_code_seconds),
             sync_port: self.sync_port.or(under.sync_port),
+            sync_check_seconds: self.sync_check_seconds.or(under.sync_check_seconds),
         }
     }
 }
@@ -154,6 +160,9 @@ impl Config {
                 f.pairing_code_seconds.unwrap_or(600).clamp(1, 3600),
             ),
             sync_port: o.sync_port.or(f.sync_port).unwrap_or(8444),
+            sync_idle_check: std::time::Duration::from_secs(
+                f.sync_check_seconds.unwrap_or(60).clamp(1, 86_400),
+            ),
         })
     }
 }
@@ -181,6 +190,21 @@ mod tests {
         assert_eq!((c.https_port, c.http_port), (8443, 9090));
         assert_eq!(c.mdns, "lo");
         assert_eq!(c.max_upload_bytes, 200 * 1024 * 1024);
+        assert_eq!(c.sync_idle_check, std::time::Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_sync_check_interval_is_kept_within_a_second_and_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        for (given, want) in [("0", 1), ("2", 2), ("600", 600), ("9999999", 86_400)] {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE),
+                format!("sync_check_seconds = {given}\n"),
+            )
+            .unwrap();
+            let c = Config::resolve_with(dir.path(), None, Overrides::default()).unwrap();
+            assert_eq!(c.sync_idle_check.as_secs(), want, "{given}");
+        }
     }
 
     #[test]

@@ -476,6 +476,7 @@ impl Application {
                     self.store.clone(),
                     enrolled,
                     self.signer.clone(),
+                    self.config.sync_idle_check,
                     stop_rx.clone(),
                 ) {
                     Ok((handle, task)) => (handle, Some(task)),

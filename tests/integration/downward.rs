@@ -84,6 +84,40 @@ async fn a_box_pulls_the_hubs_log_byte_for_byte_and_hears_of_new_events_without_
 }
 
 #[tokio::test]
+async fn an_idle_box_looks_at_its_hub_by_itself_at_the_configured_interval() {
+    let (tmp, mut hub) = start_hub().await;
+    let admin = hub.admin().await;
+    let box_dir = enrolled_box(&hub, &admin, tmp.path(), "nhan-roi").await;
+    std::fs::write(box_dir.join("phonghop.toml"), "sync_check_seconds = 2\n").unwrap();
+    let mut b = TestBox::attach(box_dir.clone(), &[]).await;
+    let box_admin = b.admin().await;
+    // The first session pushes the box's log and ends idle.
+    let start = Instant::now();
+    let own_head = loop {
+        let s = box_status(&b, &box_admin).await;
+        if s["state"] == "idle" && s["backlog_events"] == 0 {
+            break s["head"].as_u64().unwrap();
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The office writes twice; nobody touches the box, and it has nothing of its own to send:
+    // it hears of each by looking every 2 s (at the default minute, 15 s would not do).
+    for text in ["Lịch tiếp dân tháng 12", "Đổi giờ họp giao ban"] {
+        let hub_head = hub.post_notice(&admin, text).await;
+        wait_box_holds_hub(&b, &box_admin, hub_head, Duration::from_secs(15)).await;
+    }
+    let s = box_status(&b, &box_admin).await;
+    assert_eq!(
+        s["head"].as_u64(),
+        Some(own_head),
+        "the box wrote nothing that could have started a session: {s}"
+    );
+    b.terminate();
+    hub.terminate();
+}
+
+#[tokio::test]
 async fn a_box_may_read_only_the_hubs_log_and_only_the_files_granted_to_it() {
     let (tmp, mut hub) = start_hub().await;
     let admin = hub.admin().await;

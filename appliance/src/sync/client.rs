@@ -30,10 +30,6 @@ const PROGRESS_BYTES: u64 = 64 * 1024;
 /// After a commit, wait this long for more before syncing, so a busy meeting does not start
 /// a session per event.
 const AFTER_COMMIT: Duration = Duration::from_millis(1500);
-/// Even with nothing new here, look at the hub this often: it may have new events for the box
-/// (a meeting handed over, an update offered), or have been restored. An idle session is three
-/// small requests on a kept-alive connection.
-const IDLE_CHECK: Duration = Duration::from_secs(60);
 /// A request that makes no progress for this long is given up (the link is dead).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -537,10 +533,16 @@ fn jittered(d: Duration) -> Duration {
 }
 
 /// Starts the sync loop of an enrolled box. The loop ends when `stop` turns true.
+///
+/// Even with nothing new here, the box looks at the hub every `idle_check` (the config's
+/// `sync_check_seconds`): the hub may have new events for it (a meeting handed over, an update
+/// offered), or have been restored. An idle session is three small requests on a kept-alive
+/// connection.
 pub fn spawn(
     store: Store,
     enrolled: Enrolled,
     signer: Option<Arc<crate::signing::RecordSigner>>,
+    idle_check: Duration,
     stop: watch::Receiver<bool>,
 ) -> Result<(SyncHandle, tokio::task::JoinHandle<()>), crate::tls::TlsError> {
     let config = crate::tls::sync::box_client_config(
@@ -565,6 +567,7 @@ pub fn spawn(
         http,
         signer,
         handle.clone(),
+        idle_check,
         stop,
     ));
     Ok((handle, task))
@@ -615,6 +618,7 @@ async fn run_loop(
     http: reqwest::Client,
     signer: Option<Arc<crate::signing::RecordSigner>>,
     handle: SyncHandle,
+    idle_check: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut last_checkpoint = None;
@@ -694,7 +698,7 @@ async fn run_loop(
         match outcome {
             Ok(()) => {
                 failures = 0;
-                wait = IDLE_CHECK;
+                wait = idle_check;
                 handle.update(|s| {
                     s.state = State::Idle;
                     s.last_success = Some(OffsetDateTime::now_utc());
