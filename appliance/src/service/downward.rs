@@ -26,6 +26,15 @@ pub fn blobs_needed(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
     }
 }
 
+/// The blobs box `me` downloads before acting on `ev`: [`blobs_needed`], less what it would
+/// refuse unread (a release built for another platform; `react` then skips the offer).
+pub fn blobs_to_fetch(me: &NodeId, ev: &EventEnvelope) -> Vec<(String, u64)> {
+    match ev.body.kind() {
+        "update.offered" => crate::update::blobs_to_fetch(me, ev),
+        _ => blobs_needed(me, ev),
+    }
+}
+
 /// Acts on the hub's event number `hub_seq` once its blobs are held. Idempotent.
 pub fn react(
     store: &Store,

@@ -137,7 +137,7 @@ impl Session<'_> {
                     .seq;
                 // A kind this build cannot read is kept and passed over.
                 if let Ok(ev) = EventEnvelope::decode(line) {
-                    let needed = crate::service::downward::blobs_needed(&me, &ev);
+                    let needed = crate::service::downward::blobs_to_fetch(&me, &ev);
                     let missing: Vec<(String, u64)> = needed
                         .into_iter()
                         .filter(|(sha, _)| !self.store.blobs().contains(sha))

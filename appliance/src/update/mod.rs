@@ -522,6 +522,25 @@ pub fn blobs_needed(me: &NodeId, event: &EventEnvelope) -> Vec<(String, u64)> {
         .unwrap_or_default()
 }
 
+/// What this box downloads for a hub event: [`blobs_needed`], less a release built for
+/// another platform. The hub grants the file to every box the offer names (it cannot know
+/// their platforms), but an arm64 box would only refuse an x86-64 binary after fetching it,
+/// perhaps 30 MB over a commune's link. [`react`] then finds no file and skips the offer.
+pub fn blobs_to_fetch(me: &NodeId, event: &EventEnvelope) -> Vec<(String, u64)> {
+    match offer_for(me, event) {
+        Some(o) if o.target == target() => vec![(o.sha256.to_owned(), o.size)],
+        Some(o) => {
+            tracing::info!(
+                version = o.version,
+                target = o.target,
+                "update offer for another platform, not downloaded"
+            );
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
+
 /// Handles a hub event on this box: an `update.offered` meant for it is verified against
 /// the pinned key, checked (target, no downgrade), staged, and the server is asked to restart
 /// ([`request_restart`]). Idempotent: the same offer again finds it staged, committed or

@@ -219,6 +219,23 @@ mod offers_from_the_hub {
             Some(vec![me.clone()]),
         );
         assert_eq!(blobs_needed(&me, &event), vec![(sha.clone(), 17)]);
+        assert_eq!(blobs_to_fetch(&me, &event), vec![(sha.clone(), 17)]);
+
+        // Built for another platform: the hub grants it (it cannot know), the box does not
+        // download it, and with no file it skips the offer.
+        let mut foreign = event.clone();
+        if let EventBody::UpdateOffered { target, .. } = &mut foreign.body {
+            *target = if std::env::consts::ARCH == "aarch64" {
+                "x86_64-linux".into()
+            } else {
+                "aarch64-linux".into()
+            };
+        }
+        assert_eq!(blobs_needed(&me, &foreign), vec![(sha.clone(), 17)]);
+        assert!(blobs_to_fetch(&me, &foreign).is_empty());
+        react(&store, &me, &hub, 8, &foreign).unwrap();
+        assert!(UpdateState::load(store.dir()).unwrap().trial.is_none());
+        assert!(!restart_requested());
 
         // The hub claims another version than the signature: refused, nothing staged.
         store.blobs().put_bytes(bytes).unwrap();
