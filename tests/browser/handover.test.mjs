@@ -67,6 +67,11 @@ describe('central office: a meeting prepared at the office is handed to its room
       await signIn(page, `${hub.origin}/staff/hub/meetings`, SECRETARY);
       await waitForText(page.getByRole('heading', { level: 1 }), 'Cuộc họp chuẩn bị tại trung tâm');
       await page.getByTestId('staff-tabs').getByRole('link', { name: 'Giao cho phòng họp' }).waitFor();
+      // The office's secretary has no room to seat or project in: those tabs are a box's.
+      assert.deepEqual(
+        await page.getByTestId('staff-tabs').getByRole('link').allInnerTexts(),
+        ['Tổng quan', 'Người tham dự', 'Cơ quan', 'Cuộc họp', 'Giao cho phòng họp', 'Lưu trữ'],
+      );
       const row = page.getByTestId('office-meeting').filter({ hasText: 'Họp UBND xã chuẩn bị tại trung tâm' });
       await waitForText(row, /1 nội dung, 1 tài liệu/);
       await waitForText(row, /Bản nháp/);

@@ -26,8 +26,9 @@ const TABS: readonly { section: Section; href: string; key: MessageKey; exact?: 
   { section: 'people', href: '/desk/people', key: 'staff.nav.people' },
   { section: 'bodies', href: '/desk/bodies', key: 'staff.nav.bodies' },
   { section: 'meetings', href: '/desk/meetings', key: 'staff.nav.meetings' },
-  { section: 'seating', href: '/desk/seating', key: 'staff.nav.seating' },
-  { section: 'displays', href: '/desk/displays', key: 'staff.nav.displays' },
+  // The room's seats and its projector screens: a room box's, not the office's.
+  { section: 'seating', href: '/desk/seating', key: 'staff.nav.seating', node: 'room' },
+  { section: 'displays', href: '/desk/displays', key: 'staff.nav.displays', node: 'room' },
   { section: 'sync', href: '/staff/sync', key: 'staff.nav.sync', node: 'room' },
   { section: 'hub', href: '/staff/hub', key: 'staff.nav.hub_boxes', exact: true, node: 'hub' },
   { section: 'hub', href: '/staff/hub/enrol', key: 'staff.nav.hub_enrol', node: 'hub' },
