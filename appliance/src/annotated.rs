@@ -145,17 +145,114 @@ fn appearance(m: &AnnotationEntry) -> Option<(&'static str, String)> {
 
 /// The document with `marks` drawn in. Marks on pages the document does not have, erased marks
 /// and bookmarks are left out.
+///
+/// The marks are appended to the file as an incremental update, the way Acrobat adds comments:
+/// the original bytes stay as they were in front, so a document signed by its issuing office
+/// (most Vietnamese official papers are) still shows a valid signature, with the marks as
+/// changes after signing. A file that was encrypted (with an empty user password, as "no
+/// printing" files are) or that the appended copy does not read back from is rewritten whole
+/// instead, without the encryption.
 pub fn annotated(original: &[u8], marks: &[AnnotationEntry]) -> Result<Vec<u8>, ExportError> {
     if original.len() as u64 > MAX_BYTES {
         return Err(ExportError::TooLarge);
     }
-    let mut doc =
-        Document::load_mem(original).map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    let doc = Document::load_mem(original).map_err(|e| ExportError::Unreadable(e.to_string()))?;
     if doc.is_encrypted() {
         return Err(ExportError::Encrypted);
     }
+    if doc.encryption_state.is_none() {
+        match appended(original, &doc, marks) {
+            Ok(out) => return Ok(out),
+            Err(e) => tracing::debug!("marks not appended, the copy is rewritten: {e}"),
+        }
+    }
+    rewritten(doc, marks)
+}
+
+/// The original bytes, then one incremental update holding the marks and the pages they are
+/// on. Checked by reading the result back: every page there, every mark on its page.
+fn appended(
+    original: &[u8],
+    doc: &Document,
+    marks: &[AnnotationEntry],
+) -> Result<Vec<u8>, ExportError> {
+    let bad = |e: lopdf::Error| ExportError::Unreadable(e.to_string());
     let pages = doc.get_pages();
-    let alpha = doc.add_object(dictionary! {
+    let mut update = Document::new_from_prev(doc);
+    let placed = add_marks(&mut update, &pages, marks, |update, page| {
+        // The page (and an /Annots array it refers to) is written again in the update.
+        for id in [Some(page), annots_ref(doc, page)].into_iter().flatten() {
+            if !update.objects.contains_key(&id) {
+                update.set_object(id, doc.get_object(id).map_err(bad)?.clone());
+            }
+        }
+        Ok(())
+    })?;
+    let mut out = Vec::with_capacity(original.len() + 4096 * (placed.len() + 1));
+    let mut inc = lopdf::IncrementalDocument::create_from(original.to_vec(), doc.clone());
+    inc.new_document = update;
+    inc.save_to(&mut out)
+        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    // Read back as a viewer would: the same pages, and each page's new marks on it.
+    let back = Document::load_mem(&out).map_err(bad)?;
+    let back_pages = back.get_pages();
+    if back_pages.len() != pages.len() {
+        return Err(ExportError::Unreadable(
+            "the appended copy lost pages".into(),
+        ));
+    }
+    for (n, ids) in &placed {
+        let page = *back_pages
+            .get(n)
+            .ok_or_else(|| ExportError::Unreadable("a page went missing".into()))?;
+        let on_page: Vec<ObjectId> = match back.get_dictionary(page).map_err(bad)?.get(b"Annots") {
+            Ok(Object::Array(list)) => list.iter().filter_map(|o| o.as_reference().ok()).collect(),
+            Ok(Object::Reference(id)) => match back.get_object(*id) {
+                Ok(Object::Array(list)) => {
+                    list.iter().filter_map(|o| o.as_reference().ok()).collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        if !ids.iter().all(|id| on_page.contains(id)) {
+            return Err(ExportError::Unreadable(format!(
+                "the appended marks of page {n} do not read back"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// The whole document written again with the marks in it.
+fn rewritten(mut doc: Document, marks: &[AnnotationEntry]) -> Result<Vec<u8>, ExportError> {
+    let pages = doc.get_pages();
+    add_marks(&mut doc, &pages, marks, |_, _| Ok(()))?;
+    let mut out = Vec::new();
+    doc.save_to(&mut out)
+        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
+    Ok(out)
+}
+
+/// The object a page's `/Annots` refers to, when it is a reference.
+fn annots_ref(doc: &Document, page: ObjectId) -> Option<ObjectId> {
+    match doc.get_dictionary(page).ok()?.get(b"Annots") {
+        Ok(Object::Reference(id)) => Some(*id),
+        _ => None,
+    }
+}
+
+/// Adds each mark to `target` as an annotation on its page; `prepare` runs before a page's
+/// `/Annots` is changed (an incremental update copies the page in). Returns the annotations
+/// added, by page number.
+fn add_marks(
+    target: &mut Document,
+    pages: &std::collections::BTreeMap<u32, ObjectId>,
+    marks: &[AnnotationEntry],
+    mut prepare: impl FnMut(&mut Document, ObjectId) -> Result<(), ExportError>,
+) -> Result<std::collections::BTreeMap<u32, Vec<ObjectId>>, ExportError> {
+    let mut placed: std::collections::BTreeMap<u32, Vec<ObjectId>> = Default::default();
+    let alpha = target.add_object(dictionary! {
         "Type" => "ExtGState",
         "ca" => num(0.35),
         "CA" => num(1.0),
@@ -187,7 +284,7 @@ pub fn annotated(original: &[u8], marks: &[AnnotationEntry]) -> Result<Vec<u8>, 
             },
             ops.into_bytes(),
         );
-        let form_id = doc.add_object(form);
+        let form_id = target.add_object(form);
         let [r, g, b] = rgb(&m.color);
         let mut annot = dictionary! {
             "Type" => "Annot",
@@ -232,13 +329,13 @@ pub fn annotated(original: &[u8], marks: &[AnnotationEntry]) -> Result<Vec<u8>, 
             }
             AnnotationKind::Note | AnnotationKind::Bookmark => {}
         }
-        let annot_id = doc.add_object(annot);
-        add_annotation(&mut doc, page_id, annot_id)?;
+        annot.set("P", Object::Reference(page_id));
+        let annot_id = target.add_object(annot);
+        prepare(target, page_id)?;
+        add_annotation(target, page_id, annot_id)?;
+        placed.entry(m.page).or_default().push(annot_id);
     }
-    let mut out = Vec::new();
-    doc.save_to(&mut out)
-        .map_err(|e| ExportError::Unreadable(e.to_string()))?;
-    Ok(out)
+    Ok(placed)
 }
 
 /// Appends an annotation to a page's `/Annots`, which may be absent, an array, or a reference
@@ -472,6 +569,190 @@ mod tests {
         );
         // Far from both marks, nothing changed.
         assert_eq!(at(&before, 60.0, 500.0), at(&after, 60.0, 500.0));
+    }
+
+    /// The ways an office's PDF may be laid out: as the fixtures come (a classic
+    /// cross-reference table), with a cross-reference stream (PDF 1.5 and later, as Word and
+    /// most scanners write), and with a page whose `/Annots` is a reference to an array that
+    /// already holds a link.
+    fn layouts() -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for name in [
+            "to-trinh-du-toan.pdf",
+            "giay-moi-hop.pdf",
+            "bao-cao-kinh-te-xa-hoi.pdf",
+        ] {
+            let original = fixture(name);
+            let mut doc = Document::load_mem(&original).unwrap();
+            doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceStream;
+            let mut streamed = Vec::new();
+            doc.save_to(&mut streamed).unwrap();
+            assert!(
+                streamed.windows(5).any(|w| w == b"/XRef")
+                    && !streamed.windows(5).any(|w| w == b"\nxref"),
+                "{name}: a cross-reference stream, no table"
+            );
+            let mut doc = Document::load_mem(&original).unwrap();
+            let page = *doc.get_pages().get(&1).unwrap();
+            let link = doc.add_object(dictionary! {
+                "Type" => "Annot",
+                "Subtype" => "Link",
+                "Rect" => vec![num(10.0), num(10.0), num(60.0), num(30.0)],
+                "Border" => vec![0.into(), 0.into(), 0.into()],
+            });
+            let list = doc.add_object(vec![Object::Reference(link)]);
+            doc.get_object_mut(page)
+                .unwrap()
+                .as_dict_mut()
+                .unwrap()
+                .set("Annots", Object::Reference(list));
+            let mut linked = Vec::new();
+            doc.save_to(&mut linked).unwrap();
+            out.push((name.to_owned(), original));
+            out.push((format!("{name}, xref stream"), streamed));
+            out.push((format!("{name}, /Annots by reference"), linked));
+        }
+        out
+    }
+
+    fn annots_on_page1(pdf: &[u8]) -> Vec<String> {
+        let doc = Document::load_mem(pdf).unwrap();
+        let page = *doc.get_pages().get(&1).unwrap();
+        doc.get_page_annotations(page)
+            .unwrap()
+            .iter()
+            .map(|a| String::from_utf8_lossy(a.get(b"Subtype").unwrap().as_name().unwrap()).into())
+            .collect()
+    }
+
+    fn red_stroke() -> AnnotationEntry {
+        let mut ink = mark(2, 1, AnnotationKind::Ink);
+        ink.color = "red".into();
+        ink.width = 400;
+        ink.rects.clear();
+        ink.strokes = vec![vec![[10_000, 10_000], [40_000, 10_000]]];
+        ink
+    }
+
+    #[test]
+    fn marks_are_appended_after_the_original_bytes_in_every_layout() {
+        for (name, original) in layouts() {
+            let before = annots_on_page1(&original);
+            let out = annotated(
+                &original,
+                &[mark(1, 1, AnnotationKind::Highlight), red_stroke()],
+            )
+            .unwrap();
+            assert!(
+                out.starts_with(&original),
+                "{name}: the original bytes stay in front"
+            );
+            assert!(out.len() > original.len(), "{name}");
+            let after = annots_on_page1(&out);
+            assert_eq!(after.len(), before.len() + 2, "{name}: {after:?}");
+            assert!(
+                after.starts_with(&before),
+                "{name}: the file's own annotations stay"
+            );
+            assert_eq!(
+                Document::load_mem(&out).unwrap().get_pages().len(),
+                Document::load_mem(&original).unwrap().get_pages().len(),
+                "{name}"
+            );
+            // A renderer reads the update: the stroke is drawn.
+            let (after, h) = render_page1(&out);
+            let a = px(&after, h, 250.0, 100.0);
+            assert!(
+                a[0] > 150 && a[1] < 100 && a[2] < 100,
+                "{name}: red ink: {a:?}"
+            );
+        }
+    }
+
+    /// Official papers come signed by the office that issued them. The annotated copy keeps
+    /// that signature valid: the marks are changes after signing, as Acrobat's comments are.
+    #[test]
+    fn a_signed_document_keeps_its_signature_valid_under_the_marks() {
+        use pdf_signer::{sign_pdf_bytes, verify_pdf_bytes, SignOptions};
+        let p12 = pdf_signer::testkit::self_signed_p256_p12("ubnd-xa");
+        let opts = SignOptions {
+            reason: Some("Ký số văn bản".into()),
+            name: Some("UBND xã Tân Phú".into()),
+            signing_time: Some("D:20261125080000Z".into()),
+            ..Default::default()
+        };
+        let signed =
+            sign_pdf_bytes(&fixture("to-trinh-du-toan.pdf"), &p12, "ubnd-xa", &opts).unwrap();
+        assert!(verify_pdf_bytes(&signed).unwrap().all_valid());
+        let out = annotated(
+            &signed,
+            &[mark(1, 1, AnnotationKind::Highlight), red_stroke()],
+        )
+        .unwrap();
+        assert!(out.starts_with(&signed));
+        let report = verify_pdf_bytes(&out).unwrap();
+        assert_eq!(report.signatures.len(), 1);
+        let sig = &report.signatures[0];
+        assert!(
+            sig.valid,
+            "the office's signature still verifies: {}",
+            sig.detail
+        );
+        assert!(
+            !sig.covers_whole_document,
+            "and it says the marks came after it"
+        );
+        let subtypes = annots_on_page1(&out);
+        assert!(
+            subtypes.iter().any(|s| s == "Highlight") && subtypes.iter().any(|s| s == "Ink"),
+            "{subtypes:?}"
+        );
+        // Rewritten whole (as before this change), the signature would no longer verify.
+        let rewritten = rewritten(Document::load_mem(&signed).unwrap(), &[red_stroke()]).unwrap();
+        assert!(!verify_pdf_bytes(&rewritten)
+            .map(|r| r.all_valid())
+            .unwrap_or(false));
+    }
+
+    fn encrypted(user_password: &str) -> Vec<u8> {
+        let mut doc = Document::load_mem(&fixture("giay-moi-hop.pdf")).unwrap();
+        if doc.trailer.get(b"ID").is_err() {
+            let id = Object::String(vec![7; 16], lopdf::StringFormat::Hexadecimal);
+            doc.trailer.set("ID", vec![id.clone(), id]);
+        }
+        let version = lopdf::EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "chi-van-thu-biet",
+            user_password,
+            key_length: 128,
+            permissions: lopdf::Permissions::PRINTABLE,
+        };
+        let state = lopdf::EncryptionState::try_from(version).unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    /// "No copying" files: encrypted with an owner password and an empty user password, which
+    /// every viewer opens. The copy is rewritten whole and readable; a file that needs a
+    /// password to open is refused.
+    #[test]
+    fn an_encrypted_file_anyone_can_open_is_rewritten_and_one_with_a_password_refused() {
+        let locked = encrypted("");
+        assert!(locked.windows(8).any(|w| w == b"/Encrypt"));
+        let out = annotated(&locked, &[red_stroke()]).unwrap();
+        assert!(!out.starts_with(&locked));
+        let doc = Document::load_mem(&out).unwrap();
+        assert!(!doc.is_encrypted() && doc.trailer.get(b"Encrypt").is_err());
+        assert_eq!(annots_on_page1(&out), vec!["Ink".to_owned()]);
+        let (after, h) = render_page1(&out);
+        let a = px(&after, h, 250.0, 100.0);
+        assert!(a[0] > 150 && a[1] < 100 && a[2] < 100, "red ink: {a:?}");
+        assert!(matches!(
+            annotated(&encrypted("mat-khau"), &[red_stroke()]),
+            Err(ExportError::Encrypted)
+        ));
     }
 
     #[test]
