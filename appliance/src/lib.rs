@@ -39,6 +39,10 @@ pub mod service;
 pub mod signing;
 pub mod store;
 pub mod sync;
+/// The test PDFs the integration tests and benches use, for the unit tests too.
+#[cfg(test)]
+#[path = "../../tests/support/pdfs.rs"]
+pub(crate) mod test_pdfs;
 pub mod tls;
 pub mod update;
 pub mod watchdog;

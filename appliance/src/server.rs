@@ -515,6 +515,7 @@ impl Application {
             ballot_checks: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
             )),
+            exports: Default::default(),
             max_upload: self.config.max_upload_bytes,
             pairing_code_lifetime: self.config.pairing_code_lifetime,
             shutdown: stop_rx.clone(),

@@ -426,6 +426,41 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
       }
     }));
 
+  test('a PDF whose cross-reference is broken is read, marked, and the copy\'s refusal is said in Vietnamese', { timeout: 120_000 }, () =>
+    withBoxLog(box, async () => {
+      const item = (await desk.call('GET', `/api/meetings/${meeting.id}`)).agenda[0];
+      // As some office tools leave a file: `startxref` points at the wrong byte. pdf.js
+      // rebuilds the table and shows it; the box cannot take it apart to add the marks.
+      const good = (await printPdf(chrome.browser, ['<h1>Trang 1</h1>', '<h1>Trang 2</h1><p>Ý kiến thẩm tra</p>'])).toString('latin1');
+      const broken = good.replace(/startxref\n(\d+)/, (_, n) => `startxref\n${'17'.padStart(n.length, '0')}`);
+      assert.notEqual(broken, good);
+      const doc = await uploadPdf(box, desk.cookie, `/api/meetings/${meeting.id}/items/${item.id}/documents?title=${encodeURIComponent('Báo cáo thẩm tra')}`, Buffer.from(broken, 'latin1'), 'tham-tra.pdf');
+      const t = await pairAgain(chrome.browser, desk, people.cuong, '3579');
+      try {
+        const page = t.page;
+        await page.setViewportSize({ width: 768, height: 1024 });
+        await openPage2(page, `${box.origin}/read/${meeting.id}/${doc.id}`);
+        await page.getByTestId('ann-pen').click();
+        const p = await page.getByTestId('reader-page-2').boundingBox();
+        await page.mouse.move(p.x + p.width * 0.2, p.y + p.height * 0.5);
+        await page.mouse.down();
+        await page.mouse.move(p.x + p.width * 0.6, p.y + p.height * 0.52, { steps: 8 });
+        await page.mouse.up();
+        await page.getByTestId('ann-select').click();
+        await synced(page);
+        let downloads = 0;
+        page.on('download', () => downloads++);
+        await page.getByTestId('ann-export').click();
+        await waitForText(page.getByTestId('ann-hint'), /^Máy chủ phòng họp không đọc được cấu trúc của tệp PDF này nên chưa tạo được bản có ghi chú/);
+        await waitForText(page.getByTestId('ann-export'), /Bản có ghi chú của tôi/);
+        assert.equal(downloads, 0, 'no file saved from a refusal');
+        // The stroke is kept and still drawn.
+        await waitForCount(page.locator('[data-testid="marks-2"] [data-kind="ink"]'), 1);
+      } finally {
+        await t.context.close();
+      }
+    }));
+
   test('"Xóa các cuộc họp đã kết thúc" drops ended meetings\' downloads; those ended 30 days ago go by themselves', { timeout: 120_000 }, () =>
     withBoxLog(box, async () => {
       const t = await pairAgain(chrome.browser, desk, people.binh, '2468');

@@ -699,3 +699,94 @@ async fn a_burst_of_saves_to_one_mark_keeps_the_highest_revision_and_writes_each
     assert_eq!(mine["annotations"][0]["rev"], 40);
     assert_ne!(mine["annotations"][0]["deleted"], true);
 }
+
+/// "Bản có ghi chú của tôi" of a 30 MB scan, asked for by four tablets at once and by one of
+/// them six times over: the box makes a few copies at a time and one per person, so one tablet
+/// firing requests cannot take its memory. The others wait their turn and get their copy; the
+/// repeats are told to try again (503 `annotation.export_busy`, Retry-After, in Vietnamese);
+/// every copy made is the scan's own bytes with the person's mark after them.
+#[tokio::test]
+async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
+    use futures_util::future::join_all;
+    let r = Room::new().await;
+    let scan = crate::pdfs::scanned_pdf(60, 30 * 1024 * 1024 / 60);
+    let path = format!(
+        "/api/meetings/{}/items/{}/documents?title=B%E1%BA%A3n%20qu%C3%A9t",
+        r.meeting, r.items[1]
+    );
+    let (s, v) =
+        r.b.upload(&r.sec, &path, "ban-quet.pdf", scan.clone())
+            .await;
+    assert_eq!(s, 201, "{v}");
+    let doc = v["id"].as_str().unwrap().to_owned();
+    let sha = v["versions"][0]["sha256"].as_str().unwrap().to_owned();
+    for tag in ["A", "B", "C", "D"] {
+        let (s, v) = r.mark(tag, &hex32(), highlight(&doc, &sha, 1)).await;
+        assert_eq!(s, 200, "{tag}: {v}");
+    }
+    let url = r.b.url(&format!(
+        "/api/meetings/{}/documents/{doc}/versions/1/annotated.pdf",
+        r.meeting
+    ));
+    let ask = |tag: &'static str| {
+        let (client, url, cookie) = (r.b.client.clone(), url.clone(), r.tablet(tag));
+        async move {
+            let resp = client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .map(|h| h.to_str().unwrap().to_owned());
+            (tag, status, retry, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let tags = ["A", "A", "A", "A", "A", "A", "B", "C", "D"];
+    let answers = join_all(tags.iter().map(|t| ask(t))).await;
+    let (mut made, mut busy) = (Vec::new(), Vec::new());
+    for (tag, status, retry, body) in answers {
+        if status == StatusCode::OK {
+            assert!(
+                body.starts_with(&scan),
+                "{tag}: the scan's own bytes in front"
+            );
+            assert!(
+                body.windows(10).any(|w| w == b"/Highlight"),
+                "{tag}: with the mark"
+            );
+            made.push(tag);
+        } else {
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                (status, v["code"].as_str(), retry.as_deref()),
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some("annotation.export_busy"),
+                    Some("10")
+                ),
+                "{tag}: {v}"
+            );
+            assert!(v["message"].as_str().unwrap().contains("thử lại"), "{v}");
+            busy.push(tag);
+        }
+    }
+    for tag in ["B", "C", "D"] {
+        assert!(
+            made.contains(&tag),
+            "{tag} waited its turn: {made:?} {busy:?}"
+        );
+    }
+    assert!(made.contains(&"A"), "{made:?}");
+    assert!(
+        busy.iter().all(|t| *t == "A") && !busy.is_empty(),
+        "only A's repeats were turned away: {busy:?}"
+    );
+    // Once its copy is made, A gets the next one at once.
+    let (_, status, _, body) = ask("A").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with(&scan));
+}

@@ -44,6 +44,92 @@ pub fn meeting_pdf(n: u64, size: usize) -> Vec<u8> {
     out
 }
 
+/// A scan as scanners and copiers write it: `pages` A4 pages, each one image of about
+/// `image_bytes` of grain that does not compress (drawn from SHA-256, so the same arguments
+/// give the same file), a line of text, a flat page tree and a classic cross-reference table.
+pub fn scanned_pdf(pages: usize, image_bytes: usize) -> Vec<u8> {
+    let side = ((image_bytes / 3) as f64).sqrt() as usize;
+    let mut out: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let count = 4 + pages * 3;
+    let mut offsets = vec![0usize; count];
+    let obj = |out: &mut Vec<u8>,
+               offsets: &mut Vec<usize>,
+               n: usize,
+               body: &str,
+               stream: Option<&[u8]>| {
+        offsets[n] = out.len();
+        out.extend_from_slice(format!("{n} 0 obj\n{body}\n").as_bytes());
+        if let Some(s) = stream {
+            out.extend_from_slice(b"stream\n");
+            out.extend_from_slice(s);
+            out.extend_from_slice(b"\nendstream\n");
+        }
+        out.extend_from_slice(b"endobj\n");
+    };
+    obj(
+        &mut out,
+        &mut offsets,
+        1,
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        None,
+    );
+    let kids: Vec<String> = (0..pages)
+        .map(|i| format!("{} 0 R", 4 + i * 3 + 2))
+        .collect();
+    let tree = format!(
+        "<< /Type /Pages /Count {pages} /Kids [{}] >>",
+        kids.join(" ")
+    );
+    obj(&mut out, &mut offsets, 2, &tree, None);
+    let font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+    obj(&mut out, &mut offsets, 3, font, None);
+    let mut pixels = Vec::with_capacity(side * side * 3 + 32);
+    for i in 0..pages {
+        pixels.clear();
+        let mut counter: u64 = 0;
+        while pixels.len() < side * side * 3 {
+            let mut h = Sha256::new();
+            h.update((i as u64).to_le_bytes());
+            h.update(counter.to_le_bytes());
+            counter += 1;
+            pixels.extend_from_slice(&h.finalize());
+        }
+        pixels.truncate(side * side * 3);
+        let img = 4 + i * 3;
+        let head = format!(
+            "<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length {} >>",
+            pixels.len()
+        );
+        obj(&mut out, &mut offsets, img, &head, Some(&pixels));
+        let text = format!(
+            "BT /F1 28 Tf 60 780 Td (TRANG {}) Tj ET q 480 0 0 480 57 200 cm /Im0 Do Q",
+            i + 1
+        );
+        let head = format!("<< /Length {} >>", text.len());
+        obj(
+            &mut out,
+            &mut offsets,
+            img + 1,
+            &head,
+            Some(text.as_bytes()),
+        );
+        let page = format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> /XObject << /Im0 {img} 0 R >> >> /Contents {} 0 R >>",
+            img + 1
+        );
+        obj(&mut out, &mut offsets, img + 2, &page, None);
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {count}\n0000000000 65535 f \n").as_bytes());
+    for off in offsets.iter().skip(1) {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {count} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
 /// The hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -24,6 +24,71 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// Annotated copies made at once. Each holds the PDF in memory two to three times over (the
+/// stored bytes, the parsed document, then the copy and its read-back: about 140 MB for a
+/// 60 MB scan), so a room's tablets asking for a large document together must not take a
+/// small box's memory.
+pub const EXPORTS_AT_ONCE: usize = 2;
+/// How long a request waits for its turn before it is told to try again.
+const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The annotated copies being made: at most [`EXPORTS_AT_ONCE`] in all, and one per person, so
+/// one tablet firing requests holds one place in the line, not all of them.
+pub struct Exports {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    people: std::sync::Mutex<std::collections::HashSet<crate::domain::records::Id>>,
+}
+
+impl Default for Exports {
+    fn default() -> Self {
+        Exports {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
+            people: Default::default(),
+        }
+    }
+}
+
+/// A person's place among the copies being made; freed when dropped.
+struct ExportTurn<'a> {
+    exports: &'a Exports,
+    person: crate::domain::records::Id,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for ExportTurn<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut people) = self.exports.people.lock() {
+            people.remove(&self.person);
+        }
+    }
+}
+
+impl Exports {
+    /// Waits for a place for `person`; refused at once if their previous copy is still being
+    /// made, and after [`EXPORT_WAIT`] if others hold every place.
+    async fn turn(&self, person: &crate::domain::records::Id) -> Result<ExportTurn<'_>, ApiError> {
+        {
+            let mut people = self.people.lock().map_err(|_| ApiError::ExportBusy)?;
+            if !people.insert(person.clone()) {
+                return Err(ApiError::ExportBusy);
+            }
+        }
+        let mut turn = ExportTurn {
+            exports: self,
+            person: person.clone(),
+            _permit: None,
+        };
+        match tokio::time::timeout(EXPORT_WAIT, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => {
+                turn._permit = Some(permit);
+                Ok(turn)
+            }
+            Ok(Err(_)) => Err(ApiError::Unavailable),
+            Err(_) => Err(ApiError::ExportBusy),
+        }
+    }
+}
+
 /// "Bản có ghi chú của tôi": the version with the caller's own marks drawn in.
 async fn annotated(
     State(st): State<AppState>,
@@ -37,6 +102,11 @@ async fn annotated(
         .parse()
         .map_err(|_| ApiError::from(crate::service::ServiceError::NotFound))?;
     let store = st.store.clone();
+    // Only a tablet gets a copy (the service refuses the others at once).
+    let _turn = match &caller {
+        Caller::Device { person, .. } => Some(st.exports.turn(&person.id).await?),
+        _ => None,
+    };
     let (bytes, name) =
         blocking(move || Ok(annotations::annotated_copy(&store, &caller, &mid, &did, n)?)).await?;
     let disposition = super::prepare::disposition("attachment", &name);

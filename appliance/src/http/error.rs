@@ -32,11 +32,16 @@ pub enum ApiError {
     Internal(String),
     /// Too many password checks at once.
     Busy,
+    /// Annotated copies are being made for others (each holds the whole PDF in memory).
+    ExportBusy,
     /// A JSON body over the limit.
     TooLarge(usize),
     /// An HTTPS request for a host name that is not the box's.
     UnknownHost,
 }
+
+/// When a client turned away by [`ApiError::ExportBusy`] may try again.
+const EXPORT_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
@@ -338,6 +343,9 @@ fn refusal(r: &Refusal) -> (StatusCode, &'static str, String, String) {
         Refusal::HandedOver => (S::CONFLICT, "meeting.handed_over", HANDED_OVER_VI.into(), "The meeting was handed over to a room; every change is made in that room.".into()),
         Refusal::NotHandable => (S::CONFLICT, "meeting.not_handable", "Cuộc họp đã bắt đầu hoặc đã kết thúc tại trung tâm; không giao cho phòng họp được.".into(), "The meeting started or ended at the central office; it cannot be handed to a room.".into()),
         Refusal::Invalid { code: "account.bad_role", detail } => (S::UNPROCESSABLE_ENTITY, "account.bad_role", "Tài khoản cán bộ chỉ có vai trò quản trị IT, thư ký hoặc chủ trì.".into(), detail.clone()),
+        Refusal::Invalid { code: "annotation.export_unreadable", detail } => (S::UNPROCESSABLE_ENTITY, "annotation.export_unreadable", "Máy chủ phòng họp không đọc được cấu trúc của tệp PDF này nên chưa tạo được bản có ghi chú. Các ghi chú của đồng chí vẫn được lưu và hiện trong trình đọc.".into(), format!("The meeting room server cannot read this PDF's structure, so it cannot make the annotated copy; your marks are kept and show in the reader ({detail}).")),
+        Refusal::Invalid { code: "annotation.export_encrypted", detail } => (S::UNPROCESSABLE_ENTITY, "annotation.export_encrypted", "Tệp PDF này được khóa bằng mật khẩu nên máy chủ phòng họp không tạo được bản có ghi chú.".into(), format!("This PDF is locked with a password, so the meeting room server cannot make the annotated copy ({detail}).")),
+        Refusal::Invalid { code: "annotation.export_too_large", detail } => (S::UNPROCESSABLE_ENTITY, "annotation.export_too_large", format!("Tài liệu lớn hơn {} MB nên máy chủ phòng họp không tạo bản có ghi chú.", crate::annotated::MAX_BYTES / 1024 / 1024), detail.clone()),
         Refusal::Invalid { code, detail } => (S::UNPROCESSABLE_ENTITY, code, "Yêu cầu không hợp lệ.".into(), detail.clone()),
     }
 }
@@ -727,6 +735,12 @@ impl IntoResponse for ApiError {
                 "Thiết bị đang bận kiểm tra mật khẩu. Vui lòng thử lại sau ít giây.".into(),
                 "The box is busy checking passwords. Try again in a few seconds.".into(),
             ),
+            ApiError::ExportBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "annotation.export_busy",
+                "Máy chủ phòng họp đang tạo bản có ghi chú cho đại biểu khác. Vui lòng thử lại sau ít phút.".into(),
+                "The meeting room server is making annotated copies for others. Try again in a few minutes.".into(),
+            ),
             ApiError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "input.too_large",
@@ -769,6 +783,7 @@ impl IntoResponse for ApiError {
         };
         let wait = match &self {
             ApiError::Busy => Some(&std::time::Duration::from_secs(1)),
+            ApiError::ExportBusy => Some(&EXPORT_RETRY),
             _ => wait,
         };
         if let Some(wait) = wait {

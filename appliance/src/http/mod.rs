@@ -77,6 +77,8 @@ pub struct Shared {
     pub ballots: Arc<crate::service::vote::BallotQueue>,
     /// How many ballots may have their signature checked at once.
     pub ballot_checks: Arc<tokio::sync::Semaphore>,
+    /// The annotated copies being made (a few at once, one per person).
+    pub exports: Arc<annotations::Exports>,
     /// A room box's sync with its hub (status and the "sync now" button).
     pub sync: crate::sync::client::SyncHandle,
     /// On a hub: the port of its sync listener, which enrolment tells boxes.

@@ -357,7 +357,11 @@ pub fn annotated_copy(
         ));
     }
     let out = crate::annotated::annotated(&bytes, &mine).map_err(|e| Refusal::Invalid {
-        code: "annotation.export_unreadable",
+        code: match e {
+            crate::annotated::ExportError::Encrypted => "annotation.export_encrypted",
+            crate::annotated::ExportError::TooLarge => "annotation.export_too_large",
+            crate::annotated::ExportError::Unreadable(_) => "annotation.export_unreadable",
+        },
         detail: e.to_string(),
     })?;
     let stem = v
