@@ -619,6 +619,66 @@ mod tests {
             out.push((format!("{name}, xref stream"), streamed));
             out.push((format!("{name}, /Annots by reference"), linked));
         }
+        out.push(("pages in an object stream".to_owned(), object_stream_pdf()));
+        out
+    }
+
+    /// A one-page PDF as Word's "Save as PDF" lays it out: the catalog, the page tree and the
+    /// page compressed into an object stream, found through a cross-reference stream.
+    fn object_stream_pdf() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>",
+        ];
+        let mut header = String::new();
+        let mut body = String::new();
+        for (i, o) in objects.iter().enumerate() {
+            header.push_str(&format!("{} {} ", i + 1, body.len()));
+            body.push_str(o);
+            body.push(' ');
+        }
+        let mut out: Vec<u8> = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
+        let content = b"0.85 g 50 600 300 150 re f";
+        let at4 = out.len();
+        out.extend_from_slice(
+            format!("4 0 obj\n<< /Length {} >>\nstream\n", content.len()).as_bytes(),
+        );
+        out.extend_from_slice(content);
+        out.extend_from_slice(b"\nendstream\nendobj\n");
+        let at5 = out.len();
+        let stm = format!("{header}{body}");
+        out.extend_from_slice(
+            format!(
+                "5 0 obj\n<< /Type /ObjStm /N 3 /First {} /Length {} >>\nstream\n{stm}\nendstream\nendobj\n",
+                header.len(),
+                stm.len()
+            )
+            .as_bytes(),
+        );
+        let at6 = out.len();
+        let mut xref = Vec::new();
+        let mut entry = |kind: u8, field: u32, index: u16| {
+            xref.push(kind);
+            xref.extend_from_slice(&field.to_be_bytes());
+            xref.extend_from_slice(&index.to_be_bytes());
+        };
+        entry(0, 0, 0xFFFF);
+        for i in 0..3 {
+            entry(2, 5, i);
+        }
+        for at in [at4, at5, at6] {
+            entry(1, at as u32, 0);
+        }
+        out.extend_from_slice(
+            format!(
+                "6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length {} >>\nstream\n",
+                xref.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&xref);
+        out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{at6}\n%%EOF\n").as_bytes());
         out
     }
 
