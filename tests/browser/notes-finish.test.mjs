@@ -108,6 +108,17 @@ function rotated(pdf) {
   return Buffer.from(out, 'latin1');
 }
 
+/** Draws one pen stroke across page 2, `y` down the page (a fraction), then back to select. */
+async function penStroke(page, y) {
+  await page.getByTestId('ann-pen').click();
+  const p = await page.getByTestId('reader-page-2').boundingBox();
+  await page.mouse.move(p.x + p.width * 0.2, p.y + p.height * y);
+  await page.mouse.down();
+  await page.mouse.move(p.x + p.width * 0.6, p.y + p.height * (y + 0.02), { steps: 8 });
+  await page.mouse.up();
+  await page.getByTestId('ann-select').click();
+}
+
 const synced = (page) => page.waitForFunction(() => document.querySelector('[data-testid="ann-sync"]')?.textContent.trim() === '', null, { timeout: 30_000 });
 
 describe('marks: selection, presenter, two tablets, export, clearing downloads', () => {
@@ -346,13 +357,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         await openPage2(page, url);
         await t.context.setOffline(true);
         // A pen stroke, queued.
-        await page.getByTestId('ann-pen').click();
-        const p = await page.getByTestId('reader-page-2').boundingBox();
-        await page.mouse.move(p.x + p.width * 0.2, p.y + p.height * 0.6);
-        await page.mouse.down();
-        await page.mouse.move(p.x + p.width * 0.6, p.y + p.height * 0.62, { steps: 8 });
-        await page.mouse.up();
-        await page.getByTestId('ann-select').click();
+        await penStroke(page, 0.6);
         await waitForText(page.getByTestId('ann-sync'), /^Chưa gửi 1 thay đổi/);
         let downloads = 0;
         page.on('download', () => downloads++);
@@ -440,13 +445,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         const page = t.page;
         await page.setViewportSize({ width: 768, height: 1024 });
         await openPage2(page, `${box.origin}/read/${meeting.id}/${doc.id}`);
-        await page.getByTestId('ann-pen').click();
-        const p = await page.getByTestId('reader-page-2').boundingBox();
-        await page.mouse.move(p.x + p.width * 0.2, p.y + p.height * 0.5);
-        await page.mouse.down();
-        await page.mouse.move(p.x + p.width * 0.6, p.y + p.height * 0.52, { steps: 8 });
-        await page.mouse.up();
-        await page.getByTestId('ann-select').click();
+        await penStroke(page, 0.5);
         await synced(page);
         let downloads = 0;
         page.on('download', () => downloads++);
