@@ -790,3 +790,143 @@ async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.starts_with(&scan));
 }
+
+/// The live feed against the policy for marks: one mark taken through every sharing and then
+/// erased, plus a personal note, × every kind of caller in the meeting, live and replayed.
+/// `W` is the mark whole (its revision), `H` "gone" (`{annotation_id, hidden: true}`, to
+/// someone who saw it before), `-` nothing at all. The note's words reach its owner only.
+#[tokio::test]
+async fn every_mark_event_reaches_every_kind_of_caller_as_the_policy_says() {
+    use crate::feed_matrix::{head, open_feed, read_until, Got};
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    // D presents the item the document belongs to; A reads on a second tablet too.
+    let (s, v) =
+        r.b.call(
+            Method::PUT,
+            &format!("/api/meetings/{}/items/{}", r.meeting, r.items[0]),
+            Some(&r.sec),
+            Some(json!({"presenter_id": r.person("D")})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a2 = r.b.pair_tablet(&r.sec, &r.person("A"), "2580").await.cookie;
+    let display = crate::displays::pair_display(&r.b, &r.sec, "Máy chiếu hội trường").await;
+    let callers: Vec<(&str, String)> = vec![
+        ("owner", r.tablet("A")),
+        ("owner's second tablet", a2),
+        ("member", r.tablet("B")),
+        ("chair's tablet", r.tablet("C")),
+        ("presenter", r.tablet("D")),
+        ("guest", r.tablet("G")),
+        ("secretary", r.sec.clone()),
+        ("chair account", r.chair.clone()),
+        ("projector", display),
+    ];
+    // A tablet of someone not in the meeting has no feed of it.
+    let outsider = r.tablet("O");
+    assert_eq!(
+        crate::feed_matrix::feed_status(&r.b, &r.meeting, Some(&outsider)).await,
+        404
+    );
+    let from = head(&r.b).await;
+    let mut live = Vec::new();
+    for (_, cookie) in &callers {
+        live.push(open_feed(&r.b, &r.meeting, Some(cookie), from).await);
+    }
+
+    let aid = hex32();
+    const WORDS: &str = "dự toán thu ngân sách";
+    for (rev, sharing) in [
+        (1, "private"),
+        (2, "meeting"),
+        (3, "chair"),
+        (4, "presenter"),
+        (5, "private"),
+    ] {
+        let mut body = highlight(&r.doc, &sha, rev);
+        body["sharing"] = json!(sharing);
+        let (s, v) = r.mark("A", &aid, body).await;
+        assert_eq!(
+            (s, v["applied"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{v}"
+        );
+    }
+    let mut erase = highlight(&r.doc, &sha, 6);
+    erase["deleted"] = json!(true);
+    assert_eq!(r.mark("A", &aid, erase).await.0, StatusCode::OK);
+    let (s, _) =
+        r.b.call(
+            Method::PUT,
+            &format!("/api/meetings/{}/items/{}/note", r.meeting, r.items[0]),
+            Some(&r.tablet("A")),
+            Some(json!({"text": "Hỏi lại khoản chi sửa trường học", "rev": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Something every caller sees, so that each feed can be read to its end.
+    let end = r.b.add_item(&r.sec, &r.meeting, "Mục bổ sung").await;
+    let upto = head(&r.b).await;
+    assert!(!end.is_empty());
+
+    let marks_of = |got: &[Got]| -> String {
+        got.iter()
+            .filter(|g| g.kind.starts_with("annotation."))
+            .map(|g| {
+                if g.body["hidden"] == true {
+                    assert_eq!(g.body["annotation_id"], aid.as_str(), "{}", g.text);
+                    assert!(
+                        !g.text.contains(WORDS),
+                        "a gone mark carries nothing: {}",
+                        g.text
+                    );
+                    "H".to_owned()
+                } else {
+                    format!("W{}", g.body["annotation"]["rev"])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    //                          rev: 1 private, 2 meeting, 3 chair, 4 presenter, 5 private, 6 erased
+    let want = [
+        ("owner", "W1 W2 W3 W4 W5 W6", true),
+        ("owner's second tablet", "W1 W2 W3 W4 W5 W6", true),
+        ("member", "W2 H", false),
+        ("chair's tablet", "W2 W3 H", false),
+        ("presenter", "W2 H W4 H", false),
+        ("guest", "W2 H", false),
+        ("secretary", "W2 W3 H", false),
+        ("chair account", "W2 W3 H", false),
+        ("projector", "W2 H", false),
+    ];
+    for (i, (who, cookie)) in callers.iter().enumerate() {
+        let (name, marks, owner) = want[i];
+        assert_eq!(*who, name);
+        let replayed = read_until(
+            &mut open_feed(&r.b, &r.meeting, Some(cookie), from).await,
+            upto,
+        )
+        .await;
+        let got = read_until(&mut live[i], upto).await;
+        for (how, got) in [("live", &got), ("replayed", &replayed)] {
+            assert_eq!(marks_of(got), marks, "{who}, {how}");
+            let notes: Vec<&Got> = got
+                .iter()
+                .filter(|g| g.kind.starts_with("item_note."))
+                .collect();
+            assert_eq!(notes.len(), usize::from(owner), "{who}, {how}: {notes:?}");
+            let all: String = got.iter().map(|g| g.text.as_str()).collect();
+            assert_eq!(
+                all.contains("sửa trường học"),
+                owner,
+                "{who}, {how}: the note's words"
+            );
+            assert!(
+                got.iter().any(|g| g.kind == "agenda.item_added"),
+                "{who}, {how}: the feed was read to its end"
+            );
+        }
+    }
+}
