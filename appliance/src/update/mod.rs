@@ -462,6 +462,19 @@ pub async fn restart_wanted(store: Store) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(6 * 3600),
     );
+    no_meeting_in_session(store, MEETING_POLL, max_wait).await;
+}
+
+/// How often a staged update looks whether the meeting in session has ended.
+const MEETING_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Resolves when no meeting of the box is in session (running or in recess), looking every
+/// `poll`, or after `max_wait` whatever the meetings do.
+async fn no_meeting_in_session(
+    store: Store,
+    poll: std::time::Duration,
+    max_wait: std::time::Duration,
+) {
     let since = std::time::Instant::now();
     let mut said = false;
     loop {
@@ -479,7 +492,7 @@ pub async fn restart_wanted(store: Store) {
             tracing::warn!("an update is staged; the box restarts when the meeting ends");
             said = true;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        tokio::time::sleep(poll).await;
     }
 }
 

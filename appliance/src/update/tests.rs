@@ -264,4 +264,54 @@ mod offers_from_the_hub {
         );
         assert!(restart_requested());
     }
+
+    /// A staged update does not cut off a meeting: the restart waits while one is running or
+    /// in recess, goes ahead when it ends, and goes ahead anyway after the longest wait.
+    #[tokio::test]
+    async fn a_staged_update_waits_for_the_meeting_in_session_to_end() {
+        use std::time::Duration;
+        let tmp = tempfile::tempdir().unwrap();
+        let store = enrolled_box(&tmp.path().join("box"), None);
+        let meeting = crate::domain::records::Id::random();
+        let event = |body: EventBody| store.append(Actor::Node, vec![body]).unwrap();
+        event(EventBody::MeetingStarted {
+            meeting_id: meeting.clone(),
+        });
+        let poll = Duration::from_millis(20);
+        let waiting = tokio::spawn(no_meeting_in_session(
+            store.clone(),
+            poll,
+            Duration::from_secs(3600),
+        ));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "running: no restart");
+        event(EventBody::MeetingPaused {
+            meeting_id: meeting.clone(),
+            reason: "Nghỉ giải lao".into(),
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "in recess: no restart");
+        event(EventBody::MeetingEnded {
+            meeting_id: meeting.clone(),
+        });
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("ended: the restart goes ahead")
+            .unwrap();
+        // A meeting left open does not hold an update for ever.
+        let other = crate::domain::records::Id::random();
+        event(EventBody::MeetingStarted { meeting_id: other });
+        let start = std::time::Instant::now();
+        no_meeting_in_session(store.clone(), poll, Duration::from_millis(200)).await;
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        // With no meeting in session it goes at once.
+        let idle = tempfile::tempdir().unwrap();
+        let quiet = enrolled_box(&idle.path().join("box"), None);
+        tokio::time::timeout(
+            Duration::from_millis(500),
+            no_meeting_in_session(quiet, Duration::from_secs(60), Duration::from_secs(3600)),
+        )
+        .await
+        .expect("nothing in session: at once");
+    }
 }
