@@ -14,8 +14,16 @@ web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 
-web: web/node_modules/.package-lock.json
+# The web app is built again only when its sources changed: the box embeds web/dist, so a
+# rebuilt dist also rebuilds the binary (a second `make run` starts at once).
+WEB_SOURCES := $(shell find web/src web/src-sw web/public -type f 2>/dev/null) \
+	web/index.html web/vite.config.ts web/svelte.config.js web/tsconfig.json \
+	web/tsconfig.sw.json web/package.json
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build
+
+web: web/dist/index.html
 
 release: web
 	cargo build --release --locked
