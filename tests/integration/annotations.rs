@@ -789,6 +789,33 @@ async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
     let (_, status, _, body) = ask("A").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.starts_with(&scan));
+    // A tablet that hangs up does not free its place while its copy is still being made, so
+    // asking and hanging up in a loop cannot start copies without end: asked again at once,
+    // it is turned away. (A copy of this scan takes about 150 ms here, so the hang-up comes
+    // at a few points within it.)
+    let mut turned_away = Vec::new();
+    for cut in [10u64, 25, 50, 80, 120] {
+        // B has no copy in the making.
+        let start = std::time::Instant::now();
+        while ask("B").await.1 != StatusCode::OK {
+            assert!(start.elapsed() < Duration::from_secs(30));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if tokio::time::timeout(Duration::from_millis(cut), ask("B"))
+            .await
+            .is_ok()
+        {
+            continue;
+        }
+        let (_, status, retry, _) = ask("B").await;
+        turned_away.push((cut, status, retry));
+    }
+    assert!(
+        turned_away
+            .iter()
+            .any(|(_, s, r)| *s == StatusCode::SERVICE_UNAVAILABLE && r.as_deref() == Some("10")),
+        "a hang-up kept its place until its copy was made: {turned_away:?}"
+    );
 }
 
 /// The live feed against the policy for marks: one mark taken through every sharing and then

@@ -48,14 +48,16 @@ impl Default for Exports {
     }
 }
 
-/// A person's place among the copies being made; freed when dropped.
-struct ExportTurn<'a> {
-    exports: &'a Exports,
+/// A person's place among the copies being made; freed when dropped. It moves into the work
+/// that makes the copy, so a client that hangs up does not free the place while its copy is
+/// still being made.
+struct ExportTurn {
+    exports: std::sync::Arc<Exports>,
     person: crate::domain::records::Id,
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
-impl Drop for ExportTurn<'_> {
+impl Drop for ExportTurn {
     fn drop(&mut self) {
         if let Ok(mut people) = self.exports.people.lock() {
             people.remove(&self.person);
@@ -66,7 +68,10 @@ impl Drop for ExportTurn<'_> {
 impl Exports {
     /// Waits for a place for `person`; refused at once if their previous copy is still being
     /// made, and after [`EXPORT_WAIT`] if others hold every place.
-    async fn turn(&self, person: &crate::domain::records::Id) -> Result<ExportTurn<'_>, ApiError> {
+    async fn turn(
+        self: &std::sync::Arc<Self>,
+        person: &crate::domain::records::Id,
+    ) -> Result<ExportTurn, ApiError> {
         {
             let mut people = self.people.lock().map_err(|_| ApiError::ExportBusy)?;
             if !people.insert(person.clone()) {
@@ -74,7 +79,7 @@ impl Exports {
             }
         }
         let mut turn = ExportTurn {
-            exports: self,
+            exports: self.clone(),
             person: person.clone(),
             _permit: None,
         };
@@ -103,12 +108,15 @@ async fn annotated(
         .map_err(|_| ApiError::from(crate::service::ServiceError::NotFound))?;
     let store = st.store.clone();
     // Only a tablet gets a copy (the service refuses the others at once).
-    let _turn = match &caller {
+    let turn = match &caller {
         Caller::Device { person, .. } => Some(st.exports.turn(&person.id).await?),
         _ => None,
     };
-    let (bytes, name) =
-        blocking(move || Ok(annotations::annotated_copy(&store, &caller, &mid, &did, n)?)).await?;
+    let (bytes, name) = blocking(move || {
+        let _turn = turn;
+        Ok(annotations::annotated_copy(&store, &caller, &mid, &did, n)?)
+    })
+    .await?;
     let disposition = super::prepare::disposition("attachment", &name);
     Ok((
         [
