@@ -164,9 +164,9 @@ pub struct ProvinceSignArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HubCommand {
-    /// Offer a signed release to the room boxes (the hub must be stopped): checks it with the
-    /// hub's release key, stores it, and records `update.offered`; boxes take it at their next
-    /// sync.
+    /// Offer a signed release to the room boxes: checks it with the hub's release key, stores
+    /// it, and records `update.offered` (through the control socket of a running hub, or in a
+    /// stopped hub's store); boxes take it at their next sync.
     OfferUpdate {
         #[command(flatten)]
         data: DataArg,

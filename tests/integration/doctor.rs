@@ -9,7 +9,7 @@ use std::process::Command;
 
 /// Runs `doctor --json`, optionally under a wrapper (faketime), and returns the exit code and
 /// the report.
-fn doctor(dir: &Path, wrapper: &[&str]) -> (Option<i32>, Value) {
+pub(crate) fn doctor(dir: &Path, wrapper: &[&str]) -> (Option<i32>, Value) {
     let mut argv: Vec<&str> = wrapper.to_vec();
     argv.extend([bin(), "doctor", "--data", dir.to_str().unwrap(), "--json"]);
     let out = Command::new(argv[0])
@@ -27,7 +27,7 @@ fn doctor(dir: &Path, wrapper: &[&str]) -> (Option<i32>, Value) {
 }
 
 /// The checks with this id.
-fn checks<'a>(r: &'a Value, id: &str) -> Vec<&'a Value> {
+pub(crate) fn checks<'a>(r: &'a Value, id: &str) -> Vec<&'a Value> {
     r["checks"]
         .as_array()
         .unwrap()

@@ -15,6 +15,20 @@ use std::time::{Duration, Instant};
 
 const HANDED_OVER_VI: &str = "Cuộc họp đã giao cho phòng họp; mọi thay đổi làm tại phòng họp.";
 
+/// The office console's row for `meeting` (`GET /api/hub/meetings`).
+async fn office_row(hub: &TestBox, cookie: &str, meeting: &str) -> Value {
+    let (s, list) = hub
+        .call(Method::GET, "/api/hub/meetings", Some(cookie), None)
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == meeting)
+        .unwrap()
+        .clone()
+}
+
 /// How many `meeting.adopted` the box's own log holds (the box stopped).
 fn adoptions(box_dir: &Path) -> usize {
     Store::open(box_dir)
@@ -169,17 +183,7 @@ async fn a_meeting_prepared_at_the_office_is_handed_to_its_room_and_the_office_c
         .await;
     assert_eq!(m["agenda"].as_array().unwrap().len(), 1, "{m}");
     assert_eq!(m["handed_over_to"]["room"], "Phòng họp tan-phu");
-    let (s, list) = hub
-        .call(Method::GET, "/api/hub/meetings", Some(&sec), None)
-        .await;
-    assert_eq!(s, 200, "{list}");
-    let row = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == meeting.as_str())
-        .unwrap()
-        .clone();
+    let row = office_row(&hub, &sec, &meeting).await;
     assert_eq!(
         (row["received"].as_bool(), row["documents"].as_u64()),
         (Some(false), Some(1)),
@@ -295,16 +299,7 @@ async fn a_meeting_prepared_at_the_office_is_handed_to_its_room_and_the_office_c
     wait_synced(&hub, &admin, &node, head, Duration::from_secs(60)).await;
     let start = Instant::now();
     loop {
-        let (_, list) = hub
-            .call(Method::GET, "/api/hub/meetings", Some(&admin), None)
-            .await;
-        let row = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == meeting.as_str())
-            .unwrap()
-            .clone();
+        let row = office_row(&hub, &admin, &meeting).await;
         if row["received"] == true {
             break;
         }

@@ -237,14 +237,8 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
         EventBody::UpdateRolledBack { version, running, .. } if version == "0.2.0" && running == packaged
     )));
     // On the spot, the doctor says so.
-    let doctor = phonghop(&["doctor", "--json", "--data", dir.to_str().unwrap()]);
-    let doctor: Value = serde_json::from_slice(&doctor.stdout).unwrap();
-    let update = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "update")
-        .unwrap();
+    let (_, report) = crate::doctor::doctor(&dir, &[]);
+    let update = crate::doctor::checks(&report, "update")[0];
     assert_eq!(update["status"], "warn", "{update}");
     assert!(
         update["en"]
@@ -359,14 +353,8 @@ async fn a_release_that_crashes_or_hangs_is_rolled_back_and_a_good_one_commits()
     );
     b.terminate();
 
-    let doctor = phonghop(&["doctor", "--json", "--data", dir.to_str().unwrap()]);
-    let doctor: Value = serde_json::from_slice(&doctor.stdout).unwrap();
-    let update = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "update")
-        .unwrap();
+    let (_, report) = crate::doctor::doctor(&dir, &[]);
+    let update = crate::doctor::checks(&report, "update")[0];
     assert_eq!(update["status"], "ok", "{update}");
     assert!(
         update["en"]

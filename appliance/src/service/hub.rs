@@ -380,10 +380,13 @@ pub fn update_offers(store: &Store, caller: &Caller) -> Result<UpdateOffers, Ser
         if lines.is_empty() {
             break;
         }
-        for line in &lines {
-            let header: crate::domain::event::EnvelopeHeader = serde_json::from_slice(line)
+        // Where the next batch starts: only the last line's header is read.
+        if let Some(last) = lines.last() {
+            let header: crate::domain::event::EnvelopeHeader = serde_json::from_slice(last)
                 .map_err(|e| ServiceError::Internal(format!("unreadable hub event: {e}")))?;
             after = header.seq;
+        }
+        for line in &lines {
             if !line.windows(KIND.len()).any(|w| w == KIND) {
                 continue;
             }

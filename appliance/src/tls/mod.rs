@@ -780,7 +780,7 @@ impl Ctx<'_> {
         now: OffsetDateTime,
     ) -> Result<(), String> {
         let Some(p) = self.province else {
-            return self.verify_with(
+            return verify_every_name(
                 self.verifier,
                 std::slice::from_ref(&inter.der),
                 leaf,
@@ -793,21 +793,10 @@ impl Ctx<'_> {
             p.issuing_der.clone(),
             p.cross_der.clone(),
         ];
-        self.verify_with(&p.verifier, &chain, leaf, names, now)
+        verify_every_name(&p.verifier, &chain, leaf, names, now)
             .map_err(|e| format!("province root: {e}"))?;
-        self.verify_with(self.verifier, &chain, leaf, names, now)
+        verify_every_name(self.verifier, &chain, leaf, names, now)
             .map_err(|e| format!("the box's own root: {e}"))
-    }
-
-    fn verify_with(
-        &self,
-        verifier: &WebPkiServerVerifier,
-        intermediates: &[CertificateDer<'static>],
-        leaf: &CertificateDer<'_>,
-        names: &BoxNames,
-        now: OffsetDateTime,
-    ) -> Result<(), String> {
-        verify_every_name(verifier, intermediates, leaf, names, now)
     }
 }
 
