@@ -526,6 +526,24 @@ pub(super) fn header_u64(r: &reqwest::Response, name: &str) -> Option<u64> {
     r.headers().get(name)?.to_str().ok()?.parse().ok()
 }
 
+/// The count of failures in a row after one more failed session that moved `moved` bytes: a
+/// session that moved [`PROGRESS_BYTES`] found the link up, so the count starts again.
+fn failures_after(failures: u32, moved: u64) -> u32 {
+    if moved >= PROGRESS_BYTES {
+        1
+    } else {
+        failures.saturating_add(1)
+    }
+}
+
+/// The wait before the next session after `failures` failures in a row (before jitter): 2 s,
+/// doubling, at most [`BACKOFF_MAX`].
+fn backoff(failures: u32) -> Duration {
+    BACKOFF_FIRST
+        .saturating_mul(1u32 << failures.min(10).saturating_sub(1))
+        .min(BACKOFF_MAX)
+}
+
 fn jittered(d: Duration) -> Duration {
     use rand::Rng;
     let ms = d.as_millis() as u64;
@@ -717,15 +735,8 @@ async fn run_loop(
                     .map(|s| s.bytes_sent + s.bytes_received)
                     .unwrap_or(0)
                     .saturating_sub(moved_before);
-                failures = if moved >= PROGRESS_BYTES {
-                    1
-                } else {
-                    failures.saturating_add(1)
-                };
-                let backoff = BACKOFF_FIRST
-                    .saturating_mul(1u32 << failures.min(10).saturating_sub(1))
-                    .min(BACKOFF_MAX);
-                wait = jittered(backoff);
+                failures = failures_after(failures, moved);
+                wait = jittered(backoff(failures));
                 tracing::info!(error = %why, retry_in = ?wait, "sync session failed");
                 handle.update(|s| {
                     s.state = State::Backoff;
@@ -752,6 +763,35 @@ async fn run_loop(
                 wait = Duration::from_secs(u64::MAX / 4);
                 failures = 0;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+
+    #[test]
+    fn the_back_off_doubles_and_starts_again_after_a_session_that_moved_data() {
+        let mut failures = 0;
+        let mut waits = Vec::new();
+        for _ in 0..10 {
+            failures = failures_after(failures, 10 * 1024);
+            waits.push(backoff(failures).as_secs());
+        }
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        // The link came up long enough to move 64 KiB before it dropped: 2 s again, not 300.
+        failures = failures_after(failures, PROGRESS_BYTES);
+        assert_eq!(backoff(failures), BACKOFF_FIRST);
+        failures = failures_after(failures, 0);
+        assert_eq!(backoff(failures).as_secs(), 4);
+        // Jitter keeps a wait between half and the whole of it.
+        for _ in 0..100 {
+            let w = jittered(Duration::from_secs(8));
+            assert!(
+                w >= Duration::from_secs(4) && w <= Duration::from_secs(8),
+                "{w:?}"
+            );
         }
     }
 }
