@@ -68,3 +68,53 @@ pub fn offer(
         seq: appended.first().map(|e| e.seq).unwrap_or(0),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RoomName;
+    use crate::update::release;
+
+    /// The hub checks a release before it keeps anything: a changed binary, a signature by
+    /// another key, or no release key at all leave its log and blob store as they were.
+    #[test]
+    fn a_release_that_fails_a_check_is_not_offered_and_nothing_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("hub");
+        let store = Store::init(
+            &dir,
+            &RoomName::parse("Trung tâm tỉnh").unwrap(),
+            crate::store::NodeRole::Hub,
+        )
+        .unwrap();
+        let bytes = b"#!/bin/sh\nexit 0\n".to_vec();
+        let file = tmp.path().join("phonghop");
+        std::fs::write(&file, &bytes).unwrap();
+        let (sk, pk) = release::keygen(&tmp.path().join("office"), true).unwrap();
+        let sig = release::sign(&sk, &file, "9.0.0", &crate::update::target()).unwrap();
+        let sig = std::fs::read_to_string(sig).unwrap();
+        let head = store.head_seq().unwrap();
+        let sha = |b: &[u8]| crate::domain::Hash::of(b).to_hex();
+
+        // No release key yet.
+        assert_eq!(offer(&store, &bytes, &sig, vec![]).unwrap_err().code, 78);
+        std::fs::copy(&pk, dir.join(crate::service::hub::RELEASE_KEY_FILE)).unwrap();
+        // A binary changed after signing.
+        let mut changed = bytes.clone();
+        changed.push(b'\n');
+        assert!(offer(&store, &changed, &sig, vec![]).is_err());
+        // Signed by a key the hub does not hold.
+        let (other_sk, _) = release::keygen(&tmp.path().join("other"), true).unwrap();
+        let other = release::sign(&other_sk, &file, "9.0.0", &crate::update::target()).unwrap();
+        let other = std::fs::read_to_string(other).unwrap();
+        assert!(offer(&store, &bytes, &other, vec![]).is_err());
+        assert_eq!(store.head_seq().unwrap(), head, "nothing recorded");
+        assert!(!store.blobs().contains(&sha(&changed)) && !store.blobs().contains(&sha(&bytes)));
+
+        // The office's own release is offered.
+        let offered = offer(&store, &bytes, &sig, vec![]).unwrap();
+        assert_eq!(offered.version, "9.0.0");
+        assert_eq!(store.head_seq().unwrap(), head + 1);
+        assert!(store.blobs().contains(&offered.sha256));
+    }
+}
