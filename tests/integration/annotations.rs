@@ -818,6 +818,37 @@ async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
             .any(|(_, s, r)| *s == StatusCode::SERVICE_UNAVAILABLE && r.as_deref() == Some("10")),
         "a hang-up kept its place until its copy was made: {turned_away:?}"
     );
+
+    // A slow client: C's tablet reads the first piece of its copy and stops. The copy is made,
+    // but it holds the box's memory until it is sent, so C keeps its place: asked again, it
+    // is turned away; once C has read it all, the next copy is made. (On its own connection:
+    // an unread stream must not stall the other answers on a shared one.)
+    let slow = crate::displays::client_from(
+        &r.b,
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, 50)),
+    );
+    let mut reading = slow
+        .get(url.clone())
+        .header("cookie", r.tablet("C"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reading.status(), StatusCode::OK);
+    let first = reading.chunk().await.unwrap().unwrap();
+    assert!(scan.starts_with(&first));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, status, retry, _) = ask("C").await;
+    assert_eq!(
+        (status, retry.as_deref()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("10")),
+        "a copy still being read keeps its place"
+    );
+    let mut read = first.len();
+    while let Some(piece) = reading.chunk().await.unwrap() {
+        read += piece.len();
+    }
+    assert!(read > scan.len(), "the whole copy, marks and all: {read}");
+    assert_eq!(ask("C").await.1, StatusCode::OK);
 }
 
 /// The live feed against the policy for marks: one mark taken through every sharing and then

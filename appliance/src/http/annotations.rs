@@ -112,22 +112,41 @@ async fn annotated(
         Caller::Device { person, .. } => Some(st.exports.turn(&person.id).await?),
         _ => None,
     };
-    let (bytes, name) = blocking(move || {
-        let _turn = turn;
-        Ok(annotations::annotated_copy(&store, &caller, &mid, &did, n)?)
+    // The place moves into the work that makes the copy (a handler dropped midway does not
+    // free it early), comes back with the copy, and then travels with the body: it is freed
+    // when the last byte is sent or the tablet hangs up, so a tablet that reads slowly holds
+    // one copy in memory, not one per request.
+    let (bytes, name, turn) = blocking(move || {
+        let (bytes, name) = annotations::annotated_copy(&store, &caller, &mid, &did, n)?;
+        Ok((bytes, name, turn))
     })
     .await?;
     let disposition = super::prepare::disposition("attachment", &name);
+    let length = bytes.len();
+    let body = futures_util::stream::unfold(
+        (bytes::Bytes::from(bytes), 0usize, turn),
+        |(bytes, at, turn)| async move {
+            (at < bytes.len()).then(|| {
+                let end = (at + EXPORT_CHUNK).min(bytes.len());
+                let chunk = bytes.slice(at..end);
+                (Ok::<_, std::convert::Infallible>(chunk), (bytes, end, turn))
+            })
+        },
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_LENGTH, length.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        bytes,
+        axum::body::Body::from_stream(body),
     )
         .into_response())
 }
+
+/// The pieces an annotated copy is sent in.
+const EXPORT_CHUNK: usize = 64 * 1024;
 
 async fn list(
     State(st): State<AppState>,
