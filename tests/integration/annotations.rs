@@ -836,6 +836,25 @@ async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
     assert_eq!(reading.status(), StatusCode::OK);
     let first = reading.chunk().await.unwrap().unwrap();
     assert!(scan.starts_with(&first));
+    // D reads slowly too: two copies made and unread, yet the room's places for making copies
+    // are free, and A gets one at once.
+    let slow_d = crate::displays::client_from(
+        &r.b,
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, 51)),
+    );
+    let mut reading_d = slow_d
+        .get(url.clone())
+        .header("cookie", r.tablet("D"))
+        .send()
+        .await
+        .unwrap();
+    assert!(scan.starts_with(&reading_d.chunk().await.unwrap().unwrap()));
+    assert_eq!(
+        ask("A").await.1,
+        StatusCode::OK,
+        "the slow readers hold no place for making copies"
+    );
+    drop(reading_d);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, status, retry, _) = ask("C").await;
     assert_eq!(

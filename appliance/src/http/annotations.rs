@@ -32,8 +32,9 @@ pub const EXPORTS_AT_ONCE: usize = 2;
 /// How long a request waits for its turn before it is told to try again.
 const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// The annotated copies being made: at most [`EXPORTS_AT_ONCE`] in all, and one per person, so
-/// one tablet firing requests holds one place in the line, not all of them.
+/// The annotated copies being made: at most [`EXPORTS_AT_ONCE`] made at once in all, and one
+/// per person being made or sent, so one tablet firing requests (or reading slowly) holds one
+/// place, not all of them.
 pub struct Exports {
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     people: std::sync::Mutex<std::collections::HashSet<crate::domain::records::Id>>,
@@ -54,7 +55,7 @@ impl Default for Exports {
 struct ExportTurn {
     exports: std::sync::Arc<Exports>,
     person: crate::domain::records::Id,
-    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for ExportTurn {
@@ -81,11 +82,11 @@ impl Exports {
         let mut turn = ExportTurn {
             exports: self.clone(),
             person: person.clone(),
-            _permit: None,
+            permit: None,
         };
         match tokio::time::timeout(EXPORT_WAIT, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => {
-                turn._permit = Some(permit);
+                turn.permit = Some(permit);
                 Ok(turn)
             }
             Ok(Err(_)) => Err(ApiError::Unavailable),
@@ -113,14 +114,19 @@ async fn annotated(
         _ => None,
     };
     // The place moves into the work that makes the copy (a handler dropped midway does not
-    // free it early), comes back with the copy, and then travels with the body: it is freed
-    // when the last byte is sent or the tablet hangs up, so a tablet that reads slowly holds
-    // one copy in memory, not one per request.
-    let (bytes, name, turn) = blocking(move || {
+    // free it early) and comes back with the copy. The person's place then travels with the
+    // body and is freed when the last byte is sent or the tablet hangs up, so a tablet that
+    // reads slowly holds one copy in memory, not one per request.
+    let (bytes, name, mut turn) = blocking(move || {
         let (bytes, name) = annotations::annotated_copy(&store, &caller, &mid, &did, n)?;
         Ok((bytes, name, turn))
     })
     .await?;
+    // Made: another copy may be made now (a slow reader must not hold the room's places),
+    // while this person's place stays with the body.
+    if let Some(t) = turn.as_mut() {
+        t.permit = None;
+    }
     let disposition = super::prepare::disposition("attachment", &name);
     let length = bytes.len();
     let body = futures_util::stream::unfold(
