@@ -149,8 +149,13 @@ describe('the delegate in the live meeting', () => {
       const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
       const speakers = `**/api/meetings/${meeting.id}/live/speakers`;
       const sentIds = [];
+      let failed = 0;
+      const isSpeakerPost = (r) => r.method() === 'POST' && r.url().endsWith('/live/speakers');
       cuong.on('request', (r) => {
-        if (r.method() === 'POST' && r.url().endsWith('/live/speakers')) sentIds.push(JSON.parse(r.postData()).request_id);
+        if (isSpeakerPost(r)) sentIds.push(JSON.parse(r.postData()).request_id);
+      });
+      cuong.on('requestfailed', (r) => {
+        if (isSpeakerPost(r)) failed += 1;
       });
       let release;
       const held = new Promise((r) => (release = r));
@@ -170,8 +175,10 @@ describe('the delegate in the live meeting', () => {
       await waitForText(cuong.getByTestId('live-sending'), 'Đang gửi…');
       release();
       // Retries fail while offline (the tablet says it keeps trying, unless the feed already
-      // told it the box has the request).
-      for (const until = Date.now() + 10_000; sentIds.length < 2; ) {
+      // told it the box has the request). Wait until a retry has failed, not merely started: a
+      // retry that starts just before the link comes back would otherwise succeed as the second
+      // try, and the count below would be one short on a loaded machine.
+      for (const until = Date.now() + 10_000; failed < 2; ) {
         assert.ok(Date.now() < until, 'the tablet tried again while offline');
         await cuong.waitForTimeout(100);
       }
