@@ -1010,3 +1010,181 @@ async fn every_mark_event_reaches_every_kind_of_caller_as_the_policy_says() {
         }
     }
 }
+
+/// One delegate on two tablets edits the same sticky note and the same item note without
+/// seeing the other's edit. The first save to reach the box is kept; the other is answered
+/// "lost", never applied, so nothing the first tablet was told was saved gets overwritten. A
+/// retry of a save that was applied (its answer lost on the Wi-Fi) is not "lost", even after the
+/// other tablet edited on top of it, and even after a rebuild of the read models; a tablet's own
+/// save still in flight does not make its next one lost.
+#[tokio::test]
+async fn edits_made_alongside_each_other_on_two_tablets_are_answered_lost_not_overwritten() {
+    let mut r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let a2 = r.b.pair_tablet(&r.sec, &r.person("A"), "2580").await.cookie;
+    let aid = hex32();
+    let note = |text: &str, rev: u64, base: u64| {
+        json!({
+            "document_id": r.doc, "version_sha256": sha, "page": 1, "kind": "note",
+            "color": "yellow", "rects": [[7200, 70000, 7200, 70000]], "text": text,
+            "rev": rev, "base_rev": base,
+        })
+    };
+    let path = format!("/api/meetings/{}/annotations/{aid}", r.meeting);
+    async fn call(
+        b: &crate::helpers::TestBox,
+        path: &str,
+        cookie: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        b.call(Method::PUT, path, Some(cookie), Some(body)).await
+    }
+    async fn head(b: &crate::helpers::TestBox) -> u64 {
+        b.get_json("/api/room").await["head_seq"].as_u64().unwrap()
+    }
+    let a1 = r.tablet("A");
+    let (s, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3", 1, 0)).await;
+    assert_eq!(
+        (s, &v["applied"], &v["lost"]),
+        (StatusCode::OK, &json!(true), &json!(false)),
+        "{v}"
+    );
+    // Both tablets have revision 1. The first tablet's edit arrives first and is kept.
+    let (_, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3 và khoản 5", 2, 1)).await;
+    assert_eq!(v["applied"], true, "{v}");
+    let before = head(&r.b).await;
+    // The second tablet, offline, made three edits from revision 1 and sends the last: lost,
+    // told what the box keeps, and nothing written.
+    let (s, v) = call(&r.b, &path, &a2, note("Đề nghị làm rõ nguồn vốn", 4, 1)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(true)),
+        "{v}"
+    );
+    assert_eq!(v["annotation"]["text"], "Hỏi khoản 3 và khoản 5");
+    assert_eq!(head(&r.b).await, before, "a lost save writes nothing");
+    // The first tablet's answer was lost on the Wi-Fi and it retries: not lost, nothing written.
+    let (_, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3 và khoản 5", 2, 1)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(false)),
+        "{v}"
+    );
+    // The second tablet, having seen revision 2, edits on top of it: kept.
+    let (_, v) = call(
+        &r.b,
+        &path,
+        &a2,
+        note("Hỏi khoản 3, khoản 5; nguồn vốn", 3, 2),
+    )
+    .await;
+    assert_eq!(v["applied"], true, "{v}");
+    // and a second edit made while the first was still in flight (same base): kept too.
+    let (_, v) = call(
+        &r.b,
+        &path,
+        &a2,
+        note("Hỏi khoản 3, khoản 5; nguồn vốn ODA", 4, 2),
+    )
+    .await;
+    assert_eq!(v["applied"], true, "{v}");
+    // The first tablet's old retry, after the other tablet built on it: still not lost.
+    let (_, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3 và khoản 5", 2, 1)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(false)),
+        "{v}"
+    );
+    assert_eq!(
+        v["annotation"]["text"],
+        "Hỏi khoản 3, khoản 5; nguồn vốn ODA"
+    );
+
+    // The same for a personal note on an agenda item.
+    let note_path = format!("/api/meetings/{}/items/{}/note", r.meeting, r.items[0]);
+    let item_note =
+        |text: &str, rev: u64, base: u64| json!({"text": text, "rev": rev, "base_rev": base});
+    assert_eq!(
+        call(&r.b, &note_path, &a2, item_note("Ý kiến 1", 1, 0))
+            .await
+            .1["applied"],
+        true
+    );
+    let (_, v) = call(&r.b, &note_path, &a1, item_note("Ý kiến từ máy 1", 1, 0)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(true)),
+        "{v}"
+    );
+    assert_eq!(v["note"]["text"], "Ý kiến 1");
+    assert_eq!(
+        call(
+            &r.b,
+            &note_path,
+            &a1,
+            item_note("Ý kiến 1\n\nÝ kiến từ máy 1", 2, 1)
+        )
+        .await
+        .1["applied"],
+        true
+    );
+    let (_, v) = call(&r.b, &note_path, &a2, item_note("Ý kiến 1", 1, 0)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(false)),
+        "a retry: {v}"
+    );
+
+    // Bad revisions are refused with a code, and nothing written.
+    let before = head(&r.b).await;
+    for (rev, base) in [(0, 0), (3, 3), (2, 5)] {
+        let (s, v) = call(&r.b, &path, &a1, note("x", rev, base)).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("annotation.bad_revision")
+            ),
+            "rev {rev} base {base}: {v}"
+        );
+    }
+    let (s, v) = call(&r.b, &note_path, &a1, item_note("x", 0, 0)).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("annotation.bad_revision")
+        )
+    );
+    assert_eq!(head(&r.b).await, before);
+
+    // The record of applied saves is rebuilt from the (sealed) log: a retry stays a retry.
+    r.b.terminate();
+    let out = crate::helpers::phonghop(&["rebuild", "--data", r.b.dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r.b.restart().await;
+    let (_, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3 và khoản 5", 2, 1)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(false)),
+        "{v}"
+    );
+    // The first tablet, having seen revision 2, edits it without seeing revisions 3 and 4: lost.
+    let (_, v) = call(&r.b, &path, &a1, note("Hỏi khoản 3 và khoản 7", 3, 2)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(true)),
+        "{v}"
+    );
+    let (_, v) = call(&r.b, &note_path, &a2, item_note("Ý kiến 1", 1, 0)).await;
+    assert_eq!(
+        (&v["applied"], &v["lost"]),
+        (&json!(false), &json!(false)),
+        "{v}"
+    );
+}

@@ -6,11 +6,21 @@
 //! on one version of the document, named by its SHA-256, so a mark stays where it was at
 //! every zoom and orientation, and a new version does not move old marks onto other words.
 //!
-//! Concurrent edits (the same person on two tablets, or one tablet offline for a day) merge
-//! per mark by revision: every save carries the revision the tablet had plus one; the box keeps
-//! the highest revision and, for equal revisions, the save from the device whose id sorts last.
-//! A delete is a save of a tombstone, so it wins or loses the same way. Nothing is merged
-//! inside one mark: the whole mark is the unit.
+//! Concurrent edits (the same person on two tablets, or one tablet offline for a day): every
+//! save carries its own revision (the tablet's count of edits, always rising) and the base
+//! revision, the one the box had when the tablet started editing. The box applies a save only
+//! when it was made from what the box keeps now (the base is the stored revision, or the stored
+//! revision came from the same device, whose edits are sequential) and its revision is higher:
+//! the first save to arrive wins, and a save that was made alongside it, on another device, is
+//! answered "lost" without being applied ([`applies`]). The tablet then keeps what it had aside:
+//! a sticky note's text as a new note beside it, a personal note's text appended to the one
+//! that won. Nothing acknowledged is overwritten by an edit made without seeing it. A retry of
+//! a save that was applied and since superseded is told apart by the box's record of applied
+//! saves, so it is not kept aside twice. A delete is a save of a tombstone and follows the same
+//! rule. Nothing is merged inside one mark: the whole mark is the unit.
+//!
+//! Replaying the log applies each save that is newer by `(rev, device)`; the box only logs saves
+//! that [`applies`] let through, whose revisions rise, so a replay ends where the box was.
 
 use super::records::Id;
 use serde::{Deserialize, Serialize};
@@ -36,6 +46,25 @@ pub enum AnnotationError {
     TooMany,
     #[error("the document's agenda item names no presenter person")]
     NoPresenter,
+    #[error("the revision must be 1 or more and above the base revision")]
+    BadRevision,
+}
+
+/// Whether a save of revision `rev`, edited from the box's revision `base_rev` on `device`,
+/// applies over the stored revision `stored_rev` saved by `stored_device`: it must be newer,
+/// and made from what the box keeps (or follow the same device's own earlier save).
+pub fn applies(rev: u64, base_rev: u64, device: &Id, stored_rev: u64, stored_device: &Id) -> bool {
+    rev > stored_rev && (base_rev >= stored_rev || device == stored_device)
+}
+
+/// Checks a save's revisions: `rev` at least 1 and above `base_rev` (a tablet that sends no base
+/// edited from the revision before its own).
+pub fn base_of(rev: u64, base_rev: Option<u64>) -> Result<u64, AnnotationError> {
+    let base = base_rev.unwrap_or(rev.saturating_sub(1));
+    if rev == 0 || base >= rev {
+        return Err(AnnotationError::BadRevision);
+    }
+    Ok(base)
 }
 
 /// What kind of mark.
@@ -295,6 +324,30 @@ mod tests {
         gone.text = "secret".into();
         let gone = gone.checked().unwrap();
         assert!(gone.text.is_empty() && gone.rects.is_empty());
+    }
+
+    #[test]
+    fn a_save_applies_only_over_what_it_was_made_from() {
+        let (a, b) = (id(1), id(2));
+        // Made from the stored revision: applies.
+        assert!(applies(2, 1, &a, 1, &b));
+        // Three offline edits on one tablet, sent as one save from revision 1: applies.
+        assert!(applies(4, 1, &a, 1, &b));
+        // Another device saved revision 2 meanwhile: this save, also made from 1, is lost,
+        // whatever its own count of edits.
+        assert!(!applies(2, 1, &a, 2, &b));
+        assert!(!applies(9, 1, &a, 2, &b));
+        // The same device's own earlier save, still in flight when this edit was made: applies.
+        assert!(applies(3, 1, &a, 2, &a));
+        // Never an older or equal revision, even from the same device (the log replays by rev).
+        assert!(!applies(2, 1, &a, 2, &a));
+        assert!(!applies(2, 2, &a, 3, &b));
+        // A box restored from an older backup than the tablet saw: applies.
+        assert!(applies(6, 5, &a, 3, &b));
+        assert_eq!(base_of(3, None), Ok(2));
+        assert_eq!(base_of(3, Some(1)), Ok(1));
+        assert_eq!(base_of(0, None), Err(AnnotationError::BadRevision));
+        assert_eq!(base_of(3, Some(3)), Err(AnnotationError::BadRevision));
     }
 
     #[test]

@@ -494,6 +494,11 @@ fn annotation_refusal(
             "annotation.no_presenter",
             "Nội dung này chưa có người trình bày trong danh sách đại biểu, nên chưa gửi được.",
         ),
+        A::BadRevision => (
+            S::UNPROCESSABLE_ENTITY,
+            "annotation.bad_revision",
+            "Phiên bản ghi chú không hợp lệ. Hãy tải lại trang.",
+        ),
     };
     (status, code, vi.to_owned(), e.to_string())
 }

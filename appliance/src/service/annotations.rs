@@ -5,8 +5,8 @@
 use super::meetings::visible_header;
 use super::{Caller, Refusal, ServiceError};
 use crate::domain::annotation::{
-    AnnotationEntry, AnnotationError, AnnotationKind, ItemNoteEntry, Point, Rect, Sharing,
-    MAX_PER_DOCUMENT,
+    applies, base_of, AnnotationEntry, AnnotationError, AnnotationKind, ItemNoteEntry, Point, Rect,
+    Sharing, MAX_PER_DOCUMENT,
 };
 use crate::domain::records::{Id, Item};
 use crate::domain::visibility::{self, sees_annotation, MeetingRole};
@@ -32,17 +32,21 @@ pub struct AnnotationsSeen {
     pub names: std::collections::BTreeMap<Id, String>,
 }
 
-/// A save's answer: the mark as the box keeps it now, and whether this save is what it keeps.
+/// A save's answer: the mark as the box keeps it now, whether this save is what it keeps, and
+/// whether it lost to an edit made alongside it on another device (never applied: the tablet
+/// keeps what it had aside). A retry of a save that was applied is neither applied nor lost.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct AnnotationSaved {
     pub annotation: AnnotationEntry,
     pub applied: bool,
+    pub lost: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct NoteSaved {
     pub note: ItemNoteEntry,
     pub applied: bool,
+    pub lost: bool,
 }
 
 /// The person and device of a paired tablet with a role in the meeting; staff accounts and
@@ -134,6 +138,9 @@ pub struct AnnotationInput {
     #[serde(default)]
     pub sharing: Sharing,
     pub rev: u64,
+    /// The box's revision the tablet edited from (0 for a new mark; `rev - 1` when absent).
+    #[serde(default)]
+    pub base_rev: Option<u64>,
     #[serde(default)]
     pub deleted: bool,
 }
@@ -147,6 +154,7 @@ pub fn save(
     input: AnnotationInput,
 ) -> Result<AnnotationSaved, ServiceError> {
     let (person, device, role) = tablet(store, caller, meeting_id)?;
+    let base_rev = base_of(input.rev, input.base_rev)?;
     let entry = AnnotationEntry {
         id: annotation_id.clone(),
         owner_id: person.clone(),
@@ -200,12 +208,22 @@ pub fn save(
             if s.document_id != entry.document_id {
                 return Err(AnnotationError::BadVersion.into());
             }
-            if !entry.wins_over(s) {
+            if !applies(entry.rev, base_rev, &entry.device_id, s.rev, &s.device_id) {
+                let retried = tx.read(|t| {
+                    records::mark_save_applied(
+                        t,
+                        meeting_id,
+                        annotation_id,
+                        entry.rev,
+                        &entry.device_id,
+                    )
+                })?;
                 return Ok((
                     vec![],
                     AnnotationSaved {
                         annotation: s.clone(),
                         applied: false,
+                        lost: !retried,
                     },
                 ));
             }
@@ -227,6 +245,7 @@ pub fn save(
             AnnotationSaved {
                 annotation: entry.clone(),
                 applied: true,
+                lost: false,
             },
         ))
     })?;
@@ -246,6 +265,9 @@ fn sealed(tx: &mut crate::store::Tx<'_>, body: EventBody) -> Result<EventBody, S
 pub struct NoteInput {
     pub text: String,
     pub rev: u64,
+    /// The box's revision the tablet edited from (`rev - 1` when absent).
+    #[serde(default)]
+    pub base_rev: Option<u64>,
 }
 
 /// Saves the caller's own note on an agenda item (an empty text clears it).
@@ -257,6 +279,7 @@ pub fn save_note(
     input: NoteInput,
 ) -> Result<NoteSaved, ServiceError> {
     let (person, device, _) = tablet(store, caller, meeting_id)?;
+    let base_rev = base_of(input.rev, input.base_rev)?;
     let note = ItemNoteEntry {
         item_id: item_id.clone(),
         owner_id: person.clone(),
@@ -275,12 +298,16 @@ pub fn save_note(
         if item.is_none() {
             return Err(ServiceError::NotFound);
         }
-        if let Some(s) = stored.filter(|s| !note.wins_over(s)) {
+        if let Some(s) =
+            stored.filter(|s| !applies(note.rev, base_rev, &note.device_id, s.rev, &s.device_id))
+        {
+            let retried = tx.read(|t| records::note_save_applied(t, meeting_id, &note))?;
             return Ok((
                 vec![],
                 NoteSaved {
                     note: s,
                     applied: false,
+                    lost: !retried,
                 },
             ));
         }
@@ -296,6 +323,7 @@ pub fn save_note(
             NoteSaved {
                 note: note.clone(),
                 applied: true,
+                lost: false,
             },
         ))
     })?;

@@ -18,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of the read models' shape. When a build changes how events are projected, it
 /// bumps this, and the store rebuilds every read model from the log when it opens.
-pub const READ_MODEL_VERSION: u32 = 8;
+pub const READ_MODEL_VERSION: u32 = 9;
 
 /// `MIGRATIONS[i]` turns schema `i + 1` into `i + 2`.
 type Migration = fn(&WriteTransaction, &NodeId) -> Result<(), StoreError>;
@@ -92,6 +92,7 @@ fn create_people_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(super::tables::ANNOTATIONS)?;
     txn.open_table(super::tables::ANNOTATION_COUNTS)?;
     txn.open_table(super::tables::ITEM_NOTES)?;
+    txn.open_table(super::tables::NOTE_SAVES)?;
     txn.open_table(super::tables::ENROLMENTS)?;
     txn.open_table(super::tables::BOXES)?;
     txn.open_table(super::tables::CONFLICTS)?;

@@ -6,7 +6,7 @@ use super::tables::{
     DISPLAY_TOKENS, DOCUMENTS, DOCUMENT_MEETING, LIVE, MEETINGS, PAIRING_CODES, PEOPLE, PINS,
     SEATING, SPEECHES,
 };
-use super::tables::{ANNOTATIONS, ANNOTATION_COUNTS, ITEM_NOTES};
+use super::tables::{ANNOTATIONS, ANNOTATION_COUNTS, ITEM_NOTES, NOTE_SAVES};
 use super::tables::{BALLOTS, QUESTIONS, RESULTS, SECRET_CHOICES};
 use super::{StoreError, Tx};
 use crate::domain::annotation::{AnnotationEntry, ItemNoteEntry};
@@ -644,6 +644,43 @@ pub(super) fn values_with_prefix<T: DeserializeOwned>(
     Ok(out)
 }
 
+/// The key of one applied save in [`NOTE_SAVES`].
+fn mark_save_key(meeting: &Id, id: &Id, rev: u64, device: &Id) -> String {
+    format!("{meeting}/a/{id}/{rev:020}/{device}")
+}
+
+fn note_save_key(meeting: &Id, person: &Id, item: &Id, rev: u64, device: &Id) -> String {
+    format!("{meeting}/n/{person}/{item}/{rev:020}/{device}")
+}
+
+/// Whether the box applied this revision of a mark from this device (it may since have been
+/// superseded).
+pub fn mark_save_applied(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    id: &Id,
+    rev: u64,
+    device: &Id,
+) -> Result<bool, StoreError> {
+    Ok(get::<bool>(txn, NOTE_SAVES, &mark_save_key(meeting, id, rev, device))?.is_some())
+}
+
+/// Whether the box applied this revision of a personal note from this device.
+pub fn note_save_applied(
+    txn: &ReadTransaction,
+    meeting: &Id,
+    note: &ItemNoteEntry,
+) -> Result<bool, StoreError> {
+    let key = note_save_key(
+        meeting,
+        &note.owner_id,
+        &note.item_id,
+        note.rev,
+        &note.device_id,
+    );
+    Ok(get::<bool>(txn, NOTE_SAVES, &key)?.is_some())
+}
+
 pub fn item_note(
     txn: &ReadTransaction,
     meeting: &Id,
@@ -791,6 +828,17 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
                     put(txn, ANNOTATION_COUNTS, &ck, &(n + 1))?;
                 }
             }
+            put(
+                txn,
+                NOTE_SAVES,
+                &mark_save_key(
+                    meeting_id,
+                    &annotation.id,
+                    annotation.rev,
+                    &annotation.device_id,
+                ),
+                &true,
+            )?;
             put(txn, ANNOTATIONS, &key, annotation)
         }
         EventBody::ItemNoteSaved { meeting_id, note } => {
@@ -799,6 +847,14 @@ pub(super) fn apply(txn: &WriteTransaction, e: &EventEnvelope) -> Result<(), Sto
             if stored.as_ref().is_some_and(|s| !note.wins_over(s)) {
                 return Ok(());
             }
+            let applied = note_save_key(
+                meeting_id,
+                &note.owner_id,
+                &note.item_id,
+                note.rev,
+                &note.device_id,
+            );
+            put(txn, NOTE_SAVES, &applied, &true)?;
             put(txn, ITEM_NOTES, &key, note)
         }
         EventBody::EnrolmentIssued { .. }

@@ -133,6 +133,13 @@ pub const ANNOTATION_COUNTS: TableDefinition<&str, &[u8]> =
 /// [`crate::domain::annotation::ItemNoteEntry`].
 pub const ITEM_NOTES: TableDefinition<&str, &[u8]> = TableDefinition::new("item_notes");
 
+/// Read model of every save of a mark or a personal note the box applied, winning or since
+/// superseded: `<meeting id>/a/<annotation id>/<rev, 20 digits>/<device id>` and
+/// `<meeting id>/n/<person id>/<item id>/<rev, 20 digits>/<device id>` → JSON `true`. It tells
+/// a tablet's retry of a save that was applied (its answer lost) from a save that lost to a
+/// concurrent edit, which the tablet then keeps aside instead of dropping.
+pub const NOTE_SAVES: TableDefinition<&str, &[u8]> = TableDefinition::new("note_saves");
+
 /// Read model on the hub of enrolment tokens issued: token id → JSON
 /// [`crate::domain::hub::Enrolment`].
 pub const ENROLMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("enrolments");
@@ -179,6 +186,7 @@ pub const READ_MODELS: &[TableDefinition<&str, &[u8]>] = &[
     ANNOTATIONS,
     ANNOTATION_COUNTS,
     ITEM_NOTES,
+    NOTE_SAVES,
     ENROLMENTS,
     BOXES,
     CONFLICTS,

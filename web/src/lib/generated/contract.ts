@@ -696,9 +696,9 @@ notes: Array<ItemNoteEntry>,
  */
 names: { [key in Id]: string }, };
 
-export type AnnotationSaved = { annotation: AnnotationEntry, applied: boolean, };
+export type AnnotationSaved = { annotation: AnnotationEntry, applied: boolean, lost: boolean, };
 
-export type NoteSaved = { note: ItemNoteEntry, applied: boolean, };
+export type NoteSaved = { note: ItemNoteEntry, applied: boolean, lost: boolean, };
 
 /** A document the caller could see and no longer may: its tablet drops it. */
 export type DocumentHidden = { meeting_id: Id, document_id: Id, hidden: true };
