@@ -273,4 +273,5 @@ describe('annotations in the reader', () => {
       await again.locator('[data-testid="marks-2"] [data-kind="note"]').waitFor();
       await a.context.close();
     }));
+
 });

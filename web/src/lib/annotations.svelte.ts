@@ -5,8 +5,14 @@
 // Every save goes into a small IndexedDB queue BEFORE it is sent (one entry per mark, only its
 // latest revision), and the queue is sent in order whenever the box is reachable: at load, on the
 // `online` event, and with back-off after a failure. Closing the page offline loses nothing; a
-// retry is the same id and revision, so the box never counts it twice. The box keeps the highest
-// revision per mark (ties: the later device id) and answers the winner: the tablet adopts it.
+// retry is the same id and revision, so the box never counts it twice.
+//
+// Two tablets of one person: every save also carries the box's revision it was edited from
+// (`base_rev`). The box applies a save only over that revision, so the first of two edits made
+// alongside each other is kept, and the other is answered `lost` with what the box keeps. This
+// tablet then adopts the box's version and keeps its own text aside: a sticky note's text as a
+// new private note beside it, a personal note's text added below the one that won. Nothing typed
+// on either tablet is dropped (`keptAside` tells the reader to say so).
 import { ApiError, getJson, sendJson } from './api';
 import type { AnnotationEntry, AnnotationKind, AnnotationSaved, AnnotationsSeen, ItemNoteEntry, NoteSaved, Sharing } from './generated/contract';
 import type { LiveEvent } from './reducers';
@@ -123,6 +129,12 @@ export class Annotations {
   agendaChanges = $state(0);
   /** The code of the last save the box refused for good (shown once in the reader). */
   refused = $state<string | null>(null);
+  /** How many of my edits lost to one made alongside on my other tablet, and were kept aside. */
+  keptAside = $state(0);
+  /** The latest revision the box is known to keep, per queue key (`a|…` / `n|…`). */
+  #boxRev = new Map<string, number>();
+  /** The unsent save per queue key: its send order and the box revision it was edited from. */
+  #pendingSave = new Map<string, { seq: number; base: number }>();
   #me = $state<string | null>(null);
   /** The person this tablet is paired to (the owner of new marks). Nothing is sent before it is known. */
   get me(): string | null {
@@ -175,9 +187,15 @@ export class Annotations {
     try {
       const seen = await getJson<AnnotationsSeen>(`${this.#base}/annotations`);
       const marks: Record<string, AnnotationEntry> = {};
-      for (const a of seen.annotations) marks[a.id] = a;
+      for (const a of seen.annotations) {
+        marks[a.id] = a;
+        this.#seen(`a|${this.meetingId}|${a.id}`, a.rev);
+      }
       const notes: Record<string, ItemNoteEntry> = {};
-      for (const n of seen.notes) notes[n.item_id] = n;
+      for (const n of seen.notes) {
+        notes[n.item_id] = n;
+        this.#seen(`n|${this.meetingId}|${n.item_id}`, n.rev);
+      }
       // Keep what this tablet made meanwhile (newer revisions than the box's). Someone else's
       // mark the box no longer lists is no longer shared with me: it goes.
       for (const [id, a] of Object.entries(this.marks)) {
@@ -191,7 +209,12 @@ export class Annotations {
     } catch {
       // Offline: what the queue holds is all we know.
     }
-    for (const q of local) if (!q.owner || !this.me || q.owner === this.me) this.#layOver(q);
+    for (const q of local) {
+      if (q.owner && this.me && q.owner !== this.me) continue;
+      this.#layOver(q);
+      const body = q.body as { rev: number; base_rev?: number };
+      if ((this.#pendingSave.get(q.key)?.seq ?? -1) < q.seq) this.#pendingSave.set(q.key, { seq: q.seq, base: body.base_rev ?? body.rev - 1 });
+    }
     this.loaded = true;
     this.pending = local.length;
     void this.flush();
@@ -229,6 +252,7 @@ export class Annotations {
         delete this.marks[body.annotation_id];
       } else if (body.annotation) {
         const a = body.annotation as AnnotationEntry;
+        this.#seen(`a|${this.meetingId}|${a.id}`, a.rev);
         this.#adopt(a);
         // Someone else's mark newly shared with me: read the list once to learn whose it is.
         if (this.me && a.owner_id !== this.me && !(a.owner_id in this.names)) void this.load();
@@ -237,6 +261,7 @@ export class Annotations {
     }
     if (ev.kind === 'item_note.saved' && body.note) {
       const n = body.note as ItemNoteEntry;
+      this.#seen(`n|${this.meetingId}|${n.item_id}`, n.rev);
       const have = this.notes[n.item_id];
       if (!have || have.rev <= n.rev) this.notes[n.item_id] = n;
       return true;
@@ -247,6 +272,46 @@ export class Annotations {
   #adopt(a: AnnotationEntry): void {
     const have = this.marks[a.id];
     if (!have || have.rev <= a.rev) this.marks[a.id] = a;
+  }
+
+  /** The box keeps revision `rev` (or a later one) under this queue key. */
+  #seen(key: string, rev: number): void {
+    if ((this.#boxRev.get(key) ?? 0) < rev) this.#boxRev.set(key, rev);
+  }
+
+  /**
+   * The box revision an edit starts from: the one the unsent save of this mark started from
+   * (the box has not seen the edits in between), else the latest the box is known to keep.
+   */
+  #baseFor(key: string): number {
+    return this.#pendingSave.get(key)?.base ?? this.#boxRev.get(key) ?? 0;
+  }
+
+  /**
+   * My save lost to an edit made alongside it on my other tablet: show what the box keeps, and
+   * keep my text aside, unless a newer save of mine is still queued (it will be answered too).
+   */
+  #keepAside(q: Queued, answer: AnnotationSaved | NoteSaved): void {
+    const [, , id] = q.key.split('|');
+    if (!id) return;
+    if ('annotation' in answer) {
+      const won = answer.annotation;
+      this.marks[id] = won;
+      const mine = q.body as MarkDraft & { rev: number; base_rev?: number; deleted?: boolean };
+      const text = (mine.text ?? '').trim();
+      if (mine.kind !== 'note' || mine.deleted || !text || (!won.deleted && won.text.trim() === text)) return;
+      const [x1, y1, x2, y2] = mine.rects?.[0] ?? [0, 0, 0, 0];
+      const { rev: _rev, base_rev: _base, deleted: _deleted, ...draft } = mine;
+      // 18 points right of and below the note that won, so both can be tapped.
+      this.#send(newId(), { ...draft, rects: [[x1 + 1800, y1 - 1800, x2 + 1800, y2 - 1800]], sharing: 'private', rev: 1 });
+    } else {
+      const won = answer.note;
+      this.notes[id] = won;
+      const text = String((q.body as { text?: string }).text ?? '').trim();
+      if (!text || won.text.includes(text)) return;
+      this.setNote(id, won.text.trim() ? `${won.text.trim()}\n\n${text}` : text);
+    }
+    this.keptAside += 1;
   }
 
   // ---- edits ------------------------------------------------------------------------------------
@@ -320,8 +385,10 @@ export class Annotations {
   }
 
   async #enqueue(q: Queued): Promise<void> {
+    const base = this.#baseFor(q.key);
+    this.#pendingSave.set(q.key, { seq: q.seq, base });
     // A plain copy: reactive proxies (a rect from the reader's state) cannot be stored.
-    q = { ...q, body: JSON.parse(JSON.stringify(q.body)) as unknown };
+    q = { ...q, body: { ...(JSON.parse(JSON.stringify(q.body)) as object), base_rev: base } };
     try {
       await tx('readwrite', (s) => {
         s.put(q);
@@ -353,11 +420,20 @@ export class Annotations {
         }
         try {
           const answer = await sendJson<AnnotationSaved | NoteSaved>('PUT', q.path, q.body);
-          if ('annotation' in answer) this.#adopt(answer.annotation);
-          else {
+          const latest = this.#pendingSave.get(q.key)?.seq === q.seq;
+          if ('annotation' in answer) {
+            this.#seen(q.key, answer.annotation.rev);
+            this.#adopt(answer.annotation);
+          } else {
             const n = answer.note;
+            this.#seen(q.key, n.rev);
             const have = this.notes[n.item_id];
             if (!have || have.rev <= n.rev) this.notes[n.item_id] = n;
+          }
+          if (answer.lost && latest) {
+            // Queued before the save that was sent is taken off, so a crash in between keeps it.
+            this.#pendingSave.delete(q.key);
+            this.#keepAside(q, answer);
           }
         } catch (e) {
           if (!(e instanceof ApiError) || e.status >= 500 || e.status === 429 || e.status === 0) {
@@ -401,6 +477,7 @@ export class Annotations {
   /** Removes a sent save, unless a newer one of the same mark came in meanwhile. */
   async #dequeue(q: Queued): Promise<void> {
     if (this.#memory.get(q.key)?.seq === q.seq) this.#memory.delete(q.key);
+    if (this.#pendingSave.get(q.key)?.seq === q.seq) this.#pendingSave.delete(q.key);
     await tx('readwrite', (s) => {
       const r = s.get(q.key);
       r.onsuccess = () => {

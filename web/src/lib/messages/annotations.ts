@@ -55,6 +55,7 @@ export const annotationsVi = {
   'ann.kind.bookmark': 'Đánh dấu trang',
   'ann.earlier': 'phiên bản trước',
   'ann.refused': 'Máy chủ phòng họp không nhận một thay đổi ghi chú (tài liệu không còn dành cho bạn, hoặc quá nhiều ghi chú). Đã tải lại ghi chú.',
+  'ann.kept_aside': 'Ghi chú này vừa được sửa trên máy khác của bạn. Nội dung bạn viết trên máy này vẫn được giữ: thành một ghi chú mới bên cạnh, hoặc thêm vào cuối ghi chú của nội dung.',
 } as const;
 
 export type AnnotationsMessageKey = keyof typeof annotationsVi;
@@ -113,4 +114,5 @@ export const annotationsEn: { readonly [K in AnnotationsMessageKey]: string } = 
   'ann.kind.bookmark': 'Bookmark',
   'ann.earlier': 'earlier version',
   'ann.refused': 'The box did not accept a change to your notes (the document is no longer for you, or too many notes). Your notes were read again.',
+  'ann.kept_aside': 'This note was just changed on your other device. What you wrote on this one is kept: as a new note beside it, or added at the end of your note on the item.',
 };
