@@ -1188,3 +1188,93 @@ async fn edits_made_alongside_each_other_on_two_tablets_are_answered_lost_not_ov
         "{v}"
     );
 }
+
+/// The same person's two tablets fire 20 saves each at one note, all edited from revision 1,
+/// from 40 addresses at once: the box keeps the saves of whichever tablet reached it first and
+/// answers every save of the other "lost"; it writes one event per applied save and none for
+/// the rest.
+#[tokio::test]
+async fn two_tablets_racing_on_one_note_from_many_addresses_keep_one_tablets_edits() {
+    use futures_util::future::join_all;
+    let r = Room::new().await;
+    let sha = r.sha(&r.tablet("A")).await;
+    let a2 = r.b.pair_tablet(&r.sec, &r.person("A"), "2580").await.cookie;
+    let aid = hex32();
+    let body = |text: String, rev: u64, base: u64| {
+        json!({
+            "document_id": r.doc, "version_sha256": sha, "page": 1, "kind": "note",
+            "color": "yellow", "rects": [[7200, 70000, 7200, 70000]], "text": text,
+            "rev": rev, "base_rev": base,
+        })
+    };
+    let (s, v) = r.mark("A", &aid, body("Bản đầu".into(), 1, 0)).await;
+    assert_eq!(s, 200, "{v}");
+    let head = || async {
+        r.b.get_json("/api/room").await["head_seq"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = head().await;
+    let tablets = [("một", r.tablet("A")), ("hai", a2)];
+    let url =
+        r.b.url(&format!("/api/meetings/{}/annotations/{aid}", r.meeting));
+    let answers = join_all((0..40u8).map(|i| {
+        let (which, cookie) = tablets[usize::from(i % 2)].clone();
+        let rev = 2 + u64::from(i / 2);
+        let client = crate::displays::client_from(
+            &r.b,
+            std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 10, i + 1)),
+        );
+        let (url, origin) = (url.clone(), r.b.origin());
+        let save = body(format!("máy {which}, lần {rev}"), rev, 1);
+        async move {
+            let resp = client
+                .put(url)
+                .header("origin", origin)
+                .header("cookie", cookie)
+                .json(&save)
+                .send()
+                .await
+                .unwrap();
+            let s = resp.status();
+            (which, s, resp.json::<Value>().await.unwrap())
+        }
+    }))
+    .await;
+    let mut applied = std::collections::BTreeMap::<&str, u64>::new();
+    let mut lost = std::collections::BTreeMap::<&str, u64>::new();
+    for (which, s, v) in &answers {
+        assert_eq!(*s, StatusCode::OK, "{v}");
+        assert!(
+            !(v["applied"] == true && v["lost"] == true),
+            "applied or lost, not both: {v}"
+        );
+        if v["applied"] == true {
+            *applied.entry(which).or_default() += 1;
+        } else if v["lost"] == true {
+            *lost.entry(which).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        applied.len(),
+        1,
+        "only one tablet's saves applied: {applied:?}"
+    );
+    let (winner, n) = applied.iter().next().map(|(w, n)| (*w, *n)).unwrap();
+    let loser = if winner == "một" { "hai" } else { "một" };
+    assert_eq!(
+        lost.get(loser),
+        Some(&20),
+        "every save of the other tablet is lost: {lost:?}"
+    );
+    assert_eq!(head().await - before, n, "one event per applied save");
+    let mine = r.marks(&r.tablet("A")).await;
+    let kept = &mine["annotations"][0];
+    assert!(
+        kept["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("máy {winner},")),
+        "{kept}"
+    );
+}
