@@ -269,7 +269,8 @@ pub fn sees_annotation(
     }
     match sharing {
         Sharing::Private => false,
-        Sharing::Meeting => true,
+        // The people in the meeting; not the projector, which shows no one's marks.
+        Sharing::Meeting => !matches!(role, MeetingRole::Projector),
         Sharing::Chair => matches!(role, MeetingRole::Chair | MeetingRole::Secretary),
         Sharing::Presenter => {
             matches!(viewer, Viewer::Device(p) if Some(p) == presenter)
