@@ -916,25 +916,34 @@ async fn every_mark_event_reaches_every_kind_of_caller_as_the_policy_says() {
 
     let aid = hex32();
     const WORDS: &str = "dự toán thu ngân sách";
+    // What each caller's list (`GET …/annotations`) holds of the mark after each revision.
+    let mut listed: Vec<Vec<u64>> = vec![vec![]; callers.len()];
     for (rev, sharing) in [
         (1, "private"),
         (2, "meeting"),
         (3, "chair"),
         (4, "presenter"),
         (5, "private"),
+        (6, "erased"),
     ] {
         let mut body = highlight(&r.doc, &sha, rev);
-        body["sharing"] = json!(sharing);
+        if sharing == "erased" {
+            body["deleted"] = json!(true);
+        } else {
+            body["sharing"] = json!(sharing);
+        }
         let (s, v) = r.mark("A", &aid, body).await;
         assert_eq!(
             (s, v["applied"].as_bool()),
             (StatusCode::OK, Some(true)),
             "{v}"
         );
+        for (i, (_, cookie)) in callers.iter().enumerate() {
+            if ids(&r.marks(cookie).await).contains(&aid) {
+                listed[i].push(rev);
+            }
+        }
     }
-    let mut erase = highlight(&r.doc, &sha, 6);
-    erase["deleted"] = json!(true);
-    assert_eq!(r.mark("A", &aid, erase).await.0, StatusCode::OK);
     let (s, _) =
         r.b.call(
             Method::PUT,
@@ -990,6 +999,12 @@ async fn every_mark_event_reaches_every_kind_of_caller_as_the_policy_says() {
         )
         .await;
         let got = read_until(&mut live[i], upto).await;
+        // The list holds the mark exactly while the feed gives it whole.
+        let whole: Vec<u64> = marks
+            .split_whitespace()
+            .filter_map(|m| m.strip_prefix('W')?.parse().ok())
+            .collect();
+        assert_eq!(listed[i], whole, "{who}: the list after each revision");
         for (how, got) in [("live", &got), ("replayed", &replayed)] {
             assert_eq!(marks_of(got), marks, "{who}, {how}");
             let notes: Vec<&Got> = got
