@@ -12,8 +12,9 @@
 // - on a page turned with /Rotate 90, a highlight covers its words on screen and is kept in the
 //   page's own (unturned) space;
 // - "Xóa các cuộc họp đã kết thúc" on "Cuộc họp của tôi" drops the downloads of meetings that
-//   have ended, keeps the others, and those of meetings ended more than 30 days ago go by
-//   themselves; the storage used and the persistent-storage state are shown.
+//   have ended, keeps the others, and those of meetings ended more than 30 days ago (by the
+//   box's clock, not a tablet's clock a month fast) go by themselves; the storage used and the
+//   persistent-storage state are shown.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -131,6 +132,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
   let chair;
   let meeting;
   let ended;
+  let longAgo;
   let people;
   let url;
 
@@ -162,6 +164,13 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
     const item2 = await desk.call('POST', `/api/meetings/${ended.id}/items`, { title: 'Báo cáo tháng' });
     await uploadPdf(box, desk.cookie, `/api/meetings/${ended.id}/items/${item2.id}/documents?title=${encodeURIComponent('Báo cáo tháng')}`, await printPdf(chrome.browser, ['<h1>BÁO CÁO THÁNG</h1>']), 'bao-cao-thang.pdf');
     await publishMeeting(desk, chair, ended.id);
+    // And one that started 40 days ago by the box's clock (it is ended in the test).
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    old.setUTCSeconds(0, 0);
+    longAgo = await desk.call('POST', '/api/meetings', { body_id: meeting.body_id, title: 'Phiên họp quý trước', starts_at: old.toISOString().replace('.000Z', 'Z'), chair_id: people.an.id });
+    const item3 = await desk.call('POST', `/api/meetings/${longAgo.id}/items`, { title: 'Báo cáo quý' });
+    await uploadPdf(box, desk.cookie, `/api/meetings/${longAgo.id}/items/${item3.id}/documents?title=${encodeURIComponent('Báo cáo quý')}`, await printPdf(chrome.browser, ['<h1>BÁO CÁO QUÝ</h1>']), 'bao-cao-quy.pdf');
+    await publishMeeting(desk, chair, longAgo.id);
   });
 
   after(async () => {
@@ -502,12 +511,17 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         assert.equal(await t.page.getByTestId('offline-clear-ended').count(), 0);
         assert.deepEqual(await cached(), [`phonghop-docs-${meeting.id}`], 'the meeting to come keeps its documents');
 
-        // Downloaded again, then 31 days later (by the tablet's clock): it goes by itself.
+        // Downloaded again, with a meeting that started 40 days ago and has ended. The tablet's
+        // clock is 31 days fast: the box's clock decides, so only the old meeting's download goes
+        // by itself, not that of the meeting that ended today.
         await download(ended.id);
+        await download(longAgo.id);
+        await chair.call('POST', `/api/meetings/${longAgo.id}/live/start`, {});
+        await chair.call('POST', `/api/meetings/${longAgo.id}/live/end`, {});
         await skewClock(t.context, 31 * 86_400_000);
         await t.page.goto(`${box.origin}/meetings`);
         await waitForText(t.page.getByTestId('offline-auto-cleared'), 'Đã tự xóa bản tải về của 1 cuộc họp kết thúc hơn 30 ngày trước.');
-        assert.deepEqual(await cached(), [`phonghop-docs-${meeting.id}`]);
+        assert.deepEqual(await cached(), [`phonghop-docs-${meeting.id}`, `phonghop-docs-${ended.id}`].sort());
       } finally {
         await t.context.close();
       }

@@ -13,7 +13,7 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
 import { createPartialResponse } from 'workbox-range-requests';
 import type { WorkboxPlugin } from 'workbox-core/types';
-import { API_CACHE, DOCS_CACHE_PREFIX, DOWNLOADS_CHANGED, isBlob, isOfflineJson } from '../src/lib/offlineNames';
+import { API_CACHE, DOCS_CACHE_PREFIX, DOWNLOADS_CHANGED, FROM_CACHE_HEADER, isBlob, isOfflineJson } from '../src/lib/offlineNames';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null } | string> };
 
@@ -64,6 +64,13 @@ const delegateOnly: WorkboxPlugin = {
       return null;
     }
     return (await pairedDevice()) ? response : null;
+  },
+  cachedResponseWillBeUsed: async ({ cachedResponse }) => {
+    // Marked, so that the page does not take its old `Date` for the box's clock now.
+    if (!cachedResponse) return cachedResponse;
+    const headers = new Headers(cachedResponse.headers);
+    headers.set(FROM_CACHE_HEADER, '1');
+    return new Response(cachedResponse.body, { status: cachedResponse.status, statusText: cachedResponse.statusText, headers });
   },
   fetchDidSucceed: async ({ request, response }) => {
     // This tablet was revoked or unpaired: what it kept is no longer its to read.

@@ -3,7 +3,31 @@
 // `Retry-After`), a 401 `device.revoked` from any call tells every screen this tablet was
 // revoked, and the `Date` header tells how far the box's clock is from ours. Response types
 // live in types.ts.
+import { FROM_CACHE_HEADER } from './offlineNames';
 import type { ApiErrorBody, StaffErrorBody } from './types';
+
+const SKEW_KEY = 'phonghop-box-clock-skew';
+
+function storedSkew(): number {
+  try {
+    const v = Number(localStorage.getItem(SKEW_KEY));
+    return Number.isFinite(v) ? v : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Box time minus this device's time, from the last fresh answer of the box (kept across reloads). */
+let boxSkewMs = storedSkew();
+
+/**
+ * The box's time now, as well as this device knows it: a tablet's own clock may be days off (a
+ * flat battery), and what is judged by the date (downloads of meetings ended 30 days ago) must
+ * follow the box's clock, even at home with no box in reach.
+ */
+export function boxNow(): number {
+  return Date.now() + boxSkewMs;
+}
 
 export class ApiError extends Error {
   readonly status: number;
@@ -113,6 +137,14 @@ export async function request<T>(method: Method, path: string, init: RequestInit
     // The header has whole seconds: compare with the middle of the round trip, ignore < 2 s.
     const skew = date + 500 - (sentAt + Date.now()) / 2;
     if (Math.abs(skew) > 2_000) clockSkewMs = skew;
+    if (res.headers.get(FROM_CACHE_HEADER) === null && clockSkewMs !== boxSkewMs) {
+      boxSkewMs = clockSkewMs;
+      try {
+        localStorage.setItem(SKEW_KEY, String(Math.round(clockSkewMs)));
+      } catch {
+        // No storage (private mode): kept for this page only.
+      }
+    }
   }
   return { data: parsed as T, clockSkewMs };
 }

@@ -2,6 +2,7 @@
 // "Tải về để đọc trước" — every published document of a meeting (its current version) put into
 // that meeting's cache, which the service worker (src-sw/sw.ts) answers from, Range requests
 // included. A version that changed is fetched again and the old one dropped.
+import { boxNow } from './api';
 import { currentVersion, type PreparedMeeting } from './prepare';
 import { docsCacheName, DOCS_CACHE_PREFIX, DOWNLOADS_CHANGED } from './offlineNames';
 
@@ -182,11 +183,12 @@ export async function downloadedMeetings(): Promise<string[]> {
 /**
  * Downloads one no longer needs: a meeting that has ended, or one no longer in `meetings` (not
  * published any more, or the tablet is paired to someone else now). With `olderThanDays`, only
- * ended meetings that started at least that long ago (by the tablet's clock).
+ * ended meetings that started at least that long ago, by the box's clock as last seen (a tablet
+ * whose own clock is a month fast does not drop what it will read tomorrow).
  */
 export function finished(downloaded: string[], meetings: MeetingAge[], olderThanDays?: number): string[] {
   const byId = new Map(meetings.map((m) => [m.id, m]));
-  const cutoff = olderThanDays === undefined ? null : Date.now() - olderThanDays * 86_400_000;
+  const cutoff = olderThanDays === undefined ? null : boxNow() - olderThanDays * 86_400_000;
   return downloaded.filter((id) => {
     const m = byId.get(id);
     if (!m) return cutoff === null;

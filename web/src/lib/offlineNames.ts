@@ -3,6 +3,12 @@
 /** The read-only JSON a delegate needs to open a meeting offline (network first). */
 export const API_CACHE = 'phonghop-api';
 
+/**
+ * Set by the service worker on an answer it gave from its cache (the box was out of reach): the
+ * answer's `Date` is when the box sent it then, not the box's time now.
+ */
+export const FROM_CACHE_HEADER = 'X-Phonghop-From-Cache';
+
 /** One cache per meeting downloaded with "Tải về để đọc trước": its documents' current versions. */
 export const DOCS_CACHE_PREFIX = 'phonghop-docs-';
 
