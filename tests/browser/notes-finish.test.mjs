@@ -363,6 +363,43 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         }
         assert.deepEqual(box3.notes.map((n) => n[1]), ['Sửa lần ba', 'Sửa trên máy hai'], JSON.stringify(box3));
         await bothShow(['Sửa lần ba', 'Sửa trên máy hai']);
+
+        // Both online now. Tablet one opens the note and starts on the item note; tablet two's
+        // edits of both reach tablet one over the feed while it types, unseen. What tablet one
+        // then saves was started from the older revision: kept aside, not written over them.
+        const feedOfOne = [];
+        const cdp = await one.context.newCDPSession(one.page);
+        await cdp.send('Network.enable');
+        cdp.on('Network.eventSourceMessageReceived', (e) => feedOfOne.push(e.data));
+        const n3 = await one.page.locator(`[data-testid="marks-2"] [data-mark="${first}"]`).boundingBox();
+        await one.page.mouse.click(n3.x + n3.width / 2, n3.y + n3.height / 2);
+        await one.page.getByTestId('ann-note-edit').waitFor();
+        await one.page.getByTestId('ann-list-toggle').click();
+        await one.page.getByTestId('ann-item-note').fill('Mục này: thêm từ máy một');
+        await editNote(two.page, 'Lần bốn, từ máy hai', first);
+        await itemNote(two.page, 'Mục này: chỉ còn bản máy hai');
+        await synced(two.page);
+        for (const words of ['Lần bốn, từ máy hai', 'Mục này: chỉ còn bản máy hai']) {
+          for (let i = 0; i < 60 && !feedOfOne.some((m) => m.includes(words)); i++) await one.page.waitForTimeout(250);
+          assert.ok(feedOfOne.some((m) => m.includes(words)), `tablet one's feed carried "${words}"`);
+        }
+        assert.equal(await one.page.getByTestId('ann-item-note').inputValue(), 'Mục này: thêm từ máy một', 'what is being typed stays');
+        await one.page.getByTestId('ann-item-note').blur();
+        await one.page.getByTestId('ann-list-toggle').click();
+        await one.page.getByTestId('ann-note-edit').fill('Lần bốn, từ máy một');
+        await one.page.getByTestId('ann-note-edit-save').click();
+        await one.page.getByTestId('ann-selected').getByRole('button', { name: 'Đóng' }).click();
+        await synced(one.page);
+        let box4;
+        for (let i = 0; i < 40; i++) {
+          box4 = await onBox(one.page);
+          if (box4.notes.length === 3 && box4.item[0]?.includes('máy một')) break;
+          await one.page.waitForTimeout(250);
+        }
+        assert.deepEqual(box4.notes.map((n) => n[1]), ['Lần bốn, từ máy hai', 'Lần bốn, từ máy một', 'Sửa trên máy hai'], JSON.stringify(box4));
+        assert.equal(box4.notes.find((n) => n[0] === first)[1], 'Lần bốn, từ máy hai', "the note keeps tablet two's edit");
+        assert.deepEqual(box4.item, ['Mục này: chỉ còn bản máy hai\n\nMục này: thêm từ máy một']);
+        await bothShow(['Lần bốn, từ máy hai', 'Lần bốn, từ máy một', 'Sửa trên máy hai']);
       } finally {
         await Promise.all([one.context.close(), two.context.close()]);
       }

@@ -281,10 +281,13 @@ export class Annotations {
 
   /**
    * The box revision an edit starts from: the one the unsent save of this mark started from
-   * (the box has not seen the edits in between), else the latest the box is known to keep.
+   * (the box has not seen the edits in between), else the latest the box is known to keep; and
+   * never later than `seen`, the revision the person was shown when they began typing (a newer
+   * one may have come over the feed meanwhile, unseen).
    */
-  #baseFor(key: string): number {
-    return this.#pendingSave.get(key)?.base ?? this.#boxRev.get(key) ?? 0;
+  #baseFor(key: string, seen?: number): number {
+    const base = this.#pendingSave.get(key)?.base ?? this.#boxRev.get(key) ?? 0;
+    return seen === undefined ? base : Math.min(base, seen);
   }
 
   /**
@@ -323,11 +326,14 @@ export class Annotations {
     return id;
   }
 
-  /** A change to one of my marks (sharing, note text). */
-  edit(id: string, change: Partial<MarkDraft>): void {
+  /**
+   * A change to one of my marks (sharing, note text). `seen`: the mark's revision when the
+   * person began typing the change, if it was typed.
+   */
+  edit(id: string, change: Partial<MarkDraft>, seen?: number): void {
     const have = this.marks[id];
     if (!have || have.deleted) return;
-    this.#save(id, { ...draftOf(have), ...change, rev: have.rev + 1 }, have);
+    this.#save(id, { ...draftOf(have), ...change, rev: have.rev + 1 }, have, seen);
   }
 
   erase(id: string): void {
@@ -356,20 +362,20 @@ export class Annotations {
   }
   #undoCount = $state(0);
 
-  #save(id: string, body: MarkDraft & { rev: number; deleted?: boolean }, before: AnnotationEntry | null): void {
+  #save(id: string, body: MarkDraft & { rev: number; deleted?: boolean }, before: AnnotationEntry | null, seen?: number): void {
     this.#undo.push({ id, before: before ? { ...before } : null });
     if (this.#undo.length > 100) this.#undo.shift();
-    this.#send(id, body);
+    this.#send(id, body, seen);
   }
 
-  #send(id: string, body: MarkDraft & { rev: number; deleted?: boolean }): void {
+  #send(id: string, body: MarkDraft & { rev: number; deleted?: boolean }, seen?: number): void {
     this.#undoCount = this.#undo.length;
     this.marks[id] = entryFrom(id, this.me ?? '', body);
-    void this.#enqueue({ key: `a|${this.meetingId}|${id}`, meetingId: this.meetingId, owner: this.me, seq: nextSeq(), path: `${this.#base}/annotations/${id}`, body });
+    void this.#enqueue({ key: `a|${this.meetingId}|${id}`, meetingId: this.meetingId, owner: this.me, seq: nextSeq(), path: `${this.#base}/annotations/${id}`, body }, seen);
   }
 
-  /** My note on an agenda item. */
-  setNote(itemId: string, text: string): void {
+  /** My note on an agenda item; `seen`: its revision when the person began typing. */
+  setNote(itemId: string, text: string, seen?: number): void {
     const have = this.notes[itemId];
     if (have && have.text === text) return;
     const rev = (have?.rev ?? 0) + 1;
@@ -381,11 +387,11 @@ export class Annotations {
       seq: nextSeq(),
       path: `${this.#base}/items/${encodeURIComponent(itemId)}/note`,
       body: { text, rev },
-    });
+    }, seen);
   }
 
-  async #enqueue(q: Queued): Promise<void> {
-    const base = this.#baseFor(q.key);
+  async #enqueue(q: Queued, seen?: number): Promise<void> {
+    const base = this.#baseFor(q.key, seen);
     this.#pendingSave.set(q.key, { seq: q.seq, base });
     // A plain copy: reactive proxies (a rect from the reader's state) cannot be stored.
     q = { ...q, body: { ...(JSON.parse(JSON.stringify(q.body)) as object), base_rev: base } };
