@@ -399,6 +399,8 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         assert.deepEqual(box4.notes.map((n) => n[1]), ['Lần bốn, từ máy hai', 'Lần bốn, từ máy một', 'Sửa trên máy hai'], JSON.stringify(box4));
         assert.equal(box4.notes.find((n) => n[0] === first)[1], 'Lần bốn, từ máy hai', "the note keeps tablet two's edit");
         assert.deepEqual(box4.item, ['Mục này: chỉ còn bản máy hai\n\nMục này: thêm từ máy một']);
+        const places = (await marksOf(one.page, meeting.id)).annotations.filter((x) => x.kind === 'note' && !x.deleted).map((x) => JSON.stringify(x.rects[0]));
+        assert.equal(new Set(places).size, 3, `the note kept aside twice is not put on the first one kept aside: ${places}`);
         await bothShow(['Lần bốn, từ máy hai', 'Lần bốn, từ máy một', 'Sửa trên máy hai']);
       } finally {
         await Promise.all([one.context.close(), two.context.close()]);

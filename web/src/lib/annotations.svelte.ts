@@ -305,8 +305,15 @@ export class Annotations {
       if (mine.kind !== 'note' || mine.deleted || !text || (!won.deleted && won.text.trim() === text)) return;
       const [x1, y1, x2, y2] = mine.rects?.[0] ?? [0, 0, 0, 0];
       const { rev: _rev, base_rev: _base, deleted: _deleted, ...draft } = mine;
-      // 18 points right of and below the note that won, so both can be tapped.
-      this.#send(newId(), { ...draft, rects: [[x1 + 1800, y1 - 1800, x2 + 1800, y2 - 1800]], sharing: 'private', rev: 1 });
+      // 18 points right of and below the note that won (further along if a note is there
+      // already, as when the same note lost twice), so each can be tapped.
+      const taken = (dx: number): boolean =>
+        Object.values(this.marks).some(
+          (m) => m.kind === 'note' && !m.deleted && m.document_id === mine.document_id && m.page === mine.page && Math.abs((m.rects[0]?.[0] ?? 0) - (x1 + dx)) < 900 && Math.abs((m.rects[0]?.[1] ?? 0) - (y1 - dx)) < 900,
+        );
+      let d = 1800;
+      while (d < 18_000 && taken(d)) d += 1800;
+      this.#send(newId(), { ...draft, rects: [[x1 + d, y1 - d, x2 + d, y2 - d]], sharing: 'private', rev: 1 });
     } else {
       const won = answer.note;
       this.notes[id] = won;
