@@ -302,6 +302,16 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
           const notes = m.annotations.filter((x) => x.kind === 'note' && !x.deleted).map((x) => [x.id, x.text, x.rev]);
           return { notes: notes.sort((a, b) => (a[1] < b[1] ? -1 : 1)), item: m.notes.map((n) => n.text) };
         };
+        /** The box's notes as `onBox` gives them, once `done` holds of them (or after 10 s). */
+        const boxWhen = async (page, done) => {
+          let seen;
+          for (let i = 0; i < 40; i++) {
+            seen = await onBox(page);
+            if (done(seen)) break;
+            await page.waitForTimeout(250);
+          }
+          return seen;
+        };
         /** Waits until both tablets show exactly `texts` (sorted), each drawn once. */
         const bothShow = async (texts) => {
           for (const t of [one, two]) {
@@ -328,12 +338,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         await two.context.setOffline(false);
         await two.page.getByTestId('ann-kept-aside').waitFor({ timeout: 30_000 });
         await synced(two.page);
-        let box1;
-        for (let i = 0; i < 40; i++) {
-          box1 = await onBox(one.page);
-          if (box1.notes.length === 2 && box1.item[0]?.includes('máy hai')) break;
-          await one.page.waitForTimeout(250);
-        }
+        const box1 = await boxWhen(one.page, (b) => b.notes.length === 2 && b.item[0]?.includes('máy hai'));
         assert.deepEqual(box1.notes.map((n) => n[1]), ['Sửa trên máy hai', 'Sửa trên máy một'], JSON.stringify(box1));
         const kept = box1.notes.find((n) => n[1] === 'Sửa trên máy một');
         assert.deepEqual([kept[0], kept[2]], [first, 2], 'the note keeps the edit that came first, as revision 2');
@@ -355,12 +360,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         await synced(two.page);
         await one.context.setOffline(false);
         await synced(one.page);
-        let box3;
-        for (let i = 0; i < 40; i++) {
-          box3 = await onBox(two.page);
-          if (box3.notes.some((n) => n[1] === 'Sửa lần ba')) break;
-          await two.page.waitForTimeout(250);
-        }
+        const box3 = await boxWhen(two.page, (b) => b.notes.some((n) => n[1] === 'Sửa lần ba'));
         assert.deepEqual(box3.notes.map((n) => n[1]), ['Sửa lần ba', 'Sửa trên máy hai'], JSON.stringify(box3));
         await bothShow(['Sửa lần ba', 'Sửa trên máy hai']);
 
@@ -390,12 +390,7 @@ describe('marks: selection, presenter, two tablets, export, clearing downloads',
         await one.page.getByTestId('ann-note-edit-save').click();
         await one.page.getByTestId('ann-selected').getByRole('button', { name: 'Đóng' }).click();
         await synced(one.page);
-        let box4;
-        for (let i = 0; i < 40; i++) {
-          box4 = await onBox(one.page);
-          if (box4.notes.length === 3 && box4.item[0]?.includes('máy một')) break;
-          await one.page.waitForTimeout(250);
-        }
+        const box4 = await boxWhen(one.page, (b) => b.notes.length === 3 && b.item[0]?.includes('máy một'));
         assert.deepEqual(box4.notes.map((n) => n[1]), ['Lần bốn, từ máy hai', 'Lần bốn, từ máy một', 'Sửa trên máy hai'], JSON.stringify(box4));
         assert.equal(box4.notes.find((n) => n[0] === first)[1], 'Lần bốn, từ máy hai', "the note keeps tablet two's edit");
         assert.deepEqual(box4.item, ['Mục này: chỉ còn bản máy hai\n\nMục này: thêm từ máy một']);

@@ -823,31 +823,29 @@ async fn copies_of_a_large_scan_are_made_a_few_at_a_time_and_one_per_person() {
     // but it holds the box's memory until it is sent, so C keeps its place: asked again, it
     // is turned away; once C has read it all, the next copy is made. (On its own connection:
     // an unread stream must not stall the other answers on a shared one.)
-    let slow = crate::displays::client_from(
-        &r.b,
-        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, 50)),
-    );
-    let mut reading = slow
-        .get(url.clone())
-        .header("cookie", r.tablet("C"))
-        .send()
-        .await
-        .unwrap();
+    // A tablet asking for its copy from its own address, the answer left unread.
+    let start_reading = |tag: &'static str, octet: u8| {
+        let client = crate::displays::client_from(
+            &r.b,
+            std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, octet)),
+        );
+        let (url, cookie) = (url.clone(), r.tablet(tag));
+        async move {
+            client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut reading = start_reading("C", 50).await;
     assert_eq!(reading.status(), StatusCode::OK);
     let first = reading.chunk().await.unwrap().unwrap();
     assert!(scan.starts_with(&first));
     // D reads slowly too: two copies made and unread, yet the room's places for making copies
     // are free, and A gets one at once.
-    let slow_d = crate::displays::client_from(
-        &r.b,
-        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 9, 51)),
-    );
-    let mut reading_d = slow_d
-        .get(url.clone())
-        .header("cookie", r.tablet("D"))
-        .send()
-        .await
-        .unwrap();
+    let mut reading_d = start_reading("D", 51).await;
     assert!(scan.starts_with(&reading_d.chunk().await.unwrap().unwrap()));
     assert_eq!(
         ask("A").await.1,
